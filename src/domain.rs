@@ -1,0 +1,1 @@
+//! Plain CRM data, validation and sanitising of user text. No I/O.

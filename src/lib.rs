@@ -1,0 +1,8 @@
+//! rolo — a keyboard-first CRM that lives in the terminal.
+//!
+//! The core (`domain`, `store`, `search`, `interop`) knows nothing about terminals; the CLI
+//! (`cli`) and the full-screen interface (`tui`) both sit on it.
+
+pub mod domain;
+pub mod search;
+pub mod tui;

@@ -1,0 +1,1 @@
+//! Contact search: folding, index, query language, matcher, worker.

@@ -1,1 +1,936 @@
-//! Plain CRM data, validation and sanitising of user text. No I/O.
+//! Plain CRM data: contacts, organisations, interactions, follow-ups, purchases, deals, consent,
+//! the audit trail's records — with validation and sanitising of user text. No I/O, no terminal.
+//!
+//! Every constructor path for user input goes through [`ContactDraft::into_contact`] or the
+//! `clean` methods here, so the store only ever sees sanitised, validated records.
+
+pub mod text;
+pub mod time;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+pub use time::{At, Day};
+
+/// Record identifiers; one counter per kind, never reused.
+pub type Id = u64;
+
+/// Who acts: the agent behind every write (OS user by default, `--as NAME` on the CLI).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor(pub String);
+
+impl Actor {
+    pub fn new(name: &str) -> Self {
+        let clean = text::clean_line(name);
+        Actor(if clean.is_empty() {
+            "unknown".into()
+        } else {
+            clean
+        })
+    }
+    /// The OS user running rolo.
+    pub fn from_os() -> Self {
+        let name = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        Actor::new(&name)
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Declares a closed set of lowercase names with `Display`, `FromStr` and `ALL`.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let wanted = s.trim().to_lowercase();
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.name() == wanted)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = $name::ALL.iter().map(|v| v.name()).collect();
+                        format!("`{s}` is not one of: {}", names.join(", "))
+                    })
+            }
+        }
+    };
+}
+
+named_enum!(
+    /// How a contact happened or may happen.
+    Channel {
+        Call = "call",
+        Email = "email",
+        Meeting = "meeting",
+        Chat = "chat",
+        Sms = "sms",
+        Visit = "visit",
+        Social = "social",
+        Post = "post",
+        Note = "note",
+    }
+);
+
+named_enum!(Direction { Inbound = "in", Outbound = "out" });
+
+named_enum!(Outcome {
+    Open = "open",
+    Resolved = "resolved",
+    Escalated = "escalated",
+    NoAnswer = "no-answer",
+});
+
+named_enum!(
+    /// Where a person is in the customer lifecycle.
+    Stage {
+        Lead = "lead",
+        Prospect = "prospect",
+        Customer = "customer",
+        Former = "former",
+    }
+);
+
+named_enum!(ConsentStatus {
+    Granted = "granted",
+    Denied = "denied",
+    Unknown = "unknown",
+});
+
+named_enum!(DealStage {
+    Qualify = "qualify",
+    Propose = "propose",
+    Negotiate = "negotiate",
+    Closed = "closed",
+});
+
+named_enum!(DealStatus { Open = "open", Won = "won", Lost = "lost" });
+
+/// A labelled contact point (`work` → `ana@example.com`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Labelled {
+    pub label: String,
+    pub value: String,
+}
+
+impl Labelled {
+    pub fn new(label: &str, value: &str) -> Self {
+        Labelled {
+            label: text::clean_line(label).to_lowercase(),
+            value: text::clean_line(value),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub label: String,
+    pub street: String,
+    pub city: String,
+    pub region: String,
+    pub postcode: String,
+    pub country: String,
+}
+
+impl Address {
+    fn clean(&mut self) {
+        for field in [
+            &mut self.label,
+            &mut self.street,
+            &mut self.city,
+            &mut self.region,
+            &mut self.postcode,
+            &mut self.country,
+        ] {
+            *field = text::clean_line(field);
+        }
+        self.label = self.label.to_lowercase();
+    }
+    pub fn one_line(&self) -> String {
+        [
+            &self.street,
+            &self.postcode,
+            &self.city,
+            &self.region,
+            &self.country,
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
+/// A birthday; the year is optional (vCard allows `--05-17`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Birthday {
+    pub year: Option<i16>,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl fmt::Display for Birthday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.year {
+            Some(y) => write!(f, "{y:04}-{:02}-{:02}", self.month, self.day),
+            None => write!(f, "--{:02}-{:02}", self.month, self.day),
+        }
+    }
+}
+
+impl FromStr for Birthday {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a birthday (use YYYY-MM-DD or --MM-DD)");
+        let t = s.trim();
+        let (year, rest) = if let Some(rest) = t.strip_prefix("--") {
+            (None, rest)
+        } else {
+            let (y, rest) = t.split_once('-').ok_or_else(bad)?;
+            (Some(y.parse::<i16>().map_err(|_| bad())?), rest)
+        };
+        let (m, d) = rest.split_once('-').ok_or_else(bad)?;
+        let month: u8 = m.parse().map_err(|_| bad())?;
+        let day: u8 = d.parse().map_err(|_| bad())?;
+        let check_year = year.unwrap_or(2000);
+        jiff::civil::Date::new(check_year, month as i8, day as i8).map_err(|_| bad())?;
+        Ok(Birthday { year, month, day })
+    }
+}
+
+/// A typed custom field value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CustomValue {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Date(Day),
+}
+
+impl fmt::Display for CustomValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CustomValue::Text(t) => f.write_str(t),
+            CustomValue::Number(n) => write!(f, "{n}"),
+            CustomValue::Bool(b) => write!(f, "{}", if *b { "yes" } else { "no" }),
+            CustomValue::Date(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl CustomValue {
+    /// Reads a value typed on the command line or in a form: `true`/`false`/`yes`/`no`, a number,
+    /// a `YYYY-MM-DD` date, else text.
+    pub fn guess(input: &str) -> Self {
+        let t = text::clean_line(input);
+        match t.to_lowercase().as_str() {
+            "true" | "yes" => return CustomValue::Bool(true),
+            "false" | "no" => return CustomValue::Bool(false),
+            _ => {}
+        }
+        if let Ok(n) = t.parse::<f64>()
+            && n.is_finite()
+        {
+            return CustomValue::Number(n);
+        }
+        if let Ok(d) = t.parse::<Day>() {
+            return CustomValue::Date(d);
+        }
+        CustomValue::Text(t)
+    }
+}
+
+/// Permission to contact a person over one channel, with when, how and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub channel: Channel,
+    pub status: ConsentStatus,
+    pub at: At,
+    pub source: String,
+    pub purpose: String,
+}
+
+/// Who changed a record and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub at: At,
+    pub by: String,
+}
+
+impl Stamp {
+    pub fn now(actor: &Actor) -> Self {
+        Stamp {
+            at: At::now(),
+            by: actor.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Id,
+    pub name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub organization: Option<Id>,
+    pub title: String,
+    pub emails: Vec<Labelled>,
+    pub phones: Vec<Labelled>,
+    pub addresses: Vec<Address>,
+    pub birthday: Option<Birthday>,
+    pub language: String,
+    pub preferred_channel: Option<Channel>,
+    pub stage: Stage,
+    pub tier: String,
+    pub owner: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    pub custom: BTreeMap<String, CustomValue>,
+    pub consent: Vec<Consent>,
+    pub notes: String,
+    /// An identifier from another system (vCard UID), used to match re-imports.
+    pub uid: String,
+    pub created: Stamp,
+    pub updated: Stamp,
+    /// Bumped on every change; an update carrying an older version is refused.
+    pub version: u64,
+}
+
+impl Contact {
+    pub fn primary_email(&self) -> Option<&str> {
+        self.emails.first().map(|e| e.value.as_str())
+    }
+    pub fn primary_phone(&self) -> Option<&str> {
+        self.phones.first().map(|p| p.value.as_str())
+    }
+    pub fn city(&self) -> Option<&str> {
+        self.addresses
+            .iter()
+            .map(|a| a.city.as_str())
+            .find(|c| !c.is_empty())
+    }
+    pub fn consent_for(&self, channel: Channel) -> ConsentStatus {
+        self.consent
+            .iter()
+            .rev()
+            .find(|c| c.channel == channel)
+            .map_or(ConsentStatus::Unknown, |c| c.status)
+    }
+
+    /// Sanitises every text field in place (NFC, no control characters, tags normalised).
+    pub fn clean(&mut self) {
+        for field in [
+            &mut self.name,
+            &mut self.given_name,
+            &mut self.family_name,
+            &mut self.title,
+            &mut self.language,
+            &mut self.tier,
+            &mut self.owner,
+            &mut self.source,
+            &mut self.uid,
+        ] {
+            *field = text::clean_line(field);
+        }
+        if self.name.is_empty() {
+            self.name = [self.given_name.as_str(), self.family_name.as_str()]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+        }
+        self.notes = text::clean_multiline(&self.notes);
+        for point in self.emails.iter_mut().chain(self.phones.iter_mut()) {
+            *point = Labelled::new(&point.label, &point.value);
+        }
+        self.emails.retain(|e| !e.value.is_empty());
+        self.phones.retain(|p| !p.value.is_empty());
+        self.addresses.iter_mut().for_each(Address::clean);
+        self.addresses.retain(|a| !a.one_line().is_empty());
+        let mut tags: Vec<String> = self.tags.iter().map(|t| text::clean_tag(t)).collect();
+        tags.retain(|t| !t.is_empty());
+        tags.sort();
+        tags.dedup();
+        self.tags = tags;
+        self.custom = std::mem::take(&mut self.custom)
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    CustomValue::Text(t) => CustomValue::Text(text::clean_line(&t)),
+                    other => other,
+                };
+                (text::clean_line(&k).to_lowercase(), v)
+            })
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        for c in &mut self.consent {
+            c.source = text::clean_line(&c.source);
+            c.purpose = text::clean_line(&c.purpose);
+        }
+        if self.name.is_empty() {
+            // Contacts with only an email or a phone are kept, named after what we have.
+            self.name = self
+                .primary_email()
+                .or(self.primary_phone())
+                .unwrap_or_default()
+                .to_string();
+        }
+    }
+
+    /// Checks a cleaned contact; every problem is reported, each against its field.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let mut problems = Vec::new();
+        if self.name.is_empty() {
+            problems.push(FieldError::new(
+                "name",
+                "a name, email or phone is required",
+            ));
+        }
+        for e in &self.emails {
+            if let Err(msg) = check_email(&e.value) {
+                problems.push(FieldError::new("email", &msg));
+            }
+        }
+        for p in &self.phones {
+            if let Err(msg) = check_phone(&p.value) {
+                problems.push(FieldError::new("phone", &msg));
+            }
+        }
+        if self.name.chars().count() > 200 {
+            problems.push(FieldError::new("name", "is longer than 200 characters"));
+        }
+        Invalid::from_problems(problems)
+    }
+}
+
+pub fn check_email(value: &str) -> Result<(), String> {
+    let ok = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+    }) && !value.contains(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not an email address"))
+    }
+}
+
+pub fn check_phone(value: &str) -> Result<(), String> {
+    let digits = text::phone_key(value).len();
+    let allowed = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./xX".contains(c) || c.is_ascii_alphabetic());
+    if digits >= 3 && digits <= 20 && allowed {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not a phone number"))
+    }
+}
+
+/// One validation problem, against the field it concerns (forms show it next to the field).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: &str) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A record that failed validation: all of its problems.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    fn from_problems(problems: Vec<FieldError>) -> Result<(), Invalid> {
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(problems))
+        }
+    }
+    pub fn single(field: &str, message: &str) -> Self {
+        Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: Id,
+    pub name: String,
+    pub domain: String,
+    pub industry: String,
+    pub address: Address,
+    pub tags: Vec<String>,
+    pub notes: String,
+    pub version: u64,
+}
+
+impl Organization {
+    pub fn named(name: &str) -> Self {
+        Organization {
+            id: 0,
+            name: text::clean_line(name),
+            domain: String::new(),
+            industry: String::new(),
+            address: Address::default(),
+            tags: Vec::new(),
+            notes: String::new(),
+            version: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    pub id: Id,
+    pub contact: Id,
+    pub at: At,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub summary: String,
+    pub body: String,
+    pub outcome: Option<Outcome>,
+    /// 1 (very unhappy) to 5 (delighted), when known.
+    pub satisfaction: Option<u8>,
+    pub agent: String,
+    pub deal: Option<Id>,
+    pub campaign: String,
+}
+
+impl Interaction {
+    pub fn clean(&mut self) -> Result<(), Invalid> {
+        self.summary = text::clean_line(&self.summary);
+        self.body = text::clean_multiline(&self.body);
+        self.agent = text::clean_line(&self.agent);
+        self.campaign = text::clean_line(&self.campaign);
+        if self.summary.is_empty() {
+            if let Some(first) = self.body.lines().find(|l| !l.trim().is_empty()) {
+                self.summary = text::clean_line(first);
+            }
+        }
+        let mut problems = Vec::new();
+        if self.summary.is_empty() {
+            problems.push(FieldError::new(
+                "summary",
+                "say in a few words what happened",
+            ));
+        }
+        if let Some(s) = self.satisfaction
+            && !(1..=5).contains(&s)
+        {
+            problems.push(FieldError::new("satisfaction", "must be 1 to 5"));
+        }
+        Invalid::from_problems(problems)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub id: Id,
+    pub contact: Id,
+    pub created: At,
+    pub due: Day,
+    pub what: String,
+    pub done_at: Option<At>,
+    pub assignee: String,
+}
+
+impl FollowUp {
+    pub fn is_open(&self) -> bool {
+        self.done_at.is_none()
+    }
+    pub fn clean(&mut self) -> Result<(), Invalid> {
+        self.what = text::clean_line(&self.what);
+        self.assignee = text::clean_line(&self.assignee);
+        if self.what.is_empty() {
+            return Err(Invalid::single("what", "say what needs doing"));
+        }
+        Ok(())
+    }
+}
+
+/// Money in minor units (cents) of an ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        write!(f, "{sign}{}.{:02} {}", abs / 100, abs % 100, self.currency)
+    }
+}
+
+pub fn check_currency(code: &str) -> Result<(), String> {
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!("`{code}` is not a currency code (e.g. EUR, USD)"))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchase {
+    pub id: Id,
+    pub contact: Id,
+    pub at: At,
+    pub product: String,
+    pub quantity: u32,
+    /// Total charged, in minor units of `currency`.
+    pub amount: i64,
+    /// What it cost us, in minor units of `currency`.
+    pub cost: i64,
+    pub currency: String,
+    /// Sales channel: web, store, phone, partner…
+    pub channel: String,
+    pub location: String,
+}
+
+impl Purchase {
+    pub fn margin(&self) -> i64 {
+        self.amount - self.cost
+    }
+    pub fn clean(&mut self) -> Result<(), Invalid> {
+        self.product = text::clean_line(&self.product);
+        self.channel = text::clean_line(&self.channel);
+        self.location = text::clean_line(&self.location);
+        self.currency = text::clean_line(&self.currency).to_uppercase();
+        let mut problems = Vec::new();
+        if self.product.is_empty() {
+            problems.push(FieldError::new("product", "is required"));
+        }
+        if let Err(m) = check_currency(&self.currency) {
+            problems.push(FieldError::new("currency", &m));
+        }
+        if self.quantity == 0 {
+            problems.push(FieldError::new("quantity", "must be at least 1"));
+        }
+        Invalid::from_problems(problems)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deal {
+    pub id: Id,
+    pub contact: Option<Id>,
+    pub organization: Option<Id>,
+    pub title: String,
+    pub stage: DealStage,
+    pub value: i64,
+    pub currency: String,
+    pub expected_close: Option<Day>,
+    pub status: DealStatus,
+    pub owner: String,
+    pub version: u64,
+}
+
+impl Deal {
+    pub fn clean(&mut self) -> Result<(), Invalid> {
+        self.title = text::clean_line(&self.title);
+        self.owner = text::clean_line(&self.owner);
+        self.currency = text::clean_line(&self.currency).to_uppercase();
+        let mut problems = Vec::new();
+        if self.title.is_empty() {
+            problems.push(FieldError::new("title", "is required"));
+        }
+        if let Err(m) = check_currency(&self.currency) {
+            problems.push(FieldError::new("currency", &m));
+        }
+        Invalid::from_problems(problems)
+    }
+}
+
+/// Something on a contact's timeline. One table holds all three so a timeline is one range scan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Entry {
+    Interaction(Interaction),
+    FollowUp(FollowUp),
+    Purchase(Purchase),
+}
+
+impl Entry {
+    pub fn id(&self) -> Id {
+        match self {
+            Entry::Interaction(i) => i.id,
+            Entry::FollowUp(f) => f.id,
+            Entry::Purchase(p) => p.id,
+        }
+    }
+    pub fn contact(&self) -> Id {
+        match self {
+            Entry::Interaction(i) => i.contact,
+            Entry::FollowUp(f) => f.contact,
+            Entry::Purchase(p) => p.contact,
+        }
+    }
+    /// When it sits on the timeline: an interaction's or purchase's time, a follow-up's creation.
+    pub fn at(&self) -> At {
+        match self {
+            Entry::Interaction(i) => i.at,
+            Entry::FollowUp(f) => f.created,
+            Entry::Purchase(p) => p.at,
+        }
+    }
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Interaction(_) => "interaction",
+            Entry::FollowUp(_) => "follow-up",
+            Entry::Purchase(_) => "purchase",
+        }
+    }
+    pub(crate) fn set_id(&mut self, id: Id) {
+        match self {
+            Entry::Interaction(i) => i.id = id,
+            Entry::FollowUp(f) => f.id = id,
+            Entry::Purchase(p) => p.id = id,
+        }
+    }
+    pub(crate) fn set_contact(&mut self, contact: Id) {
+        match self {
+            Entry::Interaction(i) => i.contact = contact,
+            Entry::FollowUp(f) => f.contact = contact,
+            Entry::Purchase(p) => p.contact = contact,
+        }
+    }
+    pub fn clean(&mut self) -> Result<(), Invalid> {
+        match self {
+            Entry::Interaction(i) => i.clean(),
+            Entry::FollowUp(f) => f.clean(),
+            Entry::Purchase(p) => p.clean(),
+        }
+    }
+}
+
+/// A new contact as typed by a person or read from a file, before the store gives it an id.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactDraft {
+    pub name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub organization: String,
+    pub title: String,
+    pub emails: Vec<Labelled>,
+    pub phones: Vec<Labelled>,
+    pub addresses: Vec<Address>,
+    pub birthday: Option<Birthday>,
+    pub language: String,
+    pub preferred_channel: Option<Channel>,
+    pub stage: Option<Stage>,
+    pub tier: String,
+    pub owner: String,
+    pub source: String,
+    pub tags: Vec<String>,
+    pub custom: BTreeMap<String, CustomValue>,
+    pub consent: Vec<Consent>,
+    pub notes: String,
+    pub uid: String,
+}
+
+impl ContactDraft {
+    /// A cleaned, validated contact (id 0, organisation unresolved) stamped by `actor`.
+    pub fn into_contact(self, actor: &Actor) -> Result<Contact, Invalid> {
+        let stamp = Stamp::now(actor);
+        let mut contact = Contact {
+            id: 0,
+            name: self.name,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            organization: None,
+            title: self.title,
+            emails: self.emails,
+            phones: self.phones,
+            addresses: self.addresses,
+            birthday: self.birthday,
+            language: self.language,
+            preferred_channel: self.preferred_channel,
+            stage: self.stage.unwrap_or(Stage::Lead),
+            tier: self.tier,
+            owner: if self.owner.is_empty() {
+                actor.0.clone()
+            } else {
+                self.owner
+            },
+            source: self.source,
+            tags: self.tags,
+            custom: self.custom,
+            consent: self.consent,
+            notes: self.notes,
+            uid: self.uid,
+            created: stamp.clone(),
+            updated: stamp,
+            version: 0,
+        };
+        contact.clean();
+        contact.validate()?;
+        Ok(contact)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(name: &str) -> ContactDraft {
+        ContactDraft {
+            name: name.into(),
+            ..ContactDraft::default()
+        }
+    }
+
+    #[test]
+    fn drafts_are_sanitised_on_entry() {
+        let mut d = draft("Evil\u{1b}[2JName");
+        d.emails.push(Labelled::new("WORK", " ana@example.com "));
+        d.tags = vec!["VIP".into(), "#vip".into(), " big fish ".into()];
+        d.notes = "line one\r\nline\u{7} two".into();
+        let c = d.into_contact(&Actor::new("sam")).unwrap();
+        assert_eq!(c.name, "Evil[2JName");
+        assert_eq!(
+            c.emails[0],
+            Labelled {
+                label: "work".into(),
+                value: "ana@example.com".into()
+            }
+        );
+        assert_eq!(c.tags, vec!["big-fish", "vip"]);
+        assert_eq!(c.notes, "line one\nline two");
+        assert_eq!(c.owner, "sam");
+        assert_eq!(c.created.by, "sam");
+    }
+
+    #[test]
+    fn a_phone_only_contact_is_named_after_the_phone() {
+        let mut d = draft("");
+        d.phones.push(Labelled::new("mobile", "+385 91 234 5678"));
+        let c = d.into_contact(&Actor::new("sam")).unwrap();
+        assert_eq!(c.name, "+385 91 234 5678");
+    }
+
+    #[test]
+    fn validation_reports_every_field() {
+        let mut d = draft("");
+        d.emails.push(Labelled::new("", "not-an-email"));
+        d.phones.push(Labelled::new("", "12"));
+        let err = d.into_contact(&Actor::new("sam")).unwrap_err();
+        let fields: Vec<&str> = err.0.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, vec!["email", "phone"]);
+    }
+
+    #[test]
+    fn names_parse_and_list_alternatives() {
+        assert_eq!("Call".parse::<Channel>(), Ok(Channel::Call));
+        assert_eq!("no-answer".parse::<Outcome>(), Ok(Outcome::NoAnswer));
+        let err = "fax".parse::<Channel>().unwrap_err();
+        assert!(err.contains("call, email, meeting"), "{err}");
+    }
+
+    #[test]
+    fn birthdays_with_and_without_year() {
+        assert_eq!(
+            "1990-05-17".parse::<Birthday>().unwrap().to_string(),
+            "1990-05-17"
+        );
+        assert_eq!(
+            "--02-29".parse::<Birthday>().unwrap().to_string(),
+            "--02-29"
+        );
+        assert!("1990-02-30".parse::<Birthday>().is_err());
+    }
+
+    #[test]
+    fn custom_values_are_typed() {
+        assert_eq!(CustomValue::guess("42.5"), CustomValue::Number(42.5));
+        assert_eq!(CustomValue::guess("yes"), CustomValue::Bool(true));
+        assert!(matches!(
+            CustomValue::guess("2026-01-02"),
+            CustomValue::Date(_)
+        ));
+        assert_eq!(CustomValue::guess("gold"), CustomValue::Text("gold".into()));
+    }
+
+    #[test]
+    fn interactions_need_a_summary_and_sane_satisfaction() {
+        let mut i = Interaction {
+            id: 0,
+            contact: 1,
+            at: At::now(),
+            channel: Channel::Call,
+            direction: Direction::Inbound,
+            summary: String::new(),
+            body: "\nRang about invoice 42\nmore".into(),
+            outcome: None,
+            satisfaction: Some(6),
+            agent: "sam".into(),
+            deal: None,
+            campaign: String::new(),
+        };
+        let err = i.clean().unwrap_err();
+        assert_eq!(i.summary, "Rang about invoice 42");
+        assert_eq!(err.0[0].field, "satisfaction");
+    }
+
+    #[test]
+    fn money_displays_minor_units() {
+        assert_eq!(
+            Money {
+                minor: 12_345,
+                currency: "EUR".into()
+            }
+            .to_string(),
+            "123.45 EUR"
+        );
+        assert_eq!(
+            Money {
+                minor: -5,
+                currency: "USD".into()
+            }
+            .to_string(),
+            "-0.05 USD"
+        );
+    }
+}

@@ -723,14 +723,14 @@ impl Entry {
             Entry::Purchase(_) => "purchase",
         }
     }
-    pub(crate) fn set_id(&mut self, id: Id) {
+    pub fn set_id(&mut self, id: Id) {
         match self {
             Entry::Interaction(i) => i.id = id,
             Entry::FollowUp(f) => f.id = id,
             Entry::Purchase(p) => p.id = id,
         }
     }
-    pub(crate) fn set_contact(&mut self, contact: Id) {
+    pub fn set_contact(&mut self, contact: Id) {
         match self {
             Entry::Interaction(i) => i.contact = contact,
             Entry::FollowUp(f) => f.contact = contact,

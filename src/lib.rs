@@ -5,4 +5,5 @@
 
 pub mod domain;
 pub mod search;
+pub mod store;
 pub mod tui;

@@ -96,6 +96,23 @@ pub fn phone_key(phone: &str) -> String {
     phone.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// The key names sort and organisations match by: decomposed, combining marks dropped, lowercased
+/// (`Đức` → `duc`, `Müller` → `muller`). Search keeps its own richer folding.
+pub fn sort_key(input: &str) -> String {
+    clean_line(input)
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(|c| match c {
+            'đ' | 'Đ' => "d".chars().collect::<Vec<_>>(),
+            'ß' => "ss".chars().collect(),
+            'ø' | 'Ø' => "o".chars().collect(),
+            'æ' | 'Æ' => "ae".chars().collect(),
+            'ł' | 'Ł' => "l".chars().collect(),
+            c => c.to_lowercase().collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +153,7 @@ mod tests {
         assert_eq!(clean_tag("  #VIP Customer "), "vip-customer");
         assert_eq!(email_key(" Ana@Example.COM "), "ana@example.com");
         assert_eq!(phone_key("+1 (555) 123-4567"), "15551234567");
+        assert_eq!(sort_key(" Trần Đức "), "tran duc");
+        assert_eq!(sort_key("Müller"), "muller");
     }
 }

@@ -1,0 +1,473 @@
+//! The store: rolo's only door to redb. It owns the tables, the schema version and its
+//! migrations, the audit trail, the trash and undo. Every user action is one write transaction
+//! in which the records, their indexes and the audit entry commit together or not at all.
+//!
+//! Records are postcard-encoded (compact, not self-describing), so any change to a stored type
+//! must bump [`SCHEMA_VERSION`] and add a migration in `maint.rs`; `tests/fixtures/` keeps a file
+//! written by every schema version, and a test opens each one.
+//!
+//! Nothing here knows about terminals; values crossing this boundary are plain domain data, so
+//! the same API can later travel over a socket (team mode).
+
+mod actions;
+pub mod audit;
+mod maint;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+
+pub use actions::{Bulk, Logged};
+pub use audit::{AuditEntry, Change, Record, TrashBundle};
+pub use maint::{BackupReport, DoctorReport};
+use tables::*;
+
+use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
+
+/// The schema this build writes. Older files are migrated on open; newer ones are refused.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// redb's page cache. Its default (1 GiB) would be kept resident; 64 MiB keeps a 1M-contact
+/// database responsive within a laptop-sized budget.
+pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database {path} is open in another rolo process; close it there (or use --db to pick another file)"
+    )]
+    Locked { path: String },
+    #[error(
+        "the database {path} was written by a newer rolo (schema {found}, this build reads up to {supported}); upgrade rolo"
+    )]
+    NewerSchema {
+        path: String,
+        found: u64,
+        supported: u64,
+    },
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error(
+        "{name} (#{id}) was changed by {by} at {at} since you loaded it; nothing was overwritten — reload and try again"
+    )]
+    Stale {
+        id: Id,
+        name: String,
+        by: String,
+        at: String,
+    },
+    #[error("cannot undo: {0}")]
+    Conflict(String),
+    #[error("nothing to undo")]
+    NothingToUndo,
+    #[error("{0}")]
+    Invalid(#[from] crate::domain::Invalid),
+    #[error("the disk is full; nothing was changed ({0})")]
+    DiskFull(String),
+    #[error("database I/O failed; nothing was changed ({0})")]
+    Io(String),
+    #[error("the database looks damaged: {0} (run `rolo doctor`)")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    fn from_io(e: &std::io::Error) -> Self {
+        if e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull {
+            StoreError::DiskFull(e.to_string())
+        } else {
+            StoreError::Io(e.to_string())
+        }
+    }
+}
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        match e {
+            redb::StorageError::Io(io) => StoreError::from_io(&io),
+            redb::StorageError::Corrupted(m) => StoreError::Corrupt(m),
+            other => StoreError::Io(other.to_string()),
+        }
+    }
+}
+
+macro_rules! via_storage {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for StoreError {
+            fn from(e: $ty) -> Self {
+                let e: redb::Error = e.into();
+                match e {
+                    redb::Error::Io(io) => StoreError::from_io(&io),
+                    redb::Error::Corrupted(m) => StoreError::Corrupt(m),
+                    other => StoreError::Io(other.to_string()),
+                }
+            }
+        }
+    )*};
+}
+via_storage!(redb::TransactionError, redb::TableError, redb::CommitError);
+
+/// One row of the contact list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListRow {
+    pub id: Id,
+    pub name: String,
+    pub organization: String,
+    pub last_contact: Option<At>,
+    pub next_due: Option<Day>,
+}
+
+/// A follow-up with the name of whom it concerns, for the Today view and `rolo followups`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DueItem {
+    pub follow_up: FollowUp,
+    pub contact_name: String,
+}
+
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed, owner-only) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |reason: String| StoreError::Open {
+            path: shown.clone(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir)
+                .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let file = open_private_file(path).map_err(|e| open_err(e.to_string()))?;
+        let db = redb::backends::FileBackend::new(file)
+            .and_then(|backend| {
+                Database::builder()
+                    .set_cache_size(CACHE_BYTES)
+                    .create_with_backend(backend)
+            })
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
+                    path: shown.clone(),
+                },
+                redb::DatabaseError::Storage(redb::StorageError::Io(io))
+                    if io.raw_os_error() == Some(28) =>
+                {
+                    StoreError::DiskFull(io.to_string())
+                }
+                other => open_err(other.to_string()),
+            })?;
+        Self::init(db, path.to_path_buf())
+    }
+
+    /// A throw-away database in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<Store, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|e| StoreError::Open {
+                path: "<memory>".into(),
+                reason: e.to_string(),
+            })?;
+        Self::init(db, PathBuf::from("<memory>"))
+    }
+
+    fn init(db: Database, path: PathBuf) -> Result<Store, StoreError> {
+        let store = Store { db, path };
+        maint::migrate(&store.db, &store.path.display().to_string())?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta.get("schema_version")?.map_or(0, |v| v.value()))
+    }
+
+    pub fn contact(&self, id: Id) -> Result<Option<Contact>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CONTACTS)?;
+        match t.get(id)? {
+            Some(v) => Ok(Some(decode("contact", v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn contact_count(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(CONTACTS)?.len()?)
+    }
+
+    pub fn organization(&self, id: Id) -> Result<Option<Organization>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(ORGS)?;
+        match t.get(id)? {
+            Some(v) => Ok(Some(decode("organization", v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn organization_name(&self, id: Option<Id>) -> Result<String, StoreError> {
+        Ok(match id {
+            Some(id) => self.organization(id)?.map(|o| o.name).unwrap_or_default(),
+            None => String::new(),
+        })
+    }
+
+    pub fn organization_by_name(&self, name: &str) -> Result<Option<Id>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(ORG_NAMES)?;
+        Ok(t.get(text::sort_key(name).as_str())?.map(|v| v.value()))
+    }
+
+    /// A contact's timeline, newest first, at most `limit` entries — one range scan.
+    pub fn timeline(&self, contact: Id, limit: usize) -> Result<Vec<Entry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(TIMELINE)?;
+        let mut out = Vec::new();
+        for row in t
+            .range((contact, i64::MIN, 0)..=(contact, i64::MAX, u64::MAX))?
+            .rev()
+            .take(limit)
+        {
+            out.push(decode("timeline entry", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn deals_for(&self, contact: Id) -> Result<Vec<Deal>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let index = txn.open_table(DEALS_BY_CONTACT)?;
+        let deals = txn.open_table(DEALS)?;
+        let mut out = Vec::new();
+        for row in index.range((contact, 0)..=(contact, u64::MAX))? {
+            let id = row?.0.value().1;
+            if let Some(v) = deals.get(id)? {
+                out.push(decode("deal", v.value())?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn lookup(
+        &self,
+        table: redb::MultimapTableDefinition<&str, u64>,
+        key: &str,
+    ) -> Result<Vec<Id>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_multimap_table(table)?;
+        let mut out = Vec::new();
+        for v in t.get(key)? {
+            out.push(v?.value());
+        }
+        Ok(out)
+    }
+
+    pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
+        self.lookup(EMAILS, &text::email_key(email))
+    }
+
+    pub fn find_by_phone(&self, phone: &str) -> Result<Vec<Id>, StoreError> {
+        let key = text::phone_key(phone);
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.lookup(PHONES, &key)
+    }
+
+    pub fn find_by_tag(&self, tag: &str) -> Result<Vec<Id>, StoreError> {
+        self.lookup(TAGS, &text::clean_tag(tag))
+    }
+
+    pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(UIDS)?;
+        Ok(t.get(text::clean_line(uid).as_str())?.map(|v| v.value()))
+    }
+
+    /// `(last interaction, earliest open follow-up)` of a contact.
+    pub fn summary(&self, id: Id) -> Result<(Option<At>, Option<Day>), StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(SUMMARY)?;
+        Ok(t.get(id)?
+            .map_or((None, None), |v| decode_summary(v.value())))
+    }
+
+    /// Contact ids in list (name) order after `after` (exclusive), at most `limit`.
+    pub fn ids_by_name(&self, after: Option<Id>, limit: usize) -> Result<Vec<Id>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(BY_NAME)?;
+        let start_key = match after {
+            Some(id) => {
+                let contacts = txn.open_table(CONTACTS)?;
+                match contacts.get(id)? {
+                    Some(v) => Some((
+                        text::sort_key(&decode::<Contact>("contact", v.value())?.name),
+                        id,
+                    )),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let range = match &start_key {
+            Some((key, id)) => t.range((key.as_str(), *id)..)?,
+            None => t.range::<(&str, u64)>(..)?,
+        };
+        let skip = usize::from(start_key.is_some());
+        let mut out = Vec::new();
+        for row in range.skip(skip).take(limit) {
+            out.push(row?.0.value().1);
+        }
+        Ok(out)
+    }
+
+    /// The rows the list shows for these contacts (missing ids are skipped).
+    pub fn list_rows(&self, ids: &[Id]) -> Result<Vec<ListRow>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let contacts = txn.open_table(CONTACTS)?;
+        let summary = txn.open_table(SUMMARY)?;
+        let orgs = txn.open_table(ORGS)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let Some(v) = contacts.get(id)? else { continue };
+            let c: Contact = decode("contact", v.value())?;
+            let organization = match c.organization {
+                Some(org) => match orgs.get(org)? {
+                    Some(o) => decode::<Organization>("organization", o.value())?.name,
+                    None => String::new(),
+                },
+                None => String::new(),
+            };
+            let (last_contact, next_due) = summary
+                .get(id)?
+                .map_or((None, None), |s| decode_summary(s.value()));
+            out.push(ListRow {
+                id,
+                name: c.name,
+                organization,
+                last_contact,
+                next_due,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` for every contact in id order until it returns `false` (exports, search index).
+    pub fn for_each_contact(&self, mut f: impl FnMut(Contact) -> bool) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CONTACTS)?;
+        for row in t.iter()? {
+            let (_, v) = row?;
+            if !f(decode("contact", v.value())?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Open follow-ups due on or before `until`, oldest first, with their contact's name.
+    pub fn due_until(&self, until: Day, limit: usize) -> Result<Vec<DueItem>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let due = txn.open_table(DUE)?;
+        let timeline = txn.open_table(TIMELINE)?;
+        let contacts = txn.open_table(CONTACTS)?;
+        let mut out = Vec::new();
+        for row in due.range(..=(until.number(), u64::MAX))?.take(limit) {
+            let (key, value) = row?;
+            let (_, id) = key.value();
+            let (contact, created) = value.value();
+            let Some(entry) = timeline.get((contact, created, id))? else {
+                continue;
+            };
+            let Entry::FollowUp(follow_up) = decode("timeline entry", entry.value())? else {
+                continue;
+            };
+            let contact_name = match contacts.get(contact)? {
+                Some(c) => decode::<Contact>("contact", c.value())?.name,
+                None => String::new(),
+            };
+            out.push(DueItem {
+                follow_up,
+                contact_name,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The latest audit entries, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.rev().take(limit) {
+            out.push(decode("audit entry", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Contacts in the trash, most recently deleted first.
+    pub fn trash(&self) -> Result<Vec<TrashBundle>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(TRASH)?;
+        let mut out: Vec<TrashBundle> = Vec::new();
+        for row in t.iter()? {
+            out.push(decode("trash entry", row?.1.value())?);
+        }
+        out.sort_by(|a, b| b.deleted.at.cmp(&a.deleted.at));
+        Ok(out)
+    }
+}
+
+fn decode_summary((last, due): (i64, i32)) -> (Option<At>, Option<Day>) {
+    (
+        (last != NO_CONTACT).then(|| At::from_millis(last)),
+        (due != NO_DUE).then(|| Day::from_number(due)),
+    )
+}
+
+#[cfg(unix)]
+fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}

@@ -1,0 +1,539 @@
+//! User actions: each is one write transaction that applies its changes through
+//! [`Tables::apply`] and appends one audit entry. Undo replays an entry's inverse the same way.
+//! Bulk loads (demo data, imports) share the primitives but record one summary entry per batch.
+
+use redb::{ReadableMultimapTable, ReadableTable};
+
+use super::audit::{AuditEntry, Change, Record, TrashBundle};
+use super::tables::{Tables, decode, encode};
+use super::{Store, StoreError};
+use crate::domain::{
+    Actor, At, Contact, ContactDraft, Day, Deal, Entry, FollowUp, Id, Interaction, Invalid,
+    Organization, Stamp, text,
+};
+
+/// What `log_interaction` wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    pub interaction: Interaction,
+    pub follow_up: Option<FollowUp>,
+}
+
+/// How far back `undo` looks for the actor's last action.
+const UNDO_HORIZON: usize = 10_000;
+
+impl Store {
+    /// Runs one action: `build` reads through the tables and returns the changes to make; they
+    /// are checked, applied and audited in the same transaction.
+    fn act<R>(
+        &self,
+        actor: &Actor,
+        action: &str,
+        build: impl FnOnce(&mut Tables) -> Result<(Vec<Change>, R), StoreError>,
+    ) -> Result<R, StoreError> {
+        let txn = self.db.begin_write()?;
+        let result = {
+            let mut t = Tables::open(&txn)?;
+            let (changes, result) = build(&mut t)?;
+            for change in &changes {
+                t.apply(change)?;
+            }
+            append_audit(&mut t, actor, action, changes, true)?;
+            result
+        };
+        txn.commit()?;
+        Ok(result)
+    }
+
+    pub fn add_contact(&self, actor: &Actor, draft: ContactDraft) -> Result<Contact, StoreError> {
+        let org_name = text::clean_line(&draft.organization);
+        let mut contact = draft.into_contact(actor)?;
+        self.act(actor, "add contact", |t| {
+            let mut changes = Vec::new();
+            contact.organization = resolve_org(t, &org_name, &mut changes)?;
+            contact.id = t.next("next_contact")?;
+            contact.version = 1;
+            changes.push(Change::create(Record::Contact(contact.clone())));
+            Ok((changes, contact))
+        })
+    }
+
+    /// Saves an edited contact. `edited.version` must be the version it was loaded at; if the
+    /// contact changed meanwhile the edit is refused (`StoreError::Stale`), never merged blindly.
+    /// `organization`: `Some(name)` re-links (empty unlinks), `None` keeps the link.
+    pub fn update_contact(
+        &self,
+        actor: &Actor,
+        mut edited: Contact,
+        organization: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        edited.clean();
+        edited.validate()?;
+        let org_name = organization.map(text::clean_line);
+        self.act(actor, "edit contact", |t| {
+            let current = t
+                .contact(edited.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("contact {}", edited.id)))?;
+            if current.version != edited.version {
+                return Err(StoreError::Stale {
+                    id: current.id,
+                    name: text::visible(&current.name, false).into_owned(),
+                    by: current.updated.by.clone(),
+                    at: current.updated.at.local_display(),
+                });
+            }
+            let mut changes = Vec::new();
+            if let Some(name) = &org_name {
+                edited.organization = resolve_org(t, name, &mut changes)?;
+            }
+            edited.created = current.created.clone();
+            edited.updated = Stamp::now(actor);
+            edited.version = current.version + 1;
+            changes.push(Change::update(
+                Record::Contact(current),
+                Record::Contact(edited.clone()),
+            ));
+            Ok((changes, edited))
+        })
+    }
+
+    /// Moves a contact, its timeline and deals to the trash.
+    pub fn delete_contact(&self, actor: &Actor, id: Id) -> Result<TrashBundle, StoreError> {
+        self.act(actor, "delete contact", |t| {
+            let contact = t
+                .contact(id)?
+                .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
+            let entries = t.timeline_of(id)?;
+            let deals = t.deals_of(id)?;
+            let mut changes: Vec<Change> = entries
+                .iter()
+                .cloned()
+                .map(|e| Change::delete(Record::Entry(e)))
+                .collect();
+            changes.extend(
+                deals
+                    .iter()
+                    .cloned()
+                    .map(|d| Change::delete(Record::Deal(d))),
+            );
+            changes.push(Change::delete(Record::Contact(contact.clone())));
+            let bundle = TrashBundle {
+                contact,
+                entries,
+                deals,
+                deleted: Stamp::now(actor),
+            };
+            changes.push(Change::create(Record::Trash(bundle.clone())));
+            Ok((changes, bundle))
+        })
+    }
+
+    /// Brings a contact back from the trash with everything it had.
+    pub fn restore_contact(&self, actor: &Actor, id: Id) -> Result<Contact, StoreError> {
+        self.act(actor, "restore contact", |t| {
+            let bundle = t
+                .trash_bundle(id)?
+                .ok_or_else(|| StoreError::NotFound(format!("contact {id} in the trash")))?;
+            if t.contact(id)?.is_some() {
+                return Err(StoreError::Conflict(format!("contact {id} already exists")));
+            }
+            let mut changes = vec![Change::delete(Record::Trash(bundle.clone()))];
+            changes.push(Change::create(Record::Contact(bundle.contact.clone())));
+            changes.extend(
+                bundle
+                    .deals
+                    .into_iter()
+                    .map(|d| Change::create(Record::Deal(d))),
+            );
+            changes.extend(
+                bundle
+                    .entries
+                    .into_iter()
+                    .map(|e| Change::create(Record::Entry(e))),
+            );
+            Ok((changes, bundle.contact))
+        })
+    }
+
+    /// Logs an interaction (and optionally a follow-up due on `follow_up.0`) durably.
+    /// The actor is stamped as the agent unless one is given.
+    pub fn log_interaction(
+        &self,
+        actor: &Actor,
+        mut interaction: Interaction,
+        follow_up: Option<(Day, String)>,
+    ) -> Result<Logged, StoreError> {
+        if interaction.agent.trim().is_empty() {
+            interaction.agent = actor.0.clone();
+        }
+        interaction.clean()?;
+        let action = format!("log {}", interaction.channel);
+        self.act(actor, &action, |t| {
+            if t.contact(interaction.contact)?.is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "contact {}",
+                    interaction.contact
+                )));
+            }
+            interaction.id = t.next("next_entry")?;
+            let mut changes = vec![Change::create(Record::Entry(Entry::Interaction(
+                interaction.clone(),
+            )))];
+            let follow_up = match follow_up {
+                Some((due, what)) => {
+                    let what = if what.trim().is_empty() {
+                        format!("Follow up: {}", interaction.summary)
+                    } else {
+                        what
+                    };
+                    let mut f = FollowUp {
+                        id: t.next("next_entry")?,
+                        contact: interaction.contact,
+                        created: interaction.at,
+                        due,
+                        what,
+                        done_at: None,
+                        assignee: actor.0.clone(),
+                    };
+                    f.clean()?;
+                    changes.push(Change::create(Record::Entry(Entry::FollowUp(f.clone()))));
+                    Some(f)
+                }
+                None => None,
+            };
+            Ok((
+                changes,
+                Logged {
+                    interaction,
+                    follow_up,
+                },
+            ))
+        })
+    }
+
+    /// Adds a purchase or a standalone follow-up (or an interaction) to a contact's timeline.
+    pub fn add_entry(&self, actor: &Actor, mut entry: Entry) -> Result<Entry, StoreError> {
+        entry.clean()?;
+        let action = format!("add {}", entry.kind());
+        self.act(actor, &action, |t| {
+            entry.set_id(t.next("next_entry")?);
+            Ok((vec![Change::create(Record::Entry(entry.clone()))], entry))
+        })
+    }
+
+    /// Marks an open follow-up done now.
+    pub fn complete_follow_up(
+        &self,
+        actor: &Actor,
+        follow_up: &FollowUp,
+    ) -> Result<FollowUp, StoreError> {
+        self.change_follow_up(actor, follow_up, "complete follow-up", |f| {
+            if f.done_at.is_some() {
+                return Err(StoreError::Invalid(Invalid::single(
+                    "follow-up",
+                    "is already done",
+                )));
+            }
+            f.done_at = Some(At::now());
+            Ok(())
+        })
+    }
+
+    pub fn reschedule_follow_up(
+        &self,
+        actor: &Actor,
+        follow_up: &FollowUp,
+        due: Day,
+    ) -> Result<FollowUp, StoreError> {
+        self.change_follow_up(actor, follow_up, "reschedule follow-up", |f| {
+            f.due = due;
+            f.done_at = None;
+            Ok(())
+        })
+    }
+
+    fn change_follow_up(
+        &self,
+        actor: &Actor,
+        follow_up: &FollowUp,
+        action: &str,
+        edit: impl FnOnce(&mut FollowUp) -> Result<(), StoreError>,
+    ) -> Result<FollowUp, StoreError> {
+        self.act(actor, action, |t| {
+            let current = t
+                .entry(follow_up.contact, follow_up.created.millis(), follow_up.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("follow-up {}", follow_up.id)))?;
+            let Entry::FollowUp(mut f) = current.clone() else {
+                return Err(StoreError::NotFound(format!("follow-up {}", follow_up.id)));
+            };
+            edit(&mut f)?;
+            Ok((
+                vec![Change::update(
+                    Record::Entry(current),
+                    Record::Entry(Entry::FollowUp(f.clone())),
+                )],
+                f,
+            ))
+        })
+    }
+
+    pub fn add_deal(&self, actor: &Actor, mut deal: Deal) -> Result<Deal, StoreError> {
+        deal.clean()?;
+        self.act(actor, "add deal", |t| {
+            if let Some(c) = deal.contact
+                && t.contact(c)?.is_none()
+            {
+                return Err(StoreError::NotFound(format!("contact {c}")));
+            }
+            deal.id = t.next("next_deal")?;
+            deal.version = 1;
+            if deal.owner.is_empty() {
+                deal.owner = actor.0.clone();
+            }
+            Ok((vec![Change::create(Record::Deal(deal.clone()))], deal))
+        })
+    }
+
+    pub fn update_deal(&self, actor: &Actor, mut edited: Deal) -> Result<Deal, StoreError> {
+        edited.clean()?;
+        self.act(actor, "edit deal", |t| {
+            let current = t
+                .deal(edited.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("deal {}", edited.id)))?;
+            if current.version != edited.version {
+                return Err(StoreError::Conflict(format!(
+                    "deal {} was changed meanwhile; reload it",
+                    edited.id
+                )));
+            }
+            edited.version += 1;
+            Ok((
+                vec![Change::update(
+                    Record::Deal(current),
+                    Record::Deal(edited.clone()),
+                )],
+                edited,
+            ))
+        })
+    }
+
+    /// Undoes the actor's most recent action that has not been undone yet. Refused, changing
+    /// nothing, when a record it touched has been changed since.
+    pub fn undo(&self, actor: &Actor) -> Result<AuditEntry, StoreError> {
+        let txn = self.db.begin_write()?;
+        let undone = {
+            let mut t = Tables::open(&txn)?;
+            let target = last_undoable(&t, actor)?.ok_or(StoreError::NothingToUndo)?;
+            let mut inverse = Vec::new();
+            for change in target.changes.iter().rev() {
+                // Organisations created on the way stay: another contact may use them by now.
+                if matches!(change.after, Some(Record::Organization(_))) && change.before.is_none()
+                {
+                    continue;
+                }
+                let mut inv = change.inverse();
+                if let Some(Record::Contact(c)) = &mut inv.after {
+                    let base = match &inv.before {
+                        Some(Record::Contact(b)) => b.version,
+                        _ => c.version,
+                    };
+                    c.version = base + 1;
+                    c.updated = Stamp::now(actor);
+                }
+                inverse.push(inv);
+            }
+            for change in &inverse {
+                t.apply(change)?;
+            }
+            let seq = append_audit(
+                &mut t,
+                actor,
+                &format!("undo: {}", target.action),
+                inverse,
+                false,
+            )?;
+            t.undone.insert(target.seq, seq)?;
+            target
+        };
+        txn.commit()?;
+        Ok(undone)
+    }
+
+    /// Runs a bulk load (demo data, import) in one transaction recorded as one audit entry.
+    pub fn bulk<R>(
+        &self,
+        actor: &Actor,
+        description: &str,
+        load: impl FnOnce(&mut Bulk) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let txn = self.db.begin_write()?;
+        let result = {
+            let mut bulk = Bulk {
+                t: Tables::open(&txn)?,
+                actor: actor.clone(),
+                written: 0,
+            };
+            let result = load(&mut bulk)?;
+            let summary = format!("{description} ({} records)", bulk.written);
+            append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
+            result
+        };
+        txn.commit()?;
+        Ok(result)
+    }
+}
+
+/// Writes inside a bulk transaction. Records go through the same checked primitives.
+pub struct Bulk<'t> {
+    t: Tables<'t>,
+    actor: Actor,
+    written: u64,
+}
+
+impl Bulk<'_> {
+    /// Adds a cleaned contact (stamps kept if set) linked to the named organisation.
+    pub fn add_contact(
+        &mut self,
+        mut contact: Contact,
+        organization: &str,
+    ) -> Result<Id, StoreError> {
+        let mut changes = Vec::new();
+        contact.organization =
+            resolve_org(&mut self.t, &text::clean_line(organization), &mut changes)?;
+        contact.id = self.t.next("next_contact")?;
+        contact.version = contact.version.max(1);
+        if contact.created.by.is_empty() {
+            contact.created = Stamp::now(&self.actor);
+            contact.updated = contact.created.clone();
+        }
+        changes.push(Change::create(Record::Contact(contact)));
+        self.apply_all(&changes)?;
+        Ok(changes
+            .last()
+            .map_or(0, |c| c.after.as_ref().map_or(0, Record::id)))
+    }
+
+    pub fn update_contact(
+        &mut self,
+        mut contact: Contact,
+        organization: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let current = self
+            .t
+            .contact(contact.id)?
+            .ok_or_else(|| StoreError::NotFound(format!("contact {}", contact.id)))?;
+        let mut changes = Vec::new();
+        if let Some(name) = organization {
+            contact.organization = resolve_org(&mut self.t, &text::clean_line(name), &mut changes)?;
+        }
+        contact.version = current.version + 1;
+        contact.updated = Stamp::now(&self.actor);
+        changes.push(Change::update(
+            Record::Contact(current),
+            Record::Contact(contact),
+        ));
+        self.apply_all(&changes)
+    }
+
+    pub fn add_entry(&mut self, mut entry: Entry) -> Result<Id, StoreError> {
+        let id = self.t.next("next_entry")?;
+        entry.set_id(id);
+        self.apply_all(&[Change::create(Record::Entry(entry))])?;
+        Ok(id)
+    }
+
+    pub fn add_deal(&mut self, mut deal: Deal) -> Result<Id, StoreError> {
+        let id = self.t.next("next_deal")?;
+        deal.id = id;
+        deal.version = 1;
+        self.apply_all(&[Change::create(Record::Deal(deal))])?;
+        Ok(id)
+    }
+
+    pub fn contact(&self, id: Id) -> Result<Option<Contact>, StoreError> {
+        self.t.contact(id)
+    }
+
+    pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        Ok(self.t.uids.get(uid)?.map(|v| v.value()))
+    }
+
+    pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
+        let mut out = Vec::new();
+        for v in self.t.emails.get(text::email_key(email).as_str())? {
+            out.push(v?.value());
+        }
+        Ok(out)
+    }
+
+    pub fn find_by_phone(&self, phone: &str) -> Result<Vec<Id>, StoreError> {
+        let key = text::phone_key(phone);
+        let mut out = Vec::new();
+        if key.is_empty() {
+            return Ok(out);
+        }
+        for v in self.t.phones.get(key.as_str())? {
+            out.push(v?.value());
+        }
+        Ok(out)
+    }
+
+    fn apply_all(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+        for change in changes {
+            self.t.apply(change)?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Finds the organisation by name or plans its creation; empty name → no organisation.
+fn resolve_org(
+    t: &mut Tables,
+    name: &str,
+    changes: &mut Vec<Change>,
+) -> Result<Option<Id>, StoreError> {
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if let Some(id) = t.org_by_name(name)? {
+        return Ok(Some(id));
+    }
+    let mut org = Organization::named(name);
+    org.id = t.next("next_org")?;
+    org.version = 1;
+    let id = org.id;
+    changes.push(Change::create(Record::Organization(org)));
+    Ok(Some(id))
+}
+
+fn append_audit(
+    t: &mut Tables,
+    actor: &Actor,
+    action: &str,
+    changes: Vec<Change>,
+    undoable: bool,
+) -> Result<u64, StoreError> {
+    let seq = t.next("audit_seq")?;
+    let entry = AuditEntry {
+        seq,
+        at: At::now(),
+        actor: actor.0.clone(),
+        action: action.to_string(),
+        changes,
+        undoable,
+    };
+    t.audit.insert(seq, encode(&entry)?.as_slice())?;
+    Ok(seq)
+}
+
+fn last_undoable(t: &Tables, actor: &Actor) -> Result<Option<AuditEntry>, StoreError> {
+    for row in t.audit.iter()?.rev().take(UNDO_HORIZON) {
+        let (seq, bytes) = row?;
+        let entry: AuditEntry = decode("audit entry", bytes.value())?;
+        if entry.actor == actor.0 && entry.undoable && t.undone.get(seq.value())?.is_none() {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}

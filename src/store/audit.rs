@@ -1,0 +1,189 @@
+//! The audit trail's records: every user action is one `AuditEntry` listing each record it
+//! touched, before → after. Undo replays the `before` side; the field-level diff people read is
+//! computed from the same two sides.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{At, Contact, Deal, Entry, Id, Organization, Stamp};
+
+/// A deleted contact with everything that hung off it, restorable as a whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrashBundle {
+    pub contact: Contact,
+    pub entries: Vec<Entry>,
+    pub deals: Vec<Deal>,
+    pub deleted: Stamp,
+}
+
+/// One stored record, whole.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Record {
+    Contact(Contact),
+    Entry(Entry),
+    Deal(Deal),
+    Organization(Organization),
+    Trash(TrashBundle),
+}
+
+impl Record {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Contact(_) => "contact",
+            Record::Entry(e) => e.kind(),
+            Record::Deal(_) => "deal",
+            Record::Organization(_) => "organization",
+            Record::Trash(_) => "trash",
+        }
+    }
+    pub fn id(&self) -> Id {
+        match self {
+            Record::Contact(c) => c.id,
+            Record::Entry(e) => e.id(),
+            Record::Deal(d) => d.id,
+            Record::Organization(o) => o.id,
+            Record::Trash(t) => t.contact.id,
+        }
+    }
+}
+
+/// A record's state before and after an action (`None`: absent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub before: Option<Record>,
+    pub after: Option<Record>,
+}
+
+impl Change {
+    pub fn create(record: Record) -> Self {
+        Change {
+            before: None,
+            after: Some(record),
+        }
+    }
+    pub fn update(before: Record, after: Record) -> Self {
+        Change {
+            before: Some(before),
+            after: Some(after),
+        }
+    }
+    pub fn delete(record: Record) -> Self {
+        Change {
+            before: Some(record),
+            after: None,
+        }
+    }
+    pub fn inverse(&self) -> Self {
+        Change {
+            before: self.after.clone(),
+            after: self.before.clone(),
+        }
+    }
+    fn record(&self) -> Option<&Record> {
+        self.after.as_ref().or(self.before.as_ref())
+    }
+    pub fn operation(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (None, Some(_)) => "create",
+            (Some(_), None) => "delete",
+            _ => "update",
+        }
+    }
+
+    /// Field-level differences, `(field path, before, after)`, as JSON text.
+    pub fn field_changes(&self) -> Vec<(String, String, String)> {
+        let before = to_json(self.before.as_ref());
+        let after = to_json(self.after.as_ref());
+        let mut out = Vec::new();
+        diff("", &before, &after, &mut out);
+        out
+    }
+}
+
+fn to_json(record: Option<&Record>) -> serde_json::Value {
+    let inner = match record {
+        None => return serde_json::Value::Null,
+        Some(Record::Contact(c)) => serde_json::to_value(c),
+        Some(Record::Entry(e)) => serde_json::to_value(e),
+        Some(Record::Deal(d)) => serde_json::to_value(d),
+        Some(Record::Organization(o)) => serde_json::to_value(o),
+        Some(Record::Trash(t)) => serde_json::to_value(&t.contact),
+    };
+    inner.unwrap_or(serde_json::Value::Null)
+}
+
+fn diff(
+    path: &str,
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    out: &mut Vec<(String, String, String)>,
+) {
+    use serde_json::Value;
+    if a == b {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                if matches!(k.as_str(), "version" | "updated") {
+                    continue;
+                }
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                diff(
+                    &sub,
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        _ => out.push((
+            if path.is_empty() {
+                "record".into()
+            } else {
+                path.into()
+            },
+            short(a),
+            short(b),
+        )),
+    }
+}
+
+fn short(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One user action: who, when, what, and every record it changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: At,
+    pub actor: String,
+    /// What the person did, in words: "add contact", "log call", "undo: log call".
+    pub action: String,
+    pub changes: Vec<Change>,
+    /// Undo entries and bulk loads are not themselves undone by `undo`.
+    pub undoable: bool,
+}
+
+impl AuditEntry {
+    /// The first contact this action concerns, for display.
+    pub fn subject(&self) -> Option<(&'static str, Id)> {
+        self.changes
+            .iter()
+            .filter_map(Change::record)
+            .map(|r| (r.kind(), r.id()))
+            .next()
+    }
+}

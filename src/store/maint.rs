@@ -1,0 +1,487 @@
+//! Keeping the file healthy: schema migrations on open, `rolo doctor` (redb's integrity check
+//! plus our own index-versus-record checks), consistent backups through a read transaction, and
+//! compaction after bulk loads.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use redb::{
+    Database, Key, MultimapTableDefinition, ReadTransaction, ReadableDatabase,
+    ReadableMultimapTable, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
+    Value, WriteTransaction,
+};
+use serde::Serialize;
+
+use super::tables::*;
+use super::{SCHEMA_VERSION, Store, StoreError, open_private_file};
+use crate::domain::{Contact, Entry, Organization, text};
+
+/// One schema step: upgrades a database from `from` to `from + 1` inside the open transaction.
+pub(crate) struct Migration {
+    pub from: u64,
+    pub description: &'static str,
+    pub run: fn(&WriteTransaction) -> Result<(), StoreError>,
+}
+
+/// Every migration this build knows, in order. Schema 1 is the first released layout; add the
+/// step to 2 here (and a fixture written by schema 1 stays under `tests/fixtures/`).
+const MIGRATIONS: &[Migration] = &[];
+
+pub(crate) fn migrate(db: &Database, path: &str) -> Result<(), StoreError> {
+    run_migrations(db, path, SCHEMA_VERSION, MIGRATIONS)
+}
+
+pub(crate) fn run_migrations(
+    db: &Database,
+    path: &str,
+    target: u64,
+    steps: &[Migration],
+) -> Result<(), StoreError> {
+    let txn = db.begin_write()?;
+    {
+        let meta = txn.open_table(META)?;
+        let found = meta.get("schema_version")?.map(|v| v.value());
+        let found = match found {
+            Some(v) => v,
+            None => {
+                let has_data = txn.list_tables()?.any(|t| t.name() == "contacts");
+                if has_data { 0 } else { target }
+            }
+        };
+        if found > target {
+            return Err(StoreError::NewerSchema {
+                path: path.to_string(),
+                found,
+                supported: target,
+            });
+        }
+        drop(meta);
+        let mut version = found;
+        while version < target {
+            let step = steps.iter().find(|m| m.from == version).ok_or_else(|| {
+                StoreError::Corrupt(format!("no migration from schema {version}"))
+            })?;
+            (step.run)(&txn).map_err(|e| {
+                StoreError::Corrupt(format!("migration `{}` failed: {e}", step.description))
+            })?;
+            version += 1;
+        }
+        create_all(&txn)?;
+        txn.open_table(META)?.insert("schema_version", target)?;
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct DoctorReport {
+    pub integrity_ok: bool,
+    pub schema_version: u64,
+    pub contacts: u64,
+    pub timeline_entries: u64,
+    pub open_follow_ups: u64,
+    pub audit_entries: u64,
+    pub problems: Vec<String>,
+}
+
+impl DoctorReport {
+    pub fn is_clean(&self) -> bool {
+        self.integrity_ok && self.problems.is_empty()
+    }
+    fn problem(&mut self, text: String) {
+        if self.problems.len() < 200 {
+            self.problems.push(text);
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackupReport {
+    pub path: String,
+    pub tables: usize,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+impl Store {
+    /// redb's integrity check, then every index checked against the records and back.
+    pub fn doctor(&mut self) -> Result<DoctorReport, StoreError> {
+        let integrity_ok = self
+            .db
+            .check_integrity()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut report = DoctorReport {
+            integrity_ok,
+            ..DoctorReport::default()
+        };
+        let txn = self.db.begin_read()?;
+        consistency(&txn, &mut report)?;
+        Ok(report)
+    }
+
+    /// Shrinks the file after bulk loads or many deletes.
+    pub fn compact(&mut self) -> Result<bool, StoreError> {
+        self.db.compact().map_err(|e| StoreError::Io(e.to_string()))
+    }
+
+    /// Writes a consistent copy to `dest` (which must not exist) through one read transaction,
+    /// so it can run while rolo is in use.
+    pub fn backup(&self, dest: &Path) -> Result<BackupReport, StoreError> {
+        let shown = dest.display().to_string();
+        if dest.exists() {
+            return Err(StoreError::Open {
+                path: shown,
+                reason: "already exists; choose a new file name".into(),
+            });
+        }
+        let file = open_private_file(dest).map_err(|e| StoreError::Open {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let copy = redb::backends::FileBackend::new(file)
+            .and_then(|backend| Database::builder().create_with_backend(backend))
+            .map_err(|e| StoreError::Open {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        let src = self.db.begin_read()?;
+        let dst = copy.begin_write()?;
+        let mut rows = 0;
+        rows += copy_table(&src, &dst, META)?;
+        rows += copy_table(&src, &dst, CONTACTS)?;
+        rows += copy_table(&src, &dst, BY_NAME)?;
+        rows += copy_table(&src, &dst, TIMELINE)?;
+        rows += copy_table(&src, &dst, DUE)?;
+        rows += copy_table(&src, &dst, SUMMARY)?;
+        rows += copy_multimap(&src, &dst, EMAILS)?;
+        rows += copy_multimap(&src, &dst, PHONES)?;
+        rows += copy_multimap(&src, &dst, TAGS)?;
+        rows += copy_table(&src, &dst, UIDS)?;
+        rows += copy_table(&src, &dst, ORGS)?;
+        rows += copy_table(&src, &dst, ORG_NAMES)?;
+        rows += copy_table(&src, &dst, DEALS)?;
+        rows += copy_table(&src, &dst, DEALS_BY_CONTACT)?;
+        rows += copy_table(&src, &dst, TRASH)?;
+        rows += copy_table(&src, &dst, AUDIT)?;
+        rows += copy_table(&src, &dst, UNDONE)?;
+        dst.commit()?;
+        drop(copy);
+        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupReport {
+            path: shown,
+            tables: 17,
+            rows,
+            bytes,
+        })
+    }
+}
+
+fn copy_table<K: Key + 'static, V: Value + 'static>(
+    src: &ReadTransaction,
+    dst: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<u64, StoreError> {
+    let from = src.open_table(def)?;
+    let mut to = dst.open_table(def)?;
+    let mut n = 0;
+    for row in from.iter()? {
+        let (k, v) = row?;
+        to.insert(k.value(), v.value())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn copy_multimap<K: Key + 'static, V: Key + 'static>(
+    src: &ReadTransaction,
+    dst: &WriteTransaction,
+    def: MultimapTableDefinition<K, V>,
+) -> Result<u64, StoreError> {
+    let from = src.open_multimap_table(def)?;
+    let mut to = dst.open_multimap_table(def)?;
+    let mut n = 0;
+    for row in from.iter()? {
+        let (k, values) = row?;
+        for v in values {
+            to.insert(k.value(), v?.value())?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn multimap_pairs(
+    txn: &ReadTransaction,
+    def: MultimapTableDefinition<&str, u64>,
+) -> Result<BTreeSet<(String, u64)>, StoreError> {
+    let t = txn.open_multimap_table(def)?;
+    let mut out = BTreeSet::new();
+    for row in t.iter()? {
+        let (k, values) = row?;
+        for v in values {
+            out.insert((k.value().to_string(), v?.value()));
+        }
+    }
+    Ok(out)
+}
+
+fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), StoreError> {
+    let meta = txn.open_table(META)?;
+    let counter =
+        |name: &str| -> Result<u64, StoreError> { Ok(meta.get(name)?.map_or(0, |v| v.value())) };
+    report.schema_version = counter("schema_version")?;
+
+    // Expected index contents, rebuilt from the records.
+    let mut emails = BTreeSet::new();
+    let mut phones = BTreeSet::new();
+    let mut tags = BTreeSet::new();
+    let mut uids = BTreeMap::new();
+    let mut names = BTreeSet::new();
+    let mut org_ids = BTreeSet::new();
+    let mut contact_ids = BTreeSet::new();
+    let mut max_contact = 0;
+    for row in txn.open_table(CONTACTS)?.iter()? {
+        let (k, v) = row?;
+        let id = k.value();
+        let c: Contact = match decode("contact", v.value()) {
+            Ok(c) => c,
+            Err(e) => {
+                report.problem(format!("contact {id}: {e}"));
+                continue;
+            }
+        };
+        if c.id != id {
+            report.problem(format!("contact stored under {id} says it is {}", c.id));
+        }
+        max_contact = max_contact.max(id);
+        contact_ids.insert(id);
+        for e in &c.emails {
+            emails.insert((text::email_key(&e.value), id));
+        }
+        for p in &c.phones {
+            let key = text::phone_key(&p.value);
+            if !key.is_empty() {
+                phones.insert((key, id));
+            }
+        }
+        for t in &c.tags {
+            tags.insert((t.clone(), id));
+        }
+        if !c.uid.is_empty() {
+            uids.insert(c.uid.clone(), id);
+        }
+        names.insert((text::sort_key(&c.name), id));
+        if let Some(org) = c.organization {
+            org_ids.insert((org, id));
+        }
+    }
+    report.contacts = contact_ids.len() as u64;
+    compare(
+        report,
+        "email index",
+        &emails,
+        &multimap_pairs(txn, EMAILS)?,
+    );
+    compare(
+        report,
+        "phone index",
+        &phones,
+        &multimap_pairs(txn, PHONES)?,
+    );
+    compare(report, "tag index", &tags, &multimap_pairs(txn, TAGS)?);
+    let mut stored_uids = BTreeMap::new();
+    for row in txn.open_table(UIDS)?.iter()? {
+        let (k, v) = row?;
+        stored_uids.insert(k.value().to_string(), v.value());
+    }
+    if stored_uids != uids {
+        report.problem(format!(
+            "uid index has {} entries, records say {}",
+            stored_uids.len(),
+            uids.len()
+        ));
+    }
+    let mut stored_names = BTreeSet::new();
+    for row in txn.open_table(BY_NAME)?.iter()? {
+        let (k, _) = row?;
+        let (name, id) = k.value();
+        stored_names.insert((name.to_string(), id));
+    }
+    compare(report, "name order", &names, &stored_names);
+
+    let orgs = txn.open_table(ORGS)?;
+    let mut max_org = 0;
+    for row in orgs.iter()? {
+        let (k, v) = row?;
+        max_org = max_org.max(k.value());
+        if let Err(e) = decode::<Organization>("organization", v.value()) {
+            report.problem(format!("organisation {}: {e}", k.value()));
+        }
+    }
+    for (org, contact) in &org_ids {
+        if orgs.get(*org)?.is_none() {
+            report.problem(format!(
+                "contact {contact} points at missing organisation {org}"
+            ));
+        }
+    }
+
+    // Timeline: every entry belongs to a live contact; open follow-ups match the due index;
+    // the per-contact summary matches the timeline.
+    let mut due_expected = BTreeSet::new();
+    let mut timelines: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+    let mut max_entry = 0;
+    for row in txn.open_table(TIMELINE)?.iter()? {
+        let (k, v) = row?;
+        let (contact, at, id) = k.value();
+        report.timeline_entries += 1;
+        max_entry = max_entry.max(id);
+        let entry: Entry = match decode("timeline entry", v.value()) {
+            Ok(e) => e,
+            Err(e) => {
+                report.problem(format!("timeline entry {id}: {e}"));
+                continue;
+            }
+        };
+        if entry.contact() != contact || entry.at().millis() != at || entry.id() != id {
+            report.problem(format!("timeline entry {id} is filed under the wrong key"));
+        }
+        if !contact_ids.contains(&contact) {
+            report.problem(format!(
+                "timeline entry {id} belongs to missing contact {contact}"
+            ));
+        }
+        if let Entry::FollowUp(f) = &entry
+            && f.is_open()
+        {
+            due_expected.insert((f.due.number(), f.id, contact, at));
+        }
+        timelines.entry(contact).or_default().push(entry);
+    }
+    report.open_follow_ups = due_expected.len() as u64;
+    let mut due_stored = BTreeSet::new();
+    for row in txn.open_table(DUE)?.iter()? {
+        let (k, v) = row?;
+        let (day, id) = k.value();
+        let (contact, at) = v.value();
+        due_stored.insert((day, id, contact, at));
+    }
+    if due_stored != due_expected {
+        let missing = due_expected.difference(&due_stored).count();
+        let extra = due_stored.difference(&due_expected).count();
+        report.problem(format!(
+            "follow-up due index: {missing} missing, {extra} stale"
+        ));
+    }
+    let summary = txn.open_table(SUMMARY)?;
+    let mut summary_bad = 0;
+    for id in &contact_ids {
+        let expected = summarise(timelines.get(id).map_or(&[][..], Vec::as_slice));
+        if summary.get(*id)?.map(|v| v.value()) != Some(expected) {
+            summary_bad += 1;
+        }
+    }
+    if summary_bad > 0 {
+        report.problem(format!(
+            "{summary_bad} contact summaries disagree with their timelines"
+        ));
+    }
+    if summary.len()? != contact_ids.len() as u64 {
+        report.problem(format!(
+            "{} contact summaries for {} contacts",
+            summary.len()?,
+            contact_ids.len()
+        ));
+    }
+
+    let audit = txn.open_table(AUDIT)?;
+    report.audit_entries = audit.len()?;
+    let last_audit = audit.last()?.map_or(0, |(k, _)| k.value());
+    for (name, max) in [
+        ("next_contact", max_contact),
+        ("next_entry", max_entry),
+        ("next_org", max_org),
+        ("audit_seq", last_audit),
+    ] {
+        if counter(name)? < max {
+            report.problem(format!(
+                "counter {name} is behind the highest id in use ({max})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn compare(
+    report: &mut DoctorReport,
+    what: &str,
+    expected: &BTreeSet<(String, u64)>,
+    stored: &BTreeSet<(String, u64)>,
+) {
+    let missing: Vec<_> = expected.difference(stored).take(3).collect();
+    let stale: Vec<_> = stored.difference(expected).take(3).collect();
+    if !missing.is_empty() || !stale.is_empty() {
+        report.problem(format!(
+            "{what}: {} missing (e.g. {:?}), {} stale (e.g. {:?})",
+            expected.difference(stored).count(),
+            missing,
+            stored.difference(expected).count(),
+            stale
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bump_marker(txn: &WriteTransaction) -> Result<(), StoreError> {
+        txn.open_table(META)?.insert("migrated_marker", 7)?;
+        Ok(())
+    }
+
+    #[test]
+    fn migrations_run_in_order_and_newer_files_are_refused() {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        run_migrations(&db, "mem", 1, &[]).unwrap();
+        let steps = [Migration {
+            from: 1,
+            description: "add marker",
+            run: bump_marker,
+        }];
+        run_migrations(&db, "mem", 2, &steps).unwrap();
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 2);
+        assert_eq!(meta.get("migrated_marker").unwrap().unwrap().value(), 7);
+        drop(meta);
+        drop(txn);
+        let err = run_migrations(&db, "mem", 1, &[]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NewerSchema {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_step_is_reported_not_skipped() {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        run_migrations(&db, "mem", 1, &[]).unwrap();
+        let err = run_migrations(&db, "mem", 3, &[]).unwrap_err();
+        assert!(
+            err.to_string().contains("no migration from schema 1"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,465 @@
+//! redb table definitions and the write primitives that keep records and their indexes in step.
+//! Every write in rolo funnels through [`Tables::apply`], so an index can never be forgotten.
+
+use redb::{
+    MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, WriteTransaction,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+use super::audit::{Change, Record, TrashBundle};
+use crate::domain::{Contact, Deal, Entry, Id, Organization, text};
+
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("contacts");
+/// `(sort key, id)`: the list's order, paged with range scans.
+pub(crate) const BY_NAME: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("contacts_by_name");
+/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan.
+pub(crate) const TIMELINE: TableDefinition<(u64, i64, u64), &[u8]> =
+    TableDefinition::new("timeline");
+/// `(due day, follow-up id)` → `(contact, created ms)`; open follow-ups only.
+pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
+    TableDefinition::new("followups_due");
+/// contact → `(last interaction ms or i64::MIN, earliest open due day or i32::MAX)`.
+pub(crate) const SUMMARY: TableDefinition<u64, (i64, i32)> =
+    TableDefinition::new("contact_summary");
+pub(crate) const EMAILS: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("by_email");
+pub(crate) const PHONES: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("by_phone");
+pub(crate) const TAGS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_tag");
+pub(crate) const UIDS: TableDefinition<&str, u64> = TableDefinition::new("by_uid");
+pub(crate) const ORGS: TableDefinition<u64, &[u8]> = TableDefinition::new("organizations");
+pub(crate) const ORG_NAMES: TableDefinition<&str, u64> =
+    TableDefinition::new("organizations_by_name");
+pub(crate) const DEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("deals");
+pub(crate) const DEALS_BY_CONTACT: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("deals_by_contact");
+pub(crate) const TRASH: TableDefinition<u64, &[u8]> = TableDefinition::new("trash");
+pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// audit seq → the seq of the entry that undid it.
+pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undone");
+
+pub(crate) const NO_CONTACT: i64 = i64::MIN;
+pub(crate) const NO_DUE: i32 = i32::MAX;
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {e}")))
+}
+
+/// Every table, opened once for one write transaction.
+pub(crate) struct Tables<'t> {
+    pub meta: Table<'t, &'static str, u64>,
+    pub contacts: Table<'t, u64, &'static [u8]>,
+    pub by_name: Table<'t, (&'static str, u64), ()>,
+    pub timeline: Table<'t, (u64, i64, u64), &'static [u8]>,
+    pub due: Table<'t, (i32, u64), (u64, i64)>,
+    pub summary: Table<'t, u64, (i64, i32)>,
+    pub emails: MultimapTable<'t, &'static str, u64>,
+    pub phones: MultimapTable<'t, &'static str, u64>,
+    pub tags: MultimapTable<'t, &'static str, u64>,
+    pub uids: Table<'t, &'static str, u64>,
+    pub orgs: Table<'t, u64, &'static [u8]>,
+    pub org_names: Table<'t, &'static str, u64>,
+    pub deals: Table<'t, u64, &'static [u8]>,
+    pub deals_by_contact: Table<'t, (u64, u64), ()>,
+    pub trash: Table<'t, u64, &'static [u8]>,
+    pub audit: Table<'t, u64, &'static [u8]>,
+    pub undone: Table<'t, u64, u64>,
+}
+
+impl<'t> Tables<'t> {
+    pub fn open(txn: &'t WriteTransaction) -> Result<Self, StoreError> {
+        Ok(Tables {
+            meta: txn.open_table(META)?,
+            contacts: txn.open_table(CONTACTS)?,
+            by_name: txn.open_table(BY_NAME)?,
+            timeline: txn.open_table(TIMELINE)?,
+            due: txn.open_table(DUE)?,
+            summary: txn.open_table(SUMMARY)?,
+            emails: txn.open_multimap_table(EMAILS)?,
+            phones: txn.open_multimap_table(PHONES)?,
+            tags: txn.open_multimap_table(TAGS)?,
+            uids: txn.open_table(UIDS)?,
+            orgs: txn.open_table(ORGS)?,
+            org_names: txn.open_table(ORG_NAMES)?,
+            deals: txn.open_table(DEALS)?,
+            deals_by_contact: txn.open_table(DEALS_BY_CONTACT)?,
+            trash: txn.open_table(TRASH)?,
+            audit: txn.open_table(AUDIT)?,
+            undone: txn.open_table(UNDONE)?,
+        })
+    }
+
+    /// The next value of a named counter (ids, audit sequence); counters start at 1.
+    pub fn next(&mut self, counter: &str) -> Result<u64, StoreError> {
+        let current = self.meta.get(counter)?.map_or(0, |v| v.value());
+        let next = current + 1;
+        self.meta.insert(counter, next)?;
+        Ok(next)
+    }
+
+    pub fn contact(&self, id: Id) -> Result<Option<Contact>, StoreError> {
+        match self.contacts.get(id)? {
+            Some(bytes) => Ok(Some(decode("contact", bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn organization(&self, id: Id) -> Result<Option<Organization>, StoreError> {
+        match self.orgs.get(id)? {
+            Some(bytes) => Ok(Some(decode("organization", bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn deal(&self, id: Id) -> Result<Option<Deal>, StoreError> {
+        match self.deals.get(id)? {
+            Some(bytes) => Ok(Some(decode("deal", bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn entry(&self, contact: Id, at_ms: i64, id: Id) -> Result<Option<Entry>, StoreError> {
+        match self.timeline.get((contact, at_ms, id))? {
+            Some(bytes) => Ok(Some(decode("timeline entry", bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn trash_bundle(&self, id: Id) -> Result<Option<TrashBundle>, StoreError> {
+        match self.trash.get(id)? {
+            Some(bytes) => Ok(Some(decode("trash entry", bytes.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn timeline_of(&self, contact: Id) -> Result<Vec<Entry>, StoreError> {
+        let mut out = Vec::new();
+        for row in self
+            .timeline
+            .range((contact, i64::MIN, 0)..=(contact, i64::MAX, u64::MAX))?
+        {
+            let (_, v) = row?;
+            out.push(decode("timeline entry", v.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn deals_of(&self, contact: Id) -> Result<Vec<Deal>, StoreError> {
+        let mut ids = Vec::new();
+        for row in self
+            .deals_by_contact
+            .range((contact, 0)..=(contact, u64::MAX))?
+        {
+            ids.push(row?.0.value().1);
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(d) = self.deal(id)? {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn org_by_name(&self, name: &str) -> Result<Option<Id>, StoreError> {
+        Ok(self
+            .org_names
+            .get(text::sort_key(name).as_str())?
+            .map(|v| v.value()))
+    }
+
+    /// Applies one change after checking the stored record is still what `before` says —
+    /// the optimistic-concurrency check for every write, undo included.
+    pub fn apply(&mut self, change: &Change) -> Result<(), StoreError> {
+        self.check_current(change)?;
+        match (&change.before, &change.after) {
+            (Some(Record::Contact(a)), b) => {
+                let b = match b {
+                    Some(Record::Contact(c)) => Some(c),
+                    _ => None,
+                };
+                self.put_contact(Some(a), b)
+            }
+            (None, Some(Record::Contact(b))) => self.put_contact(None, Some(b)),
+            (Some(Record::Entry(a)), Some(Record::Entry(b))) => self.put_entry(Some(a), Some(b)),
+            (Some(Record::Entry(a)), None) => self.put_entry(Some(a), None),
+            (None, Some(Record::Entry(b))) => self.put_entry(None, Some(b)),
+            (Some(Record::Deal(a)), Some(Record::Deal(b))) => self.put_deal(Some(a), Some(b)),
+            (Some(Record::Deal(a)), None) => self.put_deal(Some(a), None),
+            (None, Some(Record::Deal(b))) => self.put_deal(None, Some(b)),
+            (Some(Record::Organization(a)), Some(Record::Organization(b))) => {
+                self.put_org(Some(a), Some(b))
+            }
+            (Some(Record::Organization(a)), None) => self.put_org(Some(a), None),
+            (None, Some(Record::Organization(b))) => self.put_org(None, Some(b)),
+            (Some(Record::Trash(a)), None) => {
+                self.trash.remove(a.contact.id)?;
+                Ok(())
+            }
+            (None, Some(Record::Trash(b))) => {
+                self.trash.insert(b.contact.id, encode(b)?.as_slice())?;
+                Ok(())
+            }
+            (None, None) => Ok(()),
+            _ => Err(StoreError::Corrupt(
+                "a change mixes two kinds of record".into(),
+            )),
+        }
+    }
+
+    fn check_current(&self, change: &Change) -> Result<(), StoreError> {
+        let Some(record) = change.before.as_ref().or(change.after.as_ref()) else {
+            return Ok(());
+        };
+        let expected = change.before.as_ref();
+        let conflict = |what: &str| StoreError::Conflict(format!("{what} changed meanwhile"));
+        match record {
+            Record::Contact(c) => {
+                let current = self.contact(c.id)?;
+                match (current, expected) {
+                    (None, None) => Ok(()),
+                    (Some(cur), Some(Record::Contact(exp))) if cur.version == exp.version => Ok(()),
+                    (Some(cur), _) => Err(StoreError::Stale {
+                        id: cur.id,
+                        name: text::visible(&cur.name, false).into_owned(),
+                        by: cur.updated.by.clone(),
+                        at: cur.updated.at.local_display(),
+                    }),
+                    (None, Some(_)) => Err(StoreError::NotFound(format!("contact {}", c.id))),
+                }
+            }
+            Record::Entry(e) => {
+                let current = self.entry(e.contact(), e.at().millis(), e.id())?;
+                let expected = match expected {
+                    Some(Record::Entry(x)) => Some(x),
+                    _ => None,
+                };
+                if current.as_ref() == expected {
+                    Ok(())
+                } else {
+                    Err(conflict("a timeline entry"))
+                }
+            }
+            Record::Deal(d) => {
+                let current = self.deal(d.id)?.map(|d| d.version);
+                let expected = match expected {
+                    Some(Record::Deal(x)) => Some(x.version),
+                    _ => None,
+                };
+                if current == expected {
+                    Ok(())
+                } else {
+                    Err(conflict("the deal"))
+                }
+            }
+            Record::Organization(o) => {
+                let current = self.organization(o.id)?.map(|o| o.version);
+                let expected = match expected {
+                    Some(Record::Organization(x)) => Some(x.version),
+                    _ => None,
+                };
+                if current == expected {
+                    Ok(())
+                } else {
+                    Err(conflict("the organisation"))
+                }
+            }
+            Record::Trash(t) => {
+                let present = self.trash.get(t.contact.id)?.is_some();
+                if present == expected.is_some() {
+                    Ok(())
+                } else {
+                    Err(conflict("the trash"))
+                }
+            }
+        }
+    }
+
+    fn put_contact(
+        &mut self,
+        old: Option<&Contact>,
+        new: Option<&Contact>,
+    ) -> Result<(), StoreError> {
+        if let Some(old) = old {
+            for e in &old.emails {
+                self.emails
+                    .remove(text::email_key(&e.value).as_str(), old.id)?;
+            }
+            for p in &old.phones {
+                self.phones
+                    .remove(text::phone_key(&p.value).as_str(), old.id)?;
+            }
+            for t in &old.tags {
+                self.tags.remove(t.as_str(), old.id)?;
+            }
+            if !old.uid.is_empty() {
+                self.uids.remove(old.uid.as_str())?;
+            }
+            self.by_name
+                .remove((text::sort_key(&old.name).as_str(), old.id))?;
+            if new.is_none() {
+                let mut rest = self
+                    .timeline
+                    .range((old.id, i64::MIN, 0)..=(old.id, i64::MAX, u64::MAX))?;
+                if rest.next().is_some() {
+                    return Err(StoreError::Conflict(format!(
+                        "{} has history added since; delete the contact instead",
+                        text::visible(&old.name, false)
+                    )));
+                }
+                drop(rest);
+                self.contacts.remove(old.id)?;
+                self.summary.remove(old.id)?;
+            }
+        }
+        if let Some(new) = new {
+            for e in &new.emails {
+                self.emails
+                    .insert(text::email_key(&e.value).as_str(), new.id)?;
+            }
+            for p in &new.phones {
+                let key = text::phone_key(&p.value);
+                if !key.is_empty() {
+                    self.phones.insert(key.as_str(), new.id)?;
+                }
+            }
+            for t in &new.tags {
+                self.tags.insert(t.as_str(), new.id)?;
+            }
+            if !new.uid.is_empty() {
+                self.uids.insert(new.uid.as_str(), new.id)?;
+            }
+            self.by_name
+                .insert((text::sort_key(&new.name).as_str(), new.id), ())?;
+            self.contacts.insert(new.id, encode(new)?.as_slice())?;
+            if old.is_none() {
+                self.summary.insert(new.id, (NO_CONTACT, NO_DUE))?;
+                // A restored contact brings its timeline back separately; recompute then.
+            }
+        }
+        Ok(())
+    }
+
+    fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
+        let mut touched = Vec::new();
+        if let Some(old) = old {
+            self.timeline
+                .remove((old.contact(), old.at().millis(), old.id()))?;
+            if let Entry::FollowUp(f) = old
+                && f.is_open()
+            {
+                self.due.remove((f.due.number(), f.id))?;
+            }
+            touched.push(old.contact());
+        }
+        if let Some(new) = new {
+            if self.contacts.get(new.contact())?.is_none() {
+                return Err(StoreError::NotFound(format!("contact {}", new.contact())));
+            }
+            self.timeline.insert(
+                (new.contact(), new.at().millis(), new.id()),
+                encode(new)?.as_slice(),
+            )?;
+            if let Entry::FollowUp(f) = new
+                && f.is_open()
+            {
+                self.due
+                    .insert((f.due.number(), f.id), (f.contact, f.created.millis()))?;
+            }
+            // Additions only move the summary one way: no rescan needed.
+            if old.is_none() {
+                let (mut last, mut due) = self
+                    .summary
+                    .get(new.contact())?
+                    .map_or((NO_CONTACT, NO_DUE), |v| v.value());
+                match new {
+                    Entry::Interaction(i) => last = last.max(i.at.millis()),
+                    Entry::FollowUp(f) if f.is_open() => due = due.min(f.due.number()),
+                    _ => {}
+                }
+                self.summary.insert(new.contact(), (last, due))?;
+                return Ok(());
+            }
+            touched.push(new.contact());
+        }
+        touched.dedup();
+        for contact in touched {
+            self.recompute_summary(contact)?;
+        }
+        Ok(())
+    }
+
+    pub fn recompute_summary(&mut self, contact: Id) -> Result<(), StoreError> {
+        if self.contacts.get(contact)?.is_none() {
+            self.summary.remove(contact)?;
+            return Ok(());
+        }
+        let summary = summarise(&self.timeline_of(contact)?);
+        self.summary.insert(contact, summary)?;
+        Ok(())
+    }
+
+    fn put_deal(&mut self, old: Option<&Deal>, new: Option<&Deal>) -> Result<(), StoreError> {
+        if let Some(old) = old {
+            if let Some(c) = old.contact {
+                self.deals_by_contact.remove((c, old.id))?;
+            }
+            if new.is_none() {
+                self.deals.remove(old.id)?;
+            }
+        }
+        if let Some(new) = new {
+            if let Some(c) = new.contact {
+                self.deals_by_contact.insert((c, new.id), ())?;
+            }
+            self.deals.insert(new.id, encode(new)?.as_slice())?;
+        }
+        Ok(())
+    }
+
+    fn put_org(
+        &mut self,
+        old: Option<&Organization>,
+        new: Option<&Organization>,
+    ) -> Result<(), StoreError> {
+        if let Some(old) = old {
+            self.org_names.remove(text::sort_key(&old.name).as_str())?;
+            if new.is_none() {
+                self.orgs.remove(old.id)?;
+            }
+        }
+        if let Some(new) = new {
+            self.org_names
+                .insert(text::sort_key(&new.name).as_str(), new.id)?;
+            self.orgs.insert(new.id, encode(new)?.as_slice())?;
+        }
+        Ok(())
+    }
+}
+
+/// `(last interaction ms, earliest open due day)` of a timeline.
+pub(crate) fn summarise(entries: &[Entry]) -> (i64, i32) {
+    let mut last = NO_CONTACT;
+    let mut due = NO_DUE;
+    for e in entries {
+        match e {
+            Entry::Interaction(i) => last = last.max(i.at.millis()),
+            Entry::FollowUp(f) if f.is_open() => due = due.min(f.due.number()),
+            _ => {}
+        }
+    }
+    (last, due)
+}
+
+/// Makes sure every table exists so read transactions never meet a missing one.
+pub(crate) fn create_all(txn: &WriteTransaction) -> Result<(), StoreError> {
+    Tables::open(txn).map(drop)
+}

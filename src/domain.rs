@@ -34,6 +34,7 @@ impl Actor {
     /// The OS user running rolo.
     pub fn from_os() -> Self {
         let name = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".into());
         Actor::new(&name)

@@ -3,6 +3,9 @@
 //! The core (`domain`, `store`, `search`, `interop`) knows nothing about terminals; the CLI
 //! (`cli`) and the full-screen interface (`tui`) both sit on it.
 
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod search;
 pub mod store;

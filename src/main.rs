@@ -1,1 +1,20 @@
-fn main() {}
+//! The `rolo` binary: parse the command line, run, and turn failures into one clear line on
+//! stderr and a documented exit code (see the README).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = rolo::cli::Cli::parse();
+    match rolo::cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!(
+                "rolo: {}",
+                rolo::domain::text::visible(&failure.message, true)
+            );
+            failure.exit_code()
+        }
+    }
+}

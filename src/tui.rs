@@ -2,4 +2,5 @@
 
 pub mod command;
 pub mod keymap;
+pub mod placeholder;
 pub mod theme;

@@ -84,9 +84,10 @@ impl Day {
         i32::try_from(secs.div_euclid(86_400)).unwrap_or(0)
     }
     pub fn from_number(n: i32) -> Self {
+        let limit = if n < 0 { Date::MIN } else { Date::MAX };
         Day(EPOCH
             .checked_add(SignedDuration::from_hours(i64::from(n) * 24))
-            .unwrap_or(EPOCH))
+            .unwrap_or(limit))
     }
     pub fn add_days(self, n: i32) -> Self {
         Day::from_number(self.number().saturating_add(n))

@@ -122,6 +122,12 @@ fn diff(
     if a == b {
         return;
     }
+    let empty = Value::Object(serde_json::Map::new());
+    let (a, b) = match (a, b) {
+        (Value::Null, Value::Object(_)) => (&empty, b),
+        (Value::Object(_), Value::Null) => (a, &empty),
+        _ => (a, b),
+    };
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
@@ -136,12 +142,14 @@ fn diff(
                 } else {
                     format!("{path}.{k}")
                 };
-                diff(
-                    &sub,
+                let (va, vb) = (
                     x.get(k).unwrap_or(&Value::Null),
                     y.get(k).unwrap_or(&Value::Null),
-                    out,
                 );
+                if is_blank(va) && is_blank(vb) {
+                    continue;
+                }
+                diff(&sub, va, vb, out);
             }
         }
         _ => out.push((
@@ -153,6 +161,17 @@ fn diff(
             short(a),
             short(b),
         )),
+    }
+}
+
+fn is_blank(v: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
     }
 }
 

@@ -1,0 +1,337 @@
+//! The command line: clap definitions and the non-interactive subcommands. Each subcommand
+//! parses its arguments into domain values, calls the store, and prints either safe human text
+//! (every control character made visible) or stable JSON (`--json`, documented in the README).
+
+mod bench;
+mod commands;
+mod lookup;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use commands::run;
+
+/// Documented exit codes (README, "Exit codes").
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const LOCKED: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const INVALID: u8 = 5;
+    pub const CONFLICT: u8 = 6;
+    pub const UNHEALTHY: u8 = 7;
+    pub const PARTIAL: u8 = 8;
+    pub const NEWER_SCHEMA: u8 = 9;
+}
+
+/// A failure as the user sees it: one message and an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError as E;
+        let code = match &e {
+            E::Locked { .. } => exit::LOCKED,
+            E::NewerSchema { .. } => exit::NEWER_SCHEMA,
+            E::NotFound(_) => exit::NOT_FOUND,
+            E::Stale { .. } | E::Conflict(_) | E::NothingToUndo => exit::CONFLICT,
+            E::Invalid(_) => exit::INVALID,
+            _ => exit::ERROR,
+        };
+        Failure::new(code, e.to_string())
+    }
+}
+
+impl From<crate::domain::Invalid> for Failure {
+    fn from(e: crate::domain::Invalid) -> Self {
+        Failure::new(exit::INVALID, e.to_string())
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Failure::new(exit::ERROR, e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::new(exit::ERROR, e.to_string())
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "rolo", version, about = "A keyboard-first CRM that lives in the terminal", long_about = None)]
+pub struct Cli {
+    /// Database file [default: ~/.local/share/rolo/rolo.redb]
+    #[arg(long, global = true, env = "ROLO_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Act as this agent in the audit trail [default: the OS user]
+    #[arg(long = "as", global = true, env = "ROLO_AS", value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// Keymap name or file (default, vim, emacs, or a path)
+    #[arg(long, global = true, env = "ROLO_KEYMAP", value_name = "NAME")]
+    pub keymap: Option<String>,
+
+    /// Theme name (see `rolo themes`)
+    #[arg(long, global = true, env = "ROLO_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// When to use colour
+    #[arg(long, global = true, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add a contact
+    Add {
+        #[command(flatten)]
+        fields: ContactArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a contact (only the fields given)
+    Edit {
+        /// Id, or a query matching exactly one contact
+        contact: String,
+        #[command(flatten)]
+        fields: ContactArgs,
+        /// Remove these tags
+        #[arg(long, value_name = "TAG")]
+        untag: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log an interaction (call, email, meeting…) with a contact
+    Log(LogArgs),
+    /// Show a contact's profile and timeline
+    Show {
+        contact: String,
+        /// Timeline entries to show
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search contacts (same query language as the TUI: text, #tag, @org, city:, stage:, owner:, due:)
+    Search {
+        query: Vec<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List open follow-ups
+    Followups {
+        #[arg(long, value_enum, default_value_t = DueWindow::Week)]
+        due: DueWindow,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a follow-up done (by its id, as shown by `rolo followups`)
+    Done { id: u64 },
+    /// Record a purchase
+    Purchase(PurchaseArgs),
+    /// Move a contact to the trash
+    Rm { contact: String },
+    /// Bring a contact back from the trash (id as shown by `rolo trash`)
+    Restore { id: u64 },
+    /// List the trash
+    Trash {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo your last action
+    Undo,
+    /// Show the audit trail (who changed what)
+    History {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill the database with realistic demo data
+    Demo {
+        #[arg(long, default_value_t = 200)]
+        contacts: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Check the database: redb integrity plus index consistency
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent copy of the database to PATH
+    Backup { path: PathBuf },
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+    /// Measurements for the performance targets (see the README)
+    #[command(hide = true)]
+    Bench(BenchArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DueWindow {
+    Overdue,
+    Today,
+    Week,
+    All,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ContactArgs {
+    /// Full name
+    #[arg(long, short)]
+    pub name: Option<String>,
+    /// Email, optionally labelled: `work:ana@example.com` (repeatable)
+    #[arg(long, short, value_name = "[LABEL:]EMAIL")]
+    pub email: Vec<String>,
+    /// Phone, optionally labelled: `mobile:+385 91 234 5678` (repeatable)
+    #[arg(long, short, value_name = "[LABEL:]PHONE")]
+    pub phone: Vec<String>,
+    /// Organisation (found or created by name)
+    #[arg(long, short)]
+    pub org: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// City (of the first address)
+    #[arg(long)]
+    pub city: Option<String>,
+    /// Tag (repeatable)
+    #[arg(long, short)]
+    pub tag: Vec<String>,
+    /// lead, prospect, customer or former
+    #[arg(long)]
+    pub stage: Option<String>,
+    #[arg(long)]
+    pub tier: Option<String>,
+    #[arg(long)]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub source: Option<String>,
+    /// YYYY-MM-DD or --MM-DD
+    #[arg(long)]
+    pub birthday: Option<String>,
+    #[arg(long)]
+    pub language: Option<String>,
+    /// Preferred channel: call, email, sms, chat…
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Custom field `key=value` (typed: numbers, yes/no, dates) (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub field: Vec<String>,
+    /// Consent `channel=granted|denied|unknown[:purpose]` (repeatable)
+    #[arg(long, value_name = "CHANNEL=STATUS[:PURPOSE]")]
+    pub consent: Vec<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    pub contact: String,
+    #[arg(long, short, default_value = "call")]
+    pub channel: String,
+    #[arg(long, short)]
+    pub summary: String,
+    /// Full note; `-` reads it from standard input
+    #[arg(long)]
+    pub body: Option<String>,
+    /// in or out
+    #[arg(long, short, default_value = "in")]
+    pub direction: String,
+    /// open, resolved, escalated, no-answer
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// 1 (unhappy) to 5 (delighted)
+    #[arg(long)]
+    pub satisfaction: Option<u8>,
+    /// Create a follow-up: +3d, +2w, tomorrow, fri, 2026-12-01
+    #[arg(long, short = 'f', value_name = "WHEN")]
+    pub follow_up: Option<String>,
+    /// What the follow-up is for [default: "Follow up: SUMMARY"]
+    #[arg(long, value_name = "TEXT")]
+    pub follow_up_what: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PurchaseArgs {
+    pub contact: String,
+    #[arg(long)]
+    pub product: String,
+    #[arg(long, default_value_t = 1)]
+    pub quantity: u32,
+    /// Total charged, e.g. 49.90
+    #[arg(long)]
+    pub amount: String,
+    /// What it cost you, e.g. 20.00
+    #[arg(long, default_value = "0")]
+    pub cost: String,
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// Sales channel: web, store, phone…
+    #[arg(long, default_value = "")]
+    pub via: String,
+    #[arg(long, default_value = "")]
+    pub location: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Durable interaction logging latency next to a raw fdatasync on the same disk
+    Log {
+        #[arg(long, default_value_t = 500)]
+        count: usize,
+    },
+    /// Commit interactions in a loop, printing each id once committed (crash-safety test)
+    CommitLoop { contact: u64 },
+    /// Time demo generation and report the file size
+    Demo {
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+    },
+}

@@ -1,5 +1,6 @@
 //! The full-screen interface.
 
 pub mod command;
+pub mod data_file;
 pub mod keymap;
 pub mod theme;

@@ -107,6 +107,10 @@ impl DataFile {
 pub struct Library {
     /// Directory name, e.g. `keymaps` or `themes`.
     pub kind: &'static str,
+    /// What one file is called in messages: `keymap`, `theme`.
+    pub noun: &'static str,
+    /// The top-level key naming the parent file: `extends`, `inherits`.
+    pub parent_key: &'static str,
     pub builtin: &'static [(&'static str, &'static str)],
 }
 
@@ -170,6 +174,100 @@ impl Library {
     }
 }
 
+/// A file and everything it inherits, the file itself first, with the problems met on the way.
+pub struct Chain<L> {
+    pub files: Vec<(DataFile, L)>,
+    pub problems: Vec<Problem>,
+    /// A parent was missing, unreadable or cyclic, so the merged result is incomplete.
+    pub broken: bool,
+}
+
+impl Library {
+    /// Parses `file` and follows its parent key (`extends`/`inherits`) until a file without one,
+    /// detecting cycles. `parse` returns the parsed layer, its problems and the parent it names.
+    pub fn load_chain<L>(
+        &self,
+        file: DataFile,
+        config_dir: Option<&Path>,
+        parse: impl Fn(&DataFile) -> (L, Vec<Problem>, Option<(String, Range<usize>)>),
+    ) -> Chain<L> {
+        let mut chain = Chain {
+            files: Vec::new(),
+            problems: Vec::new(),
+            broken: false,
+        };
+        let mut next = Some(file);
+        while let Some(file) = next.take() {
+            let (layer, found, parent) = parse(&file);
+            chain.problems.extend(found);
+            if let Some((parent, span)) = parent {
+                match self.find(&parent, config_dir, file.path.as_deref()) {
+                    Ok(Some(parent_file)) => {
+                        let seen = parent_file.label == file.label
+                            || chain
+                                .files
+                                .iter()
+                                .any(|(f, _)| f.label == parent_file.label);
+                        if seen {
+                            chain.broken = true;
+                            let mut labels: Vec<&str> =
+                                chain.files.iter().map(|(f, _)| f.label.as_str()).collect();
+                            labels.push(&file.label);
+                            labels.push(&parent_file.label);
+                            chain.problems.push(file.problem(
+                                span,
+                                format!("`{}` cycle: {}", self.parent_key, labels.join(" → ")),
+                                Some(format!(
+                                    "remove `{}` from one of these files",
+                                    self.parent_key
+                                )),
+                            ));
+                        } else {
+                            next = Some(parent_file);
+                        }
+                    }
+                    Ok(None) => {
+                        chain.broken = true;
+                        let names = self.names(config_dir);
+                        chain.problems.push(
+                            file.problem(
+                                span,
+                                format!(
+                                    "unknown {} `{parent}` in `{}`",
+                                    self.noun, self.parent_key
+                                ),
+                                did_you_mean(&parent, names.iter().map(String::as_str))
+                                    .or_else(|| Some(format!("available: {}", names.join(", ")))),
+                            ),
+                        );
+                    }
+                    Err((path, error)) => {
+                        chain.broken = true;
+                        chain.problems.push(file.problem(
+                            span,
+                            format!("cannot read {}: {error}", path.display()),
+                            None,
+                        ));
+                    }
+                }
+            }
+            chain.files.push((file, layer));
+        }
+        chain
+    }
+}
+
+/// Sorts problems by file (in chain order) then line, so messages read top to bottom.
+pub fn sort_problems<L>(problems: &mut [Problem], files: &[(DataFile, L)]) {
+    let order = |label: &str| {
+        files
+            .iter()
+            .position(|(f, _)| f.label == label)
+            .unwrap_or(0)
+    };
+    problems.sort_by_key(|p| (order(&p.file), p.line));
+}
+
 /// Whether a user-given keymap/theme argument is a file path rather than a name.
 pub fn looks_like_path(name_or_path: &str) -> bool {
     name_or_path.ends_with(".toml") || name_or_path.contains(['/', '\\'])
@@ -182,7 +280,7 @@ pub fn default_config_dir() -> Option<PathBuf> {
         .map(|xdg| xdg.config_dir().join("rolo"))
 }
 
-/// Up to three candidates close to `input` (typos, prefixes), closest first.
+/// Up to three candidates closest to `input` (typos first, else names containing it).
 pub fn close_names<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let input = input.to_lowercase();
     let limit = (input.chars().count() / 3).max(1);
@@ -205,7 +303,13 @@ pub fn close_names<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str
         .collect();
     scored.sort();
     scored.dedup();
-    scored.into_iter().take(3).map(|(_, name)| name).collect()
+    let best = scored.first().map_or(0, |(score, _)| *score);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| *score == best)
+        .take(3)
+        .map(|(_, name)| name)
+        .collect()
 }
 
 /// A "did you mean" suggestion, or `None` when nothing is close.

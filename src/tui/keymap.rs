@@ -30,6 +30,8 @@ use crate::tui::data_file::{self, DataFile, Library, Problems};
 /// The keymaps shipped inside the binary.
 const BUILTIN: Library = Library {
     kind: "keymaps",
+    noun: "keymap",
+    parent_key: "extends",
     builtin: &[
         ("default", include_str!("../../keymaps/default.toml")),
         ("vim", include_str!("../../keymaps/vim.toml")),

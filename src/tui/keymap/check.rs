@@ -10,7 +10,7 @@ use toml::de::DeTable;
 
 use super::{Binding, KeySeq, Keymap};
 use crate::tui::command::{Command, Context};
-use crate::tui::data_file::{DataFile, Library, Problem, Problems, did_you_mean};
+use crate::tui::data_file::{DataFile, Library, Problem, Problems, did_you_mean, sort_problems};
 
 pub(super) type Contexts = BTreeMap<Context, BTreeMap<KeySeq, Binding>>;
 
@@ -202,58 +202,14 @@ pub(super) fn load_chain(
     config_dir: Option<&Path>,
     library: &Library,
 ) -> (Contexts, Problems) {
-    let mut problems = Vec::new();
-    let mut chain: Vec<(DataFile, Layer)> = Vec::new();
-    let mut next = Some(file);
-    let mut broken_chain = false;
-    while let Some(file) = next.take() {
-        let (layer, found) = parse_layer(&file);
-        problems.extend(found);
-        if let Some((parent, span)) = &layer.extends {
-            match library.find(parent, config_dir, file.path.as_deref()) {
-                Ok(Some(parent_file)) => {
-                    let seen = |label: &str| {
-                        label == file.label || chain.iter().any(|(f, _)| f.label == label)
-                    };
-                    if seen(&parent_file.label) {
-                        broken_chain = true;
-                        let mut labels: Vec<&str> =
-                            chain.iter().map(|(f, _)| f.label.as_str()).collect();
-                        labels.push(&file.label);
-                        labels.push(&parent_file.label);
-                        problems.push(file.problem(
-                            span.clone(),
-                            format!("`extends` cycle: {}", labels.join(" → ")),
-                            Some("remove `extends` from one of these files".into()),
-                        ));
-                    } else {
-                        next = Some(parent_file);
-                    }
-                }
-                Ok(None) => {
-                    broken_chain = true;
-                    let names = library.names(config_dir);
-                    problems.push(
-                        file.problem(
-                            span.clone(),
-                            format!("unknown keymap `{parent}` in `extends`"),
-                            did_you_mean(parent, names.iter().map(String::as_str))
-                                .or_else(|| Some(format!("available: {}", names.join(", ")))),
-                        ),
-                    );
-                }
-                Err((path, error)) => {
-                    broken_chain = true;
-                    problems.push(file.problem(
-                        span.clone(),
-                        format!("cannot read {}: {error}", path.display()),
-                        None,
-                    ));
-                }
-            }
-        }
-        chain.push((file, layer));
-    }
+    let chain = library.load_chain(file, config_dir, |file| {
+        let (layer, problems) = parse_layer(file);
+        let parent = layer.extends.clone();
+        (layer, problems, parent)
+    });
+    let mut problems = chain.problems;
+    let broken_chain = chain.broken;
+    let chain = chain.files;
 
     let mut contexts: Contexts = BTreeMap::new();
     let mut lost: Vec<Lost> = Vec::new();
@@ -306,13 +262,7 @@ pub(super) fn load_chain(
         problems.extend(unreachable(&keymap, &lost, &top));
     }
 
-    let order = |label: &str| {
-        chain
-            .iter()
-            .position(|(f, _)| f.label == label)
-            .unwrap_or(0)
-    };
-    problems.sort_by_key(|p| (order(&p.file), p.line));
+    sort_problems(&mut problems, &chain);
     (keymap.contexts, Problems(problems))
 }
 

@@ -595,3 +595,22 @@ fn check_reports_every_problem_at_once() {
         "{message}"
     );
 }
+
+#[test]
+fn every_command_is_bound_somewhere_in_the_default_keymap() {
+    let map = default_keymap();
+    for &command in Command::ALL {
+        if command == Command::Noop {
+            continue;
+        }
+        let bound = Context::ALL.iter().any(|&context| {
+            let contexts: Vec<Context> = if context == Context::Global {
+                vec![Context::Global]
+            } else {
+                vec![context, Context::Global]
+            };
+            !map.keys_for(&contexts, command).is_empty()
+        });
+        assert!(bound, "`{command}` has no key in the default keymap");
+    }
+}

@@ -4,5 +4,6 @@
 //! (`cli`) and the full-screen interface (`tui`) both sit on it.
 
 pub mod domain;
+pub mod interop;
 pub mod search;
 pub mod tui;

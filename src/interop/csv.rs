@@ -821,7 +821,7 @@ impl RowBuild {
                     .cloned()
                     .unwrap_or_else(|| p.default_label.clone());
                 let point = Labelled {
-                    label,
+                    label: label.to_lowercase(),
                     value: value.clone(),
                 };
                 match kind {

@@ -110,9 +110,39 @@ pub struct JsonReader<R> {
     line: u64,
     first: bool,
     done: bool,
+    /// `format` / `version` were not before `contacts`: they are checked after the array.
+    deferred_check: bool,
+}
+
+#[derive(Default)]
+struct Members {
+    format: Option<String>,
+    version: Option<u64>,
+    at_contacts: bool,
+}
+
+fn check_header(m: &Members) -> Result<(), String> {
+    if m.format.as_deref() != Some(FORMAT_NAME) {
+        return Err(format!("`\"format\": \"{FORMAT_NAME}\"` is missing"));
+    }
+    match m.version {
+        Some(v) if v <= FORMAT_VERSION => Ok(()),
+        Some(v) => Err(format!(
+            "version {v} was written by a newer rolo (this one reads up to {FORMAT_VERSION})"
+        )),
+        None => Err("`version` is missing".into()),
+    }
 }
 
 type Scan<T> = Result<T, String>;
+
+impl<R> std::fmt::Debug for JsonReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonReader")
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
 
 impl<R: BufRead> JsonReader<R> {
     /// Reads and checks the document header up to the start of the `contacts` array.
@@ -122,88 +152,82 @@ impl<R: BufRead> JsonReader<R> {
             line: 1,
             first: true,
             done: false,
+            deferred_check: false,
         };
-        let header_err = |line: u64, message: String| InteropError::JsonHeader { line, message };
         reader.skip_bom()?;
         reader.skip_ws()?;
         if reader.bump()? != Some(b'{') {
-            return Err(header_err(reader.line, "it does not start with `{`".into()));
+            return Err(InteropError::JsonHeader {
+                line: reader.line,
+                message: "it does not start with `{`".into(),
+            });
         }
-        let mut format: Option<String> = None;
-        let mut version: Option<u64> = None;
+        let members = reader.members(true)?;
+        if !members.at_contacts {
+            return Err(InteropError::JsonHeader {
+                line: reader.line,
+                message: "there is no `contacts` array".into(),
+            });
+        }
+        if members.format.is_none() && members.version.is_none() {
+            // Key-sorting tools put `contacts` first: check the header after the array.
+            reader.deferred_check = true;
+        } else {
+            check_header(&members).map_err(|message| InteropError::JsonHeader {
+                line: reader.line,
+                message,
+            })?;
+        }
+        if reader.bump()? != Some(b'[') {
+            return Err(InteropError::JsonHeader {
+                line: reader.line,
+                message: "`contacts` is not an array".into(),
+            });
+        }
+        Ok(reader)
+    }
+
+    /// Reads `"key": value` members of the top-level object, stopping before the `contacts`
+    /// value when `stop_at_contacts`, else at the closing `}`.
+    fn members(&mut self, stop_at_contacts: bool) -> Result<Members, InteropError> {
+        let mut members = Members::default();
+        let err = |line: u64, message: String| InteropError::JsonHeader { line, message };
         loop {
-            reader.skip_ws()?;
-            match reader.peek()? {
+            self.skip_ws()?;
+            match self.peek()? {
                 Some(b',') => {
-                    reader.bump()?;
+                    self.bump()?;
                     continue;
                 }
                 Some(b'"') => {}
-                Some(b'}') | None => {
-                    return Err(header_err(
-                        reader.line,
-                        "there is no `contacts` array".into(),
-                    ));
-                }
+                Some(b'}') | None => return Ok(members),
                 Some(other) => {
-                    return Err(header_err(
-                        reader.line,
+                    return Err(err(
+                        self.line,
                         format!("unexpected `{}`", char::from(other)),
                     ));
                 }
             }
             let mut raw = Vec::new();
-            reader
-                .capture(&mut raw)?
-                .map_err(|m| header_err(reader.line, m))?;
+            self.capture(&mut raw)?.map_err(|m| err(self.line, m))?;
             let key: String = serde_json::from_slice(&raw)
-                .map_err(|e| header_err(reader.line, format!("bad key: {e}")))?;
-            reader.skip_ws()?;
-            if reader.bump()? != Some(b':') {
-                return Err(header_err(
-                    reader.line,
-                    format!("`:` expected after `{key}`"),
-                ));
+                .map_err(|e| err(self.line, format!("bad key: {e}")))?;
+            self.skip_ws()?;
+            if self.bump()? != Some(b':') {
+                return Err(err(self.line, format!("`:` expected after `{key}`")));
             }
-            reader.skip_ws()?;
-            if key == "contacts" {
-                if format.as_deref() != Some(FORMAT_NAME) {
-                    return Err(header_err(
-                        reader.line,
-                        format!("`\"format\": \"{FORMAT_NAME}\"` must come before the contacts"),
-                    ));
-                }
-                match version {
-                    Some(v) if v <= FORMAT_VERSION => {}
-                    Some(v) => {
-                        return Err(header_err(
-                            reader.line,
-                            format!(
-                                "version {v} was written by a newer rolo (this one reads up to {FORMAT_VERSION})"
-                            ),
-                        ));
-                    }
-                    None => {
-                        return Err(header_err(
-                            reader.line,
-                            "`version` must come before the contacts".into(),
-                        ));
-                    }
-                }
-                if reader.bump()? != Some(b'[') {
-                    return Err(header_err(reader.line, "`contacts` is not an array".into()));
-                }
-                return Ok(reader);
+            self.skip_ws()?;
+            if key == "contacts" && stop_at_contacts {
+                members.at_contacts = true;
+                return Ok(members);
             }
             raw.clear();
-            reader
-                .capture(&mut raw)?
-                .map_err(|m| header_err(reader.line, m))?;
+            self.capture(&mut raw)?.map_err(|m| err(self.line, m))?;
             let value: serde_json::Value = serde_json::from_slice(&raw)
-                .map_err(|e| header_err(reader.line, format!("bad value of `{key}`: {e}")))?;
+                .map_err(|e| err(self.line, format!("bad value of `{key}`: {e}")))?;
             match key.as_str() {
-                "format" => format = value.as_str().map(str::to_string),
-                "version" => version = value.as_u64(),
+                "format" => members.format = Some(value.as_str().unwrap_or("?").to_string()),
+                "version" => members.version = Some(value.as_u64().unwrap_or(u64::MAX)),
                 _ => {}
             }
         }
@@ -302,7 +326,25 @@ impl<R: BufRead> JsonReader<R> {
             self.skip_ws()?;
         }
         match self.peek()? {
-            Some(b']') | None => {
+            Some(b']') => {
+                self.done = true;
+                self.bump()?;
+                if self.deferred_check {
+                    let line = self.line;
+                    let members = match self.members(false) {
+                        Ok(m) => m,
+                        Err(e) => return Ok(Some(Err(ImportProblem::new(line, e.to_string())))),
+                    };
+                    if let Err(message) = check_header(&members) {
+                        return Ok(Some(Err(ImportProblem::new(
+                            line,
+                            format!("not a rolo JSON export: {message}"),
+                        ))));
+                    }
+                }
+                return Ok(None);
+            }
+            None => {
                 self.done = true;
                 return Ok(None);
             }

@@ -361,6 +361,35 @@ fn random_bytes_never_panic_any_reader() {
     }
 }
 
+#[test]
+fn damaged_fixtures_never_panic_any_reader() {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interop");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let original = std::fs::read(entry.unwrap().path()).unwrap();
+        for _ in 0..60 {
+            let mut data = original.clone();
+            for _ in 0..rng.usize(1..8) {
+                if data.is_empty() {
+                    break;
+                }
+                let at = rng.usize(0..data.len());
+                match rng.u8(0..3) {
+                    0 => data[at] = rng.u8(..),
+                    1 => {
+                        data.remove(at);
+                    }
+                    _ => data.insert(at, *b"\"\\;:=,\n\r ".get(rng.usize(0..9)).unwrap()),
+                }
+            }
+            VcardReader::new(&data[..]).for_each(drop);
+            if let Ok(reader) = CsvReader::new(&data[..], None, None) {
+                reader.for_each(drop);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSV import
 

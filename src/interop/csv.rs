@@ -261,7 +261,7 @@ fn outlook_address(h: &str) -> Option<Target> {
 fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
     use PointKind::{Email, Phone};
     Some(match h {
-        "name" | "full name" | "display name" | "file as" => Target::Name,
+        "name" | "full name" | "display name" => Target::Name,
         "given name" | "first name" | "given_name" | "firstname" | "vorname" | "prénom" => {
             Target::GivenName
         }
@@ -359,7 +359,8 @@ impl ColumnMap {
         let table: toml::Table = source.parse().map_err(|e: toml::de::Error| {
             let line = e
                 .span()
-                .map(|s| source[..s.start.min(source.len())].matches('\n').count() + 1);
+                .and_then(|s| source.get(..s.start))
+                .map(|before| before.matches('\n').count() + 1);
             InteropError::Mapping {
                 file: file.into(),
                 message: match line {

@@ -113,14 +113,22 @@ impl<R: Read> Utf8Reader<R> {
                     self.done = last;
                 }
                 Some(decoder) => {
-                    let cap = decoder
-                        .max_utf8_buffer_length(input.len())
-                        .unwrap_or(input.len() * 3 + 16);
-                    let mut buf = vec![0u8; cap];
-                    let (_, read, written, _) = decoder.decode_to_utf8(&input, &mut buf, last);
-                    debug_assert_eq!(read, input.len());
-                    buf.truncate(written);
-                    self.out = buf;
+                    let mut consumed = 0;
+                    loop {
+                        let rest = &input[consumed..];
+                        let cap = decoder
+                            .max_utf8_buffer_length(rest.len())
+                            .unwrap_or(CHUNK * 4)
+                            .max(16);
+                        let mut buf = vec![0u8; cap];
+                        let (result, read, written, _) =
+                            decoder.decode_to_utf8(rest, &mut buf, last);
+                        consumed += read;
+                        self.out.extend_from_slice(&buf[..written]);
+                        if result == encoding_rs::CoderResult::InputEmpty {
+                            break;
+                        }
+                    }
                     self.done = last;
                 }
             }

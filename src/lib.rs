@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod interop;
 pub mod search;
 pub mod store;
 pub mod tui;

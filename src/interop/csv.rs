@@ -1,0 +1,1028 @@
+//! CSV in and out. Reading recognises Google Contacts (old `Given Name … E-mail 1 - Type` and
+//! current `First Name … E-mail 1 - Label … Labels` headers), Outlook (English, German, French
+//! headers through one synonym table), rolo's own export, and any other CSV through a column
+//! mapping file; rows stream one at a time and a bad row is an [`ImportProblem`] with its file
+//! line, never the end of the import. Writing produces [`EXPORT_HEADER`] with spreadsheet
+//! formula neutralisation. This module must not decide what text is safe (that is
+//! `domain::text`) nor touch the store.
+//!
+//! # Export columns
+//!
+//! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
+//! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
+//! created_at, updated_at`
+//!
+//! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
+//!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
+//!   case stays one address per cell. Phones likewise. Labels are not in the CSV (JSON keeps
+//!   them).
+//! - `city` is the first address's city, `address` the first address on one line.
+//! - `birthday` is `YYYY-MM-DD` or `--MM-DD`; `tags` are `;`-joined; `notes` keep their newlines
+//!   (quoted cells); `created_at` / `updated_at` are RFC 3339 UTC.
+//! - Unless `raw`, a cell starting with `=`, `@`, tab or CR, or with `+` / `-` when it is not a
+//!   plain number or phone number, gets a leading `'` so spreadsheets do not run it as a
+//!   formula. rolo's reader removes that `'` again.
+//!
+//! # Mapping files
+//!
+//! `--map FILE` is TOML, one `"column name" = "field"` per line. Fields: `name`, `given_name`,
+//! `family_name`, `organization`, `title`, `email` (or `email.LABEL`), `phone` (or
+//! `phone.LABEL`), `street`, `city`, `region`, `postcode`, `country`, `tags`, `notes`,
+//! `birthday`, `uid`, `stage`, `owner`, `language`, `tier`, `source`, `custom.KEY`, `ignore`.
+//! Columns not named in the map are ignored.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead, Read, Write};
+use std::path::Path;
+
+use crate::domain::{Address, Contact, ContactDraft, CustomValue, Labelled, Stage, text};
+
+use super::encoding::Utf8Reader;
+use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
+
+/// The header of rolo's CSV export, in order.
+pub const EXPORT_HEADER: [&str; 24] = [
+    "id",
+    "name",
+    "given_name",
+    "family_name",
+    "organization",
+    "title",
+    "email",
+    "email_2",
+    "email_3",
+    "phone",
+    "phone_2",
+    "phone_3",
+    "city",
+    "address",
+    "birthday",
+    "language",
+    "stage",
+    "tier",
+    "owner",
+    "source",
+    "tags",
+    "notes",
+    "created_at",
+    "updated_at",
+];
+
+/// The separator Google uses for several values in one cell.
+pub const MULTI_SEPARATOR: &str = " ::: ";
+
+/// Google system groups that are not user tags.
+const SYSTEM_LABELS: [&str; 5] = [
+    "mycontacts",
+    "my contacts",
+    "starred",
+    "other contacts",
+    "frequently contacted",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PointKind {
+    Email,
+    Phone,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AddrPart {
+    Label,
+    Street,
+    Extended,
+    PoBox,
+    City,
+    Region,
+    Postcode,
+    Country,
+    /// Google's one-line form; used only when the parts are empty.
+    Formatted,
+}
+
+/// What a column holds.
+#[derive(Clone, Debug, PartialEq)]
+enum Target {
+    Ignore,
+    Name,
+    GivenName,
+    FamilyName,
+    Organization,
+    Title,
+    Notes,
+    Tags,
+    Birthday,
+    Uid,
+    Stage,
+    Owner,
+    Language,
+    Tier,
+    Source,
+    Custom(String),
+    /// An email / phone cell; columns with the same `slot` belong together (value + label).
+    Point {
+        kind: PointKind,
+        slot: String,
+        is_label: bool,
+        label: String,
+    },
+    Addr {
+        slot: String,
+        part: AddrPart,
+        label: String,
+    },
+    /// A whole address on one line (rolo's `address` column): kept as the street.
+    AddressLine,
+}
+
+fn point(kind: PointKind, slot: &str, label: &str) -> Target {
+    Target::Point {
+        kind,
+        slot: slot.into(),
+        is_label: false,
+        label: label.into(),
+    }
+}
+
+fn addr(slot: &str, part: AddrPart, label: &str) -> Target {
+    Target::Addr {
+        slot: slot.into(),
+        part,
+        label: label.into(),
+    }
+}
+
+fn normalise_header(h: &str) -> String {
+    h.trim_start_matches('\u{feff}')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Google's indexed columns: `E-mail 1 - Value`, `Phone 2 - Label`, `Address 1 - City`, …
+fn google_indexed(h: &str) -> Option<Target> {
+    let (left, part) = h.split_once(" - ")?;
+    let (kind, n) = left.rsplit_once(' ')?;
+    if !n.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let slot = format!("g{kind}{n}");
+    let is_label = matches!(part, "type" | "label");
+    Some(match kind {
+        "e-mail" | "email" if is_label || part == "value" => Target::Point {
+            kind: PointKind::Email,
+            slot,
+            is_label,
+            label: String::new(),
+        },
+        "phone" if is_label || part == "value" => Target::Point {
+            kind: PointKind::Phone,
+            slot,
+            is_label,
+            label: String::new(),
+        },
+        "address" => {
+            let part = match part {
+                "type" | "label" => AddrPart::Label,
+                "street" => AddrPart::Street,
+                "extended address" => AddrPart::Extended,
+                "po box" => AddrPart::PoBox,
+                "city" => AddrPart::City,
+                "region" => AddrPart::Region,
+                "postal code" => AddrPart::Postcode,
+                "country" => AddrPart::Country,
+                "formatted" => AddrPart::Formatted,
+                _ => return Some(Target::Ignore),
+            };
+            addr(&slot, part, "")
+        }
+        "organization" if n == "1" => match part {
+            "name" => Target::Organization,
+            "title" => Target::Title,
+            _ => Target::Ignore,
+        },
+        _ => Target::Ignore,
+    })
+}
+
+/// Outlook's address columns in English, German and French: (prefix/suffix word, slot, label).
+fn outlook_address(h: &str) -> Option<Target> {
+    const PLACES: [(&str, &str); 9] = [
+        ("business", "work"),
+        ("home", "home"),
+        ("other", "other"),
+        ("geschäftlich", "work"),
+        ("privat", "home"),
+        ("weitere", "other"),
+        ("(bureau)", "work"),
+        ("(domicile)", "home"),
+        ("(autre)", "other"),
+    ];
+    const PARTS: [(&str, AddrPart); 22] = [
+        ("street", AddrPart::Street),
+        ("street 2", AddrPart::Extended),
+        ("street 3", AddrPart::Extended),
+        ("po box", AddrPart::PoBox),
+        ("city", AddrPart::City),
+        ("state", AddrPart::Region),
+        ("postal code", AddrPart::Postcode),
+        ("country/region", AddrPart::Country),
+        ("country", AddrPart::Country),
+        ("straße", AddrPart::Street),
+        ("straße 2", AddrPart::Extended),
+        ("ort", AddrPart::City),
+        ("bundesland/kanton", AddrPart::Region),
+        ("postleitzahl", AddrPart::Postcode),
+        ("land/region", AddrPart::Country),
+        ("postfach", AddrPart::PoBox),
+        ("rue", AddrPart::Street),
+        ("rue 2", AddrPart::Extended),
+        ("ville", AddrPart::City),
+        ("état/prov", AddrPart::Region),
+        ("code postal", AddrPart::Postcode),
+        ("pays/région", AddrPart::Country),
+    ];
+    for (place, label) in PLACES {
+        let rest = h
+            .strip_prefix(place)
+            .map(str::trim)
+            .or_else(|| h.strip_suffix(place).map(str::trim));
+        if let Some(rest) = rest
+            && let Some((_, part)) = PARTS.iter().find(|(name, _)| *name == rest)
+        {
+            return Some(addr(place, *part, label));
+        }
+    }
+    None
+}
+
+/// The synonym table: header (normalised) → what it holds.
+fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
+    use PointKind::{Email, Phone};
+    Some(match h {
+        "name" | "full name" | "display name" => Target::Name,
+        "given name" | "first name" | "given_name" | "firstname" | "vorname" | "prénom" => {
+            Target::GivenName
+        }
+        "family name" | "last name" | "family_name" | "surname" | "lastname" | "nachname"
+        | "nom" => Target::FamilyName,
+        "organization" | "organisation" | "company" | "organization name" | "firma" | "société"
+        | "entreprise" => Target::Organization,
+        "job title" | "organization title" | "position" | "fonction" => Target::Title,
+        "title" if !has_job_title => Target::Title,
+        "notes" | "note" | "notizen" => Target::Notes,
+        "labels" | "group membership" | "categories" | "tags" | "kategorien" | "catégories" => {
+            Target::Tags
+        }
+        "birthday" | "birth date" | "geburtstag" | "anniversaire" => Target::Birthday,
+        "uid" => Target::Uid,
+        "stage" => Target::Stage,
+        "owner" => Target::Owner,
+        "language" => Target::Language,
+        "tier" => Target::Tier,
+        "source" => Target::Source,
+        "address" => Target::AddressLine,
+        "city" => addr("a", AddrPart::City, ""),
+        "street" => addr("a", AddrPart::Street, ""),
+        "region" | "state" => addr("a", AddrPart::Region, ""),
+        "postcode" | "postal code" | "zip" | "zip code" => addr("a", AddrPart::Postcode, ""),
+        "country" => addr("a", AddrPart::Country, ""),
+        "email"
+        | "e-mail"
+        | "email address"
+        | "e-mail address"
+        | "e-mail-adresse"
+        | "adresse de messagerie" => point(Email, "e1", ""),
+        "email_2" | "e-mail 2 address" | "e-mail 2: adresse" | "adresse de messagerie 2" => {
+            point(Email, "e2", "")
+        }
+        "email_3" | "e-mail 3 address" | "e-mail 3: adresse" | "adresse de messagerie 3" => {
+            point(Email, "e3", "")
+        }
+        "phone" | "primary phone" | "telefon" | "haupttelefon" | "téléphone principal" => {
+            point(Phone, "p1", "")
+        }
+        "phone_2" => point(Phone, "p2", ""),
+        "phone_3" => point(Phone, "p3", ""),
+        "mobile phone" | "mobile" | "mobiltelefon" | "tél. mobile" | "téléphone mobile" => {
+            point(Phone, "mobile", "mobile")
+        }
+        "business phone" | "work phone" | "telefon geschäftlich" | "téléphone bureau" => {
+            point(Phone, "work", "work")
+        }
+        "business phone 2" | "telefon geschäftlich 2" | "téléphone bureau 2" => {
+            point(Phone, "work2", "work")
+        }
+        "company main phone" | "firmenhaupttelefon" | "téléphone société" => {
+            point(Phone, "main", "main")
+        }
+        "home phone" | "telefon privat" | "téléphone domicile" => point(Phone, "home", "home"),
+        "home phone 2" | "telefon privat 2" | "téléphone domicile 2" => {
+            point(Phone, "home2", "home")
+        }
+        "other phone" | "weiteres telefon" | "autre téléphone" => point(Phone, "other", "other"),
+        "business fax" | "fax geschäftlich" | "télécopie bureau" => {
+            point(Phone, "workfax", "work fax")
+        }
+        "home fax" | "fax privat" | "télécopie domicile" => point(Phone, "homefax", "home fax"),
+        "pager" => point(Phone, "pager", "pager"),
+        _ => return google_indexed(h).or_else(|| outlook_address(h)),
+    })
+}
+
+/// A user's description of a CSV's columns (`--map FILE`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnMap {
+    /// Where it came from, for messages.
+    pub file: String,
+    columns: Vec<(String, Target)>,
+}
+
+/// The field names a mapping file may use, for messages.
+pub const MAPPING_FIELDS: &str = "name, given_name, family_name, organization, title, email, \
+     email.LABEL, phone, phone.LABEL, street, city, region, postcode, country, tags, notes, \
+     birthday, uid, stage, owner, language, tier, source, custom.KEY, ignore";
+
+impl ColumnMap {
+    pub fn load(path: &Path) -> Result<ColumnMap, InteropError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| InteropError::Mapping {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        ColumnMap::parse(&text, &file)
+    }
+
+    /// Parses a mapping file's text; `file` names it in errors.
+    pub fn parse(source: &str, file: &str) -> Result<ColumnMap, InteropError> {
+        let table: toml::Table = source.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .and_then(|s| source.get(..s.start))
+                .map(|before| before.matches('\n').count() + 1);
+            InteropError::Mapping {
+                file: file.into(),
+                message: match line {
+                    Some(l) => format!("line {l}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            }
+        })?;
+        let mut columns = Vec::new();
+        for (n, (column, value)) in table.iter().enumerate() {
+            let bad_field = |field: String| InteropError::MappingField {
+                file: file.into(),
+                column: column.clone(),
+                field,
+                known: MAPPING_FIELDS,
+            };
+            let field = value
+                .as_str()
+                .ok_or_else(|| bad_field(value.to_string()))?
+                .trim();
+            let slot = format!("m{n}");
+            let target = match field {
+                "name" => Target::Name,
+                "given_name" => Target::GivenName,
+                "family_name" => Target::FamilyName,
+                "organization" | "organisation" => Target::Organization,
+                "title" => Target::Title,
+                "notes" => Target::Notes,
+                "tags" => Target::Tags,
+                "birthday" => Target::Birthday,
+                "uid" => Target::Uid,
+                "stage" => Target::Stage,
+                "owner" => Target::Owner,
+                "language" => Target::Language,
+                "tier" => Target::Tier,
+                "source" => Target::Source,
+                "ignore" => Target::Ignore,
+                "email" => point(PointKind::Email, &slot, ""),
+                "phone" => point(PointKind::Phone, &slot, ""),
+                "street" => addr("a", AddrPart::Street, ""),
+                "city" => addr("a", AddrPart::City, ""),
+                "region" => addr("a", AddrPart::Region, ""),
+                "postcode" => addr("a", AddrPart::Postcode, ""),
+                "country" => addr("a", AddrPart::Country, ""),
+                f => {
+                    if let Some(label) = f.strip_prefix("email.") {
+                        point(PointKind::Email, &slot, label)
+                    } else if let Some(label) = f.strip_prefix("phone.") {
+                        point(PointKind::Phone, &slot, label)
+                    } else if let Some(key) = f.strip_prefix("custom.").filter(|k| !k.is_empty()) {
+                        Target::Custom(key.to_lowercase())
+                    } else {
+                        return Err(bad_field(f.to_string()));
+                    }
+                }
+            };
+            columns.push((normalise_header(column), target));
+        }
+        Ok(ColumnMap {
+            file: file.into(),
+            columns,
+        })
+    }
+}
+
+/// Streams rows of a CSV file as [`ImportRecord`]s.
+pub struct CsvReader<R: Read> {
+    rows: csv::Reader<Utf8Reader<R>>,
+    columns: Vec<Target>,
+    headers: Vec<String>,
+    order: DateOrder,
+    record: csv::ByteRecord,
+    done: bool,
+}
+
+impl<R: Read> std::fmt::Debug for CsvReader<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvReader")
+            .field("headers", &self.headers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> CsvReader<R> {
+    /// Reads the header row and decides what each column holds. `encoding` forces the text
+    /// encoding (else BOM, else UTF-8, else Windows-1252 when the start is not UTF-8);
+    /// `mapping` replaces header recognition.
+    pub fn new(
+        input: R,
+        encoding: Option<&'static encoding_rs::Encoding>,
+        mapping: Option<ColumnMap>,
+    ) -> Result<Self, InteropError> {
+        let mut source = Utf8Reader::new(input, encoding, true)?;
+        let delimiter = {
+            let head = source.fill_buf()?;
+            let first = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
+            let count = |c: u8| first.iter().filter(|b| **b == c).count();
+            let (commas, semis, tabs) = (count(b','), count(b';'), count(b'\t'));
+            if tabs > commas && tabs > semis {
+                b'\t'
+            } else if semis > commas {
+                b';'
+            } else {
+                b','
+            }
+        };
+        let mut rows = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(source);
+        let mut header = csv::ByteRecord::new();
+        let got = rows
+            .read_byte_record(&mut header)
+            .map_err(|e| InteropError::CsvHeader {
+                line: 1,
+                message: e.to_string(),
+            })?;
+        if !got {
+            return Err(InteropError::EmptyCsv);
+        }
+        let headers: Vec<String> = header
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect();
+        let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let columns: Vec<Target> = match &mapping {
+            Some(map) => {
+                for (column, _) in &map.columns {
+                    if !normalised.contains(column) {
+                        return Err(InteropError::Mapping {
+                            file: map.file.clone(),
+                            message: format!(
+                                "column `{column}` is not in the CSV header ({})",
+                                headers.join(", ")
+                            ),
+                        });
+                    }
+                }
+                normalised
+                    .iter()
+                    .map(|h| {
+                        map.columns
+                            .iter()
+                            .find(|(c, _)| c == h)
+                            .map_or(Target::Ignore, |(_, t)| t.clone())
+                    })
+                    .collect()
+            }
+            None => {
+                let has_job_title = normalised.iter().any(|h| h == "job title");
+                normalised
+                    .iter()
+                    .map(|h| known_header(h, has_job_title).unwrap_or(Target::Ignore))
+                    .collect()
+            }
+        };
+        if columns.iter().all(|t| *t == Target::Ignore) {
+            return Err(InteropError::UnknownColumns {
+                columns: headers
+                    .iter()
+                    .take(6)
+                    .map(|h| text::visible(h, false).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let french = normalised
+            .iter()
+            .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
+        Ok(CsvReader {
+            rows,
+            columns,
+            headers,
+            order: if french {
+                DateOrder::DayFirst
+            } else {
+                DateOrder::MonthFirst
+            },
+            record: csv::ByteRecord::new(),
+            done: false,
+        })
+    }
+
+    /// The header cells as read.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    fn row(&self, line: u64) -> Result<ImportRecord, ImportProblem> {
+        let mut warnings = Vec::new();
+        if self.record.len() > self.columns.len()
+            && self
+                .record
+                .iter()
+                .skip(self.columns.len())
+                .any(|c| !c.trim_ascii().is_empty())
+        {
+            return Err(ImportProblem::new(
+                line,
+                format!(
+                    "the row has {} cells but the header has {} (a missing quote?)",
+                    self.record.len(),
+                    self.columns.len()
+                ),
+            ));
+        }
+        let mut b = RowBuild::default();
+        for (i, cell) in self.record.iter().enumerate() {
+            let Some(target) = self.columns.get(i) else {
+                break;
+            };
+            if *target == Target::Ignore {
+                continue;
+            }
+            let value = match String::from_utf8_lossy(cell) {
+                Cow::Borrowed(s) => Cow::Borrowed(s),
+                Cow::Owned(s) => {
+                    warnings.push(format!(
+                        "line {line}: column `{}` holds bytes that are not UTF-8; replaced with � (try --encoding)",
+                        self.headers.get(i).map_or("?", String::as_str)
+                    ));
+                    Cow::Owned(s)
+                }
+            };
+            let value = unneutralise(value.trim());
+            if value.is_empty() {
+                continue;
+            }
+            b.take(target, value, line, self.order, &mut warnings);
+        }
+        if b.is_empty() {
+            return Err(ImportProblem::new(line, "empty row"));
+        }
+        finish(line, b.into_draft(), warnings)
+    }
+}
+
+impl<R: Read> Iterator for CsvReader<R> {
+    type Item = Result<ImportRecord, ImportProblem>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.done {
+                return None;
+            }
+            let read = self.rows.read_byte_record(&mut self.record);
+            let line = self.record.position().map_or(0, csv::Position::line);
+            match read {
+                Ok(false) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(true) => {
+                    if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
+                        continue; // blank line
+                    }
+                    return Some(self.row(line));
+                }
+                Err(e) => {
+                    let line = e.position().map_or(line, csv::Position::line);
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        self.done = true;
+                    }
+                    return Some(Err(ImportProblem::new(
+                        line,
+                        format!("unreadable row: {e}"),
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// Removes the `'` rolo's export puts before formula-like cells.
+fn unneutralise(v: &str) -> &str {
+    match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => v,
+    }
+}
+
+#[derive(Default)]
+struct PointSlot {
+    kind: Option<PointKind>,
+    slot: String,
+    values: Vec<String>,
+    labels: Vec<String>,
+    default_label: String,
+    primary: bool,
+}
+
+#[derive(Default)]
+struct RowBuild {
+    draft: ContactDraft,
+    points: Vec<PointSlot>,
+    addresses: Vec<(String, Address, String)>,
+    any: bool,
+}
+
+fn split_multi(v: &str) -> impl Iterator<Item = &str> {
+    v.split(":::").map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl RowBuild {
+    fn is_empty(&self) -> bool {
+        !self.any
+    }
+
+    fn take(
+        &mut self,
+        target: &Target,
+        value: &str,
+        line: u64,
+        order: DateOrder,
+        warnings: &mut Vec<String>,
+    ) {
+        self.any = true;
+        let d = &mut self.draft;
+        let append = |field: &mut String, v: &str| {
+            if !field.is_empty() {
+                field.push(' ');
+            }
+            field.push_str(v);
+        };
+        match target {
+            Target::Ignore => {}
+            Target::Name => d.name = value.into(),
+            Target::GivenName => append(&mut d.given_name, value),
+            Target::FamilyName => append(&mut d.family_name, value),
+            Target::Organization => d.organization = value.into(),
+            Target::Title => d.title = value.into(),
+            Target::Notes => {
+                if !d.notes.is_empty() {
+                    d.notes.push('\n');
+                }
+                d.notes.push_str(value);
+            }
+            Target::Tags => {
+                for tag in value.split([';', ',']).flat_map(split_multi) {
+                    let tag = tag.trim_start_matches('*').trim();
+                    if !tag.is_empty() && !SYSTEM_LABELS.contains(&tag.to_lowercase().as_str()) {
+                        d.tags.push(tag.to_string());
+                    }
+                }
+            }
+            Target::Birthday => match parse_birthday(value, order) {
+                Ok(b) => d.birthday = b,
+                Err(msg) => warnings.push(format!("line {line}: {msg}; birthday ignored")),
+            },
+            Target::Uid => d.uid = value.into(),
+            Target::Stage => match value.parse::<Stage>() {
+                Ok(s) => d.stage = Some(s),
+                Err(msg) => warnings.push(format!("line {line}: {msg}; stage ignored")),
+            },
+            Target::Owner => d.owner = value.into(),
+            Target::Language => d.language = value.into(),
+            Target::Tier => d.tier = value.into(),
+            Target::Source => d.source = value.into(),
+            Target::Custom(key) => {
+                d.custom.insert(key.clone(), CustomValue::guess(value));
+            }
+            Target::AddressLine => {
+                let a = self.address("line", "");
+                if a.street.is_empty() {
+                    a.street = value.into();
+                }
+            }
+            Target::Addr { slot, part, label } => {
+                let a = self.address(slot, label);
+                let field = match part {
+                    AddrPart::Label => &mut a.label,
+                    AddrPart::Street => &mut a.street,
+                    AddrPart::Extended | AddrPart::PoBox => {
+                        let v = value.to_string();
+                        append(&mut a.street, &v);
+                        return;
+                    }
+                    AddrPart::City => &mut a.city,
+                    AddrPart::Region => &mut a.region,
+                    AddrPart::Postcode => &mut a.postcode,
+                    AddrPart::Country => &mut a.country,
+                    AddrPart::Formatted => {
+                        if a.street.is_empty() {
+                            a.street = value.replace('\n', ", ");
+                        }
+                        return;
+                    }
+                };
+                *field = value.into();
+                if *part == AddrPart::Label {
+                    a.label = a.label.trim_start_matches('*').trim().to_string();
+                }
+            }
+            Target::Point {
+                kind,
+                slot,
+                is_label,
+                label,
+            } => {
+                let index = match self.points.iter().position(|p| p.slot == *slot) {
+                    Some(i) => i,
+                    None => {
+                        self.points.push(PointSlot {
+                            slot: slot.clone(),
+                            default_label: label.clone(),
+                            ..PointSlot::default()
+                        });
+                        self.points.len() - 1
+                    }
+                };
+                let p = &mut self.points[index];
+                p.kind = Some(*kind);
+                if *is_label {
+                    for l in split_multi(value) {
+                        let l = match l.strip_prefix('*') {
+                            Some(rest) => {
+                                p.primary = true;
+                                rest.trim()
+                            }
+                            None => l,
+                        };
+                        p.labels.push(l.to_string());
+                    }
+                } else {
+                    p.values.extend(split_multi(value).map(str::to_string));
+                }
+            }
+        }
+    }
+
+    fn address(&mut self, slot: &str, label: &str) -> &mut Address {
+        let index = match self.addresses.iter().position(|(s, _, _)| s == slot) {
+            Some(i) => i,
+            None => {
+                self.addresses.push((
+                    slot.to_string(),
+                    Address {
+                        label: label.to_string(),
+                        ..Address::default()
+                    },
+                    label.to_string(),
+                ));
+                self.addresses.len() - 1
+            }
+        };
+        &mut self.addresses[index].1
+    }
+
+    fn into_draft(mut self) -> ContactDraft {
+        // A primary-marked slot (`* Work`) goes first; the order is kept otherwise.
+        self.points.sort_by_key(|p| !p.primary);
+        for p in self.points {
+            let Some(kind) = p.kind else { continue };
+            for (i, value) in p.values.iter().enumerate() {
+                let label = p
+                    .labels
+                    .get(i)
+                    .or(p.labels.last())
+                    .cloned()
+                    .unwrap_or_else(|| p.default_label.clone());
+                let point = Labelled {
+                    label: label.to_lowercase(),
+                    value: value.clone(),
+                };
+                match kind {
+                    PointKind::Email => self.draft.emails.push(point),
+                    PointKind::Phone => self.draft.phones.push(point),
+                }
+            }
+        }
+        self.draft.addresses = self
+            .addresses
+            .into_iter()
+            .map(|(_, a, _)| a)
+            .filter(|a| !a.one_line().trim().is_empty())
+            .collect();
+        self.draft
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for c in body.chars() {
+        match c {
+            '0'..='9' => seen_digit = true,
+            '.' | ',' if !seen_point => seen_point = true,
+            _ => return false,
+        }
+    }
+    seen_digit
+}
+
+fn is_phone_number(s: &str) -> bool {
+    let Some(body) = s.strip_prefix('+') else {
+        return false;
+    };
+    body.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -().".contains(c))
+        && body.chars().filter(char::is_ascii_digit).count() >= 6
+}
+
+/// A cell made safe for spreadsheets: a `'` before anything that would run as a formula.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    let risky = match cell.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !(is_plain_number(cell) || is_phone_number(cell)),
+        _ => false,
+    };
+    if risky {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Writes contacts as CSV under [`EXPORT_HEADER`].
+pub struct CsvWriter<W: Write> {
+    out: csv::Writer<W>,
+    raw: bool,
+}
+
+impl<W: Write> CsvWriter<W> {
+    /// Writes the header. With `raw`, cells are written as they are (no formula neutralisation).
+    pub fn new(out: W, raw: bool) -> io::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record(EXPORT_HEADER)?;
+        Ok(CsvWriter { out, raw })
+    }
+
+    pub fn write(&mut self, contact: &Contact, organization: Option<&str>) -> io::Result<()> {
+        let c = contact;
+        let nth = |points: &[Labelled], i: usize| -> String {
+            points.get(i).map(|p| p.value.clone()).unwrap_or_default()
+        };
+        let rest = |points: &[Labelled]| -> String {
+            points
+                .iter()
+                .skip(2)
+                .map(|p| p.value.as_str())
+                .collect::<Vec<_>>()
+                .join(MULTI_SEPARATOR)
+        };
+        let cells: [String; 24] = [
+            c.id.to_string(),
+            c.name.clone(),
+            c.given_name.clone(),
+            c.family_name.clone(),
+            organization.unwrap_or_default().to_string(),
+            c.title.clone(),
+            nth(&c.emails, 0),
+            nth(&c.emails, 1),
+            rest(&c.emails),
+            nth(&c.phones, 0),
+            nth(&c.phones, 1),
+            rest(&c.phones),
+            c.city().unwrap_or_default().to_string(),
+            c.addresses
+                .first()
+                .map(Address::one_line)
+                .unwrap_or_default(),
+            c.birthday.map(|b| b.to_string()).unwrap_or_default(),
+            c.language.clone(),
+            c.stage.to_string(),
+            c.tier.clone(),
+            c.owner.clone(),
+            c.source.clone(),
+            c.tags.join(";"),
+            c.notes.clone(),
+            c.created.at.to_string(),
+            c.updated.at.to_string(),
+        ];
+        let raw = self.raw;
+        let notes_column = 21;
+        let shown: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let visible = text::visible(cell, i == notes_column);
+                if raw {
+                    visible.into_owned()
+                } else {
+                    neutralise(&visible).into_owned()
+                }
+            })
+            .collect();
+        self.out.write_record(&shown)?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> io::Result<W> {
+        self.out
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_indexed_headers() {
+        assert!(matches!(
+            google_indexed("e-mail 2 - value"),
+            Some(Target::Point {
+                kind: PointKind::Email,
+                is_label: false,
+                ..
+            })
+        ));
+        assert!(matches!(
+            google_indexed("phone 1 - label"),
+            Some(Target::Point {
+                kind: PointKind::Phone,
+                is_label: true,
+                ..
+            })
+        ));
+        assert_eq!(google_indexed("relation 1 - value"), Some(Target::Ignore));
+    }
+
+    #[test]
+    fn outlook_addresses_in_three_languages() {
+        assert!(matches!(
+            outlook_address("business postal code"),
+            Some(Target::Addr {
+                part: AddrPart::Postcode,
+                ..
+            })
+        ));
+        assert!(matches!(
+            outlook_address("ort geschäftlich"),
+            Some(Target::Addr {
+                part: AddrPart::City,
+                ..
+            })
+        ));
+        assert!(matches!(
+            outlook_address("ville (domicile)"),
+            Some(Target::Addr {
+                part: AddrPart::City,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn mapping_errors_name_the_column() {
+        let err = ColumnMap::parse("\"Mail\" = \"emial\"\n", "map.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("map.toml") && msg.contains("Mail") && msg.contains("emial"),
+            "{msg}"
+        );
+        let err = ColumnMap::parse("x = = 1\n", "map.toml").unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}

@@ -1601,3 +1601,38 @@ fn schema_v1_fixture_still_opens() {
     assert_eq!(store.audit_log(100).unwrap().len(), 15);
     assert_doctor_clean(&mut store);
 }
+
+#[test]
+fn a_second_contact_cannot_take_a_uid_already_in_use() {
+    on_both(|store| {
+        let mut first = draft("Ana", "ana@example.com");
+        first.uid = "urn:uuid:dup".into();
+        let first = store.add_contact(&sam(), first).unwrap();
+        let mut second = draft("Ana (copy)", "ana2@example.com");
+        second.uid = "urn:uuid:dup".into();
+        let err = store.add_contact(&sam(), second).unwrap_err();
+        let StoreError::Invalid(invalid) = &err else {
+            panic!("expected Invalid, got {err:?}")
+        };
+        assert_eq!(invalid.0[0].field, "uid");
+        assert!(err.to_string().contains("Ana (#1)"), "{err}");
+        assert_eq!(store.contact_count().unwrap(), 1);
+
+        let other = add(store, "Bob", "bob@example.com");
+        let mut edited = other.clone();
+        edited.uid = "urn:uuid:dup".into();
+        let err = store.update_contact(&sam(), edited, None).unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+
+        // A contact keeps its own uid through edits, delete and restore.
+        let mut renamed = first.clone();
+        renamed.name = "Ana Lima".into();
+        store.update_contact(&sam(), renamed, None).unwrap();
+        assert_eq!(store.find_by_uid("urn:uuid:dup").unwrap(), Some(first.id));
+        store.delete_contact(&sam(), first.id).unwrap();
+        assert_eq!(store.find_by_uid("urn:uuid:dup").unwrap(), None);
+        store.restore_contact(&sam(), first.id).unwrap();
+        assert_eq!(store.find_by_uid("urn:uuid:dup").unwrap(), Some(first.id));
+        assert_doctor_clean(store);
+    });
+}

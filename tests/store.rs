@@ -574,9 +574,11 @@ fn after_changing_an_email_the_old_one_no_longer_finds_the_contact() {
 fn logging_a_call_puts_it_at_the_top_of_the_timeline() {
     on_both(|store| {
         let c = add(store, "Ana", "ana@example.com");
-        log(store, &sam(), c.id, at(-60), "Intro call");
-        log(store, &sam(), c.id, at(-30), "Demo");
-        let newest = log(store, &sam(), c.id, At::now(), "Just now");
+        let now = At::now();
+        let hours_ago = |h: i64| At::from_millis(now.millis() - h * 3_600_000);
+        log(store, &sam(), c.id, hours_ago(2), "Intro call");
+        log(store, &sam(), c.id, hours_ago(1), "Demo");
+        let newest = log(store, &sam(), c.id, now, "Just now");
         let top = store.timeline(c.id, 1).unwrap();
         assert_eq!(top, vec![Entry::Interaction(newest)]);
     });

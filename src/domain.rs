@@ -454,7 +454,7 @@ pub fn check_phone(value: &str) -> Result<(), String> {
     let allowed = value
         .chars()
         .all(|c| c.is_ascii_digit() || " +-()./xX".contains(c) || c.is_ascii_alphabetic());
-    if digits >= 3 && digits <= 20 && allowed {
+    if (3..=20).contains(&digits) && allowed {
         Ok(())
     } else {
         Err(format!("`{value}` is not a phone number"))

@@ -421,7 +421,7 @@ impl Store {
         for row in t.iter()? {
             out.push(decode("trash entry", row?.1.value())?);
         }
-        out.sort_by(|a, b| b.deleted.at.cmp(&a.deleted.at));
+        out.sort_by_key(|b| std::cmp::Reverse(b.deleted.at));
         Ok(out)
     }
 }

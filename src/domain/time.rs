@@ -14,8 +14,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct At(pub Timestamp);
 
 impl At {
+    /// Now, truncated to the millisecond the database keeps, so a record returned by a write
+    /// equals the same record read back.
     pub fn now() -> Self {
-        At(Timestamp::now())
+        At::from_millis(Timestamp::now().as_millisecond())
     }
     pub fn from_millis(ms: i64) -> Self {
         At(Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH))

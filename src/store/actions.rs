@@ -332,6 +332,14 @@ impl Store {
                     continue;
                 }
                 let mut inv = change.inverse();
+                // Undo bumps versions, so an earlier undo leaves a contact with the same content
+                // at a newer version; only a change of content since counts as a conflict.
+                if let Some(Record::Contact(expected)) = &mut inv.before
+                    && let Some(current) = t.contact(expected.id)?
+                    && same_content(&current, expected)
+                {
+                    *expected = current;
+                }
                 if let Some(Record::Contact(c)) = &mut inv.after {
                     let base = match &inv.before {
                         Some(Record::Contact(b)) => b.version,
@@ -339,6 +347,12 @@ impl Store {
                     };
                     c.version = base + 1;
                     c.updated = Stamp::now(actor);
+                }
+                // Versions only go up, or a copy loaded before the undo could overwrite later work.
+                if let (Some(Record::Deal(before)), Some(Record::Deal(after))) =
+                    (&inv.before, &mut inv.after)
+                {
+                    after.version = before.version + 1;
                 }
                 inverse.push(inv);
             }
@@ -525,6 +539,15 @@ fn append_audit(
     };
     t.audit.insert(seq, encode(&entry)?.as_slice())?;
     Ok(seq)
+}
+
+/// Equal but for the version and the last-updated stamp.
+fn same_content(a: &Contact, b: &Contact) -> bool {
+    Contact {
+        version: b.version,
+        updated: b.updated.clone(),
+        ..a.clone()
+    } == *b
 }
 
 fn last_undoable(t: &Tables, actor: &Actor) -> Result<Option<AuditEntry>, StoreError> {

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
-use crate::domain::{Contact, Deal, Entry, Id, Organization, text};
+use crate::domain::{Contact, Deal, Entry, Id, Invalid, Organization, text};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("contacts");
@@ -300,7 +300,9 @@ impl<'t> Tables<'t> {
             for t in &old.tags {
                 self.tags.remove(t.as_str(), old.id)?;
             }
-            if !old.uid.is_empty() {
+            if !old.uid.is_empty()
+                && self.uids.get(old.uid.as_str())?.map(|v| v.value()) == Some(old.id)
+            {
                 self.uids.remove(old.uid.as_str())?;
             }
             self.by_name
@@ -321,6 +323,21 @@ impl<'t> Tables<'t> {
             }
         }
         if let Some(new) = new {
+            // The uid index holds one contact per uid: a second would silently take it over.
+            if !new.uid.is_empty()
+                && let Some(owner) = self.uids.get(new.uid.as_str())?.map(|v| v.value())
+                && owner != new.id
+            {
+                let name = self.contact(owner)?.map(|c| c.name).unwrap_or_default();
+                return Err(StoreError::Invalid(Invalid::single(
+                    "uid",
+                    &format!(
+                        "`{}` is already used by {} (#{owner})",
+                        text::visible(&new.uid, false),
+                        text::visible(&name, false)
+                    ),
+                )));
+            }
             for e in &new.emails {
                 self.emails
                     .insert(text::email_key(&e.value).as_str(), new.id)?;

@@ -501,11 +501,15 @@ impl Generator {
         }
     }
 
+    fn agent(&mut self) -> String {
+        self.agents[self.rng.usize(..self.agents.len())].clone()
+    }
+
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.rng.usize(..items.len())]
     }
 
-    pub fn next(&mut self) -> Generated {
+    pub fn person(&mut self) -> Generated {
         let culture = self.pick(CULTURES);
         let given = *self.pick(culture.given);
         let family = *self.pick(culture.family);
@@ -515,7 +519,7 @@ impl Generator {
             _ => format!("{given} {family}"),
         };
         let org = if self.rng.u8(..10) < 8 {
-            self.pick(&self.organizations.clone()).clone()
+            self.organizations[self.rng.usize(..self.organizations.len())].clone()
         } else {
             String::new()
         };
@@ -575,7 +579,7 @@ impl Generator {
         let created_ms = self.now.millis() - i64::from(self.rng.u32(30..900)) * DAY_MS;
         let created = Stamp {
             at: At::from_millis(created_ms),
-            by: self.pick(&self.agents.clone()).clone(),
+            by: self.agent(),
         };
         let mut tags: Vec<String> = (0..self.rng.usize(0..3))
             .map(|_| self.pick(TAGS).to_string())
@@ -624,7 +628,7 @@ impl Generator {
                 CustomValue::Number(f64::from(self.rng.u32(1..5000))),
             );
         }
-        let owner = self.pick(&self.agents.clone()).clone();
+        let owner = self.agent();
         let contact = Contact {
             id: 0,
             name,
@@ -744,7 +748,7 @@ impl Generator {
                     Outcome::NoAnswer,
                 ])),
                 satisfaction: (self.rng.u8(..3) > 0).then(|| self.rng.u8(1..6)),
-                agent: self.pick(&self.agents.clone()).clone(),
+                agent: self.agent(),
                 deal: None,
                 campaign: String::new(),
             }));
@@ -769,7 +773,7 @@ impl Generator {
                     ])
                     .to_string(),
                 done_at: done.then_some(created),
-                assignee: self.pick(&self.agents.clone()).clone(),
+                assignee: self.agent(),
             }));
         }
         if stage == Stage::Customer || stage == Stage::Former {
@@ -814,7 +818,7 @@ pub fn load(
         let n = BATCH.min(count - written);
         store.bulk(actor, &format!("demo data (seed {seed})"), |bulk| {
             for _ in 0..n {
-                let g = generator.next();
+                let g = generator.person();
                 let id = bulk.add_contact(g.contact, &g.org)?;
                 for mut entry in g.entries {
                     entry.set_contact(id);
@@ -843,14 +847,14 @@ mod tests {
         let mut a = Generator::new(7, now, 100);
         let mut b = Generator::new(7, now, 100);
         for _ in 0..50 {
-            let (x, y) = (a.next(), b.next());
+            let (x, y) = (a.person(), b.person());
             assert_eq!(x.contact, y.contact);
             assert_eq!(x.entries, y.entries);
         }
         let mut c = Generator::new(8, now, 100);
         assert_ne!(
-            Generator::new(7, now, 100).next().contact.name + "x",
-            c.next().contact.name
+            Generator::new(7, now, 100).person().contact.name + "x",
+            c.person().contact.name
         );
     }
 
@@ -859,7 +863,7 @@ mod tests {
         let mut g = Generator::new(1, At::from_millis(1_764_000_000_000), 1000);
         let mut languages = std::collections::BTreeSet::new();
         for _ in 0..500 {
-            let mut x = g.next();
+            let mut x = g.person();
             let before = x.contact.clone();
             x.contact.clean();
             assert_eq!(

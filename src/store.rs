@@ -32,6 +32,9 @@ pub const SCHEMA_VERSION: u64 = 1;
 /// database responsive within a laptop-sized budget.
 pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The cache for one-off bulk commands (`rolo demo`, `rolo import`).
+pub const BULK_CACHE_BYTES: usize = 1024 * 1024 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -134,6 +137,17 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed, owner-only) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Self::open_with_cache(path, CACHE_BYTES)
+    }
+
+    /// Opens with a larger page cache for bulk loads (demo data, imports), whose random index
+    /// inserts thrash a small cache once the file outgrows it; the memory goes when the
+    /// one-off command exits.
+    pub fn open_for_bulk(path: &Path) -> Result<Store, StoreError> {
+        Self::open_with_cache(path, BULK_CACHE_BYTES)
+    }
+
+    fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         let open_err = |reason: String| StoreError::Open {
             path: shown.clone(),
@@ -147,7 +161,7 @@ impl Store {
         let db = redb::backends::FileBackend::new(file)
             .and_then(|backend| {
                 Database::builder()
-                    .set_cache_size(CACHE_BYTES)
+                    .set_cache_size(cache_bytes)
                     .create_with_backend(backend)
             })
             .map_err(|e| match e {

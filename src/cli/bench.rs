@@ -121,7 +121,7 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
             ),
         ));
     }
-    let mut store = Store::open(&ctx.db_path)?;
+    let mut store = Store::open_for_bulk(&ctx.db_path)?;
     let t = Instant::now();
     crate::demo::load(&store, &ctx.actor, contacts, 1, |_| {})?;
     let load = t.elapsed();

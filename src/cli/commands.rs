@@ -726,7 +726,7 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
 }
 
 fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
-    let mut store = ctx.open()?;
+    let mut store = Store::open_for_bulk(&ctx.db_path)?;
     let started = Instant::now();
     let interactive = std::io::stderr().is_terminal();
     crate::demo::load(&store, &ctx.actor, contacts, seed, |n| {

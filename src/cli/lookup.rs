@@ -34,7 +34,7 @@ pub fn find(store: &Store, query: &str, limit: usize) -> Result<Vec<Contact>, St
                     .any(|p| text::phone_key(&p.value).contains(&digits))
             {
                 Some(4)
-            } else if c.tags.iter().any(|t| *t == q) {
+            } else if c.tags.contains(&q) {
                 Some(5)
             } else {
                 None

@@ -329,6 +329,11 @@ pub enum BenchWhat {
     },
     /// Commit interactions in a loop, printing each id once committed (crash-safety test)
     CommitLoop { contact: u64 },
+    /// Write every stored row as text for benches/sqlite_size.py (size comparison)
+    Dump {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Time demo generation and report the file size
     Demo {
         #[arg(long, default_value_t = 100_000)]

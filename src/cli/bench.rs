@@ -14,6 +14,14 @@ pub fn run(ctx: &Context, what: BenchWhat) -> Result<(), Failure> {
         BenchWhat::Log { count } => log_latency(ctx, count),
         BenchWhat::CommitLoop { contact } => commit_loop(ctx, contact),
         BenchWhat::Demo { contacts } => demo(ctx, contacts),
+        BenchWhat::Dump { out } => {
+            let store = Store::open(&ctx.db_path)?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+            let rows = store.dump_rows(&mut file)?;
+            file.flush()?;
+            println!("{rows} rows written to {}", out.display());
+            Ok(())
+        }
     }
 }
 

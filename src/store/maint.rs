@@ -176,6 +176,52 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Every row of every table as text lines `table<TAB>key<TAB>value` (keys as their Debug
+    /// form, byte values as hex) — the input of `benches/sqlite_size.py`, which loads the same
+    /// rows into SQLite to compare file sizes.
+    pub fn dump_rows(&self, out: &mut impl std::io::Write) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut n = 0;
+        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        macro_rules! dump {
+            ($def:expr, $name:literal, $val:expr) => {
+                for row in txn.open_table($def)?.iter()? {
+                    let (k, v) = row?;
+                    writeln!(out, "{}\t{:?}\t{}", $name, k.value(), $val(v.value())).map_err(io)?;
+                    n += 1;
+                }
+            };
+        }
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
+        dump!(META, "meta", |v: u64| v.to_string());
+        dump!(CONTACTS, "contacts", hex);
+        dump!(BY_NAME, "contacts_by_name", |_: ()| String::new());
+        dump!(TIMELINE, "timeline", hex);
+        dump!(DUE, "followups_due", |v: (u64, i64)| dbg(&v));
+        dump!(SUMMARY, "contact_summary", |v: (i64, i32)| dbg(&v));
+        dump!(UIDS, "by_uid", |v: u64| v.to_string());
+        dump!(ORGS, "organizations", hex);
+        dump!(ORG_NAMES, "organizations_by_name", |v: u64| v.to_string());
+        dump!(DEALS, "deals", hex);
+        dump!(DEALS_BY_CONTACT, "deals_by_contact", |_: ()| String::new());
+        dump!(TRASH, "trash", hex);
+        dump!(AUDIT, "audit", hex);
+        dump!(UNDONE, "undone", |v: u64| v.to_string());
+        for (def, name) in [(EMAILS, "by_email"), (PHONES, "by_phone"), (TAGS, "by_tag")] {
+            for row in txn.open_multimap_table(def)?.iter()? {
+                let (k, values) = row?;
+                for v in values {
+                    writeln!(out, "{name}\t{:?}\t{}", k.value(), v?.value()).map_err(io)?;
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn copy_table<K: Key + 'static, V: Value + 'static>(
     src: &ReadTransaction,
     dst: &WriteTransaction,

@@ -6,7 +6,7 @@
 
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::char::{compose, decompose_canonical, is_combining_mark};
 
 /// Folds `text` for matching: `"Nguyễn Văn Ánh"` → `"nguyen van anh"`, `"Straße"` → `"strasse"`.
 /// NFC and NFD input fold to the same string.
@@ -84,26 +84,35 @@ fn special(c: char) -> Option<&'static str> {
 }
 
 fn fold_each(text: &str, mut emit: impl FnMut(usize, char)) {
-    let mut after_cjk = false;
+    // A CJK char waits here so that a following voicing mark (NFD kana) can be composed back.
+    let mut pending_cjk: Option<(usize, char)> = None;
     for (orig, c) in text.chars().enumerate() {
+        if let Some((at, base)) = pending_cjk {
+            if is_combining_mark(c) {
+                match compose(base, c) {
+                    Some(composed) => pending_cjk = Some((at, composed)),
+                    None => {
+                        emit(at, base);
+                        pending_cjk = None;
+                        emit(orig, c);
+                    }
+                }
+                continue;
+            }
+            emit(at, base);
+            pending_cjk = None;
+        }
         if c.is_ascii() {
-            after_cjk = false;
             emit(orig, c.to_ascii_lowercase());
             continue;
         }
         if is_cjk(c) {
-            after_cjk = true;
-            emit(orig, c);
+            pending_cjk = Some((orig, c));
             continue;
         }
         if is_combining_mark(c) {
-            // Kana voicing marks (U+3099/U+309A) belong to the CJK text they follow.
-            if after_cjk {
-                emit(orig, c);
-            }
             continue;
         }
-        after_cjk = false;
         decompose_canonical(c, |d| {
             if is_combining_mark(d) {
                 return;
@@ -118,6 +127,9 @@ fn fold_each(text: &str, mut emit: impl FnMut(usize, char)) {
                 }
             }
         });
+    }
+    if let Some((at, base)) = pending_cjk {
+        emit(at, base);
     }
 }
 

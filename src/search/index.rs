@@ -602,19 +602,17 @@ impl Index {
             {
                 continue;
             }
-            part.superset.push(slot);
-            if limit == 0 {
+            if limit > 0
+                && let (Some(worst), Some(bound)) =
+                    (part.top.worst(), query.upper_bound(self.initials[s]))
+                && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+            {
+                // Cannot make the top-k; kept as a candidate for narrowing without scoring.
+                part.superset.push(slot);
                 continue;
             }
-            if let (Some(worst), Some(bound)) =
-                (part.top.worst(), query.upper_bound(self.initials[s]))
-            {
-                let best_possible = Ranked::new(bound, self.recency[s], self.ids[s], 0);
-                if best_possible <= *worst {
-                    continue;
-                }
-            }
             if let Some((score, field)) = query.score(self, s, &matcher) {
+                part.superset.push(slot);
                 part.top
                     .offer(Ranked::new(score, self.recency[s], self.ids[s], field));
             }

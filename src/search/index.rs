@@ -275,11 +275,24 @@ fn is_word_start(bytes: &[u8], at: usize) -> bool {
             .is_some_and(|&p| p.is_ascii() && !p.is_ascii_alphanumeric())
 }
 
+/// First bytes of every position where skim could give a boundary bonus in the name (word
+/// starts, letter/digit changes, anything next to non-ASCII): a superset, as the pruning
+/// bounds require.
 fn name_initials(name: &str) -> u32 {
     let bytes = name.as_bytes();
-    (0..bytes.len())
-        .filter(|&i| is_word_start(bytes, i) && bytes[i] != b' ')
-        .fold(0, |m, i| m | initial_bit(bytes[i]))
+    let mut mask = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b' ' {
+            continue;
+        }
+        let continues_word = i > 0
+            && ((b.is_ascii_lowercase() && bytes[i - 1].is_ascii_lowercase())
+                || (b.is_ascii_digit() && bytes[i - 1].is_ascii_digit()));
+        if !continues_word {
+            mask |= initial_bit(b);
+        }
+    }
+    mask
 }
 
 /// Search limits and "now".
@@ -762,11 +775,20 @@ impl Term {
     /// Upper bound of this term's score given the entry's name initials; `None` when unknown
     /// (skim-scored terms).
     fn upper_bound(&self, initials: u32) -> Option<i64> {
+        let has_initial = initials & self.first_initial != 0;
         if self.chars > 2 || self.digits.is_some() {
-            return None;
+            // Skim gives each matched char 16 plus a bonus of at most 8, doubled for the
+            // first char; a first char that starts no name word earns no bonus in the name.
+            let n = self.chars as i64;
+            let anywhere = 24 * n + 8;
+            return Some(if has_initial {
+                FIELD_WEIGHT[NAME] + anywhere
+            } else {
+                (FIELD_WEIGHT[NAME] + anywhere - 16).max(FIELD_WEIGHT[ORG] + anywhere)
+            });
         }
         let best = FIELD_WEIGHT[NAME] + SHORT_WORD_START[self.chars];
-        if initials & self.first_initial != 0 {
+        if has_initial {
             return Some(best);
         }
         let in_name = if self.chars == 1 {
@@ -1056,5 +1078,42 @@ impl Searcher {
     /// Forgets the previous search (e.g. when the index was swapped).
     pub fn reset(&mut self) {
         self.previous = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pruning is exact only if no real score exceeds the bound; check it on generated keys.
+    #[test]
+    fn scores_never_exceed_the_pruning_bound() {
+        let mut index = Index::new();
+        for doc in crate::search::testgen::contacts(3_000, 11) {
+            index.upsert(&doc);
+        }
+        let matcher = SkimMatcherV2::default().respect_case();
+        let mut checked = 0;
+        for pattern in [
+            "j", "jo", "a", "ma", "joh", "john", "smi", "nguyen", "5551", "ro", "2", "mar",
+        ] {
+            let term = Term::new(pattern);
+            for slot in 0..index.ids.len() {
+                let bound = term.upper_bound(index.initials[slot]).unwrap_or(i64::MAX);
+                for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
+                    if let Some(score) = term.score_field(index.field(slot, field), field, &matcher)
+                    {
+                        checked += 1;
+                        assert!(
+                            score + weight <= bound,
+                            "{pattern:?} in {:?}: {} > {bound}",
+                            index.field(slot, field),
+                            score + weight
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000);
     }
 }

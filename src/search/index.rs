@@ -9,6 +9,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use fuzzy_matcher::FuzzyMatcher;
@@ -295,6 +296,31 @@ fn name_initials(name: &str) -> u32 {
     mask
 }
 
+/// Contact ids and short labels are not attacker-chosen hash keys; a multiply-rotate hash
+/// keeps loading a million entries cheap.
+type FastHash = BuildHasherDefault<MixHasher>;
+
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Search limits and "now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchOptions {
@@ -320,11 +346,11 @@ pub struct Index {
     owner: Vec<u32>,
     live: Vec<bool>,
     ids: Vec<u64>,
-    slots: HashMap<u64, u32>,
+    slots: HashMap<u64, u32, FastHash>,
     free: Vec<u32>,
     /// Interned folded stage and owner names.
     labels: Vec<String>,
-    label_ids: HashMap<String, u32>,
+    label_ids: HashMap<String, u32, FastHash>,
     version: u64,
 }
 
@@ -349,7 +375,7 @@ impl Index {
             owner: Vec::with_capacity(entries),
             live: Vec::with_capacity(entries),
             ids: Vec::with_capacity(entries),
-            slots: HashMap::with_capacity(entries),
+            slots: HashMap::with_capacity_and_hasher(entries, FastHash::default()),
             ..Index::default()
         }
     }
@@ -744,6 +770,8 @@ struct Term {
     /// The bytes every match must contain in order (digits for phone-like terms).
     required: Vec<u8>,
     first_initial: u32,
+    /// Best score skim can give this term anywhere: the term matched against itself.
+    best_skim: i64,
 }
 
 impl Term {
@@ -756,12 +784,16 @@ impl Term {
             phone_like.then(|| text.chars().filter(char::is_ascii_digit).collect());
         let required = digits.as_deref().unwrap_or(text).as_bytes().to_vec();
         let first_initial = text.bytes().next().map_or(0, initial_bit);
+        let matcher = SkimMatcherV2::default().respect_case();
+        let self_score = |t: &str| matcher.fuzzy_match(t, t).unwrap_or(0);
+        let best_skim = self_score(text).max(digits.as_deref().map_or(0, self_score));
         Term {
             text: text.to_owned(),
             chars: text.chars().count(),
             digits,
             required,
             first_initial,
+            best_skim,
         }
     }
 
@@ -777,10 +809,9 @@ impl Term {
     fn upper_bound(&self, initials: u32) -> Option<i64> {
         let has_initial = initials & self.first_initial != 0;
         if self.chars > 2 || self.digits.is_some() {
-            // Skim gives each matched char 16 plus a bonus of at most 8, doubled for the
-            // first char; a first char that starts no name word earns no bonus in the name.
-            let n = self.chars as i64;
-            let anywhere = 24 * n + 8;
+            // Nothing beats the term against itself (contiguous, at the very start); a first
+            // char that starts no name word loses its doubled boundary bonus (2 x 8) there.
+            let anywhere = self.best_skim;
             return Some(if has_initial {
                 FIELD_WEIGHT[NAME] + anywhere
             } else {

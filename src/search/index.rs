@@ -414,6 +414,7 @@ impl Index {
 
     /// Adds or replaces a contact from a decoded record.
     pub fn upsert_entry(&mut self, entry: EntryView<'_>) {
+        use std::collections::hash_map::Entry;
         self.version += 1;
         let start = self.keys.len();
         self.keys.push_str(entry.key);
@@ -427,50 +428,43 @@ impl Index {
         let owner = self.intern(entry.owner);
         let due = entry.next_due_day.unwrap_or(NO_DUE);
         let mask = char_mask(entry.key);
-        if let Some(&slot) = self.slots.get(&entry.id) {
-            let s = slot as usize;
-            self.garbage += self.key_len(s);
-            self.starts[s] = start;
-            self.field_lens[s] = entry.field_lens;
-            self.masks[s] = mask;
-            self.initials[s] = initials;
-            self.recency[s] = entry.last_contact_ms;
-            self.due[s] = due;
-            self.stage[s] = stage;
-            self.owner[s] = owner;
-            self.maybe_compact();
-            return;
-        }
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                let s = slot as usize;
-                self.starts[s] = start;
-                self.field_lens[s] = entry.field_lens;
-                self.masks[s] = mask;
-                self.initials[s] = initials;
-                self.recency[s] = entry.last_contact_ms;
-                self.due[s] = due;
-                self.stage[s] = stage;
-                self.owner[s] = owner;
-                self.live[s] = true;
-                self.ids[s] = entry.id;
-                slot
-            }
-            None => {
-                self.starts.push(start);
-                self.field_lens.push(entry.field_lens);
-                self.masks.push(mask);
-                self.initials.push(initials);
-                self.recency.push(entry.last_contact_ms);
-                self.due.push(due);
-                self.stage.push(stage);
-                self.owner.push(owner);
-                self.live.push(true);
-                self.ids.push(entry.id);
-                (self.ids.len() - 1) as u32
+        let (slot, replaced) = match self.slots.entry(entry.id) {
+            Entry::Occupied(known) => (*known.get() as usize, true),
+            Entry::Vacant(vacant) => {
+                let slot = self.free.pop().map_or(self.ids.len(), |s| s as usize);
+                vacant.insert(slot as u32);
+                (slot, false)
             }
         };
-        self.slots.insert(entry.id, slot);
+        if slot == self.ids.len() {
+            self.starts.push(start);
+            self.field_lens.push(entry.field_lens);
+            self.masks.push(mask);
+            self.initials.push(initials);
+            self.recency.push(entry.last_contact_ms);
+            self.due.push(due);
+            self.stage.push(stage);
+            self.owner.push(owner);
+            self.live.push(true);
+            self.ids.push(entry.id);
+            return;
+        }
+        if replaced {
+            self.garbage += self.key_len(slot);
+        }
+        self.starts[slot] = start;
+        self.field_lens[slot] = entry.field_lens;
+        self.masks[slot] = mask;
+        self.initials[slot] = initials;
+        self.recency[slot] = entry.last_contact_ms;
+        self.due[slot] = due;
+        self.stage[slot] = stage;
+        self.owner[slot] = owner;
+        self.live[slot] = true;
+        self.ids[slot] = entry.id;
+        if replaced {
+            self.maybe_compact();
+        }
     }
 
     /// Removes a contact; unknown ids are ignored.

@@ -64,6 +64,13 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
     reset_peak_rss();
 
     let started = Instant::now();
+    let bytes_only = read_only(&records)?;
+    println!(
+        "  reading the records alone: {:.0} ms ({:.1} MB)",
+        ms(started.elapsed()),
+        bytes_only as f64 / 1e6
+    );
+    let started = Instant::now();
     let index = load(&records, entries, key_bytes)?;
     let build = started.elapsed();
     println!(
@@ -181,6 +188,20 @@ fn load(records: &Path, entries: usize, key_bytes: usize) -> std::io::Result<Ind
         index.upsert_encoded(&buf).map_err(std::io::Error::other)?;
     }
     Ok(index)
+}
+
+/// The same reads as `load` without indexing, to show what the indexing itself costs.
+fn read_only(records: &Path) -> std::io::Result<usize> {
+    let mut reader = BufReader::with_capacity(1 << 20, File::open(records)?);
+    let mut len = [0u8; 4];
+    let mut buf = Vec::with_capacity(1024);
+    let mut total = 0;
+    while reader.read_exact(&mut len).is_ok() {
+        buf.resize(u32::from_le_bytes(len) as usize, 0);
+        reader.read_exact(&mut buf)?;
+        total += std::hint::black_box(&buf).len();
+    }
+    Ok(total)
 }
 
 fn fzf_available() -> bool {

@@ -499,3 +499,40 @@ fn a_stale_query_is_never_delivered() {
     };
     assert_eq!(last.generation, 59);
 }
+
+#[test]
+fn top_k_pruning_keeps_exactly_the_best() {
+    let index = index_of(&testgen::contacts(20_000, 9).collect::<Vec<_>>());
+    for q in [
+        "j",
+        "jo",
+        "joh",
+        "john s",
+        "ma",
+        "nguyen",
+        "5551",
+        "#vip",
+        "smith city:lyon",
+    ] {
+        let query = Query::parse(q).expect("parses");
+        let everything = index.search(
+            &query,
+            SearchOptions {
+                limit: usize::MAX,
+                today_day: TODAY,
+            },
+        );
+        let top = index.search(
+            &query,
+            SearchOptions {
+                limit: 10,
+                today_day: TODAY,
+            },
+        );
+        assert_eq!(top, everything[..everything.len().min(10)], "{q}");
+        assert!(
+            everything.windows(2).all(|w| w[0].score >= w[1].score),
+            "{q}"
+        );
+    }
+}

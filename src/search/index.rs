@@ -296,9 +296,12 @@ fn name_initials(name: &str) -> u32 {
     mask
 }
 
-/// Contact ids and short labels are not attacker-chosen hash keys; a multiply-rotate hash
-/// keeps loading a million entries cheap.
+/// Contact ids and short labels are not attacker-chosen hash keys, so a cheap hash will do.
+/// An id keeps its own low bits (sequential ids land in neighbouring buckets, which makes a
+/// bulk load cache-friendly) and gets mixed top bits (which the table uses as tags).
 type FastHash = BuildHasherDefault<MixHasher>;
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
 #[derive(Default)]
 struct MixHasher(u64);
@@ -312,12 +315,13 @@ impl Hasher for MixHasher {
         for chunk in bytes.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(MIX);
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let n = self.0 ^ n;
+        self.0 = n ^ (n.wrapping_mul(MIX) & 0xFE00_0000_0000_0000);
     }
 }
 

@@ -1,0 +1,1148 @@
+//! The in-memory search index: one folded key string per contact in a single buffer, plus a few
+//! numeric columns, updated in place; and the scan that ranks it.
+//!
+//! Owns the compact record format ([`IndexEntry`]), the prefilters (per-entry char mask, name
+//! initials, ordered-subsequence check), scoring (skim for terms of three chars or more, a
+//! direct word-start/contains score for shorter ones), the two-core scan with a bounded top-k
+//! heap and cooperative cancellation, and narrowing ([`Searcher`]). Knows nothing of threads
+//! beyond one scan, nor of where entries are stored.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+use super::fold::fold;
+use super::query::{FilterKind, Query};
+use super::{Hit, MatchField, SearchDoc};
+
+/// Fields in key order, which is also the priority order for equal scores.
+const FIELDS: [MatchField; 6] = [
+    MatchField::Name,
+    MatchField::Organization,
+    MatchField::Email,
+    MatchField::Phone,
+    MatchField::City,
+    MatchField::Tag,
+];
+/// Added to a term's score by the field it matched in: a name match beats an email match of the
+/// same quality, which beats a tag match.
+const FIELD_WEIGHT: [i64; 6] = [40, 30, 20, 15, 10, 0];
+const NAME: usize = 0;
+const ORG: usize = 1;
+const PHONE: usize = 3;
+const CITY: usize = 4;
+const TAG: usize = 5;
+const NO_DUE: i32 = i32::MIN;
+const FORMAT_VERSION: u8 = 1;
+const HEADER_LEN: usize = 1 + 8 + 8 + 4 + 6 + 2;
+/// Below this many candidates a scan stays on the calling thread.
+const PARALLEL_MIN: usize = 16_384;
+/// How many entries a scan looks at between cancellation checks.
+const CANCEL_EVERY: usize = 4_096;
+
+/// The compact, already-folded search record of one contact.
+///
+/// The key is `name org email-local-parts phone-digits city tags`, folded, each field cut to 255
+/// bytes (on a char boundary) with its length kept so matches can be attributed to a field.
+/// Emails contribute their local part only (the domain is usually the organisation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub id: u64,
+    pub last_contact_ms: i64,
+    pub next_due_day: Option<i32>,
+    /// Folded stage.
+    pub stage: String,
+    /// Folded owner.
+    pub owner: String,
+    /// Byte length of each field of `key`, in [`MatchField`] order.
+    pub field_lens: [u8; 6],
+    pub key: String,
+}
+
+/// Why compact bytes could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("search record is {len} bytes, too short for its header")]
+    Truncated { len: usize },
+    #[error("search record has format version {0}, expected {FORMAT_VERSION}")]
+    Version(u8),
+    #[error("search record lengths do not add up to its size")]
+    Lengths,
+    #[error("search record text is not UTF-8")]
+    Utf8,
+}
+
+/// Appends `text` to `key`, cut to 255 bytes on a char boundary; returns the bytes appended.
+fn push_field(key: &mut String, text: &str) -> u8 {
+    let mut end = text.len().min(255);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    key.push_str(&text[..end]);
+    end as u8
+}
+
+fn short_label(text: &str) -> String {
+    let folded = fold(text.trim());
+    let mut end = folded.len().min(255);
+    while !folded.is_char_boundary(end) {
+        end -= 1;
+    }
+    folded[..end].to_owned()
+}
+
+impl IndexEntry {
+    /// Folds a document into its search record.
+    pub fn from_doc(doc: &SearchDoc) -> IndexEntry {
+        let join = |parts: &mut dyn Iterator<Item = String>| {
+            let mut out = String::new();
+            for part in parts.filter(|p| !p.is_empty()) {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&part);
+            }
+            out
+        };
+        let fields = [
+            fold(&doc.name),
+            fold(&doc.organization),
+            join(
+                &mut doc
+                    .emails
+                    .iter()
+                    .map(|e| fold(e.split('@').next().unwrap_or_default())),
+            ),
+            join(
+                &mut doc
+                    .phones
+                    .iter()
+                    .map(|p| p.chars().filter(char::is_ascii_digit).collect()),
+            ),
+            fold(&doc.city),
+            join(
+                &mut doc
+                    .tags
+                    .iter()
+                    .map(|t| fold(t.trim().trim_start_matches('#'))),
+            ),
+        ];
+        let mut key = String::with_capacity(fields.iter().map(String::len).sum());
+        let mut field_lens = [0u8; 6];
+        for (len, text) in field_lens.iter_mut().zip(&fields) {
+            *len = push_field(&mut key, text.trim());
+        }
+        IndexEntry {
+            id: doc.id,
+            last_contact_ms: doc.last_contact_ms,
+            next_due_day: doc.next_due_day,
+            stage: short_label(&doc.stage),
+            owner: short_label(&doc.owner),
+            field_lens,
+            key,
+        }
+    }
+
+    /// The compact bytes: a fixed 29-byte little-endian header, then stage, owner and key text.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(HEADER_LEN + self.stage.len() + self.owner.len() + self.key.len());
+        out.push(FORMAT_VERSION);
+        out.extend_from_slice(&self.id.to_le_bytes());
+        out.extend_from_slice(&self.last_contact_ms.to_le_bytes());
+        out.extend_from_slice(&self.next_due_day.unwrap_or(NO_DUE).to_le_bytes());
+        out.extend_from_slice(&self.field_lens);
+        let stage = &self.stage.as_bytes()[..self.stage.len().min(255)];
+        let owner = &self.owner.as_bytes()[..self.owner.len().min(255)];
+        out.push(stage.len() as u8);
+        out.push(owner.len() as u8);
+        out.extend_from_slice(stage);
+        out.extend_from_slice(owner);
+        let key_len: usize = self.field_lens.iter().map(|&l| usize::from(l)).sum();
+        out.extend_from_slice(&self.key.as_bytes()[..key_len.min(self.key.len())]);
+        out
+    }
+
+    /// Reads compact bytes back; borrowing, so loading costs little more than reading them.
+    pub fn decode(bytes: &[u8]) -> Result<EntryView<'_>, DecodeError> {
+        let header = bytes
+            .get(..HEADER_LEN)
+            .ok_or(DecodeError::Truncated { len: bytes.len() })?;
+        if header[0] != FORMAT_VERSION {
+            return Err(DecodeError::Version(header[0]));
+        }
+        let u64_at = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&header[at..at + 8]);
+            b
+        };
+        let mut due = [0u8; 4];
+        due.copy_from_slice(&header[17..21]);
+        let mut field_lens = [0u8; 6];
+        field_lens.copy_from_slice(&header[21..27]);
+        let stage_len = usize::from(header[27]);
+        let owner_len = usize::from(header[28]);
+        let rest = &bytes[HEADER_LEN..];
+        let key_len: usize = field_lens.iter().map(|&l| usize::from(l)).sum();
+        if rest.len() != stage_len + owner_len + key_len {
+            return Err(DecodeError::Lengths);
+        }
+        let text = std::str::from_utf8(rest).map_err(|_| DecodeError::Utf8)?;
+        let (stage, text) = split_str(text, stage_len)?;
+        let (owner, key) = split_str(text, owner_len)?;
+        let mut start = 0;
+        for &len in &field_lens {
+            start += usize::from(len);
+            if !key.is_char_boundary(start) {
+                return Err(DecodeError::Utf8);
+            }
+        }
+        let due = i32::from_le_bytes(due);
+        Ok(EntryView {
+            id: u64::from_le_bytes(u64_at(1)),
+            last_contact_ms: i64::from_le_bytes(u64_at(9)),
+            next_due_day: (due != NO_DUE).then_some(due),
+            stage,
+            owner,
+            field_lens,
+            key,
+        })
+    }
+
+    fn view(&self) -> EntryView<'_> {
+        EntryView {
+            id: self.id,
+            last_contact_ms: self.last_contact_ms,
+            next_due_day: self.next_due_day,
+            stage: &self.stage,
+            owner: &self.owner,
+            field_lens: self.field_lens,
+            key: &self.key,
+        }
+    }
+}
+
+fn split_str(text: &str, at: usize) -> Result<(&str, &str), DecodeError> {
+    if text.is_char_boundary(at) {
+        Ok(text.split_at(at))
+    } else {
+        Err(DecodeError::Utf8)
+    }
+}
+
+/// A decoded [`IndexEntry`] borrowing the compact bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryView<'a> {
+    pub id: u64,
+    pub last_contact_ms: i64,
+    pub next_due_day: Option<i32>,
+    pub stage: &'a str,
+    pub owner: &'a str,
+    pub field_lens: [u8; 6],
+    pub key: &'a str,
+}
+
+/// Bits: `a`–`z` 0–25, `0`–`9` 26–35, other bytes hashed into 36–63. Spaces are ignored.
+fn char_mask(text: &str) -> u64 {
+    text.bytes().fold(0u64, |mask, b| mask | byte_bit(b))
+}
+
+fn byte_bit(b: u8) -> u64 {
+    match b {
+        b' ' => 0,
+        b'a'..=b'z' => 1 << (b - b'a'),
+        b'0'..=b'9' => 1 << (26 + b - b'0'),
+        _ => 1 << (36 + b % 28),
+    }
+}
+
+/// Bit of the first byte of a word for the name-initials mask: letters 0–25, digits 26, other 27.
+fn initial_bit(b: u8) -> u32 {
+    match b {
+        b'a'..=b'z' => 1 << (b - b'a'),
+        b'0'..=b'9' => 1 << 26,
+        _ => 1 << 27,
+    }
+}
+
+fn is_word_start(bytes: &[u8], at: usize) -> bool {
+    at == 0
+        || bytes
+            .get(at - 1)
+            .is_some_and(|&p| p.is_ascii() && !p.is_ascii_alphanumeric())
+}
+
+/// First bytes of every position where skim could give a boundary bonus in the name (word
+/// starts, letter/digit changes, anything next to non-ASCII): a superset, as the pruning
+/// bounds require.
+fn name_initials(name: &str) -> u32 {
+    let bytes = name.as_bytes();
+    let mut mask = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b' ' {
+            continue;
+        }
+        let continues_word = i > 0
+            && ((b.is_ascii_lowercase() && bytes[i - 1].is_ascii_lowercase())
+                || (b.is_ascii_digit() && bytes[i - 1].is_ascii_digit()));
+        if !continues_word {
+            mask |= initial_bit(b);
+        }
+    }
+    mask
+}
+
+/// Contact ids and short labels are not attacker-chosen hash keys, so a cheap hash will do.
+/// An id keeps its own low bits (sequential ids land in neighbouring buckets, which makes a
+/// bulk load cache-friendly) and gets mixed top bits (which the table uses as tags).
+type FastHash = BuildHasherDefault<MixHasher>;
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(MIX);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let n = self.0 ^ n;
+        self.0 = n ^ (n.wrapping_mul(MIX) & 0xFE00_0000_0000_0000);
+    }
+}
+
+/// Search limits and "now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// At most this many hits are returned.
+    pub limit: usize,
+    /// Today's day number (days since 1970-01-01), for `due:` filters.
+    pub today_day: i32,
+}
+
+/// The search index. Entries are slots in parallel columns; keys live in one `String`.
+#[derive(Debug, Default)]
+pub struct Index {
+    keys: String,
+    /// Bytes of `keys` no longer referenced (replaced or removed); compacted when over half.
+    garbage: usize,
+    starts: Vec<usize>,
+    field_lens: Vec<[u8; 6]>,
+    masks: Vec<u64>,
+    initials: Vec<u32>,
+    recency: Vec<i64>,
+    due: Vec<i32>,
+    stage: Vec<u32>,
+    owner: Vec<u32>,
+    live: Vec<bool>,
+    ids: Vec<u64>,
+    slots: HashMap<u64, u32, FastHash>,
+    free: Vec<u32>,
+    /// Interned folded stage and owner names.
+    labels: Vec<String>,
+    label_ids: HashMap<String, u32, FastHash>,
+    version: u64,
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new() -> Index {
+        Index::default()
+    }
+
+    /// An empty index with room for `entries` records whose keys total `key_bytes`, so a bulk
+    /// load never reallocates.
+    pub fn with_capacity(entries: usize, key_bytes: usize) -> Index {
+        Index {
+            keys: String::with_capacity(key_bytes),
+            starts: Vec::with_capacity(entries),
+            field_lens: Vec::with_capacity(entries),
+            masks: Vec::with_capacity(entries),
+            initials: Vec::with_capacity(entries),
+            recency: Vec::with_capacity(entries),
+            due: Vec::with_capacity(entries),
+            stage: Vec::with_capacity(entries),
+            owner: Vec::with_capacity(entries),
+            live: Vec::with_capacity(entries),
+            ids: Vec::with_capacity(entries),
+            slots: HashMap::with_capacity_and_hasher(entries, FastHash::default()),
+            ..Index::default()
+        }
+    }
+
+    /// Number of contacts indexed.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Whether `id` is indexed.
+    pub fn contains(&self, id: u64) -> bool {
+        self.slots.contains_key(&id)
+    }
+
+    /// Changes on every upsert and removal; narrowing is only used within one version.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Adds or replaces a contact.
+    pub fn upsert(&mut self, doc: &SearchDoc) {
+        self.upsert_entry(IndexEntry::from_doc(doc).view());
+    }
+
+    /// Adds or replaces a contact from its compact bytes ([`IndexEntry::encode`]).
+    pub fn upsert_encoded(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        let view = IndexEntry::decode(bytes)?;
+        self.upsert_entry(view);
+        Ok(())
+    }
+
+    /// Adds or replaces a contact from a decoded record.
+    pub fn upsert_entry(&mut self, entry: EntryView<'_>) {
+        use std::collections::hash_map::Entry;
+        self.version += 1;
+        let start = self.keys.len();
+        self.keys.push_str(entry.key);
+        let name_len = usize::from(entry.field_lens[NAME]).min(entry.key.len());
+        let initials = entry
+            .key
+            .get(..name_len)
+            .map(name_initials)
+            .unwrap_or_default();
+        let stage = self.intern(entry.stage);
+        let owner = self.intern(entry.owner);
+        let due = entry.next_due_day.unwrap_or(NO_DUE);
+        let mask = char_mask(entry.key);
+        let (slot, replaced) = match self.slots.entry(entry.id) {
+            Entry::Occupied(known) => (*known.get() as usize, true),
+            Entry::Vacant(vacant) => {
+                let slot = self.free.pop().map_or(self.ids.len(), |s| s as usize);
+                vacant.insert(slot as u32);
+                (slot, false)
+            }
+        };
+        if slot == self.ids.len() {
+            self.starts.push(start);
+            self.field_lens.push(entry.field_lens);
+            self.masks.push(mask);
+            self.initials.push(initials);
+            self.recency.push(entry.last_contact_ms);
+            self.due.push(due);
+            self.stage.push(stage);
+            self.owner.push(owner);
+            self.live.push(true);
+            self.ids.push(entry.id);
+            return;
+        }
+        if replaced {
+            self.garbage += self.key_len(slot);
+        }
+        self.starts[slot] = start;
+        self.field_lens[slot] = entry.field_lens;
+        self.masks[slot] = mask;
+        self.initials[slot] = initials;
+        self.recency[slot] = entry.last_contact_ms;
+        self.due[slot] = due;
+        self.stage[slot] = stage;
+        self.owner[slot] = owner;
+        self.live[slot] = true;
+        self.ids[slot] = entry.id;
+        if replaced {
+            self.maybe_compact();
+        }
+    }
+
+    /// Removes a contact; unknown ids are ignored.
+    pub fn remove(&mut self, id: u64) {
+        if let Some(slot) = self.slots.remove(&id) {
+            self.version += 1;
+            let s = slot as usize;
+            self.garbage += self.key_len(s);
+            self.live[s] = false;
+            self.field_lens[s] = [0; 6];
+            self.free.push(slot);
+            self.maybe_compact();
+        }
+    }
+
+    /// Approximate heap bytes held, for reports.
+    pub fn memory_bytes(&self) -> usize {
+        self.keys.capacity()
+            + self.starts.capacity() * 8
+            + self.field_lens.capacity() * 6
+            + self.masks.capacity() * 8
+            + self.initials.capacity() * 4
+            + self.recency.capacity() * 8
+            + self.due.capacity() * 4
+            + (self.stage.capacity() + self.owner.capacity()) * 4
+            + self.live.capacity()
+            + self.ids.capacity() * 8
+            + self.slots.capacity() * 16
+    }
+
+    fn key_len(&self, slot: usize) -> usize {
+        self.field_lens[slot].iter().map(|&l| usize::from(l)).sum()
+    }
+
+    fn intern(&mut self, label: &str) -> u32 {
+        if let Some(&id) = self.label_ids.get(label) {
+            return id;
+        }
+        let id = self.labels.len() as u32;
+        self.labels.push(label.to_owned());
+        self.label_ids.insert(label.to_owned(), id);
+        id
+    }
+
+    fn maybe_compact(&mut self) {
+        if self.garbage < 1 << 16 || self.garbage * 2 < self.keys.len() {
+            return;
+        }
+        let mut keys = String::with_capacity(self.keys.len() - self.garbage);
+        for slot in 0..self.starts.len() {
+            let start = keys.len();
+            if self.live[slot] {
+                keys.push_str(
+                    &self.keys[self.starts[slot]..self.starts[slot] + self.key_len(slot)],
+                );
+            }
+            self.starts[slot] = start;
+        }
+        self.keys = keys;
+        self.garbage = 0;
+    }
+
+    fn field(&self, slot: usize, field: usize) -> &str {
+        let lens = &self.field_lens[slot];
+        let start =
+            self.starts[slot] + lens[..field].iter().map(|&l| usize::from(l)).sum::<usize>();
+        self.keys
+            .get(start..start + usize::from(lens[field]))
+            .unwrap_or_default()
+    }
+
+    fn whole_key(&self, slot: usize) -> &[u8] {
+        let start = self.starts[slot];
+        &self.keys.as_bytes()[start..start + self.key_len(slot)]
+    }
+
+    /// A fresh (non-narrowed, uncancellable) search.
+    pub fn search(&self, query: &Query, options: SearchOptions) -> Vec<Hit> {
+        let compiled = Compiled::new(self, query, options.today_day);
+        self.scan(
+            &compiled,
+            Candidates::All(self.ids.len()),
+            options.limit,
+            &|| false,
+        )
+        .map(|(hits, _)| hits)
+        .unwrap_or_default()
+    }
+
+    /// Ranks `candidates`; `None` when cancelled. Also returns the slots that may match (a
+    /// superset of the matches) for narrowing.
+    fn scan(
+        &self,
+        query: &Compiled,
+        candidates: Candidates<'_>,
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<(Vec<Hit>, Vec<u32>)> {
+        let count = candidates.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let stop = AtomicBool::new(false);
+        let parts: Vec<Option<Part>> = if threads == 1 || count < PARALLEL_MIN {
+            vec![self.scan_part(query, candidates, 0..count, limit, cancelled, &stop)]
+        } else {
+            let per = count.div_ceil(threads);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let range = (t * per).min(count)..((t + 1) * per).min(count);
+                        let stop = &stop;
+                        scope.spawn(move || {
+                            self.scan_part(query, candidates, range, limit, cancelled, stop)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
+            })
+        };
+        let mut heap = TopK::new(limit);
+        let mut superset = Vec::new();
+        for part in parts {
+            let part = part?;
+            superset.extend_from_slice(&part.superset);
+            for Reverse(ranked) in part.top.heap {
+                heap.offer(ranked);
+            }
+        }
+        let mut ranked = heap.heap.into_vec();
+        ranked.sort_unstable();
+        let hits = ranked
+            .into_iter()
+            .map(|Reverse(r)| Hit {
+                id: r.id,
+                score: r.score,
+                field: FIELDS[usize::from(r.field)],
+            })
+            .collect();
+        Some((hits, superset))
+    }
+
+    fn scan_part(
+        &self,
+        query: &Compiled,
+        candidates: Candidates<'_>,
+        range: std::ops::Range<usize>,
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+        stop: &AtomicBool,
+    ) -> Option<Part> {
+        let mut part = Part {
+            top: TopK::new(limit),
+            superset: Vec::new(),
+        };
+        let matcher = SkimMatcherV2::default().respect_case();
+        for (n, i) in range.enumerate() {
+            if n % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
+                stop.store(true, AtomicOrdering::Relaxed);
+                return None;
+            }
+            let slot = candidates.slot(i);
+            let s = slot as usize;
+            if !self.live[s]
+                || self.masks[s] & query.mask != query.mask
+                || !query.filters_hold(self, s)
+            {
+                continue;
+            }
+            if limit > 0
+                && let (Some(worst), Some(bound)) =
+                    (part.top.worst(), query.upper_bound(self.initials[s]))
+                && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+            {
+                // Cannot make the top-k; kept as a candidate for narrowing without scoring.
+                part.superset.push(slot);
+                continue;
+            }
+            if let Some((score, field)) = query.score(self, s, &matcher) {
+                part.superset.push(slot);
+                part.top
+                    .offer(Ranked::new(score, self.recency[s], self.ids[s], field));
+            }
+        }
+        Some(part)
+    }
+}
+
+struct Part {
+    top: TopK,
+    superset: Vec<u32>,
+}
+
+#[derive(Clone, Copy)]
+enum Candidates<'a> {
+    All(usize),
+    Slots(&'a [u32]),
+}
+
+impl Candidates<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Candidates::All(n) => *n,
+            Candidates::Slots(s) => s.len(),
+        }
+    }
+
+    fn slot(&self, i: usize) -> u32 {
+        match self {
+            Candidates::All(_) => i as u32,
+            Candidates::Slots(s) => s[i],
+        }
+    }
+}
+
+/// Ordering: higher score, then more recent contact, then lower id is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ranked {
+    score: i64,
+    recency: i64,
+    id: u64,
+    field: u8,
+}
+
+impl Ranked {
+    fn new(score: i64, recency: i64, id: u64, field: u8) -> Ranked {
+        Ranked {
+            score,
+            recency,
+            id,
+            field,
+        }
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .cmp(&other.score)
+            .then(self.recency.cmp(&other.recency))
+            .then(other.id.cmp(&self.id))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Bounded min-heap keeping the best `limit` entries.
+struct TopK {
+    limit: usize,
+    heap: BinaryHeap<Reverse<Ranked>>,
+}
+
+impl TopK {
+    fn new(limit: usize) -> TopK {
+        TopK {
+            limit,
+            heap: BinaryHeap::with_capacity(limit.min(4096) + 1),
+        }
+    }
+
+    /// The entry a newcomer must beat, once full.
+    fn worst(&self) -> Option<&Ranked> {
+        if self.heap.len() < self.limit {
+            None
+        } else {
+            self.heap.peek().map(|Reverse(r)| r)
+        }
+    }
+
+    fn offer(&mut self, ranked: Ranked) {
+        if self.heap.len() < self.limit {
+            self.heap.push(Reverse(ranked));
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && ranked > worst.0
+        {
+            *worst = Reverse(ranked);
+        }
+    }
+}
+
+/// Scores of the direct scorer for one- and two-char terms, shaped like skim's.
+const SHORT_WORD_START: [i64; 3] = [0, 32, 56];
+const SHORT_CONTIGUOUS: [i64; 3] = [0, 16, 36];
+/// Best two-char score when the first char is not at a word start (a gap, second at a start).
+const SHORT_SPLIT_MAX: i64 = 37;
+
+struct Term {
+    text: String,
+    /// Digits only, when the term looks like a phone number ("555-1234", "5551234").
+    digits: Option<String>,
+    chars: usize,
+    /// The bytes every match must contain in order (digits for phone-like terms).
+    required: Vec<u8>,
+    first_initial: u32,
+    /// Best score skim can give this term anywhere: the term matched against itself.
+    best_skim: i64,
+}
+
+impl Term {
+    fn new(text: &str) -> Term {
+        let phone_like = text.bytes().any(|b| b.is_ascii_digit())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-()./ ".contains(&b));
+        let digits: Option<String> =
+            phone_like.then(|| text.chars().filter(char::is_ascii_digit).collect());
+        let required = digits.as_deref().unwrap_or(text).as_bytes().to_vec();
+        let first_initial = text.bytes().next().map_or(0, initial_bit);
+        let matcher = SkimMatcherV2::default().respect_case();
+        let self_score = |t: &str| matcher.fuzzy_match(t, t).unwrap_or(0);
+        let best_skim = self_score(text).max(digits.as_deref().map_or(0, self_score));
+        Term {
+            text: text.to_owned(),
+            chars: text.chars().count(),
+            digits,
+            required,
+            first_initial,
+            best_skim,
+        }
+    }
+
+    fn for_field(&self, field: usize) -> &str {
+        match &self.digits {
+            Some(d) if field == PHONE => d,
+            _ => &self.text,
+        }
+    }
+
+    /// Upper bound of this term's score given the entry's name initials; `None` when unknown
+    /// (skim-scored terms).
+    fn upper_bound(&self, initials: u32) -> Option<i64> {
+        let has_initial = initials & self.first_initial != 0;
+        if self.chars > 2 || self.digits.is_some() {
+            // Nothing beats the term against itself (contiguous, at the very start); a first
+            // char that starts no name word loses its doubled boundary bonus (2 x 8) there.
+            let anywhere = self.best_skim;
+            return Some(if has_initial {
+                FIELD_WEIGHT[NAME] + anywhere
+            } else {
+                (FIELD_WEIGHT[NAME] + anywhere - 16).max(FIELD_WEIGHT[ORG] + anywhere)
+            });
+        }
+        let best = FIELD_WEIGHT[NAME] + SHORT_WORD_START[self.chars];
+        if has_initial {
+            return Some(best);
+        }
+        let in_name = if self.chars == 1 {
+            SHORT_CONTIGUOUS[1]
+        } else {
+            SHORT_CONTIGUOUS[2].max(SHORT_SPLIT_MAX)
+        };
+        Some((FIELD_WEIGHT[NAME] + in_name).max(FIELD_WEIGHT[ORG] + SHORT_WORD_START[self.chars]))
+    }
+
+    fn score_field(&self, field_text: &str, field: usize, matcher: &SkimMatcherV2) -> Option<i64> {
+        let pattern = self.for_field(field);
+        if !is_subsequence(field_text.as_bytes(), pattern.as_bytes()) {
+            return None;
+        }
+        if self.chars <= 2 && self.digits.is_none() {
+            short_score(field_text, pattern)
+        } else {
+            matcher.fuzzy_match(field_text, pattern)
+        }
+    }
+}
+
+fn is_subsequence(haystack: &[u8], needle: &[u8]) -> bool {
+    let mut rest = haystack;
+    for &b in needle {
+        match rest.iter().position(|&h| h == b) {
+            Some(at) => rest = &rest[at + 1..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Direct score of a one- or two-char term: word start > contiguous > split.
+fn short_score(field: &str, term: &str) -> Option<i64> {
+    let mut chars = term.chars();
+    let first = chars.next()?;
+    let second = chars.next();
+    let bytes = field.as_bytes();
+    let mut best: Option<i64> = None;
+    for (at, _) in field.match_indices(first) {
+        let start = is_word_start(bytes, at);
+        let after = at + first.len_utf8();
+        let score = match second {
+            None if start => SHORT_WORD_START[1],
+            None => SHORT_CONTIGUOUS[1],
+            Some(second) => {
+                let rest = &field[after..];
+                if rest.starts_with(second) {
+                    if start {
+                        SHORT_WORD_START[2]
+                    } else {
+                        SHORT_CONTIGUOUS[2]
+                    }
+                } else if let Some(gap) = rest.find(second) {
+                    let second_start = is_word_start(bytes, after + gap);
+                    32 - 3 - (gap as i64 - 1).min(10)
+                        + if start { 16 } else { 0 }
+                        + if second_start { 8 } else { 0 }
+                } else {
+                    break;
+                }
+            }
+        };
+        best = Some(best.map_or(score, |b: i64| b.max(score)));
+        if start && (second.is_none() || score == SHORT_WORD_START[2]) {
+            break;
+        }
+    }
+    best
+}
+
+/// A query resolved against one index: folded terms, masks, label tables.
+struct Compiled<'q> {
+    terms: Vec<Term>,
+    mask: u64,
+    filters: Vec<CompiledFilter<'q>>,
+    today_day: i32,
+}
+
+enum CompiledFilter<'q> {
+    Text {
+        field: usize,
+        value: &'q str,
+        tag: bool,
+        negated: bool,
+    },
+    Label {
+        owner: bool,
+        allowed: Vec<bool>,
+        negated: bool,
+    },
+    Due {
+        window: super::query::DueWindow,
+        negated: bool,
+    },
+}
+
+impl<'q> Compiled<'q> {
+    fn new(index: &Index, query: &'q Query, today_day: i32) -> Compiled<'q> {
+        let terms: Vec<Term> = query.terms().iter().map(|t| Term::new(t)).collect();
+        let mask = terms.iter().fold(0, |m, t| {
+            m | t.required.iter().fold(0, |m, &b| m | byte_bit(b))
+        });
+        let filters = query
+            .filters()
+            .iter()
+            .map(|f| {
+                let negated = f.negated;
+                match &f.kind {
+                    FilterKind::Tag(v) => CompiledFilter::Text {
+                        field: TAG,
+                        value: v,
+                        tag: true,
+                        negated,
+                    },
+                    FilterKind::Organization(v) => CompiledFilter::Text {
+                        field: ORG,
+                        value: v,
+                        tag: false,
+                        negated,
+                    },
+                    FilterKind::City(v) => CompiledFilter::Text {
+                        field: CITY,
+                        value: v,
+                        tag: false,
+                        negated,
+                    },
+                    FilterKind::Stage(v) => CompiledFilter::Label {
+                        owner: false,
+                        allowed: index
+                            .labels
+                            .iter()
+                            .map(|l| l.starts_with(v.as_str()))
+                            .collect(),
+                        negated,
+                    },
+                    FilterKind::Owner(v) => CompiledFilter::Label {
+                        owner: true,
+                        allowed: index.labels.iter().map(|l| word_prefix(l, v)).collect(),
+                        negated,
+                    },
+                    FilterKind::Due(window) => CompiledFilter::Due {
+                        window: *window,
+                        negated,
+                    },
+                }
+            })
+            .collect();
+        Compiled {
+            terms,
+            mask,
+            filters,
+            today_day,
+        }
+    }
+
+    fn filters_hold(&self, index: &Index, slot: usize) -> bool {
+        self.filters.iter().all(|filter| match filter {
+            CompiledFilter::Due { window, negated } => {
+                let due = index.due[slot];
+                (due != NO_DUE && window.contains(due, self.today_day)) != *negated
+            }
+            CompiledFilter::Label {
+                owner,
+                allowed,
+                negated,
+            } => {
+                let label = if *owner {
+                    index.owner[slot]
+                } else {
+                    index.stage[slot]
+                };
+                allowed.get(label as usize).copied().unwrap_or(false) != *negated
+            }
+            CompiledFilter::Text {
+                field,
+                value,
+                tag,
+                negated,
+            } => {
+                let text = index.field(slot, *field);
+                let hit = if *tag {
+                    text.split(' ').any(|t| t.starts_with(value))
+                } else {
+                    word_prefix(text, value)
+                };
+                hit != *negated
+            }
+        })
+    }
+
+    fn upper_bound(&self, initials: u32) -> Option<i64> {
+        if self.terms.is_empty() {
+            return Some(0);
+        }
+        self.terms.iter().map(|t| t.upper_bound(initials)).sum()
+    }
+
+    /// Sum of each term's best field score, and the field of the first term; `None` if a term
+    /// matches in no field.
+    fn score(&self, index: &Index, slot: usize, matcher: &SkimMatcherV2) -> Option<(i64, u8)> {
+        let key = index.whole_key(slot);
+        let mut total = 0;
+        let mut first_field = 0u8;
+        for (n, term) in self.terms.iter().enumerate() {
+            if !is_subsequence(key, &term.required) {
+                return None;
+            }
+            let mut best: Option<(i64, u8)> = None;
+            for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
+                if let Some(score) = term.score_field(index.field(slot, field), field, matcher) {
+                    let score = score + weight;
+                    if best.is_none_or(|(b, _)| score > b) {
+                        best = Some((score, field as u8));
+                    }
+                }
+            }
+            let (score, field) = best?;
+            total += score;
+            if n == 0 {
+                first_field = field;
+            }
+        }
+        Some((total, first_field))
+    }
+}
+
+/// Whether a word of `text` starts with `value`.
+fn word_prefix(text: &str, value: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(value)
+        .any(|(at, _)| is_word_start(bytes, at))
+}
+
+/// Runs searches with narrowing: when a query only extends the previous one on the same index
+/// version, only the previous candidates are scanned.
+#[derive(Debug, Default)]
+pub struct Searcher {
+    previous: Option<Previous>,
+}
+
+#[derive(Debug)]
+struct Previous {
+    query: Query,
+    version: u64,
+    today_day: i32,
+    candidates: Vec<u32>,
+}
+
+impl Searcher {
+    /// A searcher with nothing to narrow from.
+    pub fn new() -> Searcher {
+        Searcher::default()
+    }
+
+    /// Searches, narrowing from the previous search when possible; `None` when `cancelled`
+    /// returned true during the scan.
+    pub fn search(
+        &mut self,
+        index: &Index,
+        query: &Query,
+        options: SearchOptions,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Vec<Hit>> {
+        let compiled = Compiled::new(index, query, options.today_day);
+        let narrowed = self.previous.as_ref().filter(|p| {
+            p.version == index.version
+                && p.today_day == options.today_day
+                && query.narrows(&p.query)
+        });
+        let candidates = match narrowed {
+            Some(p) => Candidates::Slots(&p.candidates),
+            None => Candidates::All(index.ids.len()),
+        };
+        let (hits, superset) = index.scan(&compiled, candidates, options.limit, cancelled)?;
+        self.previous = Some(Previous {
+            query: query.clone(),
+            version: index.version,
+            today_day: options.today_day,
+            candidates: superset,
+        });
+        Some(hits)
+    }
+
+    /// Forgets the previous search (e.g. when the index was swapped).
+    pub fn reset(&mut self) {
+        self.previous = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pruning is exact only if no real score exceeds the bound; check it on generated keys.
+    #[test]
+    fn scores_never_exceed_the_pruning_bound() {
+        let mut index = Index::new();
+        for doc in crate::search::testgen::contacts(3_000, 11) {
+            index.upsert(&doc);
+        }
+        let matcher = SkimMatcherV2::default().respect_case();
+        let mut checked = 0;
+        for pattern in [
+            "j", "jo", "a", "ma", "joh", "john", "smi", "nguyen", "5551", "ro", "2", "mar",
+        ] {
+            let term = Term::new(pattern);
+            for slot in 0..index.ids.len() {
+                let bound = term.upper_bound(index.initials[slot]).unwrap_or(i64::MAX);
+                for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
+                    if let Some(score) = term.score_field(index.field(slot, field), field, &matcher)
+                    {
+                        checked += 1;
+                        assert!(
+                            score + weight <= bound,
+                            "{pattern:?} in {:?}: {} > {bound}",
+                            index.field(slot, field),
+                            score + weight
+                        );
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000);
+    }
+}

@@ -1,0 +1,538 @@
+//! Search behaviour as a user of the search box would describe it.
+
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rolo::search::{
+    DueWindow, FilterKind, Hit, Index, MatchField, Query, QueryError, SearchDoc, SearchOptions,
+    SearchWorker, Searcher, fold, highlight, testgen,
+};
+use unicode_normalization::UnicodeNormalization;
+
+const TODAY: i32 = 20_000;
+const OPTS: SearchOptions = SearchOptions {
+    limit: 20,
+    today_day: TODAY,
+};
+
+fn doc(id: u64, name: &str) -> SearchDoc {
+    SearchDoc {
+        id,
+        name: name.to_owned(),
+        last_contact_ms: 1_000,
+        ..SearchDoc::default()
+    }
+}
+
+fn index_of(docs: &[SearchDoc]) -> Index {
+    let mut index = Index::new();
+    for d in docs {
+        index.upsert(d);
+    }
+    index
+}
+
+fn search(index: &Index, query: &str) -> Vec<Hit> {
+    index.search(&Query::parse(query).expect("query parses"), OPTS)
+}
+
+fn ids(hits: &[Hit]) -> Vec<u64> {
+    hits.iter().map(|h| h.id).collect()
+}
+
+// ---- folding -------------------------------------------------------------------------------
+
+#[test]
+fn folding_table() {
+    let cases = [
+        ("Nguyễn Văn Ánh", "nguyen van anh"),
+        ("Trần Đức", "tran duc"),
+        ("Müller", "muller"),
+        ("Straße", "strasse"),
+        ("Zoë", "zoe"),
+        ("Søren Kierkegaard", "soren kierkegaard"),
+        ("Æsa Þórsdóttir", "aesa thorsdottir"),
+        ("Łukasz", "lukasz"),
+        ("Đorđe Kovačević", "dorde kovacevic"),
+        ("Snježana Šimić", "snjezana simic"),
+        ("François Cœur", "francois coeur"),
+        ("Ñandú", "nandu"),
+        ("Iİı", "iii"),
+        ("山田太郎", "山田太郎"),
+        ("東京 がぎ", "東京 がぎ"),
+        ("김민준", "김민준"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(fold(input), expected, "folding {input}");
+    }
+}
+
+#[test]
+fn nfd_input_folds_like_nfc() {
+    for text in [
+        "Nguyễn Văn Ánh",
+        "Trần Đức",
+        "Müller",
+        "Zoë",
+        "François",
+        "東京 がぎ",
+    ] {
+        let nfd: String = text.nfd().collect();
+        assert_eq!(fold(&nfd), fold(text), "{text}");
+    }
+}
+
+// ---- highlighting --------------------------------------------------------------------------
+
+#[test]
+fn highlight_lands_on_accented_chars_nfc_and_nfd() {
+    // "Nguyễn Văn Ánh": chars 0..=5 are N g u y ễ n.
+    assert_eq!(
+        highlight("Nguyễn Văn Ánh", "nguyen"),
+        vec![0, 1, 2, 3, 4, 5]
+    );
+    let nfd: String = "Nguyễn".nfd().collect();
+    // In NFD, ễ is e + two marks, so n is char 7.
+    let marked = highlight(&nfd, "nguyen");
+    assert_eq!(marked, vec![0, 1, 2, 3, 4, 7]);
+    assert_eq!(highlight("Trần Đức", "duc"), vec![5, 6, 7]);
+    assert_eq!(highlight("Straße", "strasse"), vec![0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn highlight_cjk_and_phone_digits() {
+    assert_eq!(highlight("山田太郎 Acme", "太郎"), vec![2, 3]);
+    let phone = "+1 (555) 123-4567";
+    let marks = highlight(phone, "5551234");
+    let chars: Vec<char> = phone.chars().collect();
+    let shown: String = marks.iter().map(|&i| chars[i]).collect();
+    assert_eq!(shown, "5551234");
+    assert!(
+        highlight("Anna", "city:").is_empty(),
+        "bad query highlights nothing"
+    );
+}
+
+// ---- matching and ranking ------------------------------------------------------------------
+
+#[test]
+fn accents_and_case_do_not_matter() {
+    let nfd_name: String = "Nguyễn Văn Ánh".nfd().collect();
+    let index = index_of(&[
+        doc(1, "Nguyễn Văn Ánh"),
+        doc(2, &nfd_name),
+        doc(3, "Trần Đức"),
+        doc(4, "Hans Müller"),
+        doc(5, "Zoë Saldaña"),
+        doc(6, "山田太郎"),
+    ]);
+    let mut found = ids(&search(&index, "nguyen"));
+    found.sort_unstable();
+    assert_eq!(found, vec![1, 2]);
+    assert_eq!(ids(&search(&index, "duc")), vec![3]);
+    assert_eq!(ids(&search(&index, "MULLER")), vec![4]);
+    assert_eq!(ids(&search(&index, "zoe")), vec![5]);
+    assert_eq!(ids(&search(&index, "太郎")), vec![6]);
+    assert_eq!(ids(&search(&index, "Nguyễn văn")).len(), 2);
+}
+
+#[test]
+fn phone_digits_match_however_typed() {
+    let mut d = doc(7, "Ann Lee");
+    d.phones = vec!["+1 (555) 123-4567".into()];
+    let index = index_of(&[d, doc(8, "Bob Ray")]);
+    for q in ["5551234", "555-1234", "(555) 123"] {
+        let hits = search(&index, q);
+        assert_eq!(ids(&hits), vec![7], "{q}");
+        assert_eq!(hits[0].field, MatchField::Phone);
+    }
+}
+
+#[test]
+fn name_match_beats_email_beats_tag() {
+    let mut by_name = doc(1, "Rosa Parks");
+    by_name.last_contact_ms = 0;
+    let mut by_email = doc(2, "Ann Lee");
+    by_email.emails = vec!["rosa@example.com".into()];
+    by_email.last_contact_ms = 50;
+    let mut by_tag = doc(3, "Ben Hill");
+    by_tag.tags = vec!["rosa".into()];
+    by_tag.last_contact_ms = 100;
+    let index = index_of(&[by_tag, by_email, by_name]);
+    let hits = search(&index, "rosa");
+    assert_eq!(ids(&hits), vec![1, 2, 3]);
+    let fields: Vec<MatchField> = hits.iter().map(|h| h.field).collect();
+    assert_eq!(
+        fields,
+        [MatchField::Name, MatchField::Email, MatchField::Tag]
+    );
+    // Short queries take the direct scorer; the order must hold there too.
+    assert_eq!(ids(&search(&index, "ro")), vec![1, 2, 3]);
+    assert_eq!(ids(&search(&index, "r")), vec![1, 2, 3]);
+}
+
+#[test]
+fn word_start_beats_middle_of_word() {
+    let mut middle = doc(1, "Marianne Holt");
+    middle.last_contact_ms = 9_000;
+    let start = doc(2, "Anne Holt");
+    let index = index_of(&[middle, start]);
+    assert_eq!(ids(&search(&index, "anne")), vec![2, 1]);
+    assert_eq!(ids(&search(&index, "an")), vec![2, 1]);
+    assert_eq!(ids(&search(&index, "a")), vec![2, 1]);
+}
+
+#[test]
+fn recent_contact_breaks_ties() {
+    let mut old = doc(1, "John Smith");
+    old.last_contact_ms = 10;
+    let mut recent = doc(2, "John Smith");
+    recent.last_contact_ms = 20;
+    let index = index_of(&[old, recent]);
+    let hits = search(&index, "john");
+    assert_eq!(ids(&hits), vec![2, 1]);
+    assert_eq!(hits[0].score, hits[1].score);
+}
+
+#[test]
+fn terms_may_match_different_fields_with_typos() {
+    let mut d = doc(1, "John Smith");
+    d.organization = "Acme Corp".into();
+    let mut other = doc(2, "John Smith");
+    other.organization = "Globex".into();
+    let index = index_of(&[d, other]);
+    assert_eq!(ids(&search(&index, "jhn smth acme")), vec![1]);
+}
+
+#[test]
+fn limit_keeps_the_best() {
+    let docs: Vec<SearchDoc> = (0..100)
+        .map(|i| {
+            let mut d = doc(i, "Jo Example");
+            d.last_contact_ms = i as i64;
+            d
+        })
+        .collect();
+    let index = index_of(&docs);
+    let hits = index.search(
+        &Query::parse("jo").expect("parses"),
+        SearchOptions {
+            limit: 3,
+            today_day: TODAY,
+        },
+    );
+    assert_eq!(ids(&hits), vec![99, 98, 97]);
+}
+
+// ---- filters -------------------------------------------------------------------------------
+
+fn crm() -> Index {
+    let mut a = doc(1, "Ann Lee");
+    a.organization = "Acme Corp".into();
+    a.city = "New York".into();
+    a.tags = vec!["vip".into()];
+    a.stage = "Lead".into();
+    a.owner = "Sam Hill".into();
+    a.next_due_day = Some(TODAY);
+    let mut b = doc(2, "Anna Berg");
+    b.organization = "Globex".into();
+    b.city = "Lyon".into();
+    b.tags = vec!["vip".into(), "churned".into()];
+    b.stage = "Customer".into();
+    b.owner = "Alex".into();
+    b.next_due_day = Some(TODAY - 3);
+    let mut c = doc(3, "Annette Roy");
+    c.city = "Lyon".into();
+    c.next_due_day = Some(TODAY + 5);
+    index_of(&[a, b, c])
+}
+
+fn sorted(hits: Vec<Hit>) -> Vec<u64> {
+    let mut ids = ids(&hits);
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn filters_compose_with_text() {
+    let index = crm();
+    assert_eq!(sorted(search(&index, "#vip")), vec![1, 2]);
+    assert_eq!(sorted(search(&index, "#vip -#churned")), vec![1]);
+    assert_eq!(sorted(search(&index, "@acme")), vec![1]);
+    assert_eq!(sorted(search(&index, "ann city:lyon")), vec![2, 3]);
+    assert_eq!(sorted(search(&index, r#"city:"new york""#)), vec![1]);
+    assert_eq!(sorted(search(&index, "stage:lead")), vec![1]);
+    assert_eq!(sorted(search(&index, "owner:sam")), vec![1]);
+    assert_eq!(sorted(search(&index, "-city:lyon")), vec![1]);
+    assert_eq!(sorted(search(&index, "due:today")), vec![1]);
+    assert_eq!(sorted(search(&index, "due:overdue")), vec![2]);
+    assert_eq!(sorted(search(&index, "due:week")), vec![1, 3]);
+    assert_eq!(sorted(search(&index, "-due:overdue")), vec![1, 3]);
+}
+
+#[test]
+fn query_parsing() {
+    let q = Query::parse(r#"Jöhn  -#Churned @acme city:"São Paulo" due:week"#).expect("parses");
+    assert_eq!(q.terms(), ["john"]);
+    let kinds: Vec<(bool, FilterKind)> = q
+        .filters()
+        .iter()
+        .map(|f| (f.negated, f.kind.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (true, FilterKind::Tag("churned".into())),
+            (false, FilterKind::Organization("acme".into())),
+            (false, FilterKind::City("sao paulo".into())),
+            (false, FilterKind::Due(DueWindow::Week)),
+        ]
+    );
+    assert_eq!(
+        Query::parse(r#""foo:bar""#).expect("parses").terms(),
+        ["foo:bar"]
+    );
+    assert!(Query::parse("   ").expect("parses").is_empty());
+}
+
+#[test]
+fn bad_queries_explain_themselves() {
+    let message = |q: &str| Query::parse(q).expect_err(q).to_string();
+    assert_eq!(message("city:"), "city: needs a value, e.g. city:lyon");
+    assert_eq!(
+        message("ann stage:  "),
+        "stage: needs a value, e.g. stage:lead"
+    );
+    assert_eq!(message("#"), "# needs a value, e.g. #vip");
+    assert!(message("due:soon").contains("due:today, due:overdue or due:week"));
+    let unknown = message("foo:bar");
+    assert!(unknown.contains("unknown filter `foo:`"), "{unknown}");
+    assert!(
+        unknown.contains("city:") && unknown.contains("#tag"),
+        "{unknown}"
+    );
+    assert!(matches!(
+        Query::parse("-ann"),
+        Err(QueryError::DanglingMinus { .. })
+    ));
+}
+
+#[test]
+fn parsing_never_panics_on_odd_input() {
+    for q in [
+        "\"", "-", "--", "-\"", "::", "#\"", "city:\"", "é:x", "@@", "due:", "a\"b c",
+    ] {
+        let _ = Query::parse(q);
+        let _ = highlight("Anna", q);
+    }
+}
+
+// ---- index maintenance ---------------------------------------------------------------------
+
+#[test]
+fn edits_and_removals_update_the_index_in_place() {
+    let mut index = index_of(&[doc(1, "Ann Lee"), doc(2, "Bob Ray")]);
+    index.upsert(&doc(1, "Carla Diaz"));
+    assert!(search(&index, "lee").is_empty(), "old name no longer found");
+    assert_eq!(ids(&search(&index, "carla")), vec![1]);
+    assert_eq!(index.len(), 2);
+    index.remove(2);
+    assert!(search(&index, "bob").is_empty());
+    assert!(!index.contains(2));
+    index.upsert(&doc(3, "Bob Ray"));
+    assert_eq!(ids(&search(&index, "bob")), vec![3]);
+    // Many edits trigger compaction of the key buffer; everything stays findable.
+    for round in 0..2_000u64 {
+        index.upsert(&doc(1, &format!("Carla Diaz {round} {}", "x".repeat(60))));
+    }
+    assert_eq!(ids(&search(&index, "carla 1999")), vec![1]);
+    assert_eq!(ids(&search(&index, "bob")), vec![3]);
+}
+
+#[test]
+fn compact_records_round_trip() {
+    for d in testgen::contacts(500, 7) {
+        let bytes = d.encode_compact();
+        let mut from_bytes = Index::new();
+        from_bytes.upsert_encoded(&bytes).expect("decodes");
+        let direct = index_of(std::slice::from_ref(&d));
+        let first_word = fold(&d.name)
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let q = Query::parse(&first_word).expect("parses");
+        assert_eq!(
+            from_bytes.search(&q, OPTS),
+            direct.search(&q, OPTS),
+            "{}",
+            d.name
+        );
+        assert_eq!(from_bytes.search(&q, OPTS).len(), 1);
+    }
+    let mut index = Index::new();
+    assert!(index.upsert_encoded(&[1, 2, 3]).is_err());
+    let mut bad = doc(1, "Ann").encode_compact();
+    bad.push(b'x');
+    assert!(index.upsert_encoded(&bad).is_err());
+}
+
+// ---- narrowing -----------------------------------------------------------------------------
+
+#[test]
+fn narrowing_gives_the_same_results_as_a_fresh_search() {
+    let index = index_of(&testgen::contacts(30_000, 42).collect::<Vec<_>>());
+    let typed = "john smith #vip";
+    let mut searcher = Searcher::new();
+    let mut any = false;
+    for end in 1..=typed.len() {
+        let Ok(query) = Query::parse(&typed[..end]) else {
+            continue;
+        };
+        let narrowed = searcher
+            .search(&index, &query, OPTS, &|| false)
+            .expect("not cancelled");
+        let fresh = index.search(&query, OPTS);
+        assert_eq!(narrowed, fresh, "after typing {:?}", &typed[..end]);
+        any |= !fresh.is_empty();
+    }
+    assert!(any);
+    // Deleting chars (not narrowing) and filters that widen are handled too.
+    for q in [
+        "john",
+        "jo",
+        "john -#vip",
+        "john -#vi",
+        "nguyen van",
+        "nguyen va",
+    ] {
+        let query = Query::parse(q).expect("parses");
+        assert_eq!(
+            searcher.search(&index, &query, OPTS, &|| false),
+            Some(index.search(&query, OPTS)),
+            "{q}"
+        );
+    }
+}
+
+#[test]
+fn narrowing_is_not_used_after_an_edit() {
+    let mut index = index_of(&[doc(1, "John Smith")]);
+    let mut searcher = Searcher::new();
+    let q = |s: &str| Query::parse(s).expect("parses");
+    assert_eq!(
+        searcher
+            .search(&index, &q("jo"), OPTS, &|| false)
+            .map(|h| h.len()),
+        Some(1)
+    );
+    index.upsert(&doc(2, "Johanna Berg"));
+    let hits = searcher
+        .search(&index, &q("joh"), OPTS, &|| false)
+        .expect("runs");
+    assert_eq!(hits.len(), 2);
+}
+
+// ---- cancellation and the worker -----------------------------------------------------------
+
+#[test]
+fn a_cancelled_scan_returns_nothing() {
+    let index = index_of(&testgen::contacts(50_000, 1).collect::<Vec<_>>());
+    let mut searcher = Searcher::new();
+    let q = Query::parse("j").expect("parses");
+    assert_eq!(searcher.search(&index, &q, OPTS, &|| true), None);
+    assert!(searcher.search(&index, &q, OPTS, &|| false).is_some());
+}
+
+#[test]
+fn worker_delivers_results_tagged_with_generation() {
+    let index = Arc::new(RwLock::new(index_of(&[
+        doc(1, "Ann Lee"),
+        doc(2, "Bob Ray"),
+    ])));
+    let (tx, rx) = mpsc::channel();
+    let worker = SearchWorker::spawn(Arc::clone(&index), tx, |r| r);
+    worker.submit(1, Query::parse("bob").expect("parses"), OPTS);
+    let response = rx.recv_timeout(Duration::from_secs(5)).expect("answer");
+    assert_eq!(response.generation, 1);
+    assert_eq!(ids(&response.hits), vec![2]);
+}
+
+#[test]
+fn a_stale_query_is_never_delivered() {
+    let index = Arc::new(RwLock::new(index_of(
+        &testgen::contacts(20_000, 3).collect::<Vec<_>>(),
+    )));
+    let (tx, rx) = mpsc::channel();
+    let worker = SearchWorker::spawn(Arc::clone(&index), tx, |r| r);
+    {
+        // Hold the index so the worker is stuck while newer queries arrive.
+        let _writer = index.write().expect("lock");
+        worker.submit(1, Query::parse("j").expect("parses"), OPTS);
+        std::thread::sleep(Duration::from_millis(50));
+        worker.submit(2, Query::parse("jo").expect("parses"), OPTS);
+        worker.submit(3, Query::parse("john").expect("parses"), OPTS);
+    }
+    let first = rx.recv_timeout(Duration::from_secs(10)).expect("answer");
+    assert_eq!(first.generation, 3);
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "nothing else arrives"
+    );
+    // Rapid typing: whatever arrives after a submit returned is never older than it.
+    for generation in 4..60u64 {
+        worker.submit(generation, Query::parse("jo").expect("parses"), OPTS);
+        while let Ok(response) = rx.try_recv() {
+            assert!(response.generation <= generation);
+        }
+        // Anything still queued from before this submit must be re-checked by the caller;
+        // what the worker sends from now on is for `generation` or later.
+        let seen_after: Vec<u64> = rx.try_iter().map(|r| r.generation).collect();
+        assert!(seen_after.iter().all(|&g| g <= generation));
+    }
+    let last = loop {
+        let r = rx.recv_timeout(Duration::from_secs(10)).expect("answer");
+        if r.generation == 59 {
+            break r;
+        }
+    };
+    assert_eq!(last.generation, 59);
+}
+
+#[test]
+fn top_k_pruning_keeps_exactly_the_best() {
+    let index = index_of(&testgen::contacts(20_000, 9).collect::<Vec<_>>());
+    for q in [
+        "j",
+        "jo",
+        "joh",
+        "john s",
+        "ma",
+        "nguyen",
+        "5551",
+        "#vip",
+        "smith city:lyon",
+    ] {
+        let query = Query::parse(q).expect("parses");
+        let everything = index.search(
+            &query,
+            SearchOptions {
+                limit: usize::MAX,
+                today_day: TODAY,
+            },
+        );
+        let top = index.search(
+            &query,
+            SearchOptions {
+                limit: 10,
+                today_day: TODAY,
+            },
+        );
+        assert_eq!(top, everything[..everything.len().min(10)], "{q}");
+        assert!(
+            everything.windows(2).all(|w| w[0].score >= w[1].score),
+            "{q}"
+        );
+    }
+}

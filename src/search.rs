@@ -36,6 +36,28 @@ pub struct SearchDoc {
 }
 
 impl SearchDoc {
+    /// What search needs of a stored contact; `organization` is its organisation's name.
+    pub fn from_contact(
+        contact: &crate::domain::Contact,
+        organization: &str,
+        last_contact_ms: i64,
+        next_due_day: Option<i32>,
+    ) -> SearchDoc {
+        SearchDoc {
+            id: contact.id,
+            name: contact.name.clone(),
+            organization: organization.to_string(),
+            emails: contact.emails.iter().map(|e| e.value.clone()).collect(),
+            phones: contact.phones.iter().map(|p| p.value.clone()).collect(),
+            city: contact.city().unwrap_or_default().to_string(),
+            tags: contact.tags.clone(),
+            stage: contact.stage.name().to_string(),
+            owner: contact.owner.clone(),
+            last_contact_ms,
+            next_due_day,
+        }
+    }
+
     /// The compact record the store persists next to the contact (see [`IndexEntry`]).
     pub fn encode_compact(&self) -> Vec<u8> {
         IndexEntry::from_doc(self).encode()

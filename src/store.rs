@@ -26,7 +26,7 @@ use tables::*;
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 64 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget.
@@ -309,9 +309,11 @@ impl Store {
     /// `(last interaction, earliest open follow-up)` of a contact.
     pub fn summary(&self, id: Id) -> Result<(Option<At>, Option<Day>), StoreError> {
         let txn = self.db.begin_read()?;
-        let t = txn.open_table(SUMMARY)?;
-        Ok(t.get(id)?
-            .map_or((None, None), |v| decode_summary(v.value())))
+        let t = txn.open_table(CONTACT_INDEX)?;
+        match t.get(id)? {
+            Some(v) => decode_summary(v.value()),
+            None => Ok((None, None)),
+        }
     }
 
     /// Contact ids in list (name) order after `after` (exclusive), at most `limit`.
@@ -347,7 +349,7 @@ impl Store {
     pub fn list_rows(&self, ids: &[Id]) -> Result<Vec<ListRow>, StoreError> {
         let txn = self.db.begin_read()?;
         let contacts = txn.open_table(CONTACTS)?;
-        let summary = txn.open_table(SUMMARY)?;
+        let summary = txn.open_table(CONTACT_INDEX)?;
         let orgs = txn.open_table(ORGS)?;
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
@@ -360,9 +362,10 @@ impl Store {
                 },
                 None => String::new(),
             };
-            let (last_contact, next_due) = summary
-                .get(id)?
-                .map_or((None, None), |s| decode_summary(s.value()));
+            let (last_contact, next_due) = match summary.get(id)? {
+                Some(s) => decode_summary(s.value())?,
+                None => (None, None),
+            };
             out.push(ListRow {
                 id,
                 name: c.name,
@@ -372,6 +375,22 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Loads the search index from the compact per-contact records — reading, not decoding
+    /// contacts, so a million contacts load in well under a second.
+    pub fn load_search_index(&self) -> Result<crate::search::Index, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CONTACT_INDEX)?;
+        let count = usize::try_from(t.len()?).unwrap_or(0);
+        let mut index = crate::search::Index::with_capacity(count, count * 48);
+        for row in t.iter()? {
+            let (_, v) = row?;
+            index
+                .upsert_encoded(v.value())
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        }
+        Ok(index)
     }
 
     /// Calls `f` for every contact in id order until it returns `false` (exports, search index).
@@ -440,11 +459,13 @@ impl Store {
     }
 }
 
-fn decode_summary((last, due): (i64, i32)) -> (Option<At>, Option<Day>) {
-    (
-        (last != NO_CONTACT).then(|| At::from_millis(last)),
-        (due != NO_DUE).then(|| Day::from_number(due)),
-    )
+fn decode_summary(record: &[u8]) -> Result<(Option<At>, Option<Day>), StoreError> {
+    let view = crate::search::IndexEntry::decode(record)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((
+        (view.last_contact_ms != NO_CONTACT).then(|| At::from_millis(view.last_contact_ms)),
+        view.next_due_day.map(Day::from_number),
+    ))
 }
 
 #[cfg(unix)]

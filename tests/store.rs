@@ -1587,6 +1587,18 @@ fn schema_v1_fixture_still_opens() {
     assert_eq!(deals[0].title, "Pilot");
     assert_eq!(deals[0].owner, "ana");
 
+    // Schema 2 built the search records during migration: the old contacts are searchable.
+    let index = store.load_search_index().unwrap();
+    let query = rolo::search::Query::parse("duc").unwrap();
+    let hits = index.search(
+        &query,
+        rolo::search::SearchOptions {
+            limit: 5,
+            today_day: 0,
+        },
+    );
+    assert_eq!(hits.first().map(|h| h.id), Some(duc));
+
     let trash = store.trash().unwrap();
     assert_eq!(trash.len(), 1);
     assert_eq!(trash[0].contact.name, "Trashed Person");

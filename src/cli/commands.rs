@@ -147,7 +147,7 @@ pub fn resolve(store: &Store, query: &str) -> Result<Contact, Failure> {
             .contact(exact[0])?
             .ok_or_else(|| Failure::new(exit::NOT_FOUND, "contact vanished"));
     }
-    let hits = super::lookup::find(store, q, 11).map_err(|e| invalid(e.to_string()))?;
+    let hits = super::lookup::find(store, q, 11)?;
     let folded = text::sort_key(q);
     let exact_names: Vec<&Contact> = hits
         .iter()
@@ -506,7 +506,7 @@ struct SearchHitJson {
 
 fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let hits = super::lookup::find(&store, query, limit).map_err(|e| invalid(e.to_string()))?;
+    let hits = super::lookup::find(&store, query, limit)?;
     if json {
         let mut out = Vec::new();
         for c in hits {

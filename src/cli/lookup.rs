@@ -1,50 +1,34 @@
-//! Finding contacts from the command line by a typed query.
-//!
-//! Interim: a linear scan over folded names, emails and phone digits, used until the search
-//! index (`crate::search`) lands; it keeps `rolo search` and CONTACT arguments working.
+//! Finding contacts from the command line with the same index and query language as the TUI
+//! (`crate::search`): fuzzy text plus `#tag`, `@org`, `city:`, `stage:`, `owner:`, `due:`.
 
-use crate::domain::{Contact, text};
+use crate::domain::{Contact, Day};
+use crate::search::{Query, SearchOptions};
 use crate::store::Store;
 
-pub fn find(store: &Store, query: &str, limit: usize) -> Result<Vec<Contact>, String> {
-    let q = text::sort_key(query);
-    let digits = text::phone_key(query);
-    if q.is_empty() {
-        return Err("type something to search for".into());
+use super::{Failure, exit};
+
+/// The best `limit` contacts for `query`, best first.
+pub fn find(store: &Store, query: &str, limit: usize) -> Result<Vec<Contact>, Failure> {
+    let parsed = Query::parse(query).map_err(|e| Failure::new(exit::INVALID, e.to_string()))?;
+    if parsed.is_empty() {
+        return Err(Failure::new(
+            exit::INVALID,
+            "type something to search for, e.g. `ana`, `#vip` or `@acme`",
+        ));
     }
-    let mut hits: Vec<(u8, Contact)> = Vec::new();
-    store
-        .for_each_contact(|c| {
-            let name = text::sort_key(&c.name);
-            let rank = if name == q {
-                Some(0)
-            } else if name.starts_with(&q) || name.split(' ').any(|w| w.starts_with(&q)) {
-                Some(1)
-            } else if name.contains(&q) {
-                Some(2)
-            } else if c
-                .emails
-                .iter()
-                .any(|e| text::email_key(&e.value).contains(&q))
-            {
-                Some(3)
-            } else if digits.len() >= 3
-                && c.phones
-                    .iter()
-                    .any(|p| text::phone_key(&p.value).contains(&digits))
-            {
-                Some(4)
-            } else if c.tags.contains(&q) {
-                Some(5)
-            } else {
-                None
-            };
-            if let Some(rank) = rank {
-                hits.push((rank, c));
-            }
-            true
-        })
-        .map_err(|e| e.to_string())?;
-    hits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)));
-    Ok(hits.into_iter().take(limit).map(|(_, c)| c).collect())
+    let index = store.load_search_index()?;
+    let hits = index.search(
+        &parsed,
+        SearchOptions {
+            limit,
+            today_day: Day::today().number(),
+        },
+    );
+    let mut out = Vec::with_capacity(hits.len());
+    for hit in hits {
+        if let Some(c) = store.contact(hit.id)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }

@@ -167,6 +167,24 @@ impl IndexEntry {
         out
     }
 
+    /// Rewrites the recency fields of compact bytes in place (the store does this on every
+    /// logged interaction without re-folding the text).
+    pub fn set_recency(
+        bytes: &mut [u8],
+        last_contact_ms: i64,
+        next_due_day: Option<i32>,
+    ) -> Result<(), DecodeError> {
+        if bytes.len() < HEADER_LEN {
+            return Err(DecodeError::Truncated { len: bytes.len() });
+        }
+        if bytes[0] != FORMAT_VERSION {
+            return Err(DecodeError::Version(bytes[0]));
+        }
+        bytes[9..17].copy_from_slice(&last_contact_ms.to_le_bytes());
+        bytes[17..21].copy_from_slice(&next_due_day.unwrap_or(NO_DUE).to_le_bytes());
+        Ok(())
+    }
+
     /// Reads compact bytes back; borrowing, so loading costs little more than reading them.
     pub fn decode(bytes: &[u8]) -> Result<EntryView<'_>, DecodeError> {
         let header = bytes

@@ -23,9 +23,43 @@ pub(crate) struct Migration {
     pub run: fn(&WriteTransaction) -> Result<(), StoreError>,
 }
 
-/// Every migration this build knows, in order. Schema 1 is the first released layout; add the
-/// step to 2 here (and a fixture written by schema 1 stays under `tests/fixtures/`).
-const MIGRATIONS: &[Migration] = &[];
+/// Every migration this build knows, in order. `tests/fixtures/schema-v1.redb` was written by
+/// schema 1 and must keep opening.
+const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    description: "per-contact search records replace the last-contact/next-due summary",
+    run: v1_to_v2,
+}];
+
+/// Schema 1 kept `contact_summary: u64 → (last ms | i64::MIN, due day | i32::MAX)`; schema 2
+/// folds that into `contact_index` (the compact search record, which carries both).
+fn v1_to_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
+    const V1_SUMMARY: TableDefinition<u64, (i64, i32)> = TableDefinition::new("contact_summary");
+    {
+        let summary = txn.open_table(V1_SUMMARY)?;
+        let contacts = txn.open_table(CONTACTS)?;
+        let orgs = txn.open_table(ORGS)?;
+        let mut index = txn.open_table(CONTACT_INDEX)?;
+        for row in contacts.iter()? {
+            let (k, v) = row?;
+            let c: Contact = decode("contact", v.value())?;
+            let org = match c.organization {
+                Some(id) => match orgs.get(id)? {
+                    Some(o) => decode::<Organization>("organization", o.value())?.name,
+                    None => String::new(),
+                },
+                None => String::new(),
+            };
+            let (last, due) = summary
+                .get(k.value())?
+                .map_or((NO_CONTACT, i32::MAX), |s| s.value());
+            let due = (due != i32::MAX).then_some(due);
+            index.insert(k.value(), index_record(&c, &org, last, due).as_slice())?;
+        }
+    }
+    txn.delete_table(V1_SUMMARY)?;
+    Ok(())
+}
 
 pub(crate) fn migrate(db: &Database, path: &str) -> Result<(), StoreError> {
     run_migrations(db, path, SCHEMA_VERSION, MIGRATIONS)
@@ -152,7 +186,7 @@ impl Store {
         rows += copy_table(&src, &dst, BY_NAME)?;
         rows += copy_table(&src, &dst, TIMELINE)?;
         rows += copy_table(&src, &dst, DUE)?;
-        rows += copy_table(&src, &dst, SUMMARY)?;
+        rows += copy_table(&src, &dst, CONTACT_INDEX)?;
         rows += copy_multimap(&src, &dst, EMAILS)?;
         rows += copy_multimap(&src, &dst, PHONES)?;
         rows += copy_multimap(&src, &dst, TAGS)?;
@@ -200,7 +234,7 @@ impl Store {
         dump!(BY_NAME, "contacts_by_name", |_: ()| String::new());
         dump!(TIMELINE, "timeline", hex);
         dump!(DUE, "followups_due", |v: (u64, i64)| dbg(&v));
-        dump!(SUMMARY, "contact_summary", |v: (i64, i32)| dbg(&v));
+        dump!(CONTACT_INDEX, "contact_index", hex);
         dump!(UIDS, "by_uid", |v: u64| v.to_string());
         dump!(ORGS, "organizations", hex);
         dump!(ORG_NAMES, "organizations_by_name", |v: u64| v.to_string());
@@ -375,7 +409,7 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
     // Timeline: every entry belongs to a live contact; open follow-ups match the due index;
     // the per-contact summary matches the timeline.
     let mut due_expected = BTreeSet::new();
-    let mut timelines: BTreeMap<u64, Vec<Entry>> = BTreeMap::new();
+    let mut recency: BTreeMap<u64, (i64, Option<i32>)> = BTreeMap::new();
     let mut max_entry = 0;
     for row in txn.open_table(TIMELINE)?.iter()? {
         let (k, v) = row?;
@@ -402,7 +436,13 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
         {
             due_expected.insert((f.due.number(), f.id, contact, at));
         }
-        timelines.entry(contact).or_default().push(entry);
+        let slot = recency.entry(contact).or_insert((NO_CONTACT, None));
+        let (last, due) = summarise(std::slice::from_ref(&entry));
+        slot.0 = slot.0.max(last);
+        slot.1 = match (slot.1, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
     report.open_follow_ups = due_expected.len() as u64;
     let mut due_stored = BTreeSet::new();
@@ -419,23 +459,42 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
             "follow-up due index: {missing} missing, {extra} stale"
         ));
     }
-    let summary = txn.open_table(SUMMARY)?;
-    let mut summary_bad = 0;
-    for id in &contact_ids {
-        let expected = summarise(timelines.get(id).map_or(&[][..], Vec::as_slice));
-        if summary.get(*id)?.map(|v| v.value()) != Some(expected) {
-            summary_bad += 1;
+    // The per-contact search/list record: rebuilt from the contact, its organisation's name
+    // and its timeline, it must equal what is stored.
+    let index = txn.open_table(CONTACT_INDEX)?;
+    let mut index_bad = 0;
+    for row in txn.open_table(CONTACTS)?.iter()? {
+        let (k, v) = row?;
+        let Ok(c) = decode::<Contact>("contact", v.value()) else {
+            continue;
+        };
+        let org = match c.organization {
+            Some(id) => match orgs.get(id)? {
+                Some(o) => decode::<Organization>("organization", o.value())
+                    .map(|o| o.name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            },
+            None => String::new(),
+        };
+        let (last, due) = recency
+            .get(&k.value())
+            .copied()
+            .unwrap_or((NO_CONTACT, None));
+        let expected = index_record(&c, &org, last, due);
+        if index.get(k.value())?.map(|v| v.value().to_vec()) != Some(expected) {
+            index_bad += 1;
         }
     }
-    if summary_bad > 0 {
+    if index_bad > 0 {
         report.problem(format!(
-            "{summary_bad} contact summaries disagree with their timelines"
+            "{index_bad} contacts' search records disagree with the contact or its timeline"
         ));
     }
-    if summary.len()? != contact_ids.len() as u64 {
+    if index.len()? != contact_ids.len() as u64 {
         report.problem(format!(
-            "{} contact summaries for {} contacts",
-            summary.len()?,
+            "{} search records for {} contacts",
+            index.len()?,
             contact_ids.len()
         ));
     }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
 use crate::domain::{Contact, Deal, Entry, Id, Invalid, Organization, text};
+use crate::search::{IndexEntry, SearchDoc};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("contacts");
@@ -22,9 +23,10 @@ pub(crate) const TIMELINE: TableDefinition<(u64, i64, u64), &[u8]> =
 /// `(due day, follow-up id)` → `(contact, created ms)`; open follow-ups only.
 pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
     TableDefinition::new("followups_due");
-/// contact → `(last interaction ms or i64::MIN, earliest open due day or i32::MAX)`.
-pub(crate) const SUMMARY: TableDefinition<u64, (i64, i32)> =
-    TableDefinition::new("contact_summary");
+/// contact → its compact search record ([`crate::search::IndexEntry`]): folded text for search
+/// plus the last interaction and earliest open follow-up the list shows. One small record per
+/// contact, so start-up reads it instead of decoding whole contacts.
+pub(crate) const CONTACT_INDEX: TableDefinition<u64, &[u8]> = TableDefinition::new("contact_index");
 pub(crate) const EMAILS: MultimapTableDefinition<&str, u64> =
     MultimapTableDefinition::new("by_email");
 pub(crate) const PHONES: MultimapTableDefinition<&str, u64> =
@@ -43,7 +45,6 @@ pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audi
 pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undone");
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
-pub(crate) const NO_DUE: i32 = i32::MAX;
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
@@ -60,7 +61,7 @@ pub(crate) struct Tables<'t> {
     pub by_name: Table<'t, (&'static str, u64), ()>,
     pub timeline: Table<'t, (u64, i64, u64), &'static [u8]>,
     pub due: Table<'t, (i32, u64), (u64, i64)>,
-    pub summary: Table<'t, u64, (i64, i32)>,
+    pub index: Table<'t, u64, &'static [u8]>,
     pub emails: MultimapTable<'t, &'static str, u64>,
     pub phones: MultimapTable<'t, &'static str, u64>,
     pub tags: MultimapTable<'t, &'static str, u64>,
@@ -82,7 +83,7 @@ impl<'t> Tables<'t> {
             by_name: txn.open_table(BY_NAME)?,
             timeline: txn.open_table(TIMELINE)?,
             due: txn.open_table(DUE)?,
-            summary: txn.open_table(SUMMARY)?,
+            index: txn.open_table(CONTACT_INDEX)?,
             emails: txn.open_multimap_table(EMAILS)?,
             phones: txn.open_multimap_table(PHONES)?,
             tags: txn.open_multimap_table(TAGS)?,
@@ -319,7 +320,7 @@ impl<'t> Tables<'t> {
                 }
                 drop(rest);
                 self.contacts.remove(old.id)?;
-                self.summary.remove(old.id)?;
+                self.index.remove(old.id)?;
             }
         }
         if let Some(new) = new {
@@ -357,10 +358,13 @@ impl<'t> Tables<'t> {
             self.by_name
                 .insert((text::sort_key(&new.name).as_str(), new.id), ())?;
             self.contacts.insert(new.id, encode(new)?.as_slice())?;
-            if old.is_none() {
-                self.summary.insert(new.id, (NO_CONTACT, NO_DUE))?;
-                // A restored contact brings its timeline back separately; recompute then.
-            }
+            // A restored contact brings its timeline back separately; recency follows then.
+            let (last, due) = if old.is_some() {
+                self.recency(new.id)?
+            } else {
+                (NO_CONTACT, None)
+            };
+            self.write_index(new, last, due)?;
         }
         Ok(())
     }
@@ -393,16 +397,18 @@ impl<'t> Tables<'t> {
             }
             // Additions only move the summary one way: no rescan needed.
             if old.is_none() {
-                let (mut last, mut due) = self
-                    .summary
-                    .get(new.contact())?
-                    .map_or((NO_CONTACT, NO_DUE), |v| v.value());
-                match new {
-                    Entry::Interaction(i) => last = last.max(i.at.millis()),
-                    Entry::FollowUp(f) if f.is_open() => due = due.min(f.due.number()),
-                    _ => {}
+                let (last, due) = self.recency(new.contact())?;
+                let (new_last, new_due) = match new {
+                    Entry::Interaction(i) => (last.max(i.at.millis()), due),
+                    Entry::FollowUp(f) if f.is_open() => (
+                        last,
+                        Some(due.map_or(f.due.number(), |d| d.min(f.due.number()))),
+                    ),
+                    _ => (last, due),
+                };
+                if (new_last, new_due) != (last, due) {
+                    self.set_recency(new.contact(), new_last, new_due)?;
                 }
-                self.summary.insert(new.contact(), (last, due))?;
                 return Ok(());
             }
             touched.push(new.contact());
@@ -416,11 +422,48 @@ impl<'t> Tables<'t> {
 
     pub fn recompute_summary(&mut self, contact: Id) -> Result<(), StoreError> {
         if self.contacts.get(contact)?.is_none() {
-            self.summary.remove(contact)?;
+            self.index.remove(contact)?;
             return Ok(());
         }
-        let summary = summarise(&self.timeline_of(contact)?);
-        self.summary.insert(contact, summary)?;
+        let (last, due) = summarise(&self.timeline_of(contact)?);
+        self.set_recency(contact, last, due)
+    }
+
+    /// `(last interaction ms or NO_CONTACT, earliest open due day)` from the contact's record.
+    pub fn recency(&self, contact: Id) -> Result<(i64, Option<i32>), StoreError> {
+        match self.index.get(contact)? {
+            Some(bytes) => {
+                let view = IndexEntry::decode(bytes.value())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((view.last_contact_ms, view.next_due_day))
+            }
+            None => Ok((NO_CONTACT, None)),
+        }
+    }
+
+    fn set_recency(&mut self, contact: Id, last: i64, due: Option<i32>) -> Result<(), StoreError> {
+        let mut bytes = match self.index.get(contact)? {
+            Some(b) => b.value().to_vec(),
+            None => return Err(StoreError::NotFound(format!("contact {contact}"))),
+        };
+        IndexEntry::set_recency(&mut bytes, last, due)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.index.insert(contact, bytes.as_slice())?;
+        Ok(())
+    }
+
+    fn write_index(
+        &mut self,
+        contact: &Contact,
+        last: i64,
+        due: Option<i32>,
+    ) -> Result<(), StoreError> {
+        let org = match contact.organization {
+            Some(id) => self.organization(id)?.map(|o| o.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let record = index_record(contact, &org, last, due);
+        self.index.insert(contact.id, record.as_slice())?;
         Ok(())
     }
 
@@ -463,17 +506,29 @@ impl<'t> Tables<'t> {
 }
 
 /// `(last interaction ms, earliest open due day)` of a timeline.
-pub(crate) fn summarise(entries: &[Entry]) -> (i64, i32) {
+pub(crate) fn summarise(entries: &[Entry]) -> (i64, Option<i32>) {
     let mut last = NO_CONTACT;
-    let mut due = NO_DUE;
+    let mut due: Option<i32> = None;
     for e in entries {
         match e {
             Entry::Interaction(i) => last = last.max(i.at.millis()),
-            Entry::FollowUp(f) if f.is_open() => due = due.min(f.due.number()),
+            Entry::FollowUp(f) if f.is_open() => {
+                due = Some(due.map_or(f.due.number(), |d| d.min(f.due.number())));
+            }
             _ => {}
         }
     }
     (last, due)
+}
+
+/// The compact per-contact record (see [`CONTACT_INDEX`]).
+pub(crate) fn index_record(
+    contact: &Contact,
+    organization: &str,
+    last: i64,
+    due: Option<i32>,
+) -> Vec<u8> {
+    SearchDoc::from_contact(contact, organization, last, due).encode_compact()
 }
 
 /// Makes sure every table exists so read transactions never meet a missing one.

@@ -20,7 +20,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 pub use actions::{Bulk, Logged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
-pub use maint::{BackupReport, DoctorReport};
+pub use maint::{BackupReport, DoctorReport, SpaceReport};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};

@@ -152,6 +152,15 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
         report.timeline_entries,
         report.is_clean()
     );
+    let space = store.space()?;
+    println!(
+        "space: stored {:.1} MB, metadata {:.1} MB, fragmented {:.1} MB, {} leaf + {} branch pages",
+        space.stored_bytes as f64 / 1e6,
+        space.metadata_bytes as f64 / 1e6,
+        space.fragmented_bytes as f64 / 1e6,
+        space.leaf_pages,
+        space.branch_pages
+    );
     if let Some(hwm) = peak_rss_kb() {
         println!("peak RSS {:.1} MB", hwm as f64 / 1024.0);
     }

@@ -210,7 +210,34 @@ impl Store {
     }
 }
 
+/// How the file's space is used (redb's own accounting).
+#[derive(Debug, Serialize)]
+pub struct SpaceReport {
+    pub file_bytes: u64,
+    pub stored_bytes: u64,
+    pub metadata_bytes: u64,
+    pub fragmented_bytes: u64,
+    pub leaf_pages: u64,
+    pub branch_pages: u64,
+}
+
 impl Store {
+    /// Space accounting through a write transaction that is never committed.
+    pub fn space(&self) -> Result<SpaceReport, StoreError> {
+        let txn = self.db.begin_write()?;
+        let stats = txn.stats()?;
+        let report = SpaceReport {
+            file_bytes: std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0),
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+            leaf_pages: stats.leaf_pages(),
+            branch_pages: stats.branch_pages(),
+        };
+        txn.abort()?;
+        Ok(report)
+    }
+
     /// Every row of every table as text lines `table<TAB>key<TAB>value` (keys as their Debug
     /// form, byte values as hex) — the input of `benches/sqlite_size.py`, which loads the same
     /// rows into SQLite to compare file sizes.

@@ -184,6 +184,21 @@ fn word_start_beats_middle_of_word() {
 }
 
 #[test]
+fn a_whole_word_beats_a_longer_word_it_starts() {
+    let mut johnny = doc(1, "Johnny Smith");
+    johnny.last_contact_ms = 9_000;
+    let john = doc(2, "John Smith");
+    let index = index_of(&[johnny, john]);
+    assert_eq!(ids(&search(&index, "john smith")), vec![2, 1]);
+    assert_eq!(ids(&search(&index, "john")), vec![2, 1]);
+    assert_eq!(
+        ids(&search(&index, "jo")),
+        vec![1, 2],
+        "two letters are a word of neither: recency decides"
+    );
+}
+
+#[test]
 fn recent_contact_breaks_ties() {
     let mut old = doc(1, "John Smith");
     old.last_contact_ms = 10;

@@ -777,6 +777,8 @@ const SHORT_WORD_START: [i64; 3] = [0, 32, 56];
 const SHORT_CONTIGUOUS: [i64; 3] = [0, 16, 36];
 /// Best two-char score when the first char is not at a word start (a gap, second at a start).
 const SHORT_SPLIT_MAX: i64 = 37;
+/// Bonus when a term is a whole word of the field, so `john` ranks John before Johnny.
+const WHOLE_WORD: i64 = 8;
 
 struct Term {
     text: String,
@@ -823,6 +825,11 @@ impl Term {
     /// Upper bound of this term's score given the entry's name initials; `None` when unknown
     /// (skim-scored terms).
     fn upper_bound(&self, initials: u32) -> Option<i64> {
+        self.upper_bound_without_word_bonus(initials)
+            .map(|b| b + WHOLE_WORD)
+    }
+
+    fn upper_bound_without_word_bonus(&self, initials: u32) -> Option<i64> {
         let has_initial = initials & self.first_initial != 0;
         if self.chars > 2 || self.digits.is_some() {
             // Nothing beats the term against itself (contiguous, at the very start); a first
@@ -851,11 +858,17 @@ impl Term {
         if !is_subsequence(field_text.as_bytes(), pattern.as_bytes()) {
             return None;
         }
-        if self.chars <= 2 && self.digits.is_none() {
+        let score = if self.chars <= 2 && self.digits.is_none() {
             short_score(field_text, pattern)
         } else {
             matcher.fuzzy_match(field_text, pattern)
-        }
+        }?;
+        let whole_word = field_text.split(' ').any(|word| word == pattern);
+        Some(if whole_word {
+            score + WHOLE_WORD
+        } else {
+            score
+        })
     }
 }
 

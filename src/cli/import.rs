@@ -12,7 +12,8 @@
 //!
 //! rolo's own JSON is restored losslessly ([`JsonRecord`]: timelines, deals, consent, custom
 //! fields, stamps, versions); into an empty database ids are kept too, so export → import →
-//! export gives the same file. JSON restores are tagged only when `--tag` is given (a restore
+//! export gives the same file. A JSON record whose id and creation stamp equal a stored
+//! contact's is that contact (checked before the uid / email / phone rules). JSON restores are tagged only when `--tag` is given (a restore
 //! should not change what it restores); other formats get `import-YYYYMMDD-HHMM` by default.
 //!
 //! `--dry-run` runs the very same code in one transaction that is aborted
@@ -397,7 +398,13 @@ impl Run<'_> {
             return Ok(());
         }
         let name = contact.name.clone();
-        let (outcome, id, org_id) = match find_match(bulk, &contact)? {
+        // rolo's own record: the same id created at the same instant by the same agent is the
+        // same contact (how a contact with only a name is recognised on a second restore).
+        let same_record = match bulk.contact(contact.id)? {
+            Some(c) if contact.id != 0 && c.created == contact.created => Match::One(c.id),
+            _ => find_match(bulk, &contact)?,
+        };
+        let (outcome, id, org_id) = match same_record {
             Match::Many(ids) => {
                 self.record(line, &name, Outcome::Candidates(ids));
                 return Ok(());

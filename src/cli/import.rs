@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
 use clap::Args;
@@ -30,7 +31,7 @@ use serde::Serialize;
 
 use super::output::{print_json, safe};
 use super::{Failure, exit};
-use crate::domain::{Actor, Contact, ContactDraft, Entry, Id, text};
+use crate::domain::{Actor, Contact, Entry, Id, text};
 use crate::interop::{self, Format, ImportOptions, ImportProblem, ImportRecord, JsonRecord};
 use crate::store::{Bulk, Store, StoreError};
 
@@ -236,11 +237,85 @@ fn merge_into(
     Ok(Ok((Outcome::Updated { id, changed: true }, merged)))
 }
 
-/// A record from any reader (one at a time, so the size difference does not matter).
+/// A record read and prepared (parsed, cleaned, validated) on the reader thread.
 #[allow(clippy::large_enum_variant)]
 enum Incoming {
-    Draft(ImportRecord),
+    Contact {
+        line: u64,
+        /// The record as a contact, or why it is not one.
+        contact: Result<Contact, String>,
+        organization: String,
+        warnings: Vec<String>,
+    },
     Json(u64, JsonRecord),
+    Problem(ImportProblem),
+}
+
+/// Turns a draft into a cleaned, validated, tagged contact (the CPU-heavy part of reading).
+fn prepare(record: ImportRecord, tag: Option<&str>, actor: &Actor) -> Incoming {
+    let ImportRecord {
+        line,
+        mut draft,
+        warnings,
+    } = record;
+    let organization = std::mem::take(&mut draft.organization);
+    if let Some(tag) = tag {
+        draft.tags.push(tag.to_string());
+    }
+    Incoming::Contact {
+        line,
+        contact: draft.into_contact(actor).map_err(|e| e.to_string()),
+        organization,
+        warnings,
+    }
+}
+
+/// Records handed from the reader thread to the writer at a time.
+const CHUNK: usize = 256;
+
+/// The reader thread: parses and prepares records while the writer thread stores the previous
+/// ones (the two halves cost about the same, so this nearly halves an import's time).
+fn read_file(
+    format: Format,
+    input: BufReader<File>,
+    options: &ImportOptions,
+    tag: Option<&str>,
+    actor: &Actor,
+    out: &SyncSender<Vec<Incoming>>,
+) -> Result<(), interop::InteropError> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut push = |item: Incoming| -> bool {
+        chunk.push(item);
+        chunk.len() < CHUNK
+            || out
+                .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                .is_ok()
+    };
+    if format == Format::Json {
+        for r in interop::JsonReader::new(input)? {
+            let item = match r {
+                Ok((line, record)) => Incoming::Json(line, record),
+                Err(problem) => Incoming::Problem(problem),
+            };
+            if !push(item) {
+                return Ok(());
+            }
+        }
+    } else {
+        for r in interop::read_records(format, input, options)? {
+            let item = match r {
+                Ok(record) => prepare(record, tag, actor),
+                Err(problem) => Incoming::Problem(problem),
+            };
+            if !push(item) {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = out.send(chunk);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -329,43 +404,37 @@ impl Run<'_> {
         }
     }
 
-    fn process(
-        &mut self,
-        bulk: &mut Bulk,
-        item: Result<Incoming, ImportProblem>,
-    ) -> Result<(), StoreError> {
+    fn process(&mut self, bulk: &mut Bulk, item: Incoming) -> Result<(), StoreError> {
         match item {
-            Err(problem) => self.fail(problem.line, problem.message),
-            Ok(Incoming::Draft(record)) => {
-                for w in &record.warnings {
-                    self.warn(record.line, w);
+            Incoming::Problem(problem) => self.fail(problem.line, problem.message),
+            Incoming::Contact {
+                line,
+                contact,
+                organization,
+                warnings,
+            } => {
+                for w in &warnings {
+                    self.warn(line, w);
                 }
-                self.draft(bulk, record.line, record.draft)?;
+                match contact {
+                    Ok(contact) => self.contact(bulk, line, contact, &organization)?,
+                    Err(message) => self.fail(line, message),
+                }
             }
-            Ok(Incoming::Json(line, record)) => self.json(bulk, line, record)?,
+            Incoming::Json(line, record) => self.json(bulk, line, record)?,
         }
         Ok(())
     }
 
-    fn draft(
+    fn contact(
         &mut self,
         bulk: &mut Bulk,
         line: u64,
-        mut draft: ContactDraft,
+        incoming: Contact,
+        organization: &str,
     ) -> Result<(), StoreError> {
-        let organization = std::mem::take(&mut draft.organization);
-        if let Some(tag) = &self.tag {
-            draft.tags.push(tag.clone());
-        }
-        let incoming = match draft.into_contact(self.actor) {
-            Ok(c) => c,
-            Err(e) => {
-                self.fail(line, e.to_string());
-                return Ok(());
-            }
-        };
         let name = incoming.name.clone();
-        match upsert(bulk, incoming, &organization)? {
+        match upsert(bulk, incoming, organization)? {
             Ok(outcome) => self.record(line, &name, outcome),
             Err(message) => self.fail(line, message),
         }
@@ -514,44 +583,58 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         None => None,
     };
     let options = ImportOptions { encoding, mapping };
-    let records: Box<dyn Iterator<Item = Result<Incoming, ImportProblem>>> = match format {
-        Format::Json => Box::new(
-            interop::JsonReader::new(input)
-                .map_err(|e| input_failure(&label, e))?
-                .map(|r| r.map(|(line, rec)| Incoming::Json(line, rec))),
-        ),
-        _ => Box::new(
-            interop::read_records(format, input, &options)
-                .map_err(|e| input_failure(&label, e))?
-                .map(|r| r.map(Incoming::Draft)),
-        ),
-    };
     let tag = match (&args.tag, format) {
         (Some(t), _) => Some(text::clean_tag(t)).filter(|t| !t.is_empty()),
         (None, Format::Json) => None,
         (None, _) => Some(default_tag()),
     };
-    let mut store = Store::open_for_bulk(&ctx.db_path)?;
-    let mut run = Run {
-        actor: &ctx.actor,
-        label: label.clone(),
-        tag: tag.clone(),
-        keep_entry_ids: None,
-        report: Report {
-            file: label.clone(),
-            format: format.name().into(),
-            dry_run: args.dry_run,
-            tag,
-            ..Report::default()
-        },
-    };
-    import_records(&store, &mut run, records, args.dry_run)?;
-    let landed = run.report.created + run.report.updated;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Incoming>>(64);
+        let reader = {
+            let (options, tag, actor) = (&options, tag.as_deref(), &ctx.actor);
+            scope.spawn(move || read_file(format, input, options, tag, actor, &sender))
+        };
+        let mut records = receiver.into_iter().flatten().peekable();
+        if records.peek().is_none() {
+            // Nothing came: a header problem (reported before the database is touched) or an
+            // empty file.
+            match reader.join() {
+                Ok(Err(e)) => return Err(input_failure(&label, e)),
+                Ok(Ok(())) => {}
+                Err(_) => return Err(Failure::new(exit::ERROR, "the file reader crashed")),
+            }
+        }
+        let mut store = Store::open_for_bulk(&ctx.db_path)?;
+        let mut run = Run {
+            actor: &ctx.actor,
+            label: label.clone(),
+            tag: tag.clone(),
+            keep_entry_ids: None,
+            report: Report {
+                file: label.clone(),
+                format: format.name().into(),
+                dry_run: args.dry_run,
+                tag: tag.clone(),
+                ..Report::default()
+            },
+        };
+        import_records(&store, &mut run, &mut records, args.dry_run)?;
+        finish(&mut store, run.report, &args, started)
+    })
+}
+
+fn finish(
+    store: &mut Store,
+    mut report: Report,
+    args: &ImportArgs,
+    started: Instant,
+) -> Result<(), Failure> {
+    let label = report.file.clone();
+    let landed = report.created + report.updated;
     if !args.dry_run && landed >= COMPACT_AFTER {
         store.compact()?;
     }
-    run.report.seconds = started.elapsed().as_secs_f64();
-    let report = run.report;
+    report.seconds = started.elapsed().as_secs_f64();
     if args.json {
         print_json(&report)?;
     } else {
@@ -586,10 +669,9 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
 fn import_records(
     store: &Store,
     run: &mut Run,
-    records: Box<dyn Iterator<Item = Result<Incoming, ImportProblem>> + '_>,
+    records: &mut std::iter::Peekable<impl Iterator<Item = Incoming>>,
     dry_run: bool,
 ) -> Result<(), Failure> {
-    let mut records = records.peekable();
     let interactive = std::io::stderr().is_terminal();
     let description = format!("import {}", run.label);
     let actor = run.actor;
@@ -632,7 +714,7 @@ fn default_tag() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Labelled;
+    use crate::domain::{ContactDraft, Labelled};
 
     fn contact(name: &str, email: &str) -> Contact {
         let mut draft = ContactDraft {

@@ -1,5 +1,5 @@
 //! `rolo import`: streams records out of a vCard / CSV / JSON file and upserts them through
-//! [`Store::bulk`], about [`BATCH`] records per transaction, so memory stays flat and a failure
+//! [`Store::bulk`], [`BATCH`] records per transaction, so memory stays flat and a failure
 //! loses at most the batch in flight (never anything already stored).
 //!
 //! Upsert rules ([`find_match`], [`merge`]): a record matches an existing contact by uid, else
@@ -42,10 +42,13 @@ use crate::domain::{Actor, Contact, Entry, Id, text};
 use crate::interop::{self, Format, ImportOptions, ImportProblem, ImportRecord, JsonRecord};
 use crate::store::{Bulk, Store, StoreError};
 
-/// Records per write transaction.
-pub const BATCH: usize = 5_000;
+/// Records per write transaction. Measured on 1M vCards: 5,000 spent 17 s in the kernel
+/// rewriting the same index pages batch after batch (random keys dirty a leaf per record),
+/// 50,000 spent 7 s and 45 s less wall time, for ~150 MB more memory.
+pub const BATCH: usize = 50_000;
 
-/// Imports at least this big are followed by a compaction.
+/// Imports at least this big, and at least a quarter of the database, are followed by a
+/// compaction (it rewrites the whole file: 11 s at 1M contacts).
 const COMPACT_AFTER: u64 = 10_000;
 
 #[derive(Debug, Args)]
@@ -654,7 +657,7 @@ fn finish(
 ) -> Result<(), Failure> {
     let label = report.file.clone();
     let landed = report.created + report.updated;
-    if !args.dry_run && landed >= COMPACT_AFTER {
+    if !args.dry_run && landed >= COMPACT_AFTER && landed * 4 >= store.contact_count()? {
         let t = Instant::now();
         store.compact()?;
         report.compact_seconds = t.elapsed().as_secs_f64();
@@ -734,12 +737,12 @@ fn import_records(
             )
         })?;
         seen += n;
-        if interactive && seen >= BATCH as u64 {
+        if interactive && seen >= batch_size as u64 {
             eprint!("\r{seen} records…");
             let _ = std::io::stderr().flush();
         }
     }
-    if interactive && seen >= BATCH as u64 {
+    if interactive && seen >= batch_size as u64 {
         eprintln!();
     }
     Ok(())

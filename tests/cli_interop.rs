@@ -366,3 +366,35 @@ fn themes_lists_the_six_shipped_themes_and_marks_the_active_one() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn warnings_name_the_file_and_line_and_do_not_fail_the_import() {
+    let env = Env::new();
+    let file = fixture("interop/abook.vcf");
+    let out = env.rolo(&["import", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{file}:4: warning: ")), "{err}");
+}
+
+#[test]
+fn a_dry_run_on_a_missing_database_does_not_create_it() {
+    let env = Env::new();
+    let out = ok(&env.rolo_on(
+        "never.redb",
+        &["import", "--dry-run", &fixture("interop/vcard30_apple.vcf")],
+    ));
+    assert!(out.contains("created 1"), "{out}");
+    assert!(!env.path("never.redb").exists());
+}
+
+#[test]
+fn a_file_of_unknown_format_is_refused_before_the_database_is_touched() {
+    let env = Env::new();
+    let file = env.path("notes.txt");
+    std::fs::write(&file, "hello\n").unwrap();
+    let out = env.rolo(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("--format"), "{}", stderr(&out));
+    assert!(!env.path("rolo.redb").exists());
+}

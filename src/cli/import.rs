@@ -13,8 +13,9 @@
 //! rolo's own JSON is restored losslessly ([`JsonRecord`]: timelines, deals, consent, custom
 //! fields, stamps, versions); into an empty database ids are kept too, so export → import →
 //! export gives the same file. A JSON record whose id and creation stamp equal a stored
-//! contact's is that contact (checked before the uid / email / phone rules). JSON restores are tagged only when `--tag` is given (a restore
-//! should not change what it restores); other formats get `import-YYYYMMDD-HHMM` by default.
+//! contact's is that contact (checked before the uid / email / phone rules). JSON restores are
+//! tagged only when `--tag` is given (a restore should not change what it restores); other
+//! formats get `import-YYYYMMDD-HHMM` by default.
 //!
 //! Every bad record is reported on stderr as `FILE:LINE: reason` (warnings as
 //! `FILE:LINE: warning: …`) and the rest still imports. Exit 0 when every record landed,
@@ -692,7 +693,7 @@ fn finish(
     }
 }
 
-/// Feeds `records` through `run` in batches of [`BATCH`] (one transaction for a dry run, so
+/// Feeds `records` through `run` in batches of `batch_size` (one transaction for a dry run, so
 /// later records see earlier ones exactly as in a real import).
 fn import_records(
     store: &Store,

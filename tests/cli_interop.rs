@@ -398,3 +398,40 @@ fn a_file_of_unknown_format_is_refused_before_the_database_is_touched() {
     assert!(stderr(&out).contains("--format"), "{}", stderr(&out));
     assert!(!env.path("rolo.redb").exists());
 }
+
+#[test]
+fn export_to_a_file_leaves_only_the_finished_file() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima", "-e", "ana@example.com"]));
+    let dir = env.path("out");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("contacts.vcf");
+    ok(&env.rolo(&["export", "--out", file.to_str().unwrap()]));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["contacts.vcf".to_string()],
+        "format from the extension, no temp file"
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("FN:Ana Lima")
+    );
+    let missing = env.rolo(&[
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        "/nonexistent-dir/x.csv",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("/nonexistent-dir/x.csv"),
+        "{}",
+        stderr(&missing)
+    );
+}

@@ -4,6 +4,10 @@
 
 mod bench;
 mod commands;
+mod dedupe;
+mod export;
+mod import;
+mod keys;
 mod lookup;
 mod output;
 
@@ -197,6 +201,19 @@ pub enum Command {
     },
     /// Write a consistent copy of the database to PATH
     Backup { path: PathBuf },
+    /// Import contacts from a vCard, CSV or rolo JSON file (matching ones are merged)
+    Import(import::ImportArgs),
+    /// Export contacts as vCard, CSV or rolo's lossless JSON
+    Export(export::ExportArgs),
+    /// List likely duplicate contacts
+    Dedupe {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the effective keymap, or check a keymap file
+    Keys(keys::KeysArgs),
+    /// List the themes, or check a theme file
+    Themes(keys::ThemesArgs),
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
     /// Measurements for the performance targets (see the README)
@@ -333,6 +350,15 @@ pub enum BenchWhat {
     Dump {
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Write COUNT generated contacts as vCards (input for timing `rolo import`)
+    Vcards {
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Time demo generation and report the file size
     Demo {

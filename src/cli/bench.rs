@@ -22,6 +22,7 @@ pub fn run(ctx: &Context, what: BenchWhat) -> Result<(), Failure> {
             println!("{rows} rows written to {}", out.display());
             Ok(())
         }
+        BenchWhat::Vcards { count, out, seed } => vcards(count, &out, seed),
     }
 }
 
@@ -173,4 +174,30 @@ pub fn peak_rss_kb() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Generated people as vCard 3.0, one after the other (the organisation id is made up).
+fn vcards(count: u64, out: &std::path::Path, seed: u64) -> Result<(), Failure> {
+    let t = Instant::now();
+    let file = std::fs::File::create(out)
+        .map_err(|e| Failure::new(exit::ERROR, format!("cannot create {}: {e}", out.display())))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut generator = crate::demo::Generator::new(seed, At::now(), count);
+    for n in 1..=count {
+        let mut g = generator.person();
+        g.contact.id = n;
+        crate::interop::vcard::write_card(
+            &mut w,
+            &g.contact,
+            Some(&g.org),
+            crate::interop::VcardVersion::V3,
+        )?;
+    }
+    w.flush()?;
+    println!(
+        "wrote {count} vCards to {} in {:.2} s",
+        out.display(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -20,6 +20,9 @@ use crate::store::Store;
 pub struct Context {
     pub db_path: std::path::PathBuf,
     pub actor: Actor,
+    /// Keymap and theme asked for by flag, environment or config file (in that order).
+    pub keymap: Option<String>,
+    pub theme: Option<String>,
 }
 
 impl Context {
@@ -39,7 +42,12 @@ impl Context {
             (Some(a), _) | (None, Some(a)) => Actor::new(a),
             _ => Actor::from_os(),
         };
-        Ok(Context { db_path, actor })
+        Ok(Context {
+            db_path,
+            actor,
+            keymap: cli.keymap.clone().or(config.keymap),
+            theme: cli.theme.clone().or(config.theme),
+        })
     }
 
     fn open(&self) -> Result<Store, Failure> {
@@ -117,6 +125,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Bench(args)) => super::bench::run(&ctx, args.what),
+        Some(Command::Import(args)) => super::import::run(&ctx, args),
+        Some(Command::Export(args)) => super::export::run(&ctx, args),
+        Some(Command::Dedupe { json }) => super::dedupe::run(&ctx, json),
+        Some(Command::Keys(args)) => super::keys::keys(&ctx, args),
+        Some(Command::Themes(args)) => super::keys::themes(&ctx, args),
     }
 }
 

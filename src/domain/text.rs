@@ -17,9 +17,25 @@ fn is_unwanted(c: char) -> bool {
 /// A single-line field: NFC, no control characters (tabs and newlines become spaces), runs of
 /// whitespace collapsed, trimmed.
 pub fn clean_line(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
+    // Imports clean every field of every record: skip normalising text that already is NFC
+    // (all ASCII text is), which is nearly all of it.
+    if already_nfc(input) {
+        clean_line_chars(input.chars(), input.len())
+    } else {
+        clean_line_chars(input.nfc(), input.len())
+    }
+}
+
+fn already_nfc(input: &str) -> bool {
+    input.is_ascii()
+        || unicode_normalization::is_nfc_quick(input.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
+fn clean_line_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut pending_space = false;
-    for c in input.nfc() {
+    for c in chars {
         if c.is_whitespace() {
             pending_space = !out.is_empty();
             continue;
@@ -41,15 +57,19 @@ pub fn clean_line(input: &str) -> String {
 pub fn clean_multiline(input: &str) -> String {
     let unified = input.replace("\r\n", "\n").replace('\r', "\n");
     let mut out = String::with_capacity(unified.len());
-    for c in unified.nfc() {
-        match c {
-            '\n' => out.push('\n'),
-            '\t' => out.push_str("    "),
-            c if is_unwanted(c) => {}
-            c => out.push(c),
-        }
+    let mut push = |c: char| match c {
+        '\n' => out.push('\n'),
+        '\t' => out.push_str("    "),
+        c if is_unwanted(c) => {}
+        c => out.push(c),
+    };
+    if already_nfc(&unified) {
+        unified.chars().for_each(&mut push);
+    } else {
+        unified.nfc().for_each(&mut push);
     }
-    out.trim_end().to_string()
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// Makes every control character visible (`ESC` → `␛`, `DEL` → `␡`, C1 → `�`) so stored or
@@ -99,18 +119,25 @@ pub fn phone_key(phone: &str) -> String {
 /// The key names sort and organisations match by: decomposed, combining marks dropped, lowercased
 /// (`Đức` → `duc`, `Müller` → `muller`). Search keeps its own richer folding.
 pub fn sort_key(input: &str) -> String {
-    clean_line(input)
+    let cleaned = clean_line(input);
+    if cleaned.is_ascii() {
+        return cleaned.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(cleaned.len());
+    for c in cleaned
         .nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(|c| match c {
-            'đ' | 'Đ' => "d".chars().collect::<Vec<_>>(),
-            'ß' => "ss".chars().collect(),
-            'ø' | 'Ø' => "o".chars().collect(),
-            'æ' | 'Æ' => "ae".chars().collect(),
-            'ł' | 'Ł' => "l".chars().collect(),
-            c => c.to_lowercase().collect(),
-        })
-        .collect()
+    {
+        match c {
+            'đ' | 'Đ' => out.push('d'),
+            'ß' => out.push_str("ss"),
+            'ø' | 'Ø' => out.push('o'),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'ł' | 'Ł' => out.push('l'),
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

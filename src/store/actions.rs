@@ -380,6 +380,27 @@ impl Store {
         description: &str,
         load: impl FnOnce(&mut Bulk) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        self.bulk_txn(actor, description, true, load)
+    }
+
+    /// Runs `load` exactly as [`Store::bulk`] would — reads see its own writes — and then
+    /// aborts the transaction, so nothing is written (`rolo import --dry-run`).
+    pub fn bulk_dry_run<R>(
+        &self,
+        actor: &Actor,
+        description: &str,
+        load: impl FnOnce(&mut Bulk) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.bulk_txn(actor, description, false, load)
+    }
+
+    fn bulk_txn<R>(
+        &self,
+        actor: &Actor,
+        description: &str,
+        commit: bool,
+        load: impl FnOnce(&mut Bulk) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let txn = self.db.begin_write()?;
         let result = {
             let mut bulk = Bulk {
@@ -392,7 +413,11 @@ impl Store {
             append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
             result
         };
-        txn.commit()?;
+        if commit {
+            txn.commit()?;
+        } else {
+            txn.abort()?;
+        }
         Ok(result)
     }
 }
@@ -469,7 +494,11 @@ impl Bulk<'_> {
     }
 
     pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
-        Ok(self.t.uids.get(uid)?.map(|v| v.value()))
+        Ok(self
+            .t
+            .uids
+            .get(text::clean_line(uid).as_str())?
+            .map(|v| v.value()))
     }
 
     pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
@@ -490,6 +519,127 @@ impl Bulk<'_> {
             out.push(v?.value());
         }
         Ok(out)
+    }
+
+    /// Adds a contact read from rolo's own export, keeping its id when that id is free (else a
+    /// new one), its stamps and version. The organisation is found by name, else created with
+    /// `organization_id` when free, so a restore into an empty database reproduces the ids.
+    pub fn restore_contact(
+        &mut self,
+        mut contact: Contact,
+        organization: &str,
+        organization_id: Option<Id>,
+    ) -> Result<Id, StoreError> {
+        let mut changes = Vec::new();
+        let name = text::clean_line(organization);
+        contact.organization = if name.is_empty() {
+            None
+        } else if let Some(id) = self.t.org_by_name(&name)? {
+            Some(id)
+        } else {
+            let mut org = Organization::named(&name);
+            org.id = self.keep_or_next("next_org", organization_id, |t, id| {
+                Ok(t.organization(id)?.is_none())
+            })?;
+            org.version = 1;
+            let id = org.id;
+            changes.push(Change::create(Record::Organization(org)));
+            Some(id)
+        };
+        let wanted = (contact.id != 0).then_some(contact.id);
+        contact.id = self.keep_or_next("next_contact", wanted, |t, id| {
+            Ok(t.contact(id)?.is_none() && t.trash.get(id)?.is_none())
+        })?;
+        contact.version = contact.version.max(1);
+        if contact.created.by.is_empty() {
+            contact.created = Stamp::now(&self.actor);
+            contact.updated = contact.created.clone();
+        }
+        let id = contact.id;
+        changes.push(Change::create(Record::Contact(contact)));
+        self.apply_all(&changes)?;
+        Ok(id)
+    }
+
+    /// Adds a timeline entry, keeping its id when `keep_id` (the caller knows it is free: a
+    /// restore into a database that had no entries), else giving it a new one.
+    pub fn restore_entry(&mut self, mut entry: Entry, keep_id: bool) -> Result<Id, StoreError> {
+        let id = if keep_id && entry.id() != 0 {
+            self.bump_counter("next_entry", entry.id())?;
+            entry.id()
+        } else {
+            self.t.next("next_entry")?
+        };
+        entry.set_id(id);
+        self.apply_all(&[Change::create(Record::Entry(entry))])?;
+        Ok(id)
+    }
+
+    /// Adds a deal from rolo's own export, keeping its id (when free) and version.
+    pub fn restore_deal(&mut self, mut deal: Deal) -> Result<Id, StoreError> {
+        let wanted = (deal.id != 0).then_some(deal.id);
+        deal.id = self.keep_or_next("next_deal", wanted, |t, id| Ok(t.deal(id)?.is_none()))?;
+        deal.version = deal.version.max(1);
+        let id = deal.id;
+        self.apply_all(&[Change::create(Record::Deal(deal))])?;
+        Ok(id)
+    }
+
+    /// The entries of a contact's timeline at exactly `at` (to skip ones already imported).
+    pub fn entries_at(&self, contact: Id, at: At) -> Result<Vec<Entry>, StoreError> {
+        let ms = at.millis();
+        let mut out = Vec::new();
+        for row in self
+            .t
+            .timeline
+            .range((contact, ms, 0)..=(contact, ms, u64::MAX))?
+        {
+            out.push(decode("timeline entry", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The deals linked to a contact.
+    pub fn deals_of(&self, contact: Id) -> Result<Vec<Deal>, StoreError> {
+        let mut out = Vec::new();
+        for row in self
+            .t
+            .deals_by_contact
+            .range((contact, 0)..=(contact, u64::MAX))?
+        {
+            if let Some(deal) = self.t.deal(row?.0.value().1)? {
+                out.push(deal);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The current value of an id counter (0 when nothing was ever created).
+    pub fn counter(&self, counter: &str) -> Result<u64, StoreError> {
+        Ok(self.t.meta.get(counter)?.map_or(0, |v| v.value()))
+    }
+
+    fn bump_counter(&mut self, counter: &str, at_least: u64) -> Result<(), StoreError> {
+        if self.counter(counter)? < at_least {
+            self.t.meta.insert(counter, at_least)?;
+        }
+        Ok(())
+    }
+
+    /// `wanted` if `free` says so (the counter moves past it), else the counter's next value.
+    fn keep_or_next(
+        &mut self,
+        counter: &str,
+        wanted: Option<Id>,
+        free: impl Fn(&Tables, Id) -> Result<bool, StoreError>,
+    ) -> Result<Id, StoreError> {
+        if let Some(id) = wanted
+            && free(&self.t, id)?
+        {
+            self.bump_counter(counter, id)?;
+            return Ok(id);
+        }
+        self.t.next(counter)
     }
 
     fn apply_all(&mut self, changes: &[Change]) -> Result<(), StoreError> {

@@ -1,0 +1,242 @@
+//! `rolo export`: contacts out as vCard (3.0 / 4.0), CSV (formula-neutralised unless `--raw`)
+//! or rolo's lossless JSON (with timelines and deals). Streams contact by contact through
+//! [`Store::for_each_contact`]; the whole database is never held in memory. With `--out` the
+//! file appears atomically (temp file in the same directory, fsync, rename), so a failed export
+//! never leaves half a file where a good one was.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::output::safe;
+use super::{Failure, exit};
+use crate::domain::{Contact, Id};
+use crate::interop::{CsvWriter, Format, JsonRecord, JsonWriter, VcardVersion, vcard};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// vcard, csv or json [default: json with --contact, else from --out's extension]
+    #[arg(long, value_parser = parse_format)]
+    pub format: Option<Format>,
+    /// vCard version: 3.0 or 4.0
+    #[arg(long = "version", value_name = "3.0|4.0", default_value = "3.0", value_parser = parse_version)]
+    pub vcard_version: VcardVersion,
+    /// Only contacts matching this search
+    #[arg(long, value_name = "Q")]
+    pub query: Option<String>,
+    /// Everything held about one person (right of access)
+    #[arg(long, value_name = "CONTACT", conflicts_with = "query")]
+    pub contact: Option<String>,
+    /// Write here (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// CSV: write cells exactly as stored (no spreadsheet formula neutralisation)
+    #[arg(long)]
+    pub raw: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_version(s: &str) -> Result<VcardVersion, String> {
+    s.parse()
+}
+
+/// Standard output or a temp file renamed over the destination on [`Sink::finish`].
+enum Sink {
+    Stdout(BufWriter<io::Stdout>),
+    File {
+        temp: PathBuf,
+        dest: PathBuf,
+        file: Option<BufWriter<File>>,
+    },
+}
+
+impl Sink {
+    fn open(out: Option<&Path>) -> io::Result<Sink> {
+        let Some(dest) = out else {
+            return Ok(Sink::Stdout(BufWriter::new(io::stdout())));
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
+        let temp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let file = File::create(&temp)?;
+        Ok(Sink::File {
+            temp,
+            dest: dest.to_path_buf(),
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+        })
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        match &mut self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File { temp, dest, file } => {
+                if let Some(w) = file.take() {
+                    let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+                    f.sync_all()?;
+                }
+                std::fs::rename(&*temp, &*dest)
+            }
+        }
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File { file: Some(w), .. } => w.write(buf),
+            Sink::File { file: None, .. } => Err(io::Error::other("export already finished")),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File { file: Some(w), .. } => w.flush(),
+            Sink::File { file: None, .. } => Ok(()),
+        }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // Not finished: leave no temp file behind (after a rename this finds nothing).
+        if let Sink::File { temp, .. } = self {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}
+
+/// Organisation names by id, looked up once each.
+struct Orgs<'s> {
+    store: &'s Store,
+    names: HashMap<Id, Option<String>>,
+}
+
+impl Orgs<'_> {
+    fn name(&mut self, id: Option<Id>) -> Result<Option<String>, StoreError> {
+        let Some(id) = id else { return Ok(None) };
+        if let Some(n) = self.names.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = Some(self.store.organization_name(Some(id))?).filter(|n| !n.is_empty());
+        self.names.insert(id, name.clone());
+        Ok(name)
+    }
+}
+
+/// One of the three writers, fed contact by contact (only one exists per export).
+#[allow(clippy::large_enum_variant)]
+enum Writer<'w> {
+    Vcard(&'w mut Sink, VcardVersion),
+    Csv(CsvWriter<&'w mut Sink>),
+    Json(JsonWriter<&'w mut Sink>),
+}
+
+impl Writer<'_> {
+    fn write(&mut self, store: &Store, orgs: &mut Orgs, c: &Contact) -> Result<(), Failure> {
+        let org = orgs.name(c.organization)?;
+        match self {
+            Writer::Vcard(out, version) => vcard::write_card(out, c, org.as_deref(), *version)?,
+            Writer::Csv(w) => w.write(c, org.as_deref())?,
+            Writer::Json(w) => w.write(&JsonRecord {
+                contact: c.clone(),
+                organization: org,
+                timeline: store.timeline(c.id, usize::MAX)?,
+                deals: store.deals_for(c.id)?,
+            })?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<()> {
+        match self {
+            Writer::Vcard(..) => Ok(()),
+            Writer::Csv(w) => w.finish().map(drop),
+            Writer::Json(w) => w.finish().map(drop),
+        }
+    }
+}
+
+pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failure> {
+    let from_extension = args
+        .out
+        .as_deref()
+        .and_then(|p| Format::detect(Some(p), b""));
+    let format = match (args.format, &args.contact, from_extension) {
+        (Some(f), _, _) => f,
+        (None, Some(_), _) => Format::Json,
+        (None, None, Some(f)) => f,
+        (None, None, None) => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "say which format: --format vcard, csv or json",
+            ));
+        }
+    };
+    let store = Store::open(&ctx.db_path)?;
+    // A chosen few are resolved before the output file is created.
+    let chosen: Option<Vec<Contact>> = match (&args.contact, &args.query) {
+        (Some(c), _) => Some(vec![super::commands::resolve(&store, c)?]),
+        (None, Some(q)) => Some(
+            super::lookup::find(&store, q, usize::MAX)?,
+        ),
+        (None, None) => None,
+    };
+    let shown = |p: &Path| safe(&p.display().to_string()).into_owned();
+    let io_failure = |e: io::Error| {
+        let place = args.out.as_deref().map_or("standard output".into(), shown);
+        Failure::new(exit::ERROR, format!("cannot write {place}: {e}"))
+    };
+    let mut sink = Sink::open(args.out.as_deref()).map_err(io_failure)?;
+    let mut orgs = Orgs {
+        store: &store,
+        names: HashMap::new(),
+    };
+    let mut count = 0u64;
+    {
+        let mut writer = match format {
+            Format::Vcard => Writer::Vcard(&mut sink, args.vcard_version),
+            Format::Csv => Writer::Csv(CsvWriter::new(&mut sink, args.raw).map_err(io_failure)?),
+            Format::Json => Writer::Json(JsonWriter::new(&mut sink).map_err(io_failure)?),
+        };
+        match chosen {
+            Some(list) => {
+                for c in &list {
+                    writer.write(&store, &mut orgs, c)?;
+                    count += 1;
+                }
+            }
+            None => {
+                let mut failed = None;
+                store.for_each_contact(|c| match writer.write(&store, &mut orgs, &c) {
+                    Ok(()) => {
+                        count += 1;
+                        true
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                })?;
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+            }
+        }
+        writer.finish().map_err(io_failure)?;
+    }
+    sink.finish().map_err(io_failure)?;
+    if let Some(out) = &args.out {
+        eprintln!("Exported {count} contacts as {format} to {}", shown(out));
+    }
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! `rolo import` / `export` / `dedupe` / `keys` / `themes` through the real binary, each test
+//! with its own database and config directory in a temp dir.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs rolo on `db` (a file name in the temp dir).
+    fn rolo_on(&self, db: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rolo"))
+            .arg("--db")
+            .arg(self.path(db))
+            .args(args)
+            .env_remove("ROLO_DB")
+            .env_remove("ROLO_KEYMAP")
+            .env_remove("ROLO_THEME")
+            .env("ROLO_AS", "tester")
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .output()
+            .unwrap()
+    }
+
+    fn rolo(&self, args: &[&str]) -> Output {
+        self.rolo_on("rolo.redb", args)
+    }
+
+    fn contacts(&self, db: &str) -> u64 {
+        let out = self.rolo_on(db, &["doctor", "--json"]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["contacts"].as_u64().unwrap()
+    }
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "failed: {}\n{}", stdout(o), stderr(o));
+    stdout(o)
+}
+
+#[test]
+fn imported_vcards_are_found_by_show() {
+    let env = Env::new();
+    let out = ok(&env.rolo(&["import", &fixture("interop/vcard30_apple.vcf")]));
+    assert!(out.contains("created 1, updated 0"), "{out}");
+    let shown = ok(&env.rolo(&["show", "ana@acme.example"]));
+    assert!(shown.contains("Ana María Lopez"), "{shown}");
+    assert!(shown.contains("#import-"), "batch tag missing: {shown}");
+}
+
+#[test]
+fn importing_the_same_file_twice_updates_instead_of_duplicating() {
+    let env = Env::new();
+    let file = fixture("interop/vcard40_yearless.vcf");
+    let first = ok(&env.rolo(&["import", &file, "--json"]));
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let created = first["created"].as_u64().unwrap();
+    assert!(created > 0);
+    let second = ok(&env.rolo(&["import", &file, "--json", "--tag", "again"]));
+    let second: serde_json::Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(second["created"], 0);
+    assert_eq!(second["updated"].as_u64(), Some(created));
+    assert_eq!(env.contacts("rolo.redb"), created);
+}
+
+#[test]
+fn an_ambiguous_record_becomes_a_merge_candidate_and_nothing_is_guessed() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima", "-e", "ana@example.com"]));
+    ok(&env.rolo(&["add", "-n", "Bo Chen", "-e", "bo@example.com"]));
+    let file = fixture("cli/ambiguous.vcf");
+    let out = env.rolo(&["import", &file]);
+    assert_eq!(out.status.code(), Some(8), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("created 1, updated 0, merge candidates 1, failed 0"),
+        "{}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{file}:1: merge candidate")) && err.contains("#1, #2"),
+        "{err}"
+    );
+    assert_eq!(env.contacts("rolo.redb"), 3);
+    let ana = ok(&env.rolo(&["show", "1"]));
+    assert!(!ana.contains("bo@example.com"), "{ana}");
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_while_good_rows_land() {
+    let env = Env::new();
+    let file = fixture("interop/bad_rows.csv");
+    let out = env.rolo(&["import", &file]);
+    assert_eq!(out.status.code(), Some(8));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{file}:6: ")), "{err}");
+    assert!(err.contains(&format!("{file}:7: ")), "{err}");
+    assert!(stdout(&out).contains("created 3"), "{}", stdout(&out));
+    ok(&env.rolo(&["show", "two@example.com"]));
+    ok(&env.rolo(&["show", "multi@example.com"]));
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima", "-e", "ana@example.com"]));
+    let out = ok(&env.rolo(&["import", "--dry-run", &fixture("interop/vcard30_apple.vcf")]));
+    assert!(
+        out.contains("dry run") && out.contains("created 1"),
+        "{out}"
+    );
+    assert_eq!(env.contacts("rolo.redb"), 1);
+}
+
+#[test]
+fn json_export_import_export_is_identical() {
+    let env = Env::new();
+    ok(&env.rolo(&["demo", "--contacts", "60", "--seed", "7"]));
+    ok(&env.rolo(&[
+        "add",
+        "-n",
+        "Zoë Custom",
+        "--field",
+        "shoe size=44",
+        "--consent",
+        "email=granted:newsletter",
+        "--notes",
+        "two\nlines",
+    ]));
+    ok(&env.rolo(&[
+        "log",
+        "Zoë Custom",
+        "-s",
+        "Called about renewal",
+        "-f",
+        "+3d",
+    ]));
+    ok(&env.rolo(&[
+        "purchase",
+        "Zoë Custom",
+        "--product",
+        "Kit",
+        "--amount",
+        "12.50",
+    ]));
+    let first = env.path("first.json");
+    let second = env.path("second.json");
+    ok(&env.rolo(&[
+        "export",
+        "--format",
+        "json",
+        "--out",
+        first.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&first).unwrap();
+    for needle in [
+        "\"purchase\"",
+        "\"followup\"",
+        "\"consent\":[{",
+        "\"custom\":{\"",
+        "\"deals\":[{",
+    ] {
+        assert!(text.contains(needle), "the export lacks {needle}");
+    }
+    let out = ok(&env.rolo_on("empty.redb", &["import", first.to_str().unwrap()]));
+    assert!(out.contains("created 61, updated 0"), "{out}");
+    ok(&env.rolo_on(
+        "empty.redb",
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            second.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        text == std::fs::read_to_string(&second).unwrap(),
+        "export → import → export changed the file"
+    );
+    // A second restore of the same file adds nothing.
+    let again = ok(&env.rolo_on("empty.redb", &["import", first.to_str().unwrap()]));
+    assert!(again.contains("created 0, updated 61"), "{again}");
+    let third = env.path("third.json");
+    ok(&env.rolo_on(
+        "empty.redb",
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            third.to_str().unwrap(),
+        ],
+    ));
+    assert!(text == std::fs::read_to_string(&third).unwrap());
+}
+
+#[test]
+fn csv_export_neutralises_formulas_but_keeps_phone_numbers() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "=cmd()", "-p", "+33 4 72 55 01 23"]));
+    let csv = ok(&env.rolo(&["export", "--format", "csv"]));
+    assert!(
+        csv.starts_with("id,name,given_name,family_name,organization"),
+        "{csv}"
+    );
+    assert!(csv.contains(",'=cmd(),"), "{csv}");
+    assert!(csv.contains(",+33 4 72 55 01 23,"), "{csv}");
+    let raw = ok(&env.rolo(&["export", "--format", "csv", "--raw"]));
+    assert!(raw.contains(",=cmd(),"), "{raw}");
+}
+
+#[test]
+fn exporting_one_contact_includes_the_timeline() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima", "-e", "ana@example.com"]));
+    ok(&env.rolo(&["add", "-n", "Bo Chen"]));
+    ok(&env.rolo(&["log", "Ana Lima", "-s", "Called about renewal"]));
+    let out = ok(&env.rolo(&["export", "--contact", "ana@example.com"]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let records = doc["contacts"].as_array().unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["contact"]["name"], "Ana Lima");
+    assert_eq!(
+        records[0]["timeline"][0]["interaction"]["summary"],
+        "Called about renewal"
+    );
+}
+
+#[test]
+fn vcard_export_round_trips_through_import() {
+    let env = Env::new();
+    ok(&env.rolo(&["demo", "--contacts", "40"]));
+    let out = env.path("all.vcf");
+    ok(&env.rolo(&[
+        "export",
+        "--format",
+        "vcard",
+        "--version",
+        "4.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.matches("BEGIN:VCARD").count(), 40);
+    assert!(text.contains("VERSION:4.0"));
+    let report = ok(&env.rolo_on("copy.redb", &["import", out.to_str().unwrap(), "--json"]));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        report["created"].as_u64().unwrap() + report["updated"].as_u64().unwrap(),
+        40
+    );
+}
+
+#[test]
+fn dedupe_finds_a_planted_duplicate() {
+    let env = Env::new();
+    ok(&env.rolo(&["demo", "--contacts", "30"]));
+    ok(&env.rolo(&["add", "-n", "Jon Smithers", "-p", "+44 20 7946 0123"]));
+    ok(&env.rolo(&["add", "-n", "John Smithers", "-p", "+44 (0)20 7946 0123"]));
+    let out = ok(&env.rolo(&["dedupe", "--json"]));
+    let pairs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        pairs.as_array().unwrap().iter().any(|p| p["a"] == 31
+            && p["b"] == 32
+            && p["reason"].as_str().unwrap().contains("phone")),
+        "{out}"
+    );
+}
+
+#[test]
+fn keys_markdown_matches_the_readme() {
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let Ok(text) = std::fs::read_to_string(&readme) else {
+        eprintln!("no README.md yet: skipped");
+        return;
+    };
+    let Some(start) = text.find("# Keymap `default`") else {
+        eprintln!("README.md has no generated key table yet: skipped");
+        return;
+    };
+    let env = Env::new();
+    let generated = ok(&env.rolo(&["keys", "--markdown"]));
+    assert!(
+        text[start..].starts_with(generated.trim_end()),
+        "README key table is stale: regenerate it with `rolo keys --markdown`"
+    );
+}
+
+#[test]
+fn keys_check_lists_every_problem_with_its_line() {
+    let env = Env::new();
+    let file = fixture("cli/bad_keymap.toml");
+    let out = env.rolo(&["keys", "--check", &file]);
+    assert_eq!(out.status.code(), Some(5));
+    let err = stderr(&out);
+    for line in [
+        ":4: bad key `ctrl-pgupp`",
+        ":5: unknown command `frobnicate`",
+        ":7: unknown context `nowhere`",
+    ] {
+        assert!(
+            err.contains(&format!("{file}{line}")),
+            "missing {line} in:\n{err}"
+        );
+    }
+    ok(&env.rolo(&["keys", "--check", &fixture("../../keymaps/vim.toml")]));
+    let text = ok(&env.rolo(&["keys"]));
+    assert!(text.contains("[global]") && text.contains("quit"), "{text}");
+}
+
+#[test]
+fn themes_lists_the_six_shipped_themes_and_marks_the_active_one() {
+    let env = Env::new();
+    let out = ok(&env.rolo(&["themes"]));
+    let names: Vec<&str> = out.lines().map(|l| l[2..].trim()).collect();
+    for theme in [
+        "default",
+        "light",
+        "high-contrast",
+        "ansi16",
+        "mono",
+        "gruvbox",
+    ] {
+        assert!(names.contains(&theme), "{theme} missing: {out}");
+    }
+    assert_eq!(names.len(), 6, "{out}");
+    assert!(out.contains("* default"), "{out}");
+    let light = ok(&env.rolo(&["--theme", "light", "themes"]));
+    assert!(light.contains("* light"), "{light}");
+    let bad = env.rolo(&["themes", "--check", &fixture("themes/unknown_slot.toml")]);
+    assert_eq!(bad.status.code(), Some(5));
+    assert!(
+        stderr(&bad).contains("unknown_slot.toml:"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn warnings_name_the_file_and_line_and_do_not_fail_the_import() {
+    let env = Env::new();
+    let file = fixture("interop/abook.vcf");
+    let out = env.rolo(&["import", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{file}:4: warning: ")), "{err}");
+}
+
+#[test]
+fn a_dry_run_on_a_missing_database_does_not_create_it() {
+    let env = Env::new();
+    let out = ok(&env.rolo_on(
+        "never.redb",
+        &["import", "--dry-run", &fixture("interop/vcard30_apple.vcf")],
+    ));
+    assert!(out.contains("created 1"), "{out}");
+    assert!(!env.path("never.redb").exists());
+}
+
+#[test]
+fn a_file_of_unknown_format_is_refused_before_the_database_is_touched() {
+    let env = Env::new();
+    let file = env.path("notes.txt");
+    std::fs::write(&file, "hello\n").unwrap();
+    let out = env.rolo(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(stderr(&out).contains("--format"), "{}", stderr(&out));
+    assert!(!env.path("rolo.redb").exists());
+}
+
+#[test]
+fn export_to_a_file_leaves_only_the_finished_file() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima", "-e", "ana@example.com"]));
+    let dir = env.path("out");
+    std::fs::create_dir(&dir).unwrap();
+    let file = dir.join("contacts.vcf");
+    ok(&env.rolo(&["export", "--out", file.to_str().unwrap()]));
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["contacts.vcf".to_string()],
+        "format from the extension, no temp file"
+    );
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("FN:Ana Lima")
+    );
+    let missing = env.rolo(&[
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        "/nonexistent-dir/x.csv",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("/nonexistent-dir/x.csv"),
+        "{}",
+        stderr(&missing)
+    );
+}

@@ -45,11 +45,14 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     let areas = layout::areas(area, state);
     if areas.too_small {
         let notice = strings::too_small(layout::MIN_WIDTH, layout::MIN_HEIGHT);
-        let y = area.y + area.height / 2;
+        let lines = u16::try_from(notice.width().div_ceil(usize::from(area.width))).unwrap_or(1);
+        let y = area.y + (area.height - lines.min(area.height)) / 2;
         frame.render_widget(
-            Paragraph::new(fit(&notice, usize::from(area.width)))
+            Paragraph::new(notice)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .alignment(ratatui::layout::Alignment::Center)
                 .style(theme.style("status.error")),
-            Rect::new(area.x, y, area.width, 1),
+            Rect::new(area.x, y, area.width, area.height - (y - area.y)),
         );
         return;
     }

@@ -47,7 +47,6 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
     terminal::check()?;
     let _guard = terminal::Guard::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
     let size = term.size()?;
     let (results, inbox) = mpsc::channel();
     let deliver = results.clone();
@@ -143,7 +142,7 @@ impl App {
                     Vec::new()
                 }
                 Effect::Redraw => {
-                    let _ = term.clear();
+                    repaint(term);
                     Vec::new()
                 }
                 Effect::LoadDemo => {
@@ -182,7 +181,7 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
         .arg(&path)
         .status();
     let back = terminal::enter();
-    let _ = term.clear();
+    repaint(term);
     let result = match (status, back) {
         (Ok(s), Ok(())) if s.success() => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
         (Ok(s), Ok(())) => Err(s.to_string()),
@@ -198,5 +197,16 @@ fn suspend(term: &mut Term) {
     #[cfg(unix)]
     let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
     let _ = terminal::enter();
-    let _ = term.clear();
+    repaint(term);
+}
+
+/// Clears the screen and forgets what ratatui believes is on it, so the next draw repaints
+/// everything. (`Terminal::clear` would ask the terminal for the cursor position, which a slow
+/// or minimal terminal may never answer.)
+fn repaint(term: &mut Term) {
+    use crossterm::terminal::{Clear, ClearType};
+    let _ = crossterm::execute!(io::stdout(), Clear(ClearType::All));
+    if let Ok(fresh) = Terminal::new(CrosstermBackend::new(io::stdout())) {
+        *term = fresh;
+    }
 }

@@ -300,3 +300,29 @@ fn resizes_keep_the_selection_visible_and_quit_quits() {
     d.keys("q");
     assert!(d.state.quit);
 }
+
+#[test]
+fn a_long_note_from_the_editor_becomes_the_body_and_the_summary() {
+    let mut d = driver(&["Ana"]);
+    d.editor_text = Some("Long call about the renewal\n\nThey want 20 seats.\n".into());
+    d.keys("l");
+    d.keys("ctrl-e");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert_eq!(log.inputs[0].text(), "Long call about the renewal");
+            assert!(log.body.contains("20 seats"));
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("enter");
+    match d.state.detail.as_ref().and_then(|v| v.timeline.first()) {
+        Some(Entry::Interaction(i)) => assert!(i.body.contains("20 seats")),
+        other => panic!("{other:?}"),
+    }
+    // A failing editor leaves the popup as it was and says why.
+    d.editor_text = None;
+    d.keys("l");
+    d.keys("ctrl-e");
+    assert!(matches!(d.state.overlay, Some(Overlay::Log(_))));
+    assert!(status(&d).contains("editor"));
+}

@@ -4,8 +4,8 @@
 
 use crate::demo;
 use crate::domain::{Actor, Contact, ContactDraft, Day, FollowUp, Id, Interaction, text};
-use crate::store::{Store, StoreError};
-use crate::tui::msg::Msg;
+use crate::store::{Record, Store, StoreError};
+use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::ContactView;
 use crate::tui::strings;
 
@@ -129,18 +129,24 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(_) => vec![Msg::Written {
                 message: done,
                 select: None,
+                reload: Reload::Contacts,
             }],
             Err(e) => failed(&e),
         },
         Effect::Undo => match store.undo(actor) {
             Ok(entry) => {
-                let select = entry.subject().and_then(|(kind, id)| match kind {
-                    "contact" => Some(id),
-                    _ => None,
+                // Show the contact the undone action was about (the restored one after a delete).
+                let select = entry.changes.iter().find_map(|change| {
+                    match change.after.as_ref().or(change.before.as_ref()) {
+                        Some(Record::Contact(c)) => Some(c.id),
+                        Some(Record::Entry(e)) => Some(e.contact()),
+                        _ => None,
+                    }
                 });
                 vec![Msg::Written {
                     message: strings::undone(&text::visible(&entry.action, false)),
                     select,
+                    reload: Reload::Contacts,
                 }]
             }
             Err(e) => failed(&e),
@@ -156,6 +162,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 Ok(_) => vec![Msg::Written {
                     message: done,
                     select: Some(contact),
+                    reload: Reload::Timeline,
                 }],
                 Err(e) => failed(&e),
             }
@@ -164,6 +171,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(f) => vec![Msg::Written {
                 message: strings::follow_up_done(&text::visible(&f.what, false)),
                 select: None,
+                reload: Reload::Timeline,
             }],
             Err(e) => failed(&e),
         },
@@ -172,6 +180,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 Ok(f) => vec![Msg::Written {
                     message: strings::rescheduled(&f.due.to_string()),
                     select: None,
+                    reload: Reload::Timeline,
                 }],
                 Err(e) => failed(&e),
             }
@@ -180,6 +189,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(n) => vec![Msg::Written {
                 message: strings::demo_loaded(n),
                 select: None,
+                reload: Reload::Contacts,
             }],
             Err(e) => failed(&e),
         },

@@ -7,6 +7,13 @@ use crate::store::{DueItem, ListRow};
 use crate::tui::command::Command;
 use crate::tui::state::{ContactView, SearchHit};
 
+/// How much a write changed: only timelines (list order and search stay valid) or contacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reload {
+    Timeline,
+    Contacts,
+}
+
 #[derive(Clone, Debug)]
 pub enum Msg {
     Command(Command),
@@ -37,6 +44,7 @@ pub enum Msg {
     Written {
         message: String,
         select: Option<Id>,
+        reload: Reload,
     },
     /// A contact form was saved.
     ContactSaved(Box<Contact>),

@@ -10,7 +10,7 @@ use crate::tui::command::Command;
 use crate::tui::effect::Effect;
 use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
-use crate::tui::msg::Msg;
+use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::{
     Confirm, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen, SearchState, State,
 };
@@ -23,6 +23,8 @@ const ROW_CACHE_LIMIT: usize = 5_000;
 /// Resolves a key press through the keymap (overlay → pane → global) and applies it.
 /// An unbound printable key types into the focused input; a sequence in progress waits.
 pub fn on_key(state: &mut State, keymap: &Keymap, key: Key) -> Vec<Effect> {
+    // A message stays until the next key press, so it never describes an older state.
+    state.status = None;
     let contexts = state.contexts();
     match keymap.resolve(&contexts, &state.pending, key) {
         Resolution::Command(command) => {
@@ -126,7 +128,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 .min(state.today_view.items.len().saturating_sub(1));
             Vec::new()
         }
-        Msg::Written { message, select } => {
+        Msg::Written {
+            message,
+            select,
+            reload,
+        } => {
             state.busy = None;
             state.info(message);
             if matches!(
@@ -135,7 +141,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             ) {
                 state.overlay = None;
             }
-            refresh(state, select)
+            match reload {
+                Reload::Contacts => refresh(state, select),
+                Reload::Timeline => refresh_timeline(state),
+            }
         }
         Msg::ContactSaved(contact) => {
             state.overlay = None;
@@ -235,6 +244,18 @@ fn refresh(state: &mut State, select: Option<Id>) -> Vec<Effect> {
     state.list.pending_select = select.or(state.list.selected_id());
     state.detail = None;
     let mut effects = vec![Effect::Start];
+    if state.screen == Screen::Today {
+        effects.push(Effect::LoadDue(state.today));
+    }
+    effects
+}
+
+/// After a timeline-only write: the list order and search corpus are still right; the rows'
+/// last/next columns, the selected contact and the due list are re-read.
+fn refresh_timeline(state: &mut State) -> Vec<Effect> {
+    state.list.rows.clear();
+    state.detail = None;
+    let mut effects = follow_selection(state);
     if state.screen == Screen::Today {
         effects.push(Effect::LoadDue(state.today));
     }

@@ -35,7 +35,8 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
     } else {
         strings::NEW_CONTACT_TITLE
     };
-    let rect = centered(area, area.width.saturating_sub(4).min(76), area.height);
+    let rows = u16::try_from(FormField::ALL.len() + form.errors.len() + 3).unwrap_or(u16::MAX);
+    let rect = centered(area, area.width.saturating_sub(4).min(76), rows);
     let inner = popup(frame, rect, title, theme);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();

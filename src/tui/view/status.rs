@@ -88,7 +88,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keyma
     let room = width.saturating_sub(mode.width() + 1);
     let message = truncate(&safe(&message), room);
     let after = room.saturating_sub(message.width());
-    let hints = if hints.width() < after {
+    let hints = if hints.width() + 2 <= after {
         format!("{}{hints}", " ".repeat(after - hints.width()))
     } else {
         " ".repeat(after)

@@ -186,10 +186,31 @@ fn too_small_and_tiny_sizes_never_panic() {
     ] {
         render(&mut d, w, h);
     }
-    d.keys("esc");
-    d.keys("?");
-    for (w, h) in [(0, 0), (1, 1), (20, 5), (40, 10), (60, 15)] {
-        render(&mut d, w, h);
+    let tiny = [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (20, 5),
+        (40, 10),
+        (41, 10),
+        (60, 15),
+        (80, 24),
+    ];
+    for setup in [
+        "esc ?",
+        "esc l",
+        "esc n",
+        "esc d",
+        "esc t",
+        "esc g",
+        "esc 3 enter",
+        "esc 2",
+    ] {
+        d.keys("esc esc");
+        d.keys(setup);
+        for (w, h) in tiny {
+            render(&mut d, w, h);
+        }
     }
 }
 

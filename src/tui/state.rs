@@ -373,6 +373,11 @@ impl State {
             let item = self.today_view.items.get(self.today_view.selected)?;
             return Some((item.follow_up.contact, item.contact_name.clone()));
         }
+        // A search jump still waiting for the full id list: act on nothing rather than on the
+        // row that happens to be selected meanwhile.
+        if self.list.pending_select.is_some() {
+            return None;
+        }
         let id = self.list.selected_id()?;
         let name = self
             .list

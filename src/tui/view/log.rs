@@ -17,7 +17,7 @@ use crate::tui::view::{centered, input_line, key_for, popup, safe};
 const LABEL_WIDTH: usize = 14;
 
 pub fn render(frame: &mut Frame, area: Rect, log: &LogDraft, theme: &Theme, keymap: &Keymap) {
-    let rect = centered(area, area.width.saturating_sub(4).min(72), 12);
+    let rect = centered(area, area.width.saturating_sub(4).min(88), 12);
     let title = format!("{} — {}", strings::LOG_TITLE, safe(&log.contact_name));
     let inner = popup(frame, rect, &title, theme);
     let width = usize::from(inner.width);
@@ -44,10 +44,17 @@ pub fn render(frame: &mut Frame, area: Rect, log: &LogDraft, theme: &Theme, keym
         label,
     )];
     channel_line.extend(channels);
-    channel_line.push(Span::styled(
-        format!("({channel_keys})"),
-        theme.style("text.dim"),
-    ));
+    let used: usize = LABEL_WIDTH
+        + Channel::ALL
+            .iter()
+            .map(|c| c.name().len() + 1)
+            .sum::<usize>();
+    if used + channel_keys.len() + 2 <= width {
+        channel_line.push(Span::styled(
+            format!("({channel_keys})"),
+            theme.style("text.dim"),
+        ));
+    }
     let mut lines = vec![Line::from(channel_line)];
     for (index, field) in LogField::ALL.iter().enumerate() {
         let (name, placeholder) = match field {

@@ -326,3 +326,19 @@ fn a_long_note_from_the_editor_becomes_the_body_and_the_summary() {
     assert!(matches!(d.state.overlay, Some(Overlay::Log(_))));
     assert!(status(&d).contains("editor"));
 }
+
+#[test]
+fn another_keymap_changes_the_keys_not_the_behaviour() {
+    let vim = Keymap::load(Some("vim"), None).expect("vim keymap");
+    let mut d = Driver::new(store_with(&["Ana", "Bob"]), vim, At::now(), 120, 40);
+    d.keys("d");
+    assert!(d.state.overlay.is_none(), "a lone d does nothing in vim");
+    d.keys("d");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "d d asks to delete"
+    );
+    d.keys("esc");
+    d.keys("Z Z");
+    assert!(d.state.quit);
+}

@@ -64,11 +64,22 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         if let Some(r) = areas.list {
             list::render(frame, r, state, theme, state.focus == Pane::List);
         }
+        // With two panes the right one is tabbed: its title says how to reach the other tab.
+        let other_tab = |command, title: &str| {
+            if layout::pane_count(area.width) != 2 {
+                return String::new();
+            }
+            key_for(keymap, &state.contexts(), command)
+                .map(|keys| format!(" · {keys} {title}"))
+                .unwrap_or_default()
+        };
         if let Some(r) = areas.detail {
-            detail::render(frame, r, state, theme, state.focus == Pane::Detail);
+            let tab = other_tab(Command::ShowTimeline, strings::TIMELINE_TITLE);
+            detail::render(frame, r, state, theme, state.focus == Pane::Detail, &tab);
         }
         if let Some(r) = areas.timeline {
-            timeline::render(frame, r, state, theme, state.focus == Pane::Timeline);
+            let tab = other_tab(Command::ShowDetail, strings::DETAIL_TITLE);
+            timeline::render(frame, r, state, theme, state.focus == Pane::Timeline, &tab);
         }
         if let Some(r) = areas.switcher {
             status::switcher(frame, r, state, theme, keymap);

@@ -12,8 +12,19 @@ use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::view::{pane_block, safe};
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
-    let block = pane_block(strings::DETAIL_TITLE, focused, theme);
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    focused: bool,
+    other_tab: &str,
+) {
+    let block = pane_block(
+        &format!("{}{other_tab}", strings::DETAIL_TITLE),
+        focused,
+        theme,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(view) = state

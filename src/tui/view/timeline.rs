@@ -76,8 +76,19 @@ pub fn entry_spans(entry: &Entry, state: &State, theme: &Theme) -> Vec<(String, 
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
-    let block = pane_block(strings::TIMELINE_TITLE, focused, theme);
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    focused: bool,
+    other_tab: &str,
+) {
+    let block = pane_block(
+        &format!("{}{other_tab}", strings::TIMELINE_TITLE),
+        focused,
+        theme,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(view) = state

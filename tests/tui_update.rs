@@ -342,3 +342,47 @@ fn another_keymap_changes_the_keys_not_the_behaviour() {
     d.keys("Z Z");
     assert!(d.state.quit);
 }
+
+/// Run with `ROLO_BIG_DB=/path/to/1M.redb cargo test --release --test tui_update -- --ignored`.
+#[test]
+#[ignore = "needs a large database in ROLO_BIG_DB"]
+fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
+    use rolo::tui::effect::{Effect, run_store_effect};
+    let Ok(path) = std::env::var("ROLO_BIG_DB") else {
+        return;
+    };
+    let store = Store::open(std::path::Path::new(&path)).expect("open the big database");
+    let actor = Actor::new("bench");
+    let start = std::time::Instant::now();
+    let msgs = run_store_effect(&store, &actor, Effect::Start);
+    let Some(Msg::Started { total, first_ids }) = msgs.into_iter().next() else {
+        panic!("no start");
+    };
+    run_store_effect(
+        &store,
+        &actor,
+        Effect::LoadRows(first_ids[..40.min(first_ids.len())].to_vec()),
+    );
+    run_store_effect(&store, &actor, Effect::LoadContact(first_ids[0]));
+    let first_frame = start.elapsed();
+    eprintln!("{total} contacts: first frame reads took {first_frame:?}");
+    assert!(first_frame.as_millis() <= 50, "{first_frame:?}");
+    let start = std::time::Instant::now();
+    let ids = rolo::tui::effect::all_ids(&store).expect("all ids");
+    eprintln!(
+        "all {} ids in {:?} (background)",
+        ids.len(),
+        start.elapsed()
+    );
+    let start = std::time::Instant::now();
+    let corpus = rolo::tui::search_bridge::load_corpus(&store).expect("corpus");
+    eprintln!("search corpus in {:?} (background)", start.elapsed());
+    let start = std::time::Instant::now();
+    let hits = rolo::tui::search_bridge::search(&corpus, "nguyen duc");
+    eprintln!(
+        "one query over {} in {:?}: {} hits",
+        corpus.len(),
+        start.elapsed(),
+        hits.len()
+    );
+}

@@ -34,21 +34,30 @@ pub struct Candidate {
 
 /// Reads every contact once into a search corpus (runs off the UI thread).
 pub fn load_corpus(store: &Store) -> Result<Vec<Candidate>, StoreError> {
-    let mut org_names = std::collections::HashMap::new();
+    // Organisations are shared by many contacts: read and fold each once.
+    let mut orgs: std::collections::HashMap<Id, (String, String)> = Default::default();
     let mut out = Vec::new();
     store.for_each_contact(|contact| {
-        let organization = match contact.organization {
-            Some(org) => org_names
+        let (organization, folded_org) = match contact.organization {
+            Some(org) => orgs
                 .entry(org)
-                .or_insert_with(|| store.organization_name(Some(org)).unwrap_or_default())
+                .or_insert_with(|| {
+                    let name = store.organization_name(Some(org)).unwrap_or_default();
+                    let folded = text::sort_key(&name);
+                    (name, folded)
+                })
                 .clone(),
-            None => String::new(),
+            None => (String::new(), String::new()),
         };
-        let emails: Vec<&str> = contact.emails.iter().map(|e| e.value.as_str()).collect();
+        let mut folded_rest = folded_org;
+        for email in &contact.emails {
+            folded_rest.push(' ');
+            folded_rest.push_str(&email.value.to_lowercase());
+        }
         out.push(Candidate {
             id: contact.id,
             folded_name: text::sort_key(&contact.name),
-            folded_rest: text::sort_key(&format!("{organization} {}", emails.join(" "))),
+            folded_rest,
             name: contact.name,
             organization,
         });

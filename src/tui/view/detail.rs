@@ -45,7 +45,7 @@ pub fn render(
     let value = theme.style("detail.value");
     let field = |name: &str, text: String| -> Line<'static> {
         Line::from(vec![
-            Span::styled(format!("{name:<13}"), label),
+            Span::styled(format!("{:<13}", safe(name)), label),
             Span::styled(safe(&text).into_owned(), value),
         ])
     };

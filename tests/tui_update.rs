@@ -386,3 +386,23 @@ fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
         hits.len()
     );
 }
+
+#[test]
+fn overlays_are_modal_pane_keys_do_not_act_behind_them() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("d");
+    // `e` edits in the list, `t` opens Today, `j` moves: none may act behind the question.
+    d.keys("e t j");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        d.state.overlay
+    );
+    assert_eq!(d.state.screen, Screen::Main);
+    assert_eq!(selected_name(&d), "Ana");
+    d.keys("n");
+    assert_eq!(d.state.list.total, 2);
+    // Help lists the keys of the pane under it.
+    d.keys("?");
+    assert!(matches!(d.state.overlay, Some(Overlay::Help { .. })));
+}

@@ -331,18 +331,22 @@ impl State {
         self.list.started && self.list.total == 0 && self.list.ids.is_empty()
     }
 
-    /// Key resolution order: overlay → pane (or Today) → global.
+    /// Key resolution order: overlay → global while an overlay is open (overlays are modal: a
+    /// pane's keys must not act behind a confirmation), else pane (or Today) → global.
     pub fn contexts(&self) -> Vec<Context> {
-        let mut contexts = Vec::with_capacity(3);
-        if let Some(overlay) = &self.overlay {
-            contexts.push(overlay.context());
+        match &self.overlay {
+            Some(overlay) => vec![overlay.context(), Context::Global],
+            None => self.base_contexts(),
         }
-        match self.screen {
-            Screen::Today => contexts.push(Context::Today),
-            Screen::Main => contexts.push(self.focus.context()),
-        }
-        contexts.push(Context::Global);
-        contexts
+    }
+
+    /// The contexts of the screen under any overlay (what help describes).
+    pub fn base_contexts(&self) -> Vec<Context> {
+        let pane = match self.screen {
+            Screen::Today => Context::Today,
+            Screen::Main => self.focus.context(),
+        };
+        vec![pane, Context::Global]
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

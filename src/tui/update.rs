@@ -397,7 +397,37 @@ fn cycle_focus(state: &mut State, forward: bool) -> Vec<Effect> {
     focus(state, Pane::ALL[next])
 }
 
+/// Commands that act on the screen under the overlays; while an overlay is open they wait.
+fn acts_behind_overlays(command: Command) -> bool {
+    matches!(
+        command,
+        Command::Search
+            | Command::QuickLog
+            | Command::NewContact
+            | Command::EditContact
+            | Command::DeleteContact
+            | Command::NewFollowUp
+            | Command::MergeDuplicates
+            | Command::CopyEmail
+            | Command::Undo
+            | Command::Today
+            | Command::FocusNext
+            | Command::FocusPrev
+            | Command::TogglePane
+            | Command::ShowList
+            | Command::ShowDetail
+            | Command::ShowTimeline
+            | Command::MarkDone
+            | Command::Reschedule
+            | Command::LoadDemo
+            | Command::ImportHint
+    )
+}
+
 fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
+    if state.overlay.is_some() && acts_behind_overlays(command) {
+        return Vec::new();
+    }
     if is_motion(command) {
         return motion(state, command);
     }

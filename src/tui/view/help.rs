@@ -16,9 +16,8 @@ use crate::tui::view::{centered, fit, popup, truncate};
 /// `(keys, command)` per context under the help overlay, keys of one command joined.
 pub fn help_entries(state: &State, keymap: &Keymap) -> Vec<(Context, Vec<(String, Command)>)> {
     state
-        .contexts()
+        .base_contexts()
         .into_iter()
-        .filter(|c| *c != Context::Help)
         .map(|context| {
             let mut grouped: Vec<(String, Command)> = Vec::new();
             for (seq, command) in keymap.bindings(context) {

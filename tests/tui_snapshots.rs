@@ -280,3 +280,25 @@ fn international_names_keep_columns_aligned() {
         );
     }
 }
+
+#[test]
+fn every_style_slot_the_views_ask_for_is_a_theme_slot() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/view");
+    let mut asked = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("view dir") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("read view");
+        for piece in source.split("theme.style(\"").skip(1) {
+            if let Some(end) = piece.find('"') {
+                asked.push((path.display().to_string(), piece[..end].to_string()));
+            }
+        }
+    }
+    assert!(asked.len() > 20, "{asked:?}");
+    for (file, slot) in asked {
+        assert!(
+            rolo::tui::theme::SLOTS.contains(&slot.as_str()),
+            "{file}: unknown slot `{slot}`"
+        );
+    }
+}

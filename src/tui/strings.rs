@@ -75,6 +75,7 @@ pub fn note_lines(lines: usize) -> String {
     format!("{lines} lines written")
 }
 pub const SATISFACTION_RANGE: &str = "must be 1 to 5";
+pub const SUMMARY_NEEDED: &str = "say in a few words what happened";
 
 pub const FORM_NAME: &str = "Name";
 pub const FORM_ORG: &str = "Organisation";

@@ -3,7 +3,7 @@
 //! message through the keymap. No I/O here — store calls, search and the editor are effects.
 
 use crate::domain::{
-    Address, Channel, Contact, ContactDraft, Direction, Entry, Interaction, Labelled, Outcome,
+    Address, Channel, Contact, ContactDraft, Direction, Entry, Id, Interaction, Labelled, Outcome,
     Stage, text, time,
 };
 use crate::tui::command::Command;
@@ -235,8 +235,6 @@ fn started(state: &mut State, total: u64, first_ids: Vec<Id>) -> Vec<Effect> {
     effects.extend(reselect(state, keep));
     effects
 }
-
-use crate::domain::Id;
 
 /// Re-reads the list, the selected contact and (on Today) the due list after a write.
 fn refresh(state: &mut State, select: Option<Id>) -> Vec<Effect> {
@@ -861,10 +859,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 ),
             };
             if field(LogField::Summary).is_empty() && log.body.trim().is_empty() {
-                errors.insert(
-                    LogField::Summary.key(),
-                    "say in a few words what happened".to_string(),
-                );
+                errors.insert(LogField::Summary.key(), strings::SUMMARY_NEEDED.to_string());
             }
             if !errors.is_empty() {
                 log.errors = errors;

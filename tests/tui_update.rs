@@ -406,3 +406,37 @@ fn overlays_are_modal_pane_keys_do_not_act_behind_them() {
     d.keys("?");
     assert!(matches!(d.state.overlay, Some(Overlay::Help { .. })));
 }
+
+#[test]
+fn today_reschedules_with_a_checked_date_and_opens_the_contact() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("j l");
+    d.type_text("Send the quote");
+    d.keys("tab tab tab tab");
+    d.type_text("today");
+    d.keys("enter");
+    d.keys("g g t");
+    assert_eq!(d.state.today_view.items.len(), 1);
+    d.keys("r");
+    d.type_text("someday");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Reschedule { error, .. }) => {
+            assert!(error.as_deref().unwrap_or_default().contains("+3d"))
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("+2d");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none());
+    assert!(d.state.today_view.items.is_empty(), "no longer due today");
+    d.keys("esc l");
+    d.type_text("Called again");
+    d.keys("tab tab tab tab");
+    d.type_text("today");
+    d.keys("enter");
+    d.keys("g g t enter");
+    assert_eq!(d.state.screen, Screen::Main);
+    assert_eq!(selected_name(&d), "Ana");
+}

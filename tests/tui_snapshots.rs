@@ -302,3 +302,38 @@ fn every_style_slot_the_views_ask_for_is_a_theme_slot() {
         );
     }
 }
+
+#[test]
+fn without_colour_the_selection_and_focus_stay_visible() {
+    let mut d = driver(demo_store(20));
+    d.keys("j");
+    d.send(Msg::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mono = theme(ColorSupport::None);
+    terminal
+        .draw(|frame| view(frame, &d.state, &mono, &d.keymap))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset),
+        "no colour at all"
+    );
+    // The selected row (second contact, third line) is reversed from edge to edge.
+    for x in 1..40 {
+        assert!(
+            buffer[(x, 3)].modifier.contains(Modifier::REVERSED),
+            "column {x}"
+        );
+    }
+    assert!(!buffer[(1, 2)].modifier.contains(Modifier::REVERSED));
+    // The focused pane has a thick border and a marked title; the others do not.
+    assert_eq!(buffer[(0, 0)].symbol(), "┏");
+    assert_eq!(buffer[(2, 0)].symbol(), "▶");
+    let detail_corner = (0..120)
+        .find(|x| buffer[(*x, 0)].symbol() == "┌")
+        .expect("detail pane");
+    assert!(detail_corner > 40);
+}

@@ -337,3 +337,13 @@ fn without_colour_the_selection_and_focus_stay_visible() {
         .expect("detail pane");
     assert!(detail_corner > 40);
 }
+
+#[test]
+fn new_follow_up_prompt() {
+    let mut d = driver(demo_store(20));
+    d.keys("f");
+    d.type_text("Send the contract");
+    d.keys("enter");
+    d.type_text("fri");
+    insta::assert_snapshot!("new_follow_up_80x24", screen(&mut d, 80, 24));
+}

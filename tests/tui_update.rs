@@ -440,3 +440,27 @@ fn today_reschedules_with_a_checked_date_and_opens_the_contact() {
     assert_eq!(d.state.screen, Screen::Main);
     assert_eq!(selected_name(&d), "Ana");
 }
+
+#[test]
+fn a_standalone_follow_up_is_scheduled_with_a_checked_date() {
+    let mut d = driver(&["Ana"]);
+    d.keys("f");
+    d.type_text("Send the contract");
+    d.keys("enter");
+    d.type_text("whenever");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::NewFollowUp(draft)) => {
+            assert!(draft.error.as_deref().unwrap_or_default().contains("+3d"))
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("tomorrow");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none());
+    let timeline = &d.state.detail.as_ref().expect("detail").timeline;
+    assert!(timeline.iter().any(|e| matches!(e, Entry::FollowUp(f)
+        if f.what == "Send the contract" && f.due == d.state.today.add_days(1))));
+    assert!(status(&d).contains("Follow-up scheduled"));
+}

@@ -3,7 +3,7 @@
 //! threading are the app loop's business; this module must not touch the terminal.
 
 use crate::demo;
-use crate::domain::{Actor, Contact, ContactDraft, Day, FollowUp, Id, Interaction, text};
+use crate::domain::{Actor, Contact, ContactDraft, Day, Entry, FollowUp, Id, Interaction, text};
 use crate::store::{Record, Store, StoreError};
 use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::ContactView;
@@ -53,6 +53,7 @@ pub enum Effect {
         done: String,
     },
     CompleteFollowUp(Box<FollowUp>),
+    AddFollowUp(Box<FollowUp>),
     Reschedule {
         follow_up: Box<FollowUp>,
         due: Day,
@@ -175,6 +176,17 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }],
             Err(e) => failed(&e),
         },
+        Effect::AddFollowUp(follow_up) => {
+            match store.add_entry(actor, Entry::FollowUp(*follow_up)) {
+                Ok(Entry::FollowUp(f)) => vec![Msg::Written {
+                    message: strings::follow_up_added(&f.due.to_string()),
+                    select: Some(f.contact),
+                    reload: Reload::Timeline,
+                }],
+                Ok(_) => Vec::new(),
+                Err(e) => failed(&e),
+            }
+        }
         Effect::Reschedule { follow_up, due } => {
             match store.reschedule_follow_up(actor, &follow_up, due) {
                 Ok(f) => vec![Msg::Written {

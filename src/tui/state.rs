@@ -217,6 +217,17 @@ impl FormDraft {
     }
 }
 
+/// A standalone follow-up being scheduled: what, and when (`+3d`, `fri`…).
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpDraft {
+    pub contact: Id,
+    pub contact_name: String,
+    /// `[what, due]`.
+    pub inputs: [TextInput; 2],
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
     DeleteContact { id: Id, name: String },
@@ -243,6 +254,7 @@ pub enum Overlay {
         input: TextInput,
         error: Option<String>,
     },
+    NewFollowUp(FollowUpDraft),
 }
 
 impl Overlay {
@@ -250,7 +262,9 @@ impl Overlay {
         match self {
             Overlay::Search(_) => Context::Search,
             Overlay::Log(_) => Context::Log,
-            Overlay::Form(_) | Overlay::Reschedule { .. } => Context::Form,
+            Overlay::Form(_) | Overlay::Reschedule { .. } | Overlay::NewFollowUp(_) => {
+                Context::Form
+            }
             Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
             Overlay::Confirm(_) => Context::Confirm,
         }

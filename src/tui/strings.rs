@@ -129,6 +129,11 @@ pub const DEMO_LOADING: &str = "Loading demo contacts…";
 pub fn follow_up_done(what: &str) -> String {
     format!("Done: {what}")
 }
+pub fn follow_up_added(day: &str) -> String {
+    format!("Follow-up scheduled for {day}")
+}
+pub const FOLLOW_UP_TITLE: &str = "Schedule a follow-up";
+pub const FIELD_WHAT: &str = "What";
 pub fn rescheduled(day: &str) -> String {
     format!("Moved to {day}")
 }

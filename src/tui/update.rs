@@ -3,8 +3,8 @@
 //! message through the keymap. No I/O here — store calls, search and the editor are effects.
 
 use crate::domain::{
-    Address, Channel, Contact, ContactDraft, Direction, Entry, Id, Interaction, Labelled, Outcome,
-    Stage, text, time,
+    Address, Channel, Contact, ContactDraft, Direction, Entry, FollowUp, Id, Interaction, Labelled,
+    Outcome, Stage, text, time,
 };
 use crate::tui::command::Command;
 use crate::tui::effect::Effect;
@@ -12,7 +12,8 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
 use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::{
-    Confirm, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen, SearchState, State,
+    Confirm, FollowUpDraft, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen,
+    SearchState, State,
 };
 use crate::tui::strings;
 use crate::tui::view::layout;
@@ -137,7 +138,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.info(message);
             if matches!(
                 state.overlay,
-                Some(Overlay::Log(_) | Overlay::Confirm(_) | Overlay::Reschedule { .. })
+                Some(
+                    Overlay::Log(_)
+                        | Overlay::Confirm(_)
+                        | Overlay::Reschedule { .. }
+                        | Overlay::NewFollowUp(_)
+                )
             ) {
                 state.overlay = None;
             }
@@ -163,6 +169,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     if fields.is_empty() {
                         form.refusal = Some(message.clone());
                     }
+                }
+                Some(Overlay::NewFollowUp(draft)) => {
+                    draft.error = fields.first().map(|p| p.message.clone());
                 }
                 Some(Overlay::Log(log)) => {
                     log.errors.clear();
@@ -519,6 +528,13 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                     form.focus = step(form.focus, form.inputs.len(), forward);
                 }
                 Some(Overlay::Reschedule { .. }) if forward => return submit(state),
+                Some(Overlay::NewFollowUp(draft)) => {
+                    // Enter moves on, and on the last field saves.
+                    if forward && draft.focus + 1 == draft.inputs.len() {
+                        return submit(state);
+                    }
+                    draft.focus = step(draft.focus, draft.inputs.len(), forward);
+                }
                 _ => {}
             }
             Vec::new()
@@ -583,10 +599,20 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Command::NewFollowUp
-        | Command::MergeDuplicates
-        | Command::MergePickLeft
-        | Command::MergePickRight => {
+        Command::NewFollowUp => {
+            match state.subject() {
+                Some((contact, contact_name)) => {
+                    state.overlay = Some(Overlay::NewFollowUp(FollowUpDraft {
+                        contact,
+                        contact_name,
+                        ..FollowUpDraft::default()
+                    }));
+                }
+                None => state.error(strings::NOTHING_SELECTED),
+            }
+            Vec::new()
+        }
+        Command::MergeDuplicates | Command::MergePickLeft | Command::MergePickRight => {
             state.error(strings::NOT_YET);
             Vec::new()
         }
@@ -629,6 +655,7 @@ fn focused_input(state: &mut State) -> Option<&mut TextInput> {
         Some(Overlay::Log(log)) => log.inputs.get_mut(log.focus),
         Some(Overlay::Form(form)) => form.inputs.get_mut(form.focus),
         Some(Overlay::Reschedule { input, .. }) => Some(input),
+        Some(Overlay::NewFollowUp(draft)) => draft.inputs.get_mut(draft.focus),
         _ => None,
     }
 }
@@ -893,6 +920,21 @@ fn submit(state: &mut State) -> Vec<Effect> {
             }]
         }
         Some(Overlay::Form(form)) => submit_form(form),
+        Some(Overlay::NewFollowUp(draft)) => match time::parse_due(draft.inputs[1].text(), today) {
+            Ok(due) => vec![Effect::AddFollowUp(Box::new(FollowUp {
+                id: 0,
+                contact: draft.contact,
+                created: now,
+                due,
+                what: draft.inputs[0].text().to_string(),
+                done_at: None,
+                assignee: String::new(),
+            }))],
+            Err(e) => {
+                draft.error = Some(e);
+                Vec::new()
+            }
+        },
         Some(Overlay::Reschedule {
             follow_up,
             input,

@@ -103,6 +103,9 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         }) => {
             confirm::reschedule(frame, areas.main, follow_up, input, error.as_deref(), theme);
         }
+        Some(Overlay::NewFollowUp(draft)) => {
+            confirm::new_follow_up(frame, areas.main, draft, theme)
+        }
         None => {}
     }
     if !state.continuations.is_empty() {

@@ -18,7 +18,9 @@ fn mode(state: &State) -> &'static str {
     match &state.overlay {
         Some(Overlay::Search(_)) => strings::MODE_SEARCH,
         Some(Overlay::Log(_)) => strings::MODE_LOG,
-        Some(Overlay::Form(_) | Overlay::Reschedule { .. }) => strings::MODE_FORM,
+        Some(Overlay::Form(_) | Overlay::Reschedule { .. } | Overlay::NewFollowUp(_)) => {
+            strings::MODE_FORM
+        }
         Some(Overlay::Help { .. } | Overlay::Entry { .. }) => strings::MODE_HELP,
         Some(Overlay::Confirm(_)) => strings::MODE_CONFIRM,
         None => match (state.screen, state.focus) {

@@ -170,7 +170,7 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
         std::process::id(),
         At::now().millis()
     ));
-    if let Err(e) = std::fs::write(&path, initial) {
+    if let Err(e) = write_private(&path, initial) {
         return Msg::EditorDone(Err(e.to_string()));
     }
     terminal::restore();
@@ -189,6 +189,16 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
     };
     let _ = std::fs::remove_file(&path);
     Msg::EditorDone(result)
+}
+
+/// Call notes can be personal: the temporary file is new and readable by the owner only.
+fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// Gives the shell back (job control) and retakes the screen on resume.

@@ -478,3 +478,35 @@ fn a_standalone_follow_up_is_scheduled_with_a_checked_date() {
         if f.what == "Send the contract" && f.due == d.state.today.add_days(1))));
     assert!(status(&d).contains("Follow-up scheduled"));
 }
+
+#[test]
+fn search_sees_added_renamed_and_deleted_contacts() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("n");
+    d.type_text("Zygmunt Nowak");
+    d.keys("ctrl-s");
+    d.keys("/");
+    d.type_text("zygmunt");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Zygmunt Nowak");
+    d.keys("e ctrl-u");
+    d.type_text("Zbigniew Nowak");
+    d.keys("ctrl-s");
+    d.keys("/");
+    d.type_text("zygmunt");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert!(s.hits.is_empty(), "{:?}", s.hits),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("nowak");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Zbigniew Nowak");
+    d.keys("d y");
+    d.keys("/");
+    d.type_text("nowak");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert!(s.hits.is_empty(), "deleted contacts leave search"),
+        other => panic!("{other:?}"),
+    }
+}

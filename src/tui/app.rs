@@ -125,6 +125,10 @@ impl App {
                     self.bridge.load_from(Arc::clone(&self.store));
                     continue;
                 }
+                Effect::IndexContact(id) => {
+                    self.bridge.refresh_contact(Arc::clone(&self.store), id);
+                    continue;
+                }
                 effect @ Effect::LoadAllIds { .. } => {
                     let store = Arc::clone(&self.store);
                     let actor = self.actor.clone();

@@ -82,6 +82,12 @@ impl Driver {
                     self.corpus = search_bridge::load_corpus(&self.store).unwrap_or_default();
                     Vec::new()
                 }
+                Effect::IndexContact(id) => {
+                    if let Ok(now) = search_bridge::load_candidate(&self.store, id) {
+                        search_bridge::apply_change(&mut self.corpus, id, now);
+                    }
+                    Vec::new()
+                }
                 Effect::Search { generation, query } => vec![Msg::SearchResults {
                     generation,
                     hits: search_bridge::search(&self.corpus, &query),

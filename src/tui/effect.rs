@@ -31,6 +31,8 @@ pub enum Effect {
     LoadContact(Id),
     /// (Re)build the search corpus (background).
     IndexSearch,
+    /// Refresh one contact's search entry (dropped if the contact is gone).
+    IndexContact(Id),
     Search {
         generation: u64,
         query: String,
@@ -130,7 +132,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(_) => vec![Msg::Written {
                 message: done,
                 select: None,
-                reload: Reload::Contacts,
+                reload: Reload::Contact(id),
             }],
             Err(e) => failed(&e),
         },
@@ -147,7 +149,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 vec![Msg::Written {
                     message: strings::undone(&text::visible(&entry.action, false)),
                     select,
-                    reload: Reload::Contacts,
+                    reload: Reload::Everything,
                 }]
             }
             Err(e) => failed(&e),
@@ -201,11 +203,12 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(n) => vec![Msg::Written {
                 message: strings::demo_loaded(n),
                 select: None,
-                reload: Reload::Contacts,
+                reload: Reload::Everything,
             }],
             Err(e) => failed(&e),
         },
         Effect::IndexSearch
+        | Effect::IndexContact(_)
         | Effect::Search { .. }
         | Effect::OpenEditor(_)
         | Effect::Suspend

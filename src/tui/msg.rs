@@ -7,11 +7,15 @@ use crate::store::{DueItem, ListRow};
 use crate::tui::command::Command;
 use crate::tui::state::{ContactView, SearchHit};
 
-/// How much a write changed: only timelines (list order and search stay valid) or contacts.
+/// How much a write changed, so only that is re-read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reload {
+    /// Timelines only: list order and search stay valid.
     Timeline,
-    Contacts,
+    /// One contact was added, edited or deleted: the list and that contact's search entry.
+    Contact(Id),
+    /// Anything may have changed (undo, demo data): the list and the whole search corpus.
+    Everything,
 }
 
 #[derive(Clone, Debug)]

@@ -6,13 +6,16 @@
 //! `(generation, query)`; results come back through the callback as
 //! [`Msg::SearchResults`]`{ generation, hits }` (each hit: id + highlight char indices in the
 //! name). The worker always answers the newest query it has and skips older ones; `update`
-//! drops any answer whose generation is not the latest. Must not touch the terminal.
+//! drops any answer whose generation is not the latest. [`SearchBridge::refresh_contact`] updates
+//! one entry after a write; [`SearchBridge::load_from`] (re)builds everything. Must not touch the
+//! terminal.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use crate::domain::{Id, text};
+use crate::domain::{Contact, Id, text};
 use crate::store::{Store, StoreError};
 use crate::tui::msg::Msg;
 use crate::tui::state::SearchHit;
@@ -35,35 +38,58 @@ pub struct Candidate {
 /// Reads every contact once into a search corpus (runs off the UI thread).
 pub fn load_corpus(store: &Store) -> Result<Vec<Candidate>, StoreError> {
     // Organisations are shared by many contacts: read and fold each once.
-    let mut orgs: std::collections::HashMap<Id, (String, String)> = Default::default();
+    let mut orgs: HashMap<Id, (String, String)> = HashMap::new();
     let mut out = Vec::new();
     store.for_each_contact(|contact| {
-        let (organization, folded_org) = match contact.organization {
-            Some(org) => orgs
-                .entry(org)
-                .or_insert_with(|| {
-                    let name = store.organization_name(Some(org)).unwrap_or_default();
-                    let folded = text::sort_key(&name);
-                    (name, folded)
-                })
-                .clone(),
-            None => (String::new(), String::new()),
-        };
-        let mut folded_rest = folded_org;
-        for email in &contact.emails {
-            folded_rest.push(' ');
-            folded_rest.push_str(&email.value.to_lowercase());
-        }
-        out.push(Candidate {
-            id: contact.id,
-            folded_name: text::sort_key(&contact.name),
-            folded_rest,
-            name: contact.name,
-            organization,
-        });
+        out.push(candidate(store, &mut orgs, contact));
         true
     })?;
     Ok(out)
+}
+
+/// The search entry of one contact as it is now in the store; `None` once it is gone.
+pub fn load_candidate(store: &Store, id: Id) -> Result<Option<Candidate>, StoreError> {
+    Ok(store
+        .contact(id)?
+        .map(|contact| candidate(store, &mut HashMap::new(), contact)))
+}
+
+fn candidate(
+    store: &Store,
+    orgs: &mut HashMap<Id, (String, String)>,
+    contact: Contact,
+) -> Candidate {
+    let (organization, folded_org) = match contact.organization {
+        Some(org) => orgs
+            .entry(org)
+            .or_insert_with(|| {
+                let name = store.organization_name(Some(org)).unwrap_or_default();
+                let folded = text::sort_key(&name);
+                (name, folded)
+            })
+            .clone(),
+        None => (String::new(), String::new()),
+    };
+    let mut folded_rest = folded_org;
+    for email in &contact.emails {
+        folded_rest.push(' ');
+        folded_rest.push_str(&email.value.to_lowercase());
+    }
+    Candidate {
+        id: contact.id,
+        folded_name: text::sort_key(&contact.name),
+        folded_rest,
+        name: contact.name,
+        organization,
+    }
+}
+
+/// Replaces (or adds, or with `None` drops) contact `id`'s entry in a corpus.
+pub fn apply_change(corpus: &mut Vec<Candidate>, id: Id, now: Option<Candidate>) {
+    corpus.retain(|c| c.id != id);
+    if let Some(candidate) = now {
+        corpus.push(candidate);
+    }
 }
 
 /// Every whitespace-separated term of `query` must occur (folded) in the name, organisation or
@@ -139,6 +165,7 @@ fn highlights(name: &str, terms: &[&str]) -> Vec<usize> {
 
 enum Job {
     Corpus(Vec<Candidate>),
+    Change(Id, Option<Candidate>),
     Query { generation: u64, query: String },
 }
 
@@ -165,6 +192,17 @@ impl SearchBridge {
         });
     }
 
+    /// Re-reads one contact's entry after it was added, edited or deleted (cheap, unlike a
+    /// full reload).
+    pub fn refresh_contact(&self, store: Arc<Store>, id: Id) {
+        let jobs = self.jobs.clone();
+        thread::spawn(move || {
+            if let Ok(now) = load_candidate(&store, id) {
+                let _ = jobs.send(Job::Change(id, now));
+            }
+        });
+    }
+
     pub fn submit(&self, generation: u64, query: String) {
         let _ = self.jobs.send(Job::Query { generation, query });
     }
@@ -173,13 +211,24 @@ impl SearchBridge {
 fn worker(inbox: &Receiver<Job>, deliver: &dyn Fn(Msg)) {
     let mut corpus: Option<Vec<Candidate>> = None;
     let mut waiting: Option<(u64, String)> = None;
+    let mut early_changes: Vec<(Id, Option<Candidate>)> = Vec::new();
     loop {
         let job = match inbox.recv() {
             Ok(job) => job,
             Err(_) => return,
         };
         let mut handle = |job: Job| match job {
-            Job::Corpus(c) => corpus = Some(c),
+            Job::Corpus(mut c) => {
+                // Changes made while the corpus was being read are applied on top of it.
+                for (id, now) in early_changes.drain(..) {
+                    apply_change(&mut c, id, now);
+                }
+                corpus = Some(c);
+            }
+            Job::Change(id, now) => match &mut corpus {
+                Some(corpus) => apply_change(corpus, id, now),
+                None => early_changes.push((id, now)),
+            },
             Job::Query { generation, query } => waiting = Some((generation, query)),
         };
         handle(job);

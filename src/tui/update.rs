@@ -148,8 +148,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.overlay = None;
             }
             match reload {
-                Reload::Contacts => refresh(state, select),
                 Reload::Timeline => refresh_timeline(state),
+                Reload::Contact(id) => {
+                    let mut effects = refresh(state, select);
+                    effects.push(Effect::IndexContact(id));
+                    effects
+                }
+                Reload::Everything => {
+                    let mut effects = refresh(state, select);
+                    effects.push(Effect::IndexSearch);
+                    effects
+                }
             }
         }
         Msg::ContactSaved(contact) => {
@@ -159,7 +168,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 &state.undo_keys,
             ));
             state.detail = None;
-            refresh(state, Some(contact.id))
+            let mut effects = refresh(state, Some(contact.id));
+            effects.push(Effect::IndexContact(contact.id));
+            effects
         }
         Msg::Refused { message, fields } => {
             state.busy = None;
@@ -240,7 +251,9 @@ fn started(state: &mut State, total: u64, first_ids: Vec<Id>) -> Vec<Effect> {
             generation: state.list.generation,
         });
     }
-    effects.push(Effect::IndexSearch);
+    if !refreshing {
+        effects.push(Effect::IndexSearch);
+    }
     effects.extend(reselect(state, keep));
     effects
 }

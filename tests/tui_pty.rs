@@ -19,7 +19,7 @@ struct Session {
     child: Box<dyn Child + Send + Sync>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
     output: Arc<Mutex<Vec<u8>>>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
 }
 
 impl Session {
@@ -65,7 +65,7 @@ impl Session {
             child,
             writer,
             output,
-            _master: pair.master,
+            master: pair.master,
         }
     }
 
@@ -291,4 +291,52 @@ fn a_broken_keymap_is_reported_in_full_before_the_screen_is_taken() {
         "every problem is listed: {stderr}"
     );
     assert!(stderr.contains("--keymap default"), "{stderr}");
+}
+
+#[test]
+fn a_paste_types_into_search_and_a_live_resize_shows_the_too_small_notice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+        add(&store, "Quentin Quarles");
+    }
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Quentin Quarles");
+    // `q` quits and `d` deletes in the list; pasted, they must only type.
+    s.send("\u{1b}[200~qdq\u{1b}[201~");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        s.child.try_wait().expect("try_wait").is_none(),
+        "a paste outside an input quit rolo"
+    );
+    s.send("/");
+    s.send("\u{1b}[200~quarles\u{1b}[201~");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("\r");
+    s.send("l");
+    s.send("Pasted and logged");
+    s.send("\r");
+    s.wait_for("Logged call with Quentin Quarles");
+    s.master
+        .resize(PtySize {
+            rows: 8,
+            cols: 30,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    s.wait_for("Terminal too small");
+    s.master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
 }

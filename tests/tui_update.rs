@@ -510,3 +510,11 @@ fn search_sees_added_renamed_and_deleted_contacts() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn copy_email_puts_the_address_on_the_clipboard() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("y");
+    assert_eq!(d.clipboard.as_deref(), Some("ana@example.com"));
+    assert!(status(&d).contains("Copied ana@example.com"));
+}

@@ -149,6 +149,10 @@ impl App {
                     repaint(term);
                     Vec::new()
                 }
+                Effect::CopyToClipboard(text) => {
+                    copy_to_clipboard(&text);
+                    Vec::new()
+                }
                 Effect::LoadDemo => {
                     // Say what is happening before the (short) wait.
                     let _ = term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap));
@@ -195,6 +199,37 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
     Msg::EditorDone(result)
 }
 
+/// Asks the terminal to put `text` on the clipboard (OSC 52). The text is base64-encoded, so
+/// nothing in it can act as a control sequence.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.flush();
+}
+
+/// Standard base64 (RFC 4648) with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Call notes can be personal: the temporary file is new and readable by the owner only.
 fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
     use std::io::Write;
@@ -222,5 +257,25 @@ fn repaint(term: &mut Term) {
     let _ = crossterm::execute!(io::stdout(), Clear(ClearType::All));
     if let Ok(fresh) = Terminal::new(CrosstermBackend::new(io::stdout())) {
         *term = fresh;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
     }
 }

@@ -21,6 +21,8 @@ pub struct Driver {
     corpus: Vec<Candidate>,
     /// What "the editor" returns for `open_editor`; `None` makes it fail.
     pub editor_text: Option<String>,
+    /// What was put on "the clipboard".
+    pub clipboard: Option<String>,
 }
 
 impl Driver {
@@ -35,6 +37,7 @@ impl Driver {
             keymap,
             corpus: Vec::new(),
             editor_text: None,
+            clipboard: None,
         };
         driver.run(vec![Effect::Start]);
         driver
@@ -97,6 +100,10 @@ impl Driver {
                         .clone()
                         .ok_or_else(|| "no editor".to_string()),
                 )],
+                Effect::CopyToClipboard(text) => {
+                    self.clipboard = Some(text);
+                    Vec::new()
+                }
                 other => run_store_effect(&self.store, &self.actor, other),
             };
             for msg in messages {

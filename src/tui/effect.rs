@@ -65,6 +65,8 @@ pub enum Effect {
     OpenEditor(String),
     Suspend,
     Redraw,
+    /// Put text on the terminal's clipboard (OSC 52; works over SSH in most terminals).
+    CopyToClipboard(String),
 }
 
 impl Effect {
@@ -212,7 +214,8 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         | Effect::Search { .. }
         | Effect::OpenEditor(_)
         | Effect::Suspend
-        | Effect::Redraw => Vec::new(),
+        | Effect::Redraw
+        | Effect::CopyToClipboard(_) => Vec::new(),
     }
 }
 

@@ -142,7 +142,7 @@ pub const NOT_A_FOLLOW_UP: &str = "Select a follow-up first";
 pub const NOT_YET: &str = "Not available yet in the full-screen interface; use the CLI";
 pub const NO_EMAIL: &str = "This contact has no email address";
 pub fn copied(what: &str) -> String {
-    format!("Email: {what}")
+    format!("Copied {what}")
 }
 pub fn editor_failed(reason: &str) -> String {
     format!("The editor did not run: {reason}")

@@ -603,14 +603,20 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::CopyEmail => {
-            match state.selected_contact().and_then(|c| c.primary_email()) {
+            match state
+                .selected_contact()
+                .and_then(|c| c.primary_email())
+                .map(|e| text::visible(e, false).into_owned())
+            {
                 Some(email) => {
-                    let shown = strings::copied(&text::visible(email, false));
-                    state.info(shown);
+                    state.info(strings::copied(&email));
+                    vec![Effect::CopyToClipboard(email)]
                 }
-                None => state.error(strings::NO_EMAIL),
+                None => {
+                    state.error(strings::NO_EMAIL);
+                    Vec::new()
+                }
             }
-            Vec::new()
         }
         Command::NewFollowUp => {
             match state.subject() {

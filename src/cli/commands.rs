@@ -23,6 +23,9 @@ pub struct Context {
     /// Keymap and theme asked for by flag, environment or config file (in that order).
     pub keymap: Option<String>,
     pub theme: Option<String>,
+    /// The config file's settings (the full-screen interface reads keymap, theme and colour).
+    pub config: ConfigFile,
+    pub config_dir: Option<std::path::PathBuf>,
 }
 
 impl Context {
@@ -45,8 +48,10 @@ impl Context {
         Ok(Context {
             db_path,
             actor,
-            keymap: cli.keymap.clone().or(config.keymap),
-            theme: cli.theme.clone().or(config.theme),
+            keymap: cli.keymap.clone().or(config.keymap.clone()),
+            theme: cli.theme.clone().or(config.theme.clone()),
+            config,
+            config_dir: dirs.map(|d| d.config),
         })
     }
 
@@ -55,10 +60,54 @@ impl Context {
     }
 }
 
+/// `rolo` with no subcommand: load and check the keymap and theme (every problem reported
+/// before the screen is taken over), then run the full-screen interface.
+fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
+    use crate::tui::theme::{ColorChoice, ColorSupport};
+    let config_dir = ctx.config_dir.as_deref();
+    let keymap_name = ctx.keymap.clone();
+    let theme_name = ctx.theme.clone().unwrap_or_else(|| "default".to_string());
+    let choice = match (cli.color, &ctx.config.color) {
+        (Some(super::ColorChoice::Always), _) => ColorChoice::Always,
+        (Some(super::ColorChoice::Never), _) => ColorChoice::Never,
+        (Some(super::ColorChoice::Auto), _) => ColorChoice::Auto,
+        (None, Some(text)) => text
+            .parse()
+            .map_err(|e: String| Failure::new(exit::INVALID, e))?,
+        (None, None) => ColorChoice::Auto,
+    };
+    let keymap = crate::tui::Keymap::load(keymap_name.as_deref(), config_dir);
+    let theme = crate::tui::Theme::load(&theme_name, config_dir, ColorSupport::from_env(choice));
+    let mut problems = Vec::new();
+    if let Err(e) = &keymap {
+        problems.push(format!(
+            "the keymap has problems:\n{e}\n(start with the shipped keymap: --keymap default)"
+        ));
+    }
+    if let Err(e) = &theme {
+        problems.push(format!(
+            "the theme has problems:\n{e}\n(start with the shipped theme: --theme default)"
+        ));
+    }
+    let (Ok(keymap), Ok(theme)) = (keymap, theme) else {
+        return Err(Failure::new(exit::INVALID, problems.join("\n")));
+    };
+    let store = ctx.open()?;
+    let options = crate::tui::TuiOptions {
+        actor: ctx.actor.clone(),
+        keymap,
+        theme,
+    };
+    crate::tui::run(store, options).map_err(|e| match e {
+        crate::tui::TuiError::Store(e) => Failure::from(e),
+        other => Failure::new(exit::ERROR, other.to_string()),
+    })
+}
+
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let ctx = Context::new(&cli)?;
     match cli.command {
-        None => crate::tui::placeholder::run(&ctx.open()?).map_err(Failure::from),
+        None => full_screen(&ctx, &cli),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rolo", &mut std::io::stdout());

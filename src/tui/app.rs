@@ -1,0 +1,281 @@
+//! The event loop on a real terminal: reads crossterm events, feeds `update`, runs effects
+//! (store calls inline, id loading and search on worker threads, the editor with the terminal
+//! suspended) and redraws when something changed. Treats a terminal read error as quit.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyEventKind};
+use jiff::tz::TimeZone;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::domain::{Actor, At};
+use crate::store::Store;
+use crate::tui::command::{Command, Context};
+use crate::tui::effect::{Effect, run_store_effect};
+use crate::tui::keymap::{Key, Keymap};
+use crate::tui::msg::Msg;
+use crate::tui::search_bridge::SearchBridge;
+use crate::tui::state::State;
+use crate::tui::theme::Theme;
+use crate::tui::update::{on_key, update};
+use crate::tui::view::{key_for, view};
+use crate::tui::{TuiError, TuiOptions, terminal};
+
+type Term = Terminal<CrosstermBackend<io::Stdout>>;
+
+/// How long the loop waits for input before looking at worker results again.
+const POLL: Duration = Duration::from_millis(30);
+
+struct App {
+    state: State,
+    store: Arc<Store>,
+    actor: Actor,
+    keymap: Keymap,
+    theme: Theme,
+    bridge: SearchBridge,
+    results: Sender<Msg>,
+    inbox: Receiver<Msg>,
+    dirty: bool,
+}
+
+pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
+    terminal::check()?;
+    let _guard = terminal::Guard::enter()?;
+    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let size = term.size()?;
+    let (results, inbox) = mpsc::channel();
+    let deliver = results.clone();
+    let bridge = SearchBridge::spawn(move |msg| {
+        let _ = deliver.send(msg);
+    });
+    let mut state = State::new(At::now(), TimeZone::system(), size.width, size.height);
+    state.undo_keys =
+        key_for(&options.keymap, &[Context::Global], Command::Undo).unwrap_or_default();
+    let mut app = App {
+        state,
+        store: Arc::new(store),
+        actor: options.actor,
+        keymap: options.keymap,
+        theme: options.theme,
+        bridge,
+        results,
+        inbox,
+        dirty: true,
+    };
+    app.run_effects(&mut term, vec![Effect::Start]);
+    app.event_loop(&mut term)
+}
+
+impl App {
+    fn event_loop(&mut self, term: &mut Term) -> Result<(), TuiError> {
+        loop {
+            while let Ok(msg) = self.inbox.try_recv() {
+                let effects = update(&mut self.state, msg);
+                self.run_effects(term, effects);
+                self.dirty = true;
+            }
+            if self.state.quit {
+                return Ok(());
+            }
+            if self.dirty {
+                term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap))?;
+                self.dirty = false;
+            }
+            // A dead or closed terminal reads as an error: quit rather than spin.
+            let ready = match event::poll(POLL) {
+                Ok(ready) => ready,
+                Err(_) => return Ok(()),
+            };
+            if !ready {
+                continue;
+            }
+            let event = match event::read() {
+                Ok(event) => event,
+                Err(_) => return Ok(()),
+            };
+            self.state.set_now(At::now());
+            let effects = match event {
+                Event::Key(k) if k.kind != KeyEventKind::Release => match Key::from_event(&k) {
+                    Some(key) => on_key(&mut self.state, &self.keymap, key),
+                    None => Vec::new(),
+                },
+                Event::Paste(text) => update(&mut self.state, Msg::Paste(text)),
+                Event::Resize(width, height) => update(&mut self.state, Msg::Resize(width, height)),
+                _ => continue,
+            };
+            self.dirty = true;
+            self.run_effects(term, effects);
+        }
+    }
+
+    fn run_effects(&mut self, term: &mut Term, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let messages = match effect {
+                Effect::Search { generation, query } => {
+                    self.bridge.submit(generation, query);
+                    continue;
+                }
+                Effect::IndexSearch => {
+                    self.bridge.load_from(Arc::clone(&self.store));
+                    continue;
+                }
+                Effect::IndexContact(id) => {
+                    self.bridge.refresh_contact(Arc::clone(&self.store), id);
+                    continue;
+                }
+                effect @ Effect::LoadAllIds { .. } => {
+                    let store = Arc::clone(&self.store);
+                    let actor = self.actor.clone();
+                    let results = self.results.clone();
+                    std::thread::spawn(move || {
+                        for msg in run_store_effect(&store, &actor, effect) {
+                            let _ = results.send(msg);
+                        }
+                    });
+                    continue;
+                }
+                Effect::OpenEditor(initial) => vec![edit_in_editor(term, &initial)],
+                Effect::Suspend => {
+                    suspend(term);
+                    Vec::new()
+                }
+                Effect::Redraw => {
+                    repaint(term);
+                    Vec::new()
+                }
+                Effect::CopyToClipboard(text) => {
+                    copy_to_clipboard(&text);
+                    Vec::new()
+                }
+                Effect::LoadDemo => {
+                    // Say what is happening before the (short) wait.
+                    let _ = term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap));
+                    run_store_effect(&self.store, &self.actor, Effect::LoadDemo)
+                }
+                other => run_store_effect(&self.store, &self.actor, other),
+            };
+            for msg in messages {
+                queue.extend(update(&mut self.state, msg));
+            }
+        }
+    }
+}
+
+/// Hands the terminal to `$VISUAL`/`$EDITOR` (default `vi`) on a temporary file holding
+/// `initial`, then takes it back; the file's text comes back as a message.
+fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".to_string());
+    let path = std::env::temp_dir().join(format!(
+        "rolo-note-{}-{}.md",
+        std::process::id(),
+        At::now().millis()
+    ));
+    if let Err(e) = write_private(&path, initial) {
+        return Msg::EditorDone(Err(e.to_string()));
+    }
+    terminal::restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    let back = terminal::enter();
+    repaint(term);
+    let result = match (status, back) {
+        (Ok(s), Ok(())) if s.success() => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+        (Ok(s), Ok(())) => Err(s.to_string()),
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+    };
+    let _ = std::fs::remove_file(&path);
+    Msg::EditorDone(result)
+}
+
+/// Asks the terminal to put `text` on the clipboard (OSC 52). The text is base64-encoded, so
+/// nothing in it can act as a control sequence.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = io::stdout();
+    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let _ = out.flush();
+}
+
+/// Standard base64 (RFC 4648) with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Call notes can be personal: the temporary file is new and readable by the owner only.
+fn write_private(path: &std::path::Path, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// Gives the shell back (job control) and retakes the screen on resume.
+fn suspend(term: &mut Term) {
+    terminal::restore();
+    #[cfg(unix)]
+    let _ = signal_hook::low_level::raise(signal_hook::consts::SIGTSTP);
+    let _ = terminal::enter();
+    repaint(term);
+}
+
+/// Clears the screen and forgets what ratatui believes is on it, so the next draw repaints
+/// everything. (`Terminal::clear` would ask the terminal for the cursor position, which a slow
+/// or minimal terminal may never answer.)
+fn repaint(term: &mut Term) {
+    use crossterm::terminal::{Clear, ClearType};
+    let _ = crossterm::execute!(io::stdout(), Clear(ClearType::All));
+    if let Ok(fresh) = Terminal::new(CrosstermBackend::new(io::stdout())) {
+        *term = fresh;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_the_rfc_examples() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+}

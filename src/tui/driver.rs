@@ -1,0 +1,114 @@
+//! The interface without a terminal: the same `update` and effect runner, run synchronously
+//! (background effects inline, search answered at once, the editor replaced by a canned text).
+//! Tests and bug reproductions feed it messages, commands and keys.
+
+use crate::domain::{Actor, At};
+use crate::store::Store;
+use crate::tui::command::{Command, Context};
+use crate::tui::effect::{Effect, run_store_effect};
+use crate::tui::keymap::{KeySeq, Keymap};
+use crate::tui::msg::Msg;
+use crate::tui::search_bridge::{self, Candidate};
+use crate::tui::state::State;
+use crate::tui::update::{on_key, update};
+use crate::tui::view::key_for;
+
+pub struct Driver {
+    pub state: State,
+    pub store: Store,
+    pub actor: Actor,
+    pub keymap: Keymap,
+    corpus: Vec<Candidate>,
+    /// What "the editor" returns for `open_editor`; `None` makes it fail.
+    pub editor_text: Option<String>,
+    /// What was put on "the clipboard".
+    pub clipboard: Option<String>,
+}
+
+impl Driver {
+    /// Starts on `store` with a pinned clock (UTC) and a terminal size.
+    pub fn new(store: Store, keymap: Keymap, now: At, width: u16, height: u16) -> Driver {
+        let mut state = State::new(now, jiff::tz::TimeZone::UTC, width, height);
+        state.undo_keys = key_for(&keymap, &[Context::Global], Command::Undo).unwrap_or_default();
+        let mut driver = Driver {
+            state,
+            store,
+            actor: Actor::new("tester"),
+            keymap,
+            corpus: Vec::new(),
+            editor_text: None,
+            clipboard: None,
+        };
+        driver.run(vec![Effect::Start]);
+        driver
+    }
+
+    pub fn send(&mut self, msg: Msg) {
+        let effects = update(&mut self.state, msg);
+        self.run(effects);
+    }
+
+    pub fn command(&mut self, command: Command) {
+        self.send(Msg::Command(command));
+    }
+
+    /// Presses keys as the keymap spells them, e.g. `"g g"`, `"ctrl-s"`, `"esc"`.
+    pub fn keys(&mut self, spec: &str) {
+        let seq: KeySeq = match spec.parse() {
+            Ok(seq) => seq,
+            Err(e) => panic!("bad key spec `{spec}`: {e:?}"),
+        };
+        for key in seq.keys() {
+            let effects = on_key(&mut self.state, &self.keymap, *key);
+            self.run(effects);
+        }
+    }
+
+    /// Types text key by key through the keymap, as a person would.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let key = crate::tui::keymap::Key::plain(crate::tui::keymap::KeyCode::Char(c));
+            let effects = on_key(&mut self.state, &self.keymap, key);
+            self.run(effects);
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        self.send(Msg::Paste(text.to_string()));
+    }
+
+    fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let messages = match effect {
+                Effect::IndexSearch => {
+                    self.corpus = search_bridge::load_corpus(&self.store).unwrap_or_default();
+                    Vec::new()
+                }
+                Effect::IndexContact(id) => {
+                    if let Ok(now) = search_bridge::load_candidate(&self.store, id) {
+                        search_bridge::apply_change(&mut self.corpus, id, now);
+                    }
+                    Vec::new()
+                }
+                Effect::Search { generation, query } => vec![Msg::SearchResults {
+                    generation,
+                    hits: search_bridge::search(&self.corpus, &query),
+                }],
+                Effect::OpenEditor(_) => vec![Msg::EditorDone(
+                    self.editor_text
+                        .clone()
+                        .ok_or_else(|| "no editor".to_string()),
+                )],
+                Effect::CopyToClipboard(text) => {
+                    self.clipboard = Some(text);
+                    Vec::new()
+                }
+                other => run_store_effect(&self.store, &self.actor, other),
+            };
+            for msg in messages {
+                queue.extend(update(&mut self.state, msg));
+            }
+        }
+    }
+}

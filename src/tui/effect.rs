@@ -1,0 +1,245 @@
+//! What `update` asks the outside world to do, and the store half of the effect runner. Each
+//! effect's result comes back as [`Msg`]s. Terminal-bound effects (the editor, suspend) and
+//! threading are the app loop's business; this module must not touch the terminal.
+
+use crate::demo;
+use crate::domain::{Actor, Contact, ContactDraft, Day, Entry, FollowUp, Id, Interaction, text};
+use crate::store::{Record, Store, StoreError};
+use crate::tui::msg::{Msg, Reload};
+use crate::tui::state::ContactView;
+use crate::tui::strings;
+
+/// How many ids the first frame loads; the rest arrive in the background.
+pub const FIRST_PAGE: usize = 200;
+/// Chunk size of the background id load.
+pub const ID_CHUNK: usize = 50_000;
+/// Timeline entries loaded per contact.
+pub const TIMELINE_LIMIT: usize = 500;
+/// Demo contacts loaded from the welcome screen, and their seed.
+pub const DEMO_CONTACTS: u64 = 200;
+pub const DEMO_SEED: u64 = 1;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Count contacts and read the first page of ids (fast, before the first frame).
+    Start,
+    /// Read all ids in name order (background).
+    LoadAllIds {
+        generation: u64,
+    },
+    LoadRows(Vec<Id>),
+    LoadContact(Id),
+    /// (Re)build the search corpus (background).
+    IndexSearch,
+    /// Refresh one contact's search entry (dropped if the contact is gone).
+    IndexContact(Id),
+    Search {
+        generation: u64,
+        query: String,
+    },
+    LoadDue(Day),
+    AddContact(Box<ContactDraft>),
+    UpdateContact {
+        contact: Box<Contact>,
+        organization: String,
+    },
+    /// `done` is the confirmation shown once it worked.
+    DeleteContact {
+        id: Id,
+        done: String,
+    },
+    Undo,
+    LogInteraction {
+        interaction: Box<Interaction>,
+        follow_up: Option<Day>,
+        done: String,
+    },
+    CompleteFollowUp(Box<FollowUp>),
+    AddFollowUp(Box<FollowUp>),
+    Reschedule {
+        follow_up: Box<FollowUp>,
+        due: Day,
+    },
+    LoadDemo,
+    /// Suspend the terminal and edit this text in $EDITOR.
+    OpenEditor(String),
+    Suspend,
+    Redraw,
+    /// Put text on the terminal's clipboard (OSC 52; works over SSH in most terminals).
+    CopyToClipboard(String),
+}
+
+impl Effect {
+    /// Effects the app runs on a worker thread so typing never waits.
+    pub fn is_background(&self) -> bool {
+        matches!(
+            self,
+            Effect::LoadAllIds { .. } | Effect::IndexSearch | Effect::Search { .. }
+        )
+    }
+}
+
+fn refused(e: &StoreError) -> Msg {
+    let fields = match e {
+        StoreError::Invalid(invalid) => invalid.0.clone(),
+        _ => Vec::new(),
+    };
+    Msg::Refused {
+        message: strings::error(&text::visible(&e.to_string(), false)),
+        fields,
+    }
+}
+
+fn failed(e: &StoreError) -> Vec<Msg> {
+    vec![refused(e)]
+}
+
+/// Runs one store effect to completion and returns its messages. Background effects may run here
+/// too (tests do); `Search`, `OpenEditor`, `Suspend` and `Redraw` return nothing.
+pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg> {
+    match effect {
+        Effect::Start => match (store.contact_count(), store.ids_by_name(None, FIRST_PAGE)) {
+            (Ok(total), Ok(first_ids)) => vec![Msg::Started { total, first_ids }],
+            (Err(e), _) | (_, Err(e)) => failed(&e),
+        },
+        Effect::LoadAllIds { generation } => match all_ids(store) {
+            Ok(ids) => vec![Msg::AllIds { generation, ids }],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadRows(ids) => match store.list_rows(&ids) {
+            Ok(rows) => vec![Msg::Rows(rows)],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadContact(id) => match load_contact(store, id) {
+            Ok(Some(view)) => vec![Msg::ContactLoaded(Box::new(view))],
+            Ok(None) => vec![Msg::ContactMissing(id)],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadDue(day) => match store.due_until(day, 10_000) {
+            Ok(items) => vec![Msg::DueLoaded(items)],
+            Err(e) => failed(&e),
+        },
+        Effect::AddContact(draft) => match store.add_contact(actor, *draft) {
+            Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
+            Err(e) => failed(&e),
+        },
+        Effect::UpdateContact {
+            contact,
+            organization,
+        } => match store.update_contact(actor, *contact, Some(&organization)) {
+            Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
+            Err(e) => failed(&e),
+        },
+        Effect::DeleteContact { id, done } => match store.delete_contact(actor, id) {
+            Ok(_) => vec![Msg::Written {
+                message: done,
+                select: None,
+                reload: Reload::Contact(id),
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::Undo => match store.undo(actor) {
+            Ok(entry) => {
+                // Show the contact the undone action was about (the restored one after a delete).
+                let select = entry.changes.iter().find_map(|change| {
+                    match change.after.as_ref().or(change.before.as_ref()) {
+                        Some(Record::Contact(c)) => Some(c.id),
+                        Some(Record::Entry(e)) => Some(e.contact()),
+                        _ => None,
+                    }
+                });
+                vec![Msg::Written {
+                    message: strings::undone(&text::visible(&entry.action, false)),
+                    select,
+                    reload: Reload::Everything,
+                }]
+            }
+            Err(e) => failed(&e),
+        },
+        Effect::LogInteraction {
+            interaction,
+            follow_up,
+            done,
+        } => {
+            let contact = interaction.contact;
+            match store.log_interaction(actor, *interaction, follow_up.map(|d| (d, String::new())))
+            {
+                Ok(_) => vec![Msg::Written {
+                    message: done,
+                    select: Some(contact),
+                    reload: Reload::Timeline,
+                }],
+                Err(e) => failed(&e),
+            }
+        }
+        Effect::CompleteFollowUp(follow_up) => match store.complete_follow_up(actor, &follow_up) {
+            Ok(f) => vec![Msg::Written {
+                message: strings::follow_up_done(&text::visible(&f.what, false)),
+                select: None,
+                reload: Reload::Timeline,
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::AddFollowUp(follow_up) => {
+            match store.add_entry(actor, Entry::FollowUp(*follow_up)) {
+                Ok(Entry::FollowUp(f)) => vec![Msg::Written {
+                    message: strings::follow_up_added(&f.due.to_string()),
+                    select: Some(f.contact),
+                    reload: Reload::Timeline,
+                }],
+                Ok(_) => Vec::new(),
+                Err(e) => failed(&e),
+            }
+        }
+        Effect::Reschedule { follow_up, due } => {
+            match store.reschedule_follow_up(actor, &follow_up, due) {
+                Ok(f) => vec![Msg::Written {
+                    message: strings::rescheduled(&f.due.to_string()),
+                    select: None,
+                    reload: Reload::Timeline,
+                }],
+                Err(e) => failed(&e),
+            }
+        }
+        Effect::LoadDemo => match demo::load(store, actor, DEMO_CONTACTS, DEMO_SEED, |_| {}) {
+            Ok(n) => vec![Msg::Written {
+                message: strings::demo_loaded(n),
+                select: None,
+                reload: Reload::Everything,
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::IndexSearch
+        | Effect::IndexContact(_)
+        | Effect::Search { .. }
+        | Effect::OpenEditor(_)
+        | Effect::Suspend
+        | Effect::Redraw
+        | Effect::CopyToClipboard(_) => Vec::new(),
+    }
+}
+
+/// Every contact id in name order, read in chunks so no transaction is held for long.
+pub fn all_ids(store: &Store) -> Result<Vec<Id>, StoreError> {
+    let mut ids: Vec<Id> = Vec::new();
+    loop {
+        let chunk = store.ids_by_name(ids.last().copied(), ID_CHUNK)?;
+        let done = chunk.len() < ID_CHUNK;
+        ids.extend(chunk);
+        if done {
+            return Ok(ids);
+        }
+    }
+}
+
+pub fn load_contact(store: &Store, id: Id) -> Result<Option<ContactView>, StoreError> {
+    let Some(contact) = store.contact(id)? else {
+        return Ok(None);
+    };
+    Ok(Some(ContactView {
+        organization: store.organization_name(contact.organization)?,
+        timeline: store.timeline(id, TIMELINE_LIMIT)?,
+        deals: store.deals_for(id)?,
+        contact,
+    }))
+}

@@ -1,0 +1,409 @@
+//! Everything the interface knows at one moment: plain data, no I/O, no terminal. `update` is the
+//! only writer; `view` only reads. The clock is part of the state so screens render the same way
+//! in tests ("3d ago" stays "3d").
+
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+
+use crate::domain::{At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id};
+use crate::store::{DueItem, ListRow};
+use crate::tui::command::{Command, Context};
+use crate::tui::input::TextInput;
+use crate::tui::keymap::{Key, KeySeq};
+
+/// The three panes of the main screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+    Timeline,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::List, Pane::Detail, Pane::Timeline];
+    pub fn context(self) -> Context {
+        match self {
+            Pane::List => Context::List,
+            Pane::Detail => Context::Detail,
+            Pane::Timeline => Context::Timeline,
+        }
+    }
+}
+
+/// What fills the screen under the overlays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Main,
+    Today,
+}
+
+/// Status-bar message kinds; errors stand out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// The contact list: ids in name order (the first page at once, all of them in the background)
+/// and a cache of the rows that have been on screen.
+#[derive(Clone, Debug, Default)]
+pub struct ListState {
+    pub ids: Vec<Id>,
+    pub total: u64,
+    /// The startup count has arrived (before that, neither the list nor the welcome is shown).
+    pub started: bool,
+    /// Every id is in `ids` (the background load finished).
+    pub complete: bool,
+    /// Background loads carry this; older ones are dropped.
+    pub generation: u64,
+    pub rows: HashMap<Id, ListRow>,
+    pub selected: usize,
+    pub offset: usize,
+    /// A contact to select once its position is known (after a reload).
+    pub pending_select: Option<Id>,
+}
+
+impl ListState {
+    pub fn selected_id(&self) -> Option<Id> {
+        self.ids.get(self.selected).copied()
+    }
+}
+
+/// The selected contact as the detail and timeline panes show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContactView {
+    pub contact: Contact,
+    pub organization: String,
+    pub timeline: Vec<Entry>,
+    pub deals: Vec<Deal>,
+}
+
+/// One match from the search bridge: the id, the display name and which chars of it matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    pub id: Id,
+    pub name: String,
+    pub organization: String,
+    /// Char indices into `name` to highlight.
+    pub highlights: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SearchState {
+    pub input: TextInput,
+    pub generation: u64,
+    /// The generation the shown results answer.
+    pub answered: u64,
+    pub hits: Vec<SearchHit>,
+    pub selected: usize,
+    /// The list selection to restore when the search is cancelled.
+    pub previous: (usize, usize),
+}
+
+/// Optional fields of the quick log, in tab order after the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogField {
+    Summary,
+    Direction,
+    Outcome,
+    Satisfaction,
+    FollowUp,
+}
+
+impl LogField {
+    pub const ALL: [LogField; 5] = [
+        LogField::Summary,
+        LogField::Direction,
+        LogField::Outcome,
+        LogField::Satisfaction,
+        LogField::FollowUp,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            LogField::Summary => "summary",
+            LogField::Direction => "direction",
+            LogField::Outcome => "outcome",
+            LogField::Satisfaction => "satisfaction",
+            LogField::FollowUp => "follow-up",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LogDraft {
+    pub contact: Id,
+    pub contact_name: String,
+    pub channel: Channel,
+    pub inputs: [TextInput; 5],
+    pub focus: usize,
+    /// The long note written in $EDITOR.
+    pub body: String,
+    pub errors: HashMap<&'static str, String>,
+}
+
+/// The contact form's fields, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormField {
+    Name,
+    Organization,
+    Title,
+    Emails,
+    Phones,
+    City,
+    Tags,
+    Stage,
+    Tier,
+    Owner,
+    Notes,
+}
+
+impl FormField {
+    pub const ALL: [FormField; 11] = [
+        FormField::Name,
+        FormField::Organization,
+        FormField::Title,
+        FormField::Emails,
+        FormField::Phones,
+        FormField::City,
+        FormField::Tags,
+        FormField::Stage,
+        FormField::Tier,
+        FormField::Owner,
+        FormField::Notes,
+    ];
+    /// The field names `domain::FieldError` uses.
+    pub fn key(self) -> &'static str {
+        match self {
+            FormField::Name => "name",
+            FormField::Organization => "organization",
+            FormField::Title => "title",
+            FormField::Emails => "email",
+            FormField::Phones => "phone",
+            FormField::City => "city",
+            FormField::Tags => "tags",
+            FormField::Stage => "stage",
+            FormField::Tier => "tier",
+            FormField::Owner => "owner",
+            FormField::Notes => "notes",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct FormDraft {
+    /// The contact as loaded (its `version` guards against overwriting someone else's change);
+    /// `None` for a new contact.
+    pub original: Option<Contact>,
+    pub inputs: Vec<TextInput>,
+    pub focus: usize,
+    pub errors: HashMap<String, String>,
+    /// A refusal that concerns the whole record (e.g. a stale edit).
+    pub refusal: Option<String>,
+}
+
+impl FormDraft {
+    pub fn field_errors(&mut self, problems: &[FieldError]) {
+        self.errors.clear();
+        for p in problems {
+            self.errors.insert(p.field.clone(), p.message.clone());
+        }
+    }
+}
+
+/// A standalone follow-up being scheduled: what, and when (`+3d`, `fri`…).
+#[derive(Clone, Debug, Default)]
+pub struct FollowUpDraft {
+    pub contact: Id,
+    pub contact_name: String,
+    /// `[what, due]`.
+    pub inputs: [TextInput; 2],
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Confirm {
+    DeleteContact { id: Id, name: String },
+}
+
+/// At most one overlay exists at a time, so the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum Overlay {
+    Search(SearchState),
+    Log(LogDraft),
+    Form(FormDraft),
+    Help {
+        scroll: usize,
+    },
+    Confirm(Confirm),
+    /// A long timeline entry in full.
+    Entry {
+        entry: Box<Entry>,
+        scroll: usize,
+    },
+    Reschedule {
+        follow_up: FollowUp,
+        input: TextInput,
+        error: Option<String>,
+    },
+    NewFollowUp(FollowUpDraft),
+}
+
+impl Overlay {
+    pub fn context(&self) -> Context {
+        match self {
+            Overlay::Search(_) => Context::Search,
+            Overlay::Log(_) => Context::Log,
+            Overlay::Form(_) | Overlay::Reschedule { .. } | Overlay::NewFollowUp(_) => {
+                Context::Form
+            }
+            Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
+            Overlay::Confirm(_) => Context::Confirm,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TodayState {
+    pub items: Vec<DueItem>,
+    pub selected: usize,
+    pub loaded: bool,
+}
+
+pub struct State {
+    /// "Now" for relative times; the app refreshes it, tests pin it.
+    pub now: At,
+    pub today: Day,
+    pub zone: TimeZone,
+    pub width: u16,
+    pub height: u16,
+    pub screen: Screen,
+    pub focus: Pane,
+    /// Which of detail/timeline the right side shows when only one fits.
+    pub right_tab: Pane,
+    pub overlay: Option<Overlay>,
+    pub list: ListState,
+    pub detail: Option<ContactView>,
+    pub detail_scroll: usize,
+    pub timeline_selected: usize,
+    pub today_view: TodayState,
+    pub status: Option<StatusMessage>,
+    pub busy: Option<String>,
+    /// Keys of a sequence in progress (`g` of `g g`) and where they can lead (which-key).
+    pub pending: Vec<Key>,
+    pub continuations: Vec<(KeySeq, Command)>,
+    pub last_channel: Channel,
+    /// The keys that undo, as the effective keymap spells them (for confirmations).
+    pub undo_keys: String,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(now: At, zone: TimeZone, width: u16, height: u16) -> State {
+        let today = Day(now.0.to_zoned_datetime(zone.clone()).date());
+        State {
+            now,
+            today,
+            zone,
+            width,
+            height,
+            screen: Screen::Main,
+            focus: Pane::List,
+            right_tab: Pane::Detail,
+            overlay: None,
+            list: ListState::default(),
+            detail: None,
+            detail_scroll: 0,
+            timeline_selected: 0,
+            today_view: TodayState::default(),
+            status: None,
+            busy: None,
+            pending: Vec::new(),
+            continuations: Vec::new(),
+            last_channel: Channel::Call,
+            undo_keys: String::new(),
+            quit: false,
+        }
+    }
+
+    /// Resets the clock (the app does this each loop turn).
+    pub fn set_now(&mut self, now: At) {
+        self.now = now;
+        self.today = Day(now.0.to_zoned_datetime(self.zone.clone()).date());
+    }
+
+    /// The empty-database welcome replaces the panes.
+    pub fn is_welcome(&self) -> bool {
+        self.list.started && self.list.total == 0 && self.list.ids.is_empty()
+    }
+
+    /// Key resolution order: overlay → global while an overlay is open (overlays are modal: a
+    /// pane's keys must not act behind a confirmation), else pane (or Today) → global.
+    pub fn contexts(&self) -> Vec<Context> {
+        match &self.overlay {
+            Some(overlay) => vec![overlay.context(), Context::Global],
+            None => self.base_contexts(),
+        }
+    }
+
+    /// The contexts of the screen under any overlay (what help describes).
+    pub fn base_contexts(&self) -> Vec<Context> {
+        let pane = match self.screen {
+            Screen::Today => Context::Today,
+            Screen::Main => self.focus.context(),
+        };
+        vec![pane, Context::Global]
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            tone: Tone::Info,
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            text: text.into(),
+            tone: Tone::Error,
+        });
+    }
+
+    pub fn selected_contact(&self) -> Option<&Contact> {
+        let id = self.list.selected_id()?;
+        self.detail
+            .as_ref()
+            .map(|d| &d.contact)
+            .filter(|c| c.id == id)
+    }
+
+    /// The contact the current screen is about (Today's item, else the list selection).
+    pub fn subject(&self) -> Option<(Id, String)> {
+        if self.screen == Screen::Today {
+            let item = self.today_view.items.get(self.today_view.selected)?;
+            return Some((item.follow_up.contact, item.contact_name.clone()));
+        }
+        // A search jump still waiting for the full id list: act on nothing rather than on the
+        // row that happens to be selected meanwhile.
+        if self.list.pending_select.is_some() {
+            return None;
+        }
+        let id = self.list.selected_id()?;
+        let name = self
+            .list
+            .rows
+            .get(&id)
+            .map(|r| r.name.clone())
+            .or_else(|| self.selected_contact().map(|c| c.name.clone()))
+            .unwrap_or_default();
+        Some((id, name))
+    }
+}

@@ -1,0 +1,177 @@
+//! Every user-visible sentence of the full-screen interface, in one place (wording reviews,
+//! later translation). Key names never appear here: callers pass the keys they looked up in the
+//! effective keymap. Must not format user data beyond plain interpolation.
+
+pub const APP: &str = "rolo";
+pub const LIST_TITLE: &str = "Contacts";
+pub const DETAIL_TITLE: &str = "Detail";
+pub const TIMELINE_TITLE: &str = "Timeline";
+pub const TODAY_TITLE: &str = "Today — follow-ups due and overdue";
+pub const SEARCH_TITLE: &str = "Search";
+pub const LOG_TITLE: &str = "Log an interaction";
+pub const NEW_CONTACT_TITLE: &str = "New contact";
+pub const EDIT_CONTACT_TITLE: &str = "Edit contact";
+pub const HELP_TITLE: &str = "Help — keys for where you are";
+pub const CONFIRM_TITLE: &str = "Are you sure?";
+pub const ENTRY_TITLE: &str = "Timeline entry";
+pub const RESCHEDULE_TITLE: &str = "Reschedule follow-up";
+pub const WHICH_KEY_TITLE: &str = "Then press";
+pub const FOCUS_MARKER: &str = "▶ ";
+pub const LOADING: &str = "loading…";
+pub const NO_SELECTION: &str = "No contact selected.";
+pub const EMPTY_TIMELINE: &str = "Nothing on the timeline yet.";
+pub const TODAY_EMPTY: &str = "Nothing due. Well done.";
+pub const SEARCH_NO_RESULTS: &str = "No contact matches.";
+pub const SEARCH_INDEXING: &str = "indexing contacts…";
+pub const COLUMN_NAME: &str = "Name";
+pub const COLUMN_ORG: &str = "Organisation";
+pub const COLUMN_LAST: &str = "Last";
+pub const COLUMN_NEXT: &str = "Next";
+
+pub const MODE_LIST: &str = "LIST";
+pub const MODE_DETAIL: &str = "DETAIL";
+pub const MODE_TIMELINE: &str = "TIMELINE";
+pub const MODE_TODAY: &str = "TODAY";
+pub const MODE_SEARCH: &str = "SEARCH";
+pub const MODE_LOG: &str = "LOG";
+pub const MODE_FORM: &str = "FORM";
+pub const MODE_HELP: &str = "HELP";
+pub const MODE_CONFIRM: &str = "CONFIRM";
+
+pub const WELCOME_TITLE: &str = "Welcome to rolo";
+pub const WELCOME_EMPTY: &str = "Your contact book is empty. To get started:";
+pub fn welcome_add(keys: &str) -> String {
+    format!("  {keys:<8} add a contact")
+}
+pub fn welcome_demo(keys: &str) -> String {
+    format!("  {keys:<8} load 200 demo contacts to try things out")
+}
+pub const WELCOME_IMPORT: &str =
+    "  or import a file from the shell:  rolo import FILE (vCard, CSV)";
+pub fn welcome_help(keys: &str) -> String {
+    format!("  {keys:<8} every key, any time")
+}
+pub const IMPORT_HINT: &str =
+    "Import from the shell: rolo import contacts.vcf (or .csv), then reopen rolo";
+
+pub fn too_small(width: u16, height: u16) -> String {
+    format!("Terminal too small (need {width}×{height})")
+}
+
+pub const FIELD_SUMMARY: &str = "Summary";
+pub const FIELD_CHANNEL: &str = "Channel";
+pub const FIELD_DIRECTION: &str = "Direction";
+pub const FIELD_OUTCOME: &str = "Outcome";
+pub const FIELD_SATISFACTION: &str = "Satisfaction";
+pub const FIELD_FOLLOW_UP: &str = "Follow-up";
+pub const FIELD_NOTE: &str = "Note";
+pub const FIELD_DUE: &str = "New due date";
+pub const PLACEHOLDER_DIRECTION: &str = "in / out (default out)";
+pub const PLACEHOLDER_OUTCOME: &str = "open, resolved, escalated, no-answer";
+pub const PLACEHOLDER_SATISFACTION: &str = "1–5";
+pub const PLACEHOLDER_FOLLOW_UP: &str = "+3d, tomorrow, fri, 2026-12-01";
+pub const PLACEHOLDER_LIST: &str = "comma separated";
+pub fn note_lines(lines: usize) -> String {
+    format!("{lines} lines written")
+}
+pub const SATISFACTION_RANGE: &str = "must be 1 to 5";
+pub const SUMMARY_NEEDED: &str = "say in a few words what happened";
+
+pub const FORM_NAME: &str = "Name";
+pub const FORM_ORG: &str = "Organisation";
+pub const FORM_TITLE: &str = "Title";
+pub const FORM_EMAILS: &str = "Emails";
+pub const FORM_PHONES: &str = "Phones";
+pub const FORM_CITY: &str = "City";
+pub const FORM_TAGS: &str = "Tags";
+pub const FORM_STAGE: &str = "Stage";
+pub const FORM_TIER: &str = "Tier";
+pub const FORM_OWNER: &str = "Owner";
+pub const FORM_NOTES: &str = "Notes";
+
+pub const LABEL_ORG: &str = "Organisation";
+pub const LABEL_TITLE: &str = "Title";
+pub const LABEL_EMAIL: &str = "Email";
+pub const LABEL_PHONE: &str = "Phone";
+pub const LABEL_ADDRESS: &str = "Address";
+pub const LABEL_STAGE: &str = "Stage";
+pub const LABEL_TIER: &str = "Tier";
+pub const LABEL_OWNER: &str = "Owner";
+pub const LABEL_TAGS: &str = "Tags";
+pub const LABEL_CONSENT: &str = "Consent";
+pub const LABEL_NOTES: &str = "Notes";
+pub const LABEL_LANGUAGE: &str = "Language";
+pub const LABEL_BIRTHDAY: &str = "Birthday";
+pub const LABEL_DEALS: &str = "Deals";
+
+pub fn confirm_delete(name: &str) -> String {
+    format!("Move {name} to the trash?")
+}
+pub fn confirm_keys(yes: &str, no: &str) -> String {
+    format!("{yes} yes   {no} no")
+}
+pub fn logged(channel: &str, name: &str, undo: &str) -> String {
+    format!("Logged {channel} with {name} — {undo} to undo")
+}
+pub fn deleted(name: &str, undo: &str) -> String {
+    format!("Moved {name} to the trash — {undo} to undo")
+}
+pub fn saved(name: &str, undo: &str) -> String {
+    format!("Saved {name} — {undo} to undo")
+}
+pub fn undone(action: &str) -> String {
+    format!("Undid: {action}")
+}
+pub fn demo_loaded(count: u64) -> String {
+    format!("Loaded {count} demo contacts")
+}
+pub const DEMO_LOADING: &str = "Loading demo contacts…";
+pub fn follow_up_done(what: &str) -> String {
+    format!("Done: {what}")
+}
+pub fn follow_up_added(day: &str) -> String {
+    format!("Follow-up scheduled for {day}")
+}
+pub const FOLLOW_UP_TITLE: &str = "Schedule a follow-up";
+pub const FIELD_WHAT: &str = "What";
+pub fn rescheduled(day: &str) -> String {
+    format!("Moved to {day}")
+}
+pub const NOTHING_SELECTED: &str = "Select a contact first";
+pub const NOT_A_FOLLOW_UP: &str = "Select a follow-up first";
+pub const NOT_YET: &str = "Not available yet in the full-screen interface; use the CLI";
+pub const NO_EMAIL: &str = "This contact has no email address";
+pub fn copied(what: &str) -> String {
+    format!("Copied {what}")
+}
+pub fn editor_failed(reason: &str) -> String {
+    format!("The editor did not run: {reason}")
+}
+pub fn field_problems(count: usize) -> String {
+    format!("{count} field(s) need attention")
+}
+pub fn error(message: &str) -> String {
+    format!("Error: {message}")
+}
+pub fn count_line(shown: usize, total: u64) -> String {
+    format!("{shown}/{total}")
+}
+pub fn overdue_by(days: i32) -> String {
+    format!("overdue {days}d")
+}
+pub const DUE_TODAY: &str = "today";
+pub fn hint(keys: &str, what: &str) -> String {
+    format!("{keys} {what}")
+}
+pub const HINT_HELP: &str = "help";
+pub const HINT_SEARCH: &str = "search";
+pub const HINT_LOG: &str = "log";
+pub const HINT_QUIT: &str = "quit";
+pub const HINT_SAVE: &str = "save";
+pub const HINT_CANCEL: &str = "cancel";
+pub const HINT_CHANNEL: &str = "channel";
+pub const HINT_OPEN: &str = "open";
+pub const HINT_DONE: &str = "done";
+pub const HINT_RESCHEDULE: &str = "reschedule";
+
+pub const REFUSE_NOT_A_TERMINAL: &str = "rolo's full-screen interface needs an interactive terminal (stdout is not one, or TERM=dumb). Use the CLI instead: `rolo --help`, e.g. `rolo search NAME`, `rolo log …`";

@@ -1,0 +1,86 @@
+//! The terminal guard: raw mode, alternate screen and bracketed paste on the way in; all of it
+//! undone on the way out — on return, on panic (the hook restores first, then reports) and on
+//! SIGHUP/SIGTERM/SIGQUIT (a thread of its own restores and exits, since the main thread may be
+//! stuck on a dead tty). `ratatui::restore` does not disable bracketed paste, so this does.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+
+use crate::tui::TuiError;
+
+/// Refuses a non-terminal stdout or `TERM=dumb`.
+pub fn check() -> Result<(), TuiError> {
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if dumb || !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    Ok(())
+}
+
+/// Puts the terminal into full-screen mode.
+pub fn enter() -> io::Result<()> {
+    enable_raw_mode()?;
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+    out.flush()
+}
+
+/// Undoes [`enter`]; safe to call more than once and on a dead terminal.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = out.flush();
+    let _ = disable_raw_mode();
+}
+
+/// Restores the terminal when dropped (normal return and early `?` exits).
+pub struct Guard;
+
+impl Guard {
+    pub fn enter() -> io::Result<Guard> {
+        install_panic_hook();
+        enter()?;
+        watch_signals()?;
+        Ok(Guard)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// On a hang-up or termination: restore (giving up after a moment if the tty is gone) and exit.
+fn watch_signals() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let (done, wait) = mpsc::channel();
+            std::thread::spawn(move || {
+                restore();
+                let _ = done.send(());
+            });
+            let _ = wait.recv_timeout(Duration::from_millis(300));
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,1079 @@
+//! The single place that maps a [`Command`] or message to behaviour: `update(&mut State, Msg)`
+//! changes the state and returns the [`Effect`]s to run; `on_key` turns a key press into a
+//! message through the keymap. No I/O here — store calls, search and the editor are effects.
+
+use crate::domain::{
+    Address, Channel, Contact, ContactDraft, Direction, Entry, FollowUp, Id, Interaction, Labelled,
+    Outcome, Stage, text, time,
+};
+use crate::tui::command::Command;
+use crate::tui::effect::Effect;
+use crate::tui::input::TextInput;
+use crate::tui::keymap::{Key, Keymap, Resolution};
+use crate::tui::msg::{Msg, Reload};
+use crate::tui::state::{
+    Confirm, FollowUpDraft, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen,
+    SearchState, State,
+};
+use crate::tui::strings;
+use crate::tui::view::layout;
+
+/// Most rows kept in the list cache before it is emptied (only visible rows are ever needed).
+const ROW_CACHE_LIMIT: usize = 5_000;
+
+/// Resolves a key press through the keymap (overlay → pane → global) and applies it.
+/// An unbound printable key types into the focused input; a sequence in progress waits.
+pub fn on_key(state: &mut State, keymap: &Keymap, key: Key) -> Vec<Effect> {
+    // A message stays until the next key press, so it never describes an older state.
+    state.status = None;
+    let contexts = state.contexts();
+    match keymap.resolve(&contexts, &state.pending, key) {
+        Resolution::Command(command) => {
+            clear_pending(state);
+            update(state, Msg::Command(command))
+        }
+        Resolution::Pending(continuations) => {
+            state.pending.push(key);
+            state.continuations = continuations;
+            Vec::new()
+        }
+        Resolution::Unbound => {
+            let was_pending = !state.pending.is_empty();
+            clear_pending(state);
+            match key.printable() {
+                Some(c) if !was_pending && typing(state) => update(state, Msg::Type(c)),
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
+fn clear_pending(state: &mut State) {
+    state.pending.clear();
+    state.continuations.clear();
+}
+
+/// Whether an overlay with a text input is open.
+pub fn typing(state: &State) -> bool {
+    state
+        .overlay
+        .as_ref()
+        .is_some_and(|o| o.context().is_text_input())
+}
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Command(command) => command_effects(state, command),
+        Msg::Type(c) => edit_input(state, |input| input.insert(c)),
+        Msg::Paste(pasted) => edit_input(state, |input| input.paste(&pasted)),
+        Msg::Resize(width, height) => {
+            state.width = width;
+            state.height = height;
+            follow_selection(state)
+        }
+        Msg::Started { total, first_ids } => started(state, total, first_ids),
+        Msg::AllIds { generation, ids } => {
+            if generation != state.list.generation {
+                return Vec::new();
+            }
+            let keep = state
+                .list
+                .pending_select
+                .take()
+                .or(state.list.selected_id());
+            state.list.total = ids.len() as u64;
+            state.list.ids = ids;
+            state.list.complete = true;
+            reselect(state, keep)
+        }
+        Msg::Rows(rows) => {
+            if state.list.rows.len() + rows.len() > ROW_CACHE_LIMIT {
+                state.list.rows.clear();
+            }
+            for row in rows {
+                state.list.rows.insert(row.id, row);
+            }
+            Vec::new()
+        }
+        Msg::ContactLoaded(view) => {
+            if state.list.selected_id() == Some(view.contact.id) {
+                state.timeline_selected = state
+                    .timeline_selected
+                    .min(view.timeline.len().saturating_sub(1));
+                state.detail = Some(*view);
+            }
+            Vec::new()
+        }
+        Msg::ContactMissing(id) => {
+            if state.detail.as_ref().is_some_and(|d| d.contact.id == id) {
+                state.detail = None;
+            }
+            Vec::new()
+        }
+        Msg::SearchResults { generation, hits } => {
+            if let Some(Overlay::Search(search)) = &mut state.overlay
+                && generation == search.generation
+            {
+                search.hits = hits;
+                search.answered = generation;
+                search.selected = 0;
+            }
+            Vec::new()
+        }
+        Msg::DueLoaded(items) => {
+            state.today_view.items = items;
+            state.today_view.loaded = true;
+            state.today_view.selected = state
+                .today_view
+                .selected
+                .min(state.today_view.items.len().saturating_sub(1));
+            Vec::new()
+        }
+        Msg::Written {
+            message,
+            select,
+            reload,
+        } => {
+            state.busy = None;
+            state.info(message);
+            if matches!(
+                state.overlay,
+                Some(
+                    Overlay::Log(_)
+                        | Overlay::Confirm(_)
+                        | Overlay::Reschedule { .. }
+                        | Overlay::NewFollowUp(_)
+                )
+            ) {
+                state.overlay = None;
+            }
+            match reload {
+                Reload::Timeline => refresh_timeline(state),
+                Reload::Contact(id) => {
+                    let mut effects = refresh(state, select);
+                    effects.push(Effect::IndexContact(id));
+                    effects
+                }
+                Reload::Everything => {
+                    let mut effects = refresh(state, select);
+                    effects.push(Effect::IndexSearch);
+                    effects
+                }
+            }
+        }
+        Msg::ContactSaved(contact) => {
+            state.overlay = None;
+            state.info(strings::saved(
+                &text::visible(&contact.name, false),
+                &state.undo_keys,
+            ));
+            state.detail = None;
+            let mut effects = refresh(state, Some(contact.id));
+            effects.push(Effect::IndexContact(contact.id));
+            effects
+        }
+        Msg::Refused { message, fields } => {
+            state.busy = None;
+            match &mut state.overlay {
+                Some(Overlay::Form(form)) => {
+                    form.field_errors(&fields);
+                    if fields.is_empty() {
+                        form.refusal = Some(message.clone());
+                    }
+                }
+                Some(Overlay::NewFollowUp(draft)) => {
+                    draft.error = fields.first().map(|p| p.message.clone());
+                }
+                Some(Overlay::Log(log)) => {
+                    log.errors.clear();
+                    for problem in &fields {
+                        if let Some(field) = LogField::ALL.iter().find(|f| f.key() == problem.field)
+                        {
+                            log.errors.insert(field.key(), problem.message.clone());
+                        }
+                    }
+                }
+                _ => {}
+            }
+            state.error(message);
+            Vec::new()
+        }
+        Msg::EditorDone(result) => {
+            match result {
+                Ok(written) => match &mut state.overlay {
+                    Some(Overlay::Log(log)) => {
+                        let body = text::clean_multiline(&written);
+                        if log.inputs[0].is_empty()
+                            && let Some(first) = body.lines().find(|l| !l.trim().is_empty())
+                        {
+                            log.inputs[0] = TextInput::new(&text::clean_line(first));
+                        }
+                        log.body = body;
+                    }
+                    Some(Overlay::Form(form)) => {
+                        let notes = FormField::ALL
+                            .iter()
+                            .position(|f| *f == FormField::Notes)
+                            .unwrap_or(0);
+                        form.inputs[notes] = TextInput::new(&text::clean_multiline(&written));
+                    }
+                    _ => {}
+                },
+                Err(reason) => state.error(strings::editor_failed(&reason)),
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn started(state: &mut State, total: u64, first_ids: Vec<Id>) -> Vec<Effect> {
+    let refreshing = state.list.started;
+    state.list.started = true;
+    state.list.generation += 1;
+    let complete = first_ids.len() as u64 >= total;
+    let mut effects = Vec::new();
+    let keep = if complete {
+        state
+            .list
+            .pending_select
+            .take()
+            .or(state.list.selected_id())
+    } else {
+        None
+    };
+    if complete || !refreshing {
+        state.list.ids = first_ids;
+        state.list.total = total;
+        state.list.complete = complete;
+    }
+    if !complete {
+        effects.push(Effect::LoadAllIds {
+            generation: state.list.generation,
+        });
+    }
+    if !refreshing {
+        effects.push(Effect::IndexSearch);
+    }
+    effects.extend(reselect(state, keep));
+    effects
+}
+
+/// Re-reads the list, the selected contact and (on Today) the due list after a write.
+fn refresh(state: &mut State, select: Option<Id>) -> Vec<Effect> {
+    state.list.rows.clear();
+    state.list.pending_select = select.or(state.list.selected_id());
+    state.detail = None;
+    let mut effects = vec![Effect::Start];
+    if state.screen == Screen::Today {
+        effects.push(Effect::LoadDue(state.today));
+    }
+    effects
+}
+
+/// After a timeline-only write: the list order and search corpus are still right; the rows'
+/// last/next columns, the selected contact and the due list are re-read.
+fn refresh_timeline(state: &mut State) -> Vec<Effect> {
+    state.list.rows.clear();
+    state.detail = None;
+    let mut effects = follow_selection(state);
+    if state.screen == Screen::Today {
+        effects.push(Effect::LoadDue(state.today));
+    }
+    effects
+}
+
+/// Puts the selection on `id` if it is in the list (else keeps the position), then loads what
+/// the screen needs.
+fn reselect(state: &mut State, id: Option<Id>) -> Vec<Effect> {
+    if let Some(id) = id {
+        if let Some(at) = state.list.ids.iter().position(|x| *x == id) {
+            state.list.selected = at;
+        } else if !state.list.complete {
+            state.list.pending_select = Some(id);
+        }
+    }
+    let last = state.list.ids.len().saturating_sub(1);
+    state.list.selected = state.list.selected.min(last);
+    follow_selection(state)
+}
+
+/// Keeps the selection on screen and asks for the rows and the contact it needs.
+fn follow_selection(state: &mut State) -> Vec<Effect> {
+    let visible = layout::list_rows_visible(state).max(1);
+    let list = &mut state.list;
+    if list.selected < list.offset {
+        list.offset = list.selected;
+    } else if list.selected >= list.offset + visible {
+        list.offset = list.selected + 1 - visible;
+    }
+    let max_offset = list.ids.len().saturating_sub(visible);
+    list.offset = list.offset.min(max_offset);
+    let window = visible.max(20);
+    let end = (list.offset + window).min(list.ids.len());
+    let missing: Vec<Id> = list.ids[list.offset.min(end)..end]
+        .iter()
+        .copied()
+        .filter(|id| !list.rows.contains_key(id))
+        .collect();
+    let mut effects = Vec::new();
+    if !missing.is_empty() {
+        effects.push(Effect::LoadRows(missing));
+    }
+    if let Some(id) = state.list.selected_id()
+        && state.detail.as_ref().is_none_or(|d| d.contact.id != id)
+    {
+        state.detail_scroll = 0;
+        state.timeline_selected = 0;
+        effects.push(Effect::LoadContact(id));
+    }
+    effects
+}
+
+fn page(state: &State) -> usize {
+    layout::list_rows_visible(state).max(5)
+}
+
+fn moved(at: usize, len: usize, command: Command, page: usize) -> usize {
+    let last = len.saturating_sub(1);
+    match command {
+        Command::MoveDown | Command::ScrollDown => (at + 1).min(last),
+        Command::MoveUp | Command::ScrollUp => at.saturating_sub(1),
+        Command::PageDown => (at + page).min(last),
+        Command::PageUp => at.saturating_sub(page),
+        Command::First => 0,
+        Command::Last => last,
+        _ => at,
+    }
+}
+
+fn is_motion(command: Command) -> bool {
+    matches!(
+        command,
+        Command::MoveDown
+            | Command::MoveUp
+            | Command::PageDown
+            | Command::PageUp
+            | Command::First
+            | Command::Last
+            | Command::ScrollDown
+            | Command::ScrollUp
+    )
+}
+
+/// Text scroll positions have no known end here; the view clamps them.
+const SCROLL_LIMIT: usize = 10_000;
+
+fn motion(state: &mut State, command: Command) -> Vec<Effect> {
+    let page = page(state);
+    match &mut state.overlay {
+        Some(Overlay::Search(search)) => {
+            search.selected = moved(search.selected, search.hits.len(), command, page);
+            return Vec::new();
+        }
+        Some(Overlay::Help { scroll }) | Some(Overlay::Entry { scroll, .. }) => {
+            *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
+            return Vec::new();
+        }
+        Some(_) => return Vec::new(),
+        None => {}
+    }
+    if state.screen == Screen::Today {
+        let today = &mut state.today_view;
+        today.selected = moved(today.selected, today.items.len(), command, page);
+        return Vec::new();
+    }
+    match state.focus {
+        Pane::List => {
+            state.list.selected = moved(state.list.selected, state.list.ids.len(), command, page);
+            follow_selection(state)
+        }
+        Pane::Detail => {
+            state.detail_scroll = moved(state.detail_scroll, SCROLL_LIMIT, command, page);
+            Vec::new()
+        }
+        Pane::Timeline => {
+            let len = state.detail.as_ref().map_or(0, |d| d.timeline.len());
+            state.timeline_selected = moved(state.timeline_selected, len, command, page);
+            Vec::new()
+        }
+    }
+}
+
+fn focus(state: &mut State, pane: Pane) -> Vec<Effect> {
+    state.screen = Screen::Main;
+    state.focus = pane;
+    if pane != Pane::List {
+        state.right_tab = pane;
+    }
+    follow_selection(state)
+}
+
+fn cycle_focus(state: &mut State, forward: bool) -> Vec<Effect> {
+    let at = Pane::ALL
+        .iter()
+        .position(|p| *p == state.focus)
+        .unwrap_or(0);
+    let next = if forward { (at + 1) % 3 } else { (at + 2) % 3 };
+    focus(state, Pane::ALL[next])
+}
+
+/// Commands that act on the screen under the overlays; while an overlay is open they wait.
+fn acts_behind_overlays(command: Command) -> bool {
+    matches!(
+        command,
+        Command::Search
+            | Command::QuickLog
+            | Command::NewContact
+            | Command::EditContact
+            | Command::DeleteContact
+            | Command::NewFollowUp
+            | Command::MergeDuplicates
+            | Command::CopyEmail
+            | Command::Undo
+            | Command::Today
+            | Command::FocusNext
+            | Command::FocusPrev
+            | Command::TogglePane
+            | Command::ShowList
+            | Command::ShowDetail
+            | Command::ShowTimeline
+            | Command::MarkDone
+            | Command::Reschedule
+            | Command::LoadDemo
+            | Command::ImportHint
+    )
+}
+
+fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
+    if state.overlay.is_some() && acts_behind_overlays(command) {
+        return Vec::new();
+    }
+    if is_motion(command) {
+        return motion(state, command);
+    }
+    if let Some(effects) = input_command(state, command) {
+        return effects;
+    }
+    match command {
+        Command::Quit => {
+            state.quit = true;
+            Vec::new()
+        }
+        Command::Noop => Vec::new(),
+        Command::Help => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Vec::new()
+        }
+        Command::Search => {
+            state.overlay = Some(Overlay::Search(SearchState {
+                previous: (state.list.selected, state.list.offset),
+                ..SearchState::default()
+            }));
+            Vec::new()
+        }
+        Command::QuickLog => open_log(state),
+        Command::NewContact => {
+            state.overlay = Some(Overlay::Form(new_form(None, "")));
+            Vec::new()
+        }
+        Command::EditContact => {
+            if state.screen == Screen::Today {
+                return open_today_item(state);
+            }
+            match state
+                .detail
+                .clone()
+                .filter(|d| Some(d.contact.id) == state.list.selected_id())
+            {
+                Some(view) => {
+                    state.overlay = Some(Overlay::Form(new_form(
+                        Some(view.contact),
+                        &view.organization,
+                    )));
+                }
+                None => state.error(strings::NOTHING_SELECTED),
+            }
+            Vec::new()
+        }
+        Command::DeleteContact => {
+            match state.subject() {
+                Some((id, name)) => {
+                    state.overlay = Some(Overlay::Confirm(Confirm::DeleteContact { id, name }));
+                }
+                None => state.error(strings::NOTHING_SELECTED),
+            }
+            Vec::new()
+        }
+        Command::ConfirmYes => match state.overlay.take() {
+            Some(Overlay::Confirm(Confirm::DeleteContact { id, name })) => {
+                vec![Effect::DeleteContact {
+                    id,
+                    done: strings::deleted(&text::visible(&name, false), &state.undo_keys),
+                }]
+            }
+            other => {
+                state.overlay = other;
+                Vec::new()
+            }
+        },
+        Command::ConfirmNo | Command::Cancel | Command::Back => back(state),
+        Command::Undo => vec![Effect::Undo],
+        Command::Today => {
+            state.overlay = None;
+            state.screen = Screen::Today;
+            state.today_view.loaded = false;
+            vec![Effect::LoadDue(state.today)]
+        }
+        Command::FocusNext | Command::TogglePane => cycle_focus(state, true),
+        Command::FocusPrev => cycle_focus(state, false),
+        Command::ShowList => focus(state, Pane::List),
+        Command::ShowDetail => focus(state, Pane::Detail),
+        Command::ShowTimeline => focus(state, Pane::Timeline),
+        Command::Open => open(state),
+        Command::Submit => submit(state),
+        Command::NextField | Command::PrevField => {
+            let forward = command == Command::NextField;
+            match &mut state.overlay {
+                Some(Overlay::Log(log)) => {
+                    log.focus = step(log.focus, LogField::ALL.len(), forward);
+                }
+                Some(Overlay::Form(form)) => {
+                    form.focus = step(form.focus, form.inputs.len(), forward);
+                }
+                Some(Overlay::Reschedule { .. }) if forward => return submit(state),
+                Some(Overlay::NewFollowUp(draft)) => {
+                    // Enter moves on, and on the last field saves.
+                    if forward && draft.focus + 1 == draft.inputs.len() {
+                        return submit(state);
+                    }
+                    draft.focus = step(draft.focus, draft.inputs.len(), forward);
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Command::NextChannel | Command::PrevChannel => {
+            if let Some(Overlay::Log(log)) = &mut state.overlay {
+                let all = Channel::ALL;
+                let at = all.iter().position(|c| *c == log.channel).unwrap_or(0);
+                let next = step(at, all.len(), command == Command::NextChannel);
+                log.channel = all[next];
+            }
+            Vec::new()
+        }
+        Command::OpenEditor => match &state.overlay {
+            Some(Overlay::Log(log)) => vec![Effect::OpenEditor(log.body.clone())],
+            Some(Overlay::Form(form)) => {
+                let notes = FormField::ALL.len() - 1;
+                vec![Effect::OpenEditor(
+                    form.inputs
+                        .get(notes)
+                        .map(|i| i.text().to_string())
+                        .unwrap_or_default(),
+                )]
+            }
+            _ => Vec::new(),
+        },
+        Command::MarkDone => match selected_follow_up(state) {
+            Some(f) => vec![Effect::CompleteFollowUp(Box::new(f))],
+            None => {
+                state.error(strings::NOT_A_FOLLOW_UP);
+                Vec::new()
+            }
+        },
+        Command::Reschedule => {
+            match selected_follow_up(state) {
+                Some(follow_up) => {
+                    state.overlay = Some(Overlay::Reschedule {
+                        follow_up,
+                        input: TextInput::default(),
+                        error: None,
+                    });
+                }
+                None => state.error(strings::NOT_A_FOLLOW_UP),
+            }
+            Vec::new()
+        }
+        Command::LoadDemo => {
+            state.busy = Some(strings::DEMO_LOADING.to_string());
+            vec![Effect::LoadDemo]
+        }
+        Command::ImportHint => {
+            state.info(strings::IMPORT_HINT);
+            Vec::new()
+        }
+        Command::CopyEmail => {
+            match state
+                .selected_contact()
+                .and_then(|c| c.primary_email())
+                .map(|e| text::visible(e, false).into_owned())
+            {
+                Some(email) => {
+                    state.info(strings::copied(&email));
+                    vec![Effect::CopyToClipboard(email)]
+                }
+                None => {
+                    state.error(strings::NO_EMAIL);
+                    Vec::new()
+                }
+            }
+        }
+        Command::NewFollowUp => {
+            match state.subject() {
+                Some((contact, contact_name)) => {
+                    state.overlay = Some(Overlay::NewFollowUp(FollowUpDraft {
+                        contact,
+                        contact_name,
+                        ..FollowUpDraft::default()
+                    }));
+                }
+                None => state.error(strings::NOTHING_SELECTED),
+            }
+            Vec::new()
+        }
+        Command::MergeDuplicates | Command::MergePickLeft | Command::MergePickRight => {
+            state.error(strings::NOT_YET);
+            Vec::new()
+        }
+        Command::Suspend => vec![Effect::Suspend],
+        Command::Redraw => vec![Effect::Redraw],
+        // Motions and text editing were handled above.
+        _ => Vec::new(),
+    }
+}
+
+fn step(at: usize, len: usize, forward: bool) -> usize {
+    if len == 0 {
+        0
+    } else if forward {
+        (at + 1) % len
+    } else {
+        (at + len - 1) % len
+    }
+}
+
+/// Text-editing commands act on the focused input; `None` when the command is not one of them.
+fn input_command(state: &mut State, command: Command) -> Option<Vec<Effect>> {
+    let edit: fn(&mut TextInput) = match command {
+        Command::DeleteBackward => TextInput::delete_backward,
+        Command::DeleteForward => TextInput::delete_forward,
+        Command::DeleteWordBackward => TextInput::delete_word_backward,
+        Command::CursorLeft => TextInput::left,
+        Command::CursorRight => TextInput::right,
+        Command::CursorHome => TextInput::home,
+        Command::CursorEnd => TextInput::end,
+        Command::ClearLine => TextInput::clear,
+        _ => return None,
+    };
+    Some(edit_input(state, edit))
+}
+
+fn focused_input(state: &mut State) -> Option<&mut TextInput> {
+    match &mut state.overlay {
+        Some(Overlay::Search(search)) => Some(&mut search.input),
+        Some(Overlay::Log(log)) => log.inputs.get_mut(log.focus),
+        Some(Overlay::Form(form)) => form.inputs.get_mut(form.focus),
+        Some(Overlay::Reschedule { input, .. }) => Some(input),
+        Some(Overlay::NewFollowUp(draft)) => draft.inputs.get_mut(draft.focus),
+        _ => None,
+    }
+}
+
+/// Applies an edit to the focused input (nothing happens without one: pastes never reach the
+/// keymap) and re-runs the search when its query changed.
+fn edit_input(state: &mut State, edit: impl FnOnce(&mut TextInput)) -> Vec<Effect> {
+    let Some(input) = focused_input(state) else {
+        return Vec::new();
+    };
+    let before = input.text().to_string();
+    edit(input);
+    let changed = input.text() != before;
+    match &mut state.overlay {
+        Some(Overlay::Search(search)) if changed => {
+            search.generation += 1;
+            search.selected = 0;
+            let query = search.input.text().trim().to_string();
+            if query.is_empty() {
+                search.hits.clear();
+                search.answered = search.generation;
+                Vec::new()
+            } else {
+                vec![Effect::Search {
+                    generation: search.generation,
+                    query,
+                }]
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn back(state: &mut State) -> Vec<Effect> {
+    if !state.pending.is_empty() {
+        clear_pending(state);
+        return Vec::new();
+    }
+    match state.overlay.take() {
+        Some(Overlay::Search(search)) => {
+            (state.list.selected, state.list.offset) = search.previous;
+            follow_selection(state)
+        }
+        Some(_) => Vec::new(),
+        None => {
+            if state.screen == Screen::Today {
+                state.screen = Screen::Main;
+                return follow_selection(state);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn open(state: &mut State) -> Vec<Effect> {
+    match &state.overlay {
+        Some(Overlay::Search(search)) => {
+            let Some(hit) = search.hits.get(search.selected) else {
+                return Vec::new();
+            };
+            let id = hit.id;
+            state.overlay = None;
+            state.screen = Screen::Main;
+            return reselect(state, Some(id));
+        }
+        Some(_) => return Vec::new(),
+        None => {}
+    }
+    if state.screen == Screen::Today {
+        return open_today_item(state);
+    }
+    match state.focus {
+        Pane::List => focus(state, Pane::Detail),
+        Pane::Detail => Vec::new(),
+        Pane::Timeline => {
+            if let Some(entry) = state
+                .detail
+                .as_ref()
+                .and_then(|d| d.timeline.get(state.timeline_selected))
+            {
+                state.overlay = Some(Overlay::Entry {
+                    entry: Box::new(entry.clone()),
+                    scroll: 0,
+                });
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn open_today_item(state: &mut State) -> Vec<Effect> {
+    let Some((id, _)) = state.subject() else {
+        return Vec::new();
+    };
+    state.screen = Screen::Main;
+    state.focus = Pane::List;
+    reselect(state, Some(id))
+}
+
+fn selected_follow_up(state: &State) -> Option<crate::domain::FollowUp> {
+    if state.screen == Screen::Today {
+        return state
+            .today_view
+            .items
+            .get(state.today_view.selected)
+            .map(|item| item.follow_up.clone());
+    }
+    let view = state.detail.as_ref()?;
+    let candidate = match state.focus {
+        Pane::Timeline => view.timeline.get(state.timeline_selected),
+        _ => view
+            .timeline
+            .iter()
+            .filter(|e| matches!(e, Entry::FollowUp(f) if f.is_open()))
+            .min_by_key(|e| match e {
+                Entry::FollowUp(f) => f.due,
+                _ => state.today,
+            }),
+    };
+    match candidate {
+        Some(Entry::FollowUp(f)) if f.is_open() => Some(f.clone()),
+        _ => None,
+    }
+}
+
+fn open_log(state: &mut State) -> Vec<Effect> {
+    match state.subject() {
+        Some((contact, contact_name)) => {
+            state.overlay = Some(Overlay::Log(LogDraft {
+                contact,
+                contact_name,
+                channel: state.last_channel,
+                inputs: Default::default(),
+                focus: 0,
+                body: String::new(),
+                errors: Default::default(),
+            }));
+        }
+        None => state.error(strings::NOTHING_SELECTED),
+    }
+    Vec::new()
+}
+
+fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
+    let join = |points: &[Labelled]| {
+        points
+            .iter()
+            .map(|p| p.value.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let inputs = FormField::ALL
+        .iter()
+        .map(|field| {
+            let Some(c) = &original else {
+                return TextInput::default();
+            };
+            TextInput::new(&match field {
+                FormField::Name => c.name.clone(),
+                FormField::Organization => organization.to_string(),
+                FormField::Title => c.title.clone(),
+                FormField::Emails => join(&c.emails),
+                FormField::Phones => join(&c.phones),
+                FormField::City => c.city().unwrap_or_default().to_string(),
+                FormField::Tags => c.tags.join(", "),
+                FormField::Stage => c.stage.to_string(),
+                FormField::Tier => c.tier.clone(),
+                FormField::Owner => c.owner.clone(),
+                FormField::Notes => c.notes.clone(),
+            })
+        })
+        .collect();
+    FormDraft {
+        original,
+        inputs,
+        focus: 0,
+        errors: Default::default(),
+        refusal: None,
+    }
+}
+
+fn submit(state: &mut State) -> Vec<Effect> {
+    let today = state.today;
+    let now = state.now;
+    let undo_keys = state.undo_keys.clone();
+    match &mut state.overlay {
+        Some(Overlay::Log(log)) => {
+            let field = |f: LogField| log.inputs[f as usize].text().trim().to_string();
+            let mut errors = std::collections::HashMap::new();
+            let direction = match field(LogField::Direction).as_str() {
+                "" => Direction::Outbound,
+                d => d.parse().unwrap_or_else(|e: String| {
+                    errors.insert(LogField::Direction.key(), e);
+                    Direction::Outbound
+                }),
+            };
+            let outcome = match field(LogField::Outcome).as_str() {
+                "" => None,
+                o => o.parse::<Outcome>().map_or_else(
+                    |e| {
+                        errors.insert(LogField::Outcome.key(), e);
+                        None
+                    },
+                    Some,
+                ),
+            };
+            let satisfaction = match field(LogField::Satisfaction).as_str() {
+                "" => None,
+                s => match s.parse::<u8>() {
+                    Ok(n) if (1..=5).contains(&n) => Some(n),
+                    _ => {
+                        errors.insert(
+                            LogField::Satisfaction.key(),
+                            strings::SATISFACTION_RANGE.to_string(),
+                        );
+                        None
+                    }
+                },
+            };
+            let follow_up = match field(LogField::FollowUp).as_str() {
+                "" => None,
+                due => time::parse_due(due, today).map_or_else(
+                    |e| {
+                        errors.insert(LogField::FollowUp.key(), e);
+                        None
+                    },
+                    Some,
+                ),
+            };
+            if field(LogField::Summary).is_empty() && log.body.trim().is_empty() {
+                errors.insert(LogField::Summary.key(), strings::SUMMARY_NEEDED.to_string());
+            }
+            if !errors.is_empty() {
+                log.errors = errors;
+                return Vec::new();
+            }
+            log.errors.clear();
+            let interaction = Interaction {
+                id: 0,
+                contact: log.contact,
+                at: now,
+                channel: log.channel,
+                direction,
+                summary: field(LogField::Summary),
+                body: log.body.clone(),
+                outcome,
+                satisfaction,
+                agent: String::new(),
+                deal: None,
+                campaign: String::new(),
+            };
+            let done = strings::logged(
+                log.channel.name(),
+                &text::visible(&log.contact_name, false),
+                &undo_keys,
+            );
+            state.last_channel = log.channel;
+            vec![Effect::LogInteraction {
+                interaction: Box::new(interaction),
+                follow_up,
+                done,
+            }]
+        }
+        Some(Overlay::Form(form)) => submit_form(form),
+        Some(Overlay::NewFollowUp(draft)) => match time::parse_due(draft.inputs[1].text(), today) {
+            Ok(due) => vec![Effect::AddFollowUp(Box::new(FollowUp {
+                id: 0,
+                contact: draft.contact,
+                created: now,
+                due,
+                what: draft.inputs[0].text().to_string(),
+                done_at: None,
+                assignee: String::new(),
+            }))],
+            Err(e) => {
+                draft.error = Some(e);
+                Vec::new()
+            }
+        },
+        Some(Overlay::Reschedule {
+            follow_up,
+            input,
+            error,
+        }) => match time::parse_due(input.text(), today) {
+            Ok(due) => vec![Effect::Reschedule {
+                follow_up: Box::new(follow_up.clone()),
+                due,
+            }],
+            Err(e) => {
+                *error = Some(e);
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
+    let value = |f: FormField| {
+        let at = FormField::ALL.iter().position(|x| *x == f).unwrap_or(0);
+        form.inputs
+            .get(at)
+            .map(|i| i.text().to_string())
+            .unwrap_or_default()
+    };
+    let list = |f: FormField| -> Vec<String> {
+        value(f)
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let relabel = |values: Vec<String>, old: &[Labelled], default: &str| -> Vec<Labelled> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let label = old.get(i).map_or(default, |o| o.label.as_str());
+                Labelled::new(label, v)
+            })
+            .collect()
+    };
+    form.errors.clear();
+    form.refusal = None;
+    let stage = match value(FormField::Stage).trim() {
+        "" => None,
+        s => match s.parse::<Stage>() {
+            Ok(stage) => Some(stage),
+            Err(e) => {
+                form.errors.insert(FormField::Stage.key().to_string(), e);
+                return Vec::new();
+            }
+        },
+    };
+    let city = value(FormField::City);
+    match &form.original {
+        None => {
+            let draft = ContactDraft {
+                name: value(FormField::Name),
+                organization: value(FormField::Organization),
+                title: value(FormField::Title),
+                emails: relabel(list(FormField::Emails), &[], "work"),
+                phones: relabel(list(FormField::Phones), &[], "mobile"),
+                addresses: if city.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Address {
+                        city,
+                        ..Address::default()
+                    }]
+                },
+                stage,
+                tier: value(FormField::Tier),
+                owner: value(FormField::Owner),
+                tags: list(FormField::Tags),
+                notes: value(FormField::Notes),
+                ..ContactDraft::default()
+            };
+            // Check here too so problems show next to their fields before anything is written.
+            if let Err(invalid) = draft
+                .clone()
+                .into_contact(&crate::domain::Actor::new("check"))
+            {
+                form.field_errors(&invalid.0);
+                return Vec::new();
+            }
+            vec![Effect::AddContact(Box::new(draft))]
+        }
+        Some(original) => {
+            let mut c = original.clone();
+            c.name = value(FormField::Name);
+            c.title = value(FormField::Title);
+            c.emails = relabel(list(FormField::Emails), &original.emails, "work");
+            c.phones = relabel(list(FormField::Phones), &original.phones, "mobile");
+            match c.addresses.iter_mut().find(|a| !a.city.is_empty()) {
+                Some(address) => address.city = city,
+                None if !city.trim().is_empty() => c.addresses.push(Address {
+                    city,
+                    ..Address::default()
+                }),
+                None => {}
+            }
+            if let Some(stage) = stage {
+                c.stage = stage;
+            }
+            c.tier = value(FormField::Tier);
+            c.owner = value(FormField::Owner);
+            c.tags = list(FormField::Tags);
+            c.notes = value(FormField::Notes);
+            let mut check = c.clone();
+            check.clean();
+            if let Err(invalid) = check.validate() {
+                form.field_errors(&invalid.0);
+                return Vec::new();
+            }
+            vec![Effect::UpdateContact {
+                contact: Box::new(c),
+                organization: value(FormField::Organization),
+            }]
+        }
+    }
+}

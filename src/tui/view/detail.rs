@@ -1,0 +1,145 @@
+//! The detail pane: the selected contact's profile — contact points, organisation, stage, tier,
+//! owner, tags, custom fields, consent per channel, deals and notes. Scrollable.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::domain::Channel;
+use crate::tui::state::State;
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::view::{pane_block, safe};
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    theme: &Theme,
+    focused: bool,
+    other_tab: &str,
+) {
+    let block = pane_block(
+        &format!("{}{other_tab}", strings::DETAIL_TITLE),
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(view) = state
+        .detail
+        .as_ref()
+        .filter(|d| Some(d.contact.id) == state.list.selected_id())
+    else {
+        let text = if state.list.ids.is_empty() {
+            strings::NO_SELECTION
+        } else {
+            strings::LOADING
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.style("text.dim")), inner);
+        return;
+    };
+    let c = &view.contact;
+    let label = theme.style("detail.label");
+    let value = theme.style("detail.value");
+    let field = |name: &str, text: String| -> Line<'static> {
+        Line::from(vec![
+            Span::styled(format!("{:<13}", safe(name)), label),
+            Span::styled(safe(&text).into_owned(), value),
+        ])
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        safe(&c.name).into_owned(),
+        theme.style("title.focused"),
+    ))];
+    let mut role = Vec::new();
+    if !c.title.is_empty() {
+        role.push(c.title.clone());
+    }
+    if !view.organization.is_empty() {
+        role.push(view.organization.clone());
+    }
+    if !role.is_empty() {
+        lines.push(field(strings::LABEL_ORG, role.join(", ")));
+    }
+    for e in &c.emails {
+        lines.push(field(
+            strings::LABEL_EMAIL,
+            format!("{} ({})", e.value, e.label),
+        ));
+    }
+    for p in &c.phones {
+        lines.push(field(
+            strings::LABEL_PHONE,
+            format!("{} ({})", p.value, p.label),
+        ));
+    }
+    for a in &c.addresses {
+        lines.push(field(strings::LABEL_ADDRESS, a.one_line()));
+    }
+    lines.push(field(strings::LABEL_STAGE, c.stage.to_string()));
+    if !c.tier.is_empty() {
+        lines.push(field(strings::LABEL_TIER, c.tier.clone()));
+    }
+    lines.push(field(strings::LABEL_OWNER, c.owner.clone()));
+    if !c.language.is_empty() {
+        lines.push(field(strings::LABEL_LANGUAGE, c.language.clone()));
+    }
+    if let Some(b) = c.birthday {
+        lines.push(field(strings::LABEL_BIRTHDAY, b.to_string()));
+    }
+    if !c.tags.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<13}", strings::LABEL_TAGS), label),
+            Span::styled(
+                safe(
+                    &c.tags
+                        .iter()
+                        .map(|t| format!("#{t}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+                .into_owned(),
+                theme.style("list.tag"),
+            ),
+        ]));
+    }
+    for (key, v) in &c.custom {
+        lines.push(field(key, v.to_string()));
+    }
+    let consent: Vec<String> = [Channel::Email, Channel::Call, Channel::Sms, Channel::Post]
+        .iter()
+        .map(|ch| format!("{ch} {}", c.consent_for(*ch)))
+        .collect();
+    lines.push(field(strings::LABEL_CONSENT, consent.join(" · ")));
+    for d in &view.deals {
+        lines.push(field(
+            strings::LABEL_DEALS,
+            format!(
+                "{} — {} {} ({})",
+                d.title,
+                crate::domain::Money {
+                    minor: d.value,
+                    currency: d.currency.clone()
+                },
+                d.stage,
+                d.status
+            ),
+        ));
+    }
+    if !c.notes.is_empty() {
+        lines.push(Line::from(Span::styled(strings::LABEL_NOTES, label)));
+        for note in c.notes.lines() {
+            lines.push(Line::from(Span::styled(safe(note).into_owned(), value)));
+        }
+    }
+    let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
+    let scroll = state.detail_scroll.min(max_scroll);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
+        inner,
+    );
+}

@@ -1,0 +1,92 @@
+//! The contact form (new and edit): one labelled input per field, validation messages next to
+//! their field, and a refusal line (e.g. a stale edit) at the top.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::tui::state::{FormDraft, FormField};
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::view::{centered, input_line, popup, safe};
+
+const LABEL_WIDTH: usize = 14;
+
+fn label(field: FormField) -> &'static str {
+    match field {
+        FormField::Name => strings::FORM_NAME,
+        FormField::Organization => strings::FORM_ORG,
+        FormField::Title => strings::FORM_TITLE,
+        FormField::Emails => strings::FORM_EMAILS,
+        FormField::Phones => strings::FORM_PHONES,
+        FormField::City => strings::FORM_CITY,
+        FormField::Tags => strings::FORM_TAGS,
+        FormField::Stage => strings::FORM_STAGE,
+        FormField::Tier => strings::FORM_TIER,
+        FormField::Owner => strings::FORM_OWNER,
+        FormField::Notes => strings::FORM_NOTES,
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
+    let title = if form.original.is_some() {
+        strings::EDIT_CONTACT_TITLE
+    } else {
+        strings::NEW_CONTACT_TITLE
+    };
+    let rows = u16::try_from(FormField::ALL.len() + form.errors.len() + 3).unwrap_or(u16::MAX);
+    let rect = centered(area, area.width.saturating_sub(4).min(76), rows);
+    let inner = popup(frame, rect, title, theme);
+    let width = usize::from(inner.width);
+    let mut lines = Vec::new();
+    if let Some(refusal) = &form.refusal {
+        lines.push(Line::from(Span::styled(
+            safe(refusal).into_owned(),
+            theme.style("status.error"),
+        )));
+    }
+    let mut focus_line = 0;
+    for (index, field) in FormField::ALL.iter().enumerate() {
+        let focused = index == form.focus;
+        if focused {
+            focus_line = lines.len();
+        }
+        let marker = if focused { "▸" } else { " " };
+        let mut spans = vec![Span::styled(
+            format!("{marker}{:<w$}", label(*field), w = LABEL_WIDTH - 1),
+            theme.style("form.label"),
+        )];
+        if let Some(input) = form.inputs.get(index) {
+            let room = width.saturating_sub(LABEL_WIDTH);
+            spans.extend(input_line(input, room, focused, theme.style("form.input")).spans);
+            if input.is_empty()
+                && !focused
+                && matches!(
+                    field,
+                    FormField::Emails | FormField::Phones | FormField::Tags
+                )
+            {
+                spans.push(Span::styled(
+                    strings::PLACEHOLDER_LIST,
+                    theme.style("text.dim"),
+                ));
+            }
+        }
+        lines.push(Line::from(spans));
+        if let Some(error) = form.errors.get(field.key()) {
+            lines.push(Line::from(Span::styled(
+                format!("{:LABEL_WIDTH$}{}", "", safe(error)),
+                theme.style("form.error"),
+            )));
+        }
+    }
+    let height = usize::from(inner.height);
+    let scroll = (focus_line + 2).saturating_sub(height);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .style(theme.style("popup"))
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0)),
+        inner,
+    );
+}

@@ -1,0 +1,114 @@
+//! The contact list pane: name, organisation, last contact (relative) and next follow-up
+//! (overdue highlighted). Draws only the visible window of rows from the row cache.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::domain::{Day, time};
+use crate::tui::state::State;
+use crate::tui::strings;
+use crate::tui::theme::Theme;
+use crate::tui::view::{fit, pane_block};
+
+const LAST_WIDTH: usize = 5;
+const NEXT_WIDTH: usize = 10;
+
+/// How a due day reads in the list, and whether it is overdue.
+pub fn due_label(due: Day, today: Day) -> (String, bool) {
+    let days = due.number() - today.number();
+    match days {
+        d if d < 0 => (strings::overdue_by(-d), true),
+        0 => (strings::DUE_TODAY.to_string(), false),
+        d => (format!("+{d}d"), false),
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
+    let list = &state.list;
+    let position = if list.ids.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", strings::count_line(list.selected + 1, list.total))
+    };
+    let block = pane_block(
+        &format!("{}{position}", strings::LIST_TITLE),
+        focused,
+        theme,
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let width = usize::from(inner.width);
+    let fixed = LAST_WIDTH + NEXT_WIDTH + 3;
+    let flexible = width.saturating_sub(fixed);
+    let (name_width, org_width) = if width >= 50 {
+        let name = flexible * 55 / 100;
+        (name, flexible - name)
+    } else {
+        (flexible + 1, 0)
+    };
+    let columns = |name: &str, org: &str, last: &str, next: &str| -> String {
+        let mut row = fit(name, name_width);
+        if org_width > 0 {
+            row.push(' ');
+            row.push_str(&fit(org, org_width.saturating_sub(1)));
+        }
+        row.push(' ');
+        row.push_str(&fit(last, LAST_WIDTH));
+        row.push(' ');
+        row.push_str(&fit(next, NEXT_WIDTH));
+        row
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        columns(
+            strings::COLUMN_NAME,
+            strings::COLUMN_ORG,
+            strings::COLUMN_LAST,
+            strings::COLUMN_NEXT,
+        ),
+        theme.style("list.header"),
+    ))];
+    let rows = usize::from(inner.height).saturating_sub(1);
+    let end = (list.offset + rows).min(list.ids.len());
+    for index in list.offset.min(end)..end {
+        let id = list.ids[index];
+        let selected = index == list.selected;
+        let base = if selected {
+            theme.style("list.selected")
+        } else {
+            theme.style("list")
+        };
+        let Some(row) = list.rows.get(&id) else {
+            lines.push(Line::from(Span::styled(fit(strings::LOADING, width), base)));
+            continue;
+        };
+        let last = row
+            .last_contact
+            .map(|at| time::relative(at, state.now))
+            .unwrap_or_default();
+        let (next, overdue) = row
+            .next_due
+            .map_or((String::new(), false), |d| due_label(d, state.today));
+        let head = columns(&row.name, &row.organization, &last, "");
+        let head = head[..head.len() - NEXT_WIDTH].to_string();
+        let next_style = if overdue {
+            base.patch(theme.style("list.overdue"))
+        } else {
+            base
+        };
+        let mut spans = vec![
+            Span::styled(head, base),
+            Span::styled(fit(&next, NEXT_WIDTH), next_style),
+        ];
+        let used = name_width + org_width + LAST_WIDTH + NEXT_WIDTH + 2;
+        if used < width {
+            spans.push(Span::styled(" ".repeat(width - used), base));
+        }
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,342 @@
+//! End-to-end runs of the real `rolo` binary in a pseudo-terminal: what a person at a terminal
+//! would do, and what a dying terminal does. Output is read on a thread; every wait has a
+//! generous timeout so a slow machine does not fail these.
+
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use rolo::domain::{Actor, ContactDraft, Entry};
+use rolo::store::Store;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Session {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    output: Arc<Mutex<Vec<u8>>>,
+    master: Box<dyn MasterPty + Send>,
+}
+
+impl Session {
+    fn start(db: &Path, home: &Path, term: &str) -> Session {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_rolo"));
+        cmd.arg("--db");
+        cmd.arg(db);
+        cmd.env("TERM", term);
+        cmd.env("HOME", home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
+        cmd.env("ROLO_AS", "tester");
+        cmd.env_remove("ROLO_KEYMAP");
+        cmd.env_remove("ROLO_THEME");
+        let child = pair.slave.spawn_command(cmd).expect("spawn rolo");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("writer")));
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                // rolo must not depend on terminal replies (cursor-position queries): a slow
+                // or minimal terminal may never answer, so none are answered here.
+                sink.lock()
+                    .expect("output lock")
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Session {
+            child,
+            writer,
+            output,
+            master: pair.master,
+        }
+    }
+
+    fn output(&self) -> Vec<u8> {
+        self.output.lock().expect("output lock").clone()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output()).into_owned()
+    }
+
+    fn wait_for(&self, needle: &str) {
+        let start = Instant::now();
+        while start.elapsed() < TIMEOUT {
+            if self.text().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("`{needle}` never appeared; output:\n{}", self.text());
+    }
+
+    fn send(&mut self, text: &str) {
+        let mut writer = self.writer.lock().expect("writer lock");
+        writer.write_all(text.as_bytes()).expect("write");
+        writer.flush().expect("flush");
+        drop(writer);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!(
+            "rolo did not exit within {within:?}; output:\n{}",
+            self.text()
+        );
+    }
+}
+
+fn add(store: &Store, name: &str) -> u64 {
+    let draft = ContactDraft {
+        name: name.into(),
+        ..ContactDraft::default()
+    };
+    store
+        .add_contact(&Actor::new("setup"), draft)
+        .expect("add")
+        .id
+}
+
+#[test]
+fn search_log_quit_and_reopen_shows_the_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let bjorn = {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+        add(&store, "Björn Müller")
+    };
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Björn Müller");
+    s.send("/");
+    s.send("muller");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("\r");
+    s.send("l");
+    s.send("Pinged about the renewal");
+    s.send("\r");
+    s.wait_for("Logged call with Björn Müller");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    let text = s.text();
+    assert!(
+        text.contains("\u{1b}[?2004l"),
+        "bracketed paste is switched off again"
+    );
+    assert!(
+        text.contains("\u{1b}[?1049l"),
+        "the alternate screen is left"
+    );
+
+    {
+        let store = Store::open(&db).expect("reopen");
+        match store.timeline(bjorn, 1).expect("timeline").first() {
+            Some(Entry::Interaction(i)) => assert_eq!(i.summary, "Pinged about the renewal"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut again = Session::start(&db, dir.path(), "xterm-256color");
+    again.wait_for("Ana Perić");
+    again.send("j");
+    again.wait_for("Pinged about the renewal");
+    again.send("q");
+    assert!(again.wait_exit(TIMEOUT).success());
+}
+
+#[test]
+fn an_escape_sequence_in_a_name_never_reaches_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        let actor = Actor::new("raw");
+        store
+            .bulk(&actor, "raw", |bulk| {
+                let mut contact = ContactDraft {
+                    name: "x".into(),
+                    ..ContactDraft::default()
+                }
+                .into_contact(&actor)
+                .expect("draft");
+                // The bulk path stores what it is given, as a damaged file might.
+                contact.name = "Evil\u{1b}[2JName\u{1b}]0;pwned\u{7}".into();
+                bulk.add_contact(contact, "")?;
+                Ok(())
+            })
+            .expect("raw contact");
+    }
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Evil␛[2JName␛]0;pwned␇");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    let text = s.text();
+    assert!(
+        !text.contains("Evil\u{1b}[2J"),
+        "the injected clear-screen was sent raw"
+    );
+    assert!(
+        !text.contains("\u{1b}]0;pwned"),
+        "the injected title change was sent raw"
+    );
+}
+
+#[test]
+fn sighup_makes_rolo_exit_promptly_and_restore_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+    }
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Ana Perić");
+    let pid = s.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = s.wait_exit(Duration::from_secs(5));
+    assert!(!status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        s.text().contains("\u{1b}[?1049l"),
+        "the alternate screen is left"
+    );
+}
+
+#[test]
+fn term_dumb_is_refused_with_a_pointer_to_the_cli() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let mut s = Session::start(&db, dir.path(), "dumb");
+    let status = s.wait_exit(TIMEOUT);
+    assert!(!status.success());
+    s.wait_for("rolo --help");
+    assert!(
+        !s.text().contains("\u{1b}[?1049h"),
+        "the screen was never taken over"
+    );
+}
+
+#[test]
+fn a_non_terminal_stdout_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(dir.path().join("crm.redb"))
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("TERM", "xterm-256color")
+        .output()
+        .expect("run rolo");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("use the CLI") || stderr.contains("CLI instead"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_broken_keymap_is_reported_in_full_before_the_screen_is_taken() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keymap = dir.path().join("bad.toml");
+    std::fs::write(
+        &keymap,
+        "extends = \"default\"\n[list]\n\"j\" = \"mvoe_down\"\n\"ctrl-\" = \"quit\"\n",
+    )
+    .expect("write keymap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(dir.path().join("crm.redb"))
+        .arg("--keymap")
+        .arg(&keymap)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .output()
+        .expect("run rolo");
+    assert_eq!(out.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mvoe_down"), "{stderr}");
+    assert!(
+        stderr.contains("ctrl-"),
+        "every problem is listed: {stderr}"
+    );
+    assert!(stderr.contains("--keymap default"), "{stderr}");
+}
+
+#[test]
+fn a_paste_types_into_search_and_a_live_resize_shows_the_too_small_notice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+        add(&store, "Quentin Quarles");
+    }
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Quentin Quarles");
+    // `q` quits and `d` deletes in the list; pasted, they must only type.
+    s.send("\u{1b}[200~qdq\u{1b}[201~");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        s.child.try_wait().expect("try_wait").is_none(),
+        "a paste outside an input quit rolo"
+    );
+    s.send("/");
+    s.send("\u{1b}[200~quarles\u{1b}[201~");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("\r");
+    s.send("l");
+    s.send("Pasted and logged");
+    s.send("\r");
+    s.wait_for("Logged call with Quentin Quarles");
+    s.master
+        .resize(PtySize {
+            rows: 8,
+            cols: 30,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    s.wait_for("Terminal too small");
+    s.master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+}

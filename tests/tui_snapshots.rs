@@ -1,0 +1,349 @@
+//! Whole screens people look at, rendered through ratatui's `TestBackend` and kept as insta
+//! snapshots: demo data from a fixed seed and a pinned clock (times in UTC), so "3d" stays "3d".
+//! Also: hostile and international names render safely and aligned; no size panics.
+
+use rolo::demo::Generator;
+use rolo::domain::{Actor, At, Contact, ContactDraft, Stamp};
+use rolo::store::Store;
+use rolo::tui::driver::Driver;
+use rolo::tui::keymap::Keymap;
+use rolo::tui::msg::Msg;
+use rolo::tui::theme::{ColorSupport, Theme};
+use rolo::tui::view::view;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+
+/// 2025-11-24T16:00:00Z.
+const NOW: i64 = 1_764_000_000_000;
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn keymap() -> Keymap {
+    Keymap::load(Some("default"), None).expect("default keymap")
+}
+
+fn theme(support: ColorSupport) -> Theme {
+    Theme::load("default", None, support).expect("default theme")
+}
+
+/// `count` demo contacts from seed 7, generated as of `NOW`.
+fn demo_store(count: u64) -> Store {
+    let store = Store::in_memory().expect("store");
+    let mut generator = Generator::new(7, At::from_millis(NOW), count);
+    store
+        .bulk(&Actor::new("demo"), "demo", |bulk| {
+            for _ in 0..count {
+                let person = generator.person();
+                let id = bulk.add_contact(person.contact, &person.org)?;
+                for mut entry in person.entries {
+                    entry.set_contact(id);
+                    bulk.add_entry(entry)?;
+                }
+                for mut deal in person.deals {
+                    deal.contact = Some(id);
+                    bulk.add_deal(deal)?;
+                }
+            }
+            Ok(())
+        })
+        .expect("demo data");
+    store
+}
+
+fn driver(store: Store) -> Driver {
+    Driver::new(store, keymap(), At::from_millis(NOW), 120, 40)
+}
+
+fn render(d: &mut Driver, width: u16, height: u16) -> Terminal<TestBackend> {
+    d.send(Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    let theme = theme(ColorSupport::TrueColor);
+    terminal
+        .draw(|frame| view(frame, &d.state, &theme, &d.keymap))
+        .expect("draw");
+    terminal
+}
+
+fn screen(d: &mut Driver, width: u16, height: u16) -> String {
+    render(d, width, height).backend().to_string()
+}
+
+fn snap_both(name: &str, d: &mut Driver) {
+    for (w, h) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen(d, w, h));
+    }
+}
+
+#[test]
+fn main_screen_list_detail_timeline() {
+    let mut d = driver(demo_store(60));
+    d.keys("j j j");
+    snap_both("main", &mut d);
+    d.keys("3");
+    snap_both("main_timeline_focused", &mut d);
+}
+
+#[test]
+fn search_with_highlights() {
+    let mut d = driver(demo_store(60));
+    d.keys("/");
+    d.type_text("an");
+    snap_both("search", &mut d);
+}
+
+#[test]
+fn search_matches_are_highlighted_without_colour() {
+    let mut d = driver(demo_store(60));
+    d.keys("/");
+    d.type_text("ferrari");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    let mono = theme(ColorSupport::None);
+    terminal
+        .draw(|frame| view(frame, &d.state, &mono, &d.keymap))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    let underlined = buffer
+        .content
+        .iter()
+        .filter(|c| c.modifier.contains(Modifier::UNDERLINED))
+        .map(|c| c.symbol())
+        .collect::<String>();
+    assert!(
+        underlined.to_lowercase().contains("ferrari"),
+        "{underlined}"
+    );
+    let reversed = buffer
+        .content
+        .iter()
+        .any(|c| c.modifier.contains(Modifier::REVERSED));
+    assert!(reversed, "the selected hit stays visible without colour");
+}
+
+#[test]
+fn log_popup() {
+    let mut d = driver(demo_store(60));
+    d.keys("l");
+    d.type_text("Called about the renewal");
+    d.keys("tab tab tab tab");
+    d.type_text("someday");
+    d.keys("enter");
+    snap_both("log_popup_with_error", &mut d);
+}
+
+#[test]
+fn form_with_a_validation_error() {
+    let mut d = driver(demo_store(60));
+    d.keys("n");
+    d.type_text("Zed Example");
+    d.keys("tab tab tab");
+    d.type_text("zed-at-example");
+    d.keys("ctrl-s");
+    snap_both("form_error", &mut d);
+}
+
+#[test]
+fn help_overlay() {
+    let mut d = driver(demo_store(60));
+    d.keys("?");
+    snap_both("help", &mut d);
+}
+
+#[test]
+fn which_key_popup() {
+    let mut d = driver(demo_store(60));
+    d.keys("g");
+    insta::assert_snapshot!("which_key_80x24", screen(&mut d, 80, 24));
+}
+
+#[test]
+fn today_view() {
+    let mut d = driver(demo_store(60));
+    d.keys("t");
+    snap_both("today", &mut d);
+}
+
+#[test]
+fn welcome_on_an_empty_database() {
+    let mut d = driver(Store::in_memory().expect("store"));
+    snap_both("welcome", &mut d);
+}
+
+#[test]
+fn too_small_and_tiny_sizes_never_panic() {
+    let mut d = driver(demo_store(20));
+    insta::assert_snapshot!("too_small_30x8", screen(&mut d, 30, 8));
+    d.keys("/");
+    d.type_text("a");
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (20, 5),
+        (40, 10),
+        (41, 11),
+        (79, 23),
+        (200, 60),
+    ] {
+        render(&mut d, w, h);
+    }
+    let tiny = [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (20, 5),
+        (40, 10),
+        (41, 10),
+        (60, 15),
+        (80, 24),
+    ];
+    for setup in [
+        "esc ?",
+        "esc l",
+        "esc n",
+        "esc d",
+        "esc t",
+        "esc g",
+        "esc 3 enter",
+        "esc 2",
+    ] {
+        d.keys("esc esc");
+        d.keys(setup);
+        for (w, h) in tiny {
+            render(&mut d, w, h);
+        }
+    }
+}
+
+#[test]
+fn one_pane_with_switcher_at_60_columns() {
+    let mut d = driver(demo_store(20));
+    insta::assert_snapshot!("one_pane_60x15", screen(&mut d, 60, 15));
+}
+
+/// Writes contacts exactly as given (the bulk path skips cleaning), as a damaged or hostile
+/// file might have left them.
+fn raw_store(names: &[&str]) -> Store {
+    let store = Store::in_memory().expect("store");
+    let actor = Actor::new("raw");
+    store
+        .bulk(&actor, "raw", |bulk| {
+            for name in names {
+                let mut contact: Contact = ContactDraft {
+                    name: "placeholder".into(),
+                    ..ContactDraft::default()
+                }
+                .into_contact(&actor)
+                .expect("draft");
+                contact.name = name.to_string();
+                contact.created = Stamp::now(&actor);
+                bulk.add_contact(contact, "Org")?;
+            }
+            Ok(())
+        })
+        .expect("raw contacts");
+    store
+}
+
+#[test]
+fn escape_injection_renders_visibly() {
+    let mut d = driver(raw_store(&["Evil\u{1b}[2JName\u{7}", "Zed"]));
+    let text = screen(&mut d, 80, 24);
+    assert!(text.contains("Evil␛[2JName␇"), "{text}");
+    assert!(!text.contains('\u{1b}'));
+    insta::assert_snapshot!("escape_injection_80x24", text);
+}
+
+#[test]
+fn international_names_keep_columns_aligned() {
+    let nfd = "Nguye\u{302}\u{303}n Va\u{306}n Đu\u{31b}\u{301}c";
+    let mut d = driver(raw_store(&[
+        "山田太郎 (Yamada Tarō, a rather long name)",
+        "Nguyễn Văn Đức",
+        nfd,
+        "Zoë 🎉 Party",
+        "김민준",
+    ]));
+    let text = screen(&mut d, 80, 24);
+    insta::assert_snapshot!("international_80x24", text);
+    // Every list row has the border at the same display column.
+    let terminal = render(&mut d, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let list_right = (0..buffer.area.width)
+        .rev()
+        .find(|x| buffer[(*x, 0)].symbol() == "┓")
+        .expect("list corner");
+    for y in 2..7 {
+        assert_eq!(
+            buffer[(list_right, y)].symbol(),
+            "┃",
+            "row {y} is misaligned:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn every_style_slot_the_views_ask_for_is_a_theme_slot() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tui/view");
+    let mut asked = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("view dir") {
+        let path = entry.expect("entry").path();
+        let source = std::fs::read_to_string(&path).expect("read view");
+        for piece in source.split("theme.style(\"").skip(1) {
+            if let Some(end) = piece.find('"') {
+                asked.push((path.display().to_string(), piece[..end].to_string()));
+            }
+        }
+    }
+    assert!(asked.len() > 20, "{asked:?}");
+    for (file, slot) in asked {
+        assert!(
+            rolo::tui::theme::SLOTS.contains(&slot.as_str()),
+            "{file}: unknown slot `{slot}`"
+        );
+    }
+}
+
+#[test]
+fn without_colour_the_selection_and_focus_stay_visible() {
+    let mut d = driver(demo_store(20));
+    d.keys("j");
+    d.send(Msg::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mono = theme(ColorSupport::None);
+    terminal
+        .draw(|frame| view(frame, &d.state, &mono, &d.keymap))
+        .expect("draw");
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset),
+        "no colour at all"
+    );
+    // The selected row (second contact, third line) is reversed from edge to edge.
+    for x in 1..40 {
+        assert!(
+            buffer[(x, 3)].modifier.contains(Modifier::REVERSED),
+            "column {x}"
+        );
+    }
+    assert!(!buffer[(1, 2)].modifier.contains(Modifier::REVERSED));
+    // The focused pane has a thick border and a marked title; the others do not.
+    assert_eq!(buffer[(0, 0)].symbol(), "┏");
+    assert_eq!(buffer[(2, 0)].symbol(), "▶");
+    let detail_corner = (0..120)
+        .find(|x| buffer[(*x, 0)].symbol() == "┌")
+        .expect("detail pane");
+    assert!(detail_corner > 40);
+}
+
+#[test]
+fn new_follow_up_prompt() {
+    let mut d = driver(demo_store(20));
+    d.keys("f");
+    d.type_text("Send the contract");
+    d.keys("enter");
+    d.type_text("fri");
+    insta::assert_snapshot!("new_follow_up_80x24", screen(&mut d, 80, 24));
+}

@@ -1,0 +1,520 @@
+//! The interface's behaviour, driven through `update` with commands, keys and messages on an
+//! in-memory store — no terminal. Each test reads as something a user would do.
+
+use rolo::domain::{Actor, At, ContactDraft, Entry, Labelled};
+use rolo::store::Store;
+use rolo::tui::command::Command;
+use rolo::tui::driver::Driver;
+use rolo::tui::keymap::Keymap;
+use rolo::tui::msg::Msg;
+use rolo::tui::state::{Overlay, Pane, Screen, Tone};
+
+fn keymap() -> Keymap {
+    Keymap::load(Some("default"), None).expect("default keymap")
+}
+
+fn store_with(names: &[&str]) -> Store {
+    let store = Store::in_memory().expect("store");
+    for name in names {
+        let draft = ContactDraft {
+            name: name.to_string(),
+            emails: vec![Labelled::new(
+                "work",
+                &format!(
+                    "{}@example.com",
+                    name.split(' ').next().unwrap_or("x").to_lowercase()
+                ),
+            )],
+            ..ContactDraft::default()
+        };
+        store.add_contact(&Actor::new("setup"), draft).expect("add");
+    }
+    store
+}
+
+fn driver(names: &[&str]) -> Driver {
+    Driver::new(store_with(names), keymap(), At::now(), 120, 40)
+}
+
+fn selected_name(d: &Driver) -> String {
+    let id = d.state.list.selected_id().expect("a selection");
+    d.state
+        .list
+        .rows
+        .get(&id)
+        .map(|r| r.name.clone())
+        .unwrap_or_default()
+}
+
+fn status(d: &Driver) -> String {
+    d.state
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn search_then_log_shows_the_call_at_the_top_of_the_timeline() {
+    let mut d = driver(&["Ana Perić", "Björn Müller", "Chiara Bianchi"]);
+    d.keys("/");
+    d.type_text("muller");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Björn Müller");
+    d.keys("l");
+    d.type_text("Called about the invoice");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "the log popup closes");
+    let view = d.state.detail.as_ref().expect("detail loaded");
+    assert_eq!(view.contact.name, "Björn Müller");
+    match view.timeline.first() {
+        Some(Entry::Interaction(i)) => assert_eq!(i.summary, "Called about the invoice"),
+        other => panic!("expected the call on top, got {other:?}"),
+    }
+    assert!(
+        status(&d).contains("Logged call with Björn Müller"),
+        "{}",
+        status(&d)
+    );
+    assert!(
+        status(&d).contains("u to undo"),
+        "the undo key comes from the keymap"
+    );
+}
+
+#[test]
+fn log_fields_are_checked_and_the_channel_is_remembered() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("l");
+    d.keys("ctrl-n"); // next channel: email
+    d.type_text("Sent the offer");
+    d.keys("tab tab tab tab");
+    d.type_text("someday");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert!(log.errors["follow-up"].contains("+3d"), "{:?}", log.errors)
+        }
+        other => panic!("the popup stays open with the error, got {other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("+3d");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none());
+    let timeline = &d.state.detail.as_ref().expect("detail").timeline;
+    assert!(
+        timeline
+            .iter()
+            .any(|e| matches!(e, Entry::FollowUp(f) if f.due == d.state.today.add_days(3)))
+    );
+    d.keys("l");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => assert_eq!(log.channel.name(), "email"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn esc_in_search_restores_the_previous_selection() {
+    let mut d = driver(&["Ana", "Bob", "Cleo", "Dora"]);
+    d.keys("j j");
+    assert_eq!(selected_name(&d), "Cleo");
+    d.keys("/");
+    d.type_text("ana");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Ana");
+    d.keys("j j");
+    d.keys("/");
+    d.type_text("dora");
+    d.keys("esc");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(selected_name(&d), "Cleo");
+}
+
+#[test]
+fn stale_edit_is_refused_with_a_message() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    assert!(matches!(d.state.overlay, Some(Overlay::Form(_))));
+    // Meanwhile someone else (the CLI) changes the contact.
+    let mut other = d.store.contact(1).expect("read").expect("exists");
+    other.title = "CTO".into();
+    d.store
+        .update_contact(&Actor::new("cli"), other, None)
+        .expect("cli edit");
+    d.keys("ctrl-u");
+    d.type_text("Ana Perić-Horvat");
+    d.keys("ctrl-s");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            let refusal = form.refusal.as_deref().unwrap_or_default();
+            assert!(refusal.contains("was changed by cli"), "{refusal}");
+        }
+        other => panic!("the form stays open, got {other:?}"),
+    }
+    assert_eq!(d.state.status.as_ref().map(|s| s.tone), Some(Tone::Error));
+    let stored = d.store.contact(1).expect("read").expect("exists");
+    assert_eq!(stored.name, "Ana Perić", "nothing was overwritten");
+    assert_eq!(stored.title, "CTO");
+}
+
+#[test]
+fn form_shows_validation_errors_next_to_the_field() {
+    let mut d = driver(&["Ana"]);
+    d.keys("n");
+    d.type_text("Zed");
+    d.keys("tab tab tab");
+    d.type_text("not-an-email");
+    d.keys("ctrl-s");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => assert!(form.errors["email"].contains("not an email")),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("zed@example.com");
+    d.keys("ctrl-s");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(selected_name(&d), "Zed");
+    assert_eq!(d.state.list.total, 2);
+}
+
+#[test]
+fn delete_asks_for_confirmation_then_moves_to_trash_and_undo_brings_it_back() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("d");
+    assert!(matches!(d.state.overlay, Some(Overlay::Confirm(_))));
+    d.keys("n");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(d.state.list.total, 2, "saying no keeps it");
+    d.keys("d");
+    d.keys("y");
+    assert_eq!(d.state.list.total, 1);
+    assert_eq!(d.store.trash().expect("trash").len(), 1);
+    assert!(
+        status(&d).contains("Moved Ana to the trash"),
+        "{}",
+        status(&d)
+    );
+    d.keys("u");
+    assert_eq!(d.state.list.total, 2);
+    assert_eq!(selected_name(&d), "Ana");
+    assert!(d.store.trash().expect("trash").is_empty());
+}
+
+#[test]
+fn paste_goes_into_the_input_and_never_triggers_bindings() {
+    let mut d = driver(&["Ana", "Bob"]);
+    // Outside an input a paste does nothing at all (no `q` quitting, no `d` deleting).
+    d.paste("qdq");
+    assert!(!d.state.quit);
+    assert!(d.state.overlay.is_none());
+    d.keys("/");
+    d.paste("q\u{1b}[2Jbob\n");
+    assert!(!d.state.quit);
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert_eq!(s.input.text(), "q[2Jbob"),
+        other => panic!("{other:?}"),
+    }
+    // Typed printable keys type too, even those bound outside (q quits in the list).
+    d.keys("ctrl-u");
+    d.type_text("bob");
+    assert!(!d.state.quit);
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Bob");
+}
+
+#[test]
+fn pending_sequence_g_g_jumps_to_first_and_shows_which_key() {
+    let mut d = driver(&["Ana", "Bob", "Cleo"]);
+    d.keys("G");
+    assert_eq!(selected_name(&d), "Cleo");
+    d.keys("g");
+    assert!(
+        !d.state.continuations.is_empty(),
+        "which-key lists the continuations"
+    );
+    assert!(
+        d.state
+            .continuations
+            .iter()
+            .any(|(_, c)| *c == Command::First)
+    );
+    d.keys("g");
+    assert!(d.state.continuations.is_empty());
+    assert_eq!(selected_name(&d), "Ana");
+    // An unbound follow-up key cancels the sequence and does nothing else.
+    d.keys("g x");
+    assert!(d.state.pending.is_empty());
+}
+
+#[test]
+fn welcome_screen_on_empty_db_then_load_demo_fills_it() {
+    let mut d = Driver::new(
+        Store::in_memory().expect("store"),
+        keymap(),
+        At::now(),
+        120,
+        40,
+    );
+    assert!(d.state.is_welcome());
+    d.keys("D");
+    assert!(!d.state.is_welcome());
+    assert_eq!(d.state.list.total, 200);
+    assert!(d.state.detail.is_some(), "the first contact is shown");
+    assert!(status(&d).contains("200 demo contacts"));
+}
+
+#[test]
+fn focus_moves_between_panes_and_today_lists_due_follow_ups() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("tab");
+    assert_eq!(d.state.focus, Pane::Detail);
+    d.keys("tab");
+    assert_eq!(d.state.focus, Pane::Timeline);
+    d.keys("shift-tab shift-tab");
+    assert_eq!(d.state.focus, Pane::List);
+    d.keys("l");
+    d.type_text("Promised a callback");
+    d.keys("tab tab tab tab");
+    d.type_text("today");
+    d.keys("enter");
+    d.keys("t");
+    assert_eq!(d.state.screen, Screen::Today);
+    assert_eq!(d.state.today_view.items.len(), 1);
+    d.keys("x");
+    assert!(d.state.today_view.items.is_empty(), "marked done");
+    d.keys("esc");
+    assert_eq!(d.state.screen, Screen::Main);
+}
+
+#[test]
+fn resizes_keep_the_selection_visible_and_quit_quits() {
+    let names: Vec<String> = (0..100).map(|i| format!("Person {i:03}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut d = driver(&refs);
+    d.keys("G");
+    d.send(Msg::Resize(60, 15));
+    let visible = d.state.list.offset..d.state.list.offset + 12;
+    assert!(visible.contains(&d.state.list.selected));
+    d.send(Msg::Resize(0, 0));
+    d.keys("q");
+    assert!(d.state.quit);
+}
+
+#[test]
+fn a_long_note_from_the_editor_becomes_the_body_and_the_summary() {
+    let mut d = driver(&["Ana"]);
+    d.editor_text = Some("Long call about the renewal\n\nThey want 20 seats.\n".into());
+    d.keys("l");
+    d.keys("ctrl-e");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert_eq!(log.inputs[0].text(), "Long call about the renewal");
+            assert!(log.body.contains("20 seats"));
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("enter");
+    match d.state.detail.as_ref().and_then(|v| v.timeline.first()) {
+        Some(Entry::Interaction(i)) => assert!(i.body.contains("20 seats")),
+        other => panic!("{other:?}"),
+    }
+    // A failing editor leaves the popup as it was and says why.
+    d.editor_text = None;
+    d.keys("l");
+    d.keys("ctrl-e");
+    assert!(matches!(d.state.overlay, Some(Overlay::Log(_))));
+    assert!(status(&d).contains("editor"));
+}
+
+#[test]
+fn another_keymap_changes_the_keys_not_the_behaviour() {
+    let vim = Keymap::load(Some("vim"), None).expect("vim keymap");
+    let mut d = Driver::new(store_with(&["Ana", "Bob"]), vim, At::now(), 120, 40);
+    d.keys("d");
+    assert!(d.state.overlay.is_none(), "a lone d does nothing in vim");
+    d.keys("d");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "d d asks to delete"
+    );
+    d.keys("esc");
+    d.keys("Z Z");
+    assert!(d.state.quit);
+}
+
+/// Run with `ROLO_BIG_DB=/path/to/1M.redb cargo test --release --test tui_update -- --ignored`.
+#[test]
+#[ignore = "needs a large database in ROLO_BIG_DB"]
+fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
+    use rolo::tui::effect::{Effect, run_store_effect};
+    let Ok(path) = std::env::var("ROLO_BIG_DB") else {
+        return;
+    };
+    let opening = std::time::Instant::now();
+    let store = Store::open(std::path::Path::new(&path)).expect("open the big database");
+    eprintln!(
+        "Store::open took {:?} (before the interface starts)",
+        opening.elapsed()
+    );
+    let actor = Actor::new("bench");
+    let start = std::time::Instant::now();
+    let msgs = run_store_effect(&store, &actor, Effect::Start);
+    let Some(Msg::Started { total, first_ids }) = msgs.into_iter().next() else {
+        panic!("no start");
+    };
+    run_store_effect(
+        &store,
+        &actor,
+        Effect::LoadRows(first_ids[..40.min(first_ids.len())].to_vec()),
+    );
+    run_store_effect(&store, &actor, Effect::LoadContact(first_ids[0]));
+    let first_frame = start.elapsed();
+    eprintln!("{total} contacts: first frame reads took {first_frame:?}");
+    assert!(first_frame.as_millis() <= 50, "{first_frame:?}");
+    let start = std::time::Instant::now();
+    let ids = rolo::tui::effect::all_ids(&store).expect("all ids");
+    eprintln!(
+        "all {} ids in {:?} (background)",
+        ids.len(),
+        start.elapsed()
+    );
+    let start = std::time::Instant::now();
+    let mut names = 0usize;
+    store
+        .for_each_contact(|c| {
+            names += c.name.len();
+            true
+        })
+        .expect("scan");
+    eprintln!("reading every contact: {:?}", start.elapsed());
+    let start = std::time::Instant::now();
+    let corpus = rolo::tui::search_bridge::load_corpus(&store).expect("corpus");
+    eprintln!("search corpus in {:?} (background)", start.elapsed());
+    let start = std::time::Instant::now();
+    let hits = rolo::tui::search_bridge::search(&corpus, "nguyen duc");
+    eprintln!(
+        "one query over {} in {:?}: {} hits",
+        corpus.len(),
+        start.elapsed(),
+        hits.len()
+    );
+}
+
+#[test]
+fn overlays_are_modal_pane_keys_do_not_act_behind_them() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("d");
+    // `e` edits in the list, `t` opens Today, `j` moves: none may act behind the question.
+    d.keys("e t j");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "{:?}",
+        d.state.overlay
+    );
+    assert_eq!(d.state.screen, Screen::Main);
+    assert_eq!(selected_name(&d), "Ana");
+    d.keys("n");
+    assert_eq!(d.state.list.total, 2);
+    // Help lists the keys of the pane under it.
+    d.keys("?");
+    assert!(matches!(d.state.overlay, Some(Overlay::Help { .. })));
+}
+
+#[test]
+fn today_reschedules_with_a_checked_date_and_opens_the_contact() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("j l");
+    d.type_text("Send the quote");
+    d.keys("tab tab tab tab");
+    d.type_text("today");
+    d.keys("enter");
+    d.keys("g g t");
+    assert_eq!(d.state.today_view.items.len(), 1);
+    d.keys("r");
+    d.type_text("someday");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Reschedule { error, .. }) => {
+            assert!(error.as_deref().unwrap_or_default().contains("+3d"))
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("+2d");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none());
+    assert!(d.state.today_view.items.is_empty(), "no longer due today");
+    d.keys("esc l");
+    d.type_text("Called again");
+    d.keys("tab tab tab tab");
+    d.type_text("today");
+    d.keys("enter");
+    d.keys("g g t enter");
+    assert_eq!(d.state.screen, Screen::Main);
+    assert_eq!(selected_name(&d), "Ana");
+}
+
+#[test]
+fn a_standalone_follow_up_is_scheduled_with_a_checked_date() {
+    let mut d = driver(&["Ana"]);
+    d.keys("f");
+    d.type_text("Send the contract");
+    d.keys("enter");
+    d.type_text("whenever");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::NewFollowUp(draft)) => {
+            assert!(draft.error.as_deref().unwrap_or_default().contains("+3d"))
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("tomorrow");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none());
+    let timeline = &d.state.detail.as_ref().expect("detail").timeline;
+    assert!(timeline.iter().any(|e| matches!(e, Entry::FollowUp(f)
+        if f.what == "Send the contract" && f.due == d.state.today.add_days(1))));
+    assert!(status(&d).contains("Follow-up scheduled"));
+}
+
+#[test]
+fn search_sees_added_renamed_and_deleted_contacts() {
+    let mut d = driver(&["Ana", "Bob"]);
+    d.keys("n");
+    d.type_text("Zygmunt Nowak");
+    d.keys("ctrl-s");
+    d.keys("/");
+    d.type_text("zygmunt");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Zygmunt Nowak");
+    d.keys("e ctrl-u");
+    d.type_text("Zbigniew Nowak");
+    d.keys("ctrl-s");
+    d.keys("/");
+    d.type_text("zygmunt");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert!(s.hits.is_empty(), "{:?}", s.hits),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("nowak");
+    d.keys("enter");
+    assert_eq!(selected_name(&d), "Zbigniew Nowak");
+    d.keys("d y");
+    d.keys("/");
+    d.type_text("nowak");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert!(s.hits.is_empty(), "deleted contacts leave search"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn copy_email_puts_the_address_on_the_clipboard() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("y");
+    assert_eq!(d.clipboard.as_deref(), Some("ana@example.com"));
+    assert!(status(&d).contains("Copied ana@example.com"));
+}

@@ -377,6 +377,13 @@ impl Store {
         Ok(out)
     }
 
+    /// One contact's compact search record, as [`Store::load_search_index`] reads it.
+    pub fn search_record(&self, id: Id) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CONTACT_INDEX)?;
+        Ok(t.get(id)?.map(|v| v.value().to_vec()))
+    }
+
     /// Loads the search index from the compact per-contact records — reading, not decoding
     /// contacts, so a million contacts load in well under a second.
     pub fn load_search_index(&self) -> Result<crate::search::Index, StoreError> {

@@ -392,7 +392,7 @@ fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
     let corpus = rolo::tui::search_bridge::load_corpus(&store).expect("corpus");
     eprintln!("search corpus in {:?} (background)", start.elapsed());
     let start = std::time::Instant::now();
-    let hits = rolo::tui::search_bridge::search(&corpus, "nguyen duc");
+    let hits = rolo::tui::search_bridge::search(&store, &corpus, "nguyen duc");
     eprintln!(
         "one query over {} in {:?}: {} hits",
         corpus.len(),

@@ -186,9 +186,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
     // A chosen few are resolved before the output file is created.
     let chosen: Option<Vec<Contact>> = match (&args.contact, &args.query) {
         (Some(c), _) => Some(vec![super::commands::resolve(&store, c)?]),
-        (None, Some(q)) => Some(
-            super::lookup::find(&store, q, usize::MAX)?,
-        ),
+        (None, Some(q)) => Some(super::lookup::find(&store, q, usize::MAX)?),
         (None, None) => None,
     };
     let shown = |p: &Path| safe(&p.display().to_string()).into_owned();

@@ -8,7 +8,7 @@ use crate::tui::command::{Command, Context};
 use crate::tui::effect::{Effect, run_store_effect};
 use crate::tui::keymap::{KeySeq, Keymap};
 use crate::tui::msg::Msg;
-use crate::tui::search_bridge::{self, Candidate};
+use crate::tui::search_bridge;
 use crate::tui::state::State;
 use crate::tui::update::{on_key, update};
 use crate::tui::view::key_for;
@@ -18,7 +18,7 @@ pub struct Driver {
     pub store: Store,
     pub actor: Actor,
     pub keymap: Keymap,
-    corpus: Vec<Candidate>,
+    corpus: crate::search::Index,
     /// What "the editor" returns for `open_editor`; `None` makes it fail.
     pub editor_text: Option<String>,
     /// What was put on "the clipboard".
@@ -35,7 +35,7 @@ impl Driver {
             store,
             actor: Actor::new("tester"),
             keymap,
-            corpus: Vec::new(),
+            corpus: crate::search::Index::new(),
             editor_text: None,
             clipboard: None,
         };
@@ -93,7 +93,7 @@ impl Driver {
                 }
                 Effect::Search { generation, query } => vec![Msg::SearchResults {
                     generation,
-                    hits: search_bridge::search(&self.corpus, &query),
+                    hits: search_bridge::search(&self.store, &self.corpus, &query),
                 }],
                 Effect::OpenEditor(_) => vec![Msg::EditorDone(
                     self.editor_text

@@ -1,6 +1,6 @@
-//! The seam between the TUI and contact search. Until `crate::search` lands this is a plain scan
-//! over a background-loaded list of folded names, organisations and emails; swapping in the real
-//! engine only changes this file.
+//! The seam between the TUI and contact search ([`crate::search`]): the index is loaded in the
+//! background from the store's compact per-contact records, kept up to date in place after each
+//! write, and queried on a worker thread so typing never waits.
 //!
 //! Interface: [`SearchBridge::spawn`] starts a worker; [`SearchBridge::submit`] sends
 //! `(generation, query)`; results come back through the callback as
@@ -10,12 +10,12 @@
 //! one entry after a write; [`SearchBridge::load_from`] (re)builds everything. Must not touch the
 //! terminal.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use crate::domain::{Contact, Id, text};
+use crate::domain::{Day, Id};
+use crate::search::{Index, Query, SearchOptions};
 use crate::store::{Store, StoreError};
 use crate::tui::msg::Msg;
 use crate::tui::state::SearchHit;
@@ -23,149 +23,60 @@ use crate::tui::state::SearchHit;
 /// How many hits a query returns.
 pub const LIMIT: usize = 200;
 
-/// One searchable contact.
-#[derive(Clone, Debug)]
-pub struct Candidate {
-    pub id: Id,
-    pub name: String,
-    pub organization: String,
-    /// Folded name (for matching and highlighting).
-    pub folded_name: String,
-    /// Folded organisation and emails.
-    pub folded_rest: String,
+/// One contact's compact search record (`None` once the contact is gone).
+pub type Candidate = Option<Vec<u8>>;
+
+/// Loads the whole index from the store's compact records (runs off the UI thread).
+pub fn load_corpus(store: &Store) -> Result<Index, StoreError> {
+    store.load_search_index()
 }
 
-/// Reads every contact once into a search corpus (runs off the UI thread).
-pub fn load_corpus(store: &Store) -> Result<Vec<Candidate>, StoreError> {
-    // Organisations are shared by many contacts: read and fold each once.
-    let mut orgs: HashMap<Id, (String, String)> = HashMap::new();
-    let mut out = Vec::new();
-    store.for_each_contact(|contact| {
-        out.push(candidate(store, &mut orgs, contact));
-        true
-    })?;
-    Ok(out)
+/// The search record of one contact as it is now in the store.
+pub fn load_candidate(store: &Store, id: Id) -> Result<Candidate, StoreError> {
+    store.search_record(id)
 }
 
-/// The search entry of one contact as it is now in the store; `None` once it is gone.
-pub fn load_candidate(store: &Store, id: Id) -> Result<Option<Candidate>, StoreError> {
-    Ok(store
-        .contact(id)?
-        .map(|contact| candidate(store, &mut HashMap::new(), contact)))
+/// Updates the index in place after a write (no rebuild).
+pub fn apply_change(index: &mut Index, id: Id, now: Candidate) {
+    match now {
+        Some(bytes) if index.upsert_encoded(&bytes).is_ok() => {}
+        _ => index.remove(id),
+    }
 }
 
-fn candidate(
-    store: &Store,
-    orgs: &mut HashMap<Id, (String, String)>,
-    contact: Contact,
-) -> Candidate {
-    let (organization, folded_org) = match contact.organization {
-        Some(org) => orgs
-            .entry(org)
-            .or_insert_with(|| {
-                let name = store.organization_name(Some(org)).unwrap_or_default();
-                let folded = text::sort_key(&name);
-                (name, folded)
-            })
-            .clone(),
-        None => (String::new(), String::new()),
+/// Runs `query` (the search language: fuzzy text, `#tag`, `@org`, `city:` …) and names the hits.
+/// A query that does not parse yet (e.g. `city:` still being typed) gives no hits.
+pub fn search(store: &Store, index: &Index, query: &str) -> Vec<SearchHit> {
+    let Ok(parsed) = Query::parse(query) else {
+        return Vec::new();
     };
-    let mut folded_rest = folded_org;
-    for email in &contact.emails {
-        folded_rest.push(' ');
-        folded_rest.push_str(&email.value.to_lowercase());
-    }
-    Candidate {
-        id: contact.id,
-        folded_name: text::sort_key(&contact.name),
-        folded_rest,
-        name: contact.name,
-        organization,
-    }
-}
-
-/// Replaces (or adds, or with `None` drops) contact `id`'s entry in a corpus.
-pub fn apply_change(corpus: &mut Vec<Candidate>, id: Id, now: Option<Candidate>) {
-    corpus.retain(|c| c.id != id);
-    if let Some(candidate) = now {
-        corpus.push(candidate);
-    }
-}
-
-/// Every whitespace-separated term of `query` must occur (folded) in the name, organisation or
-/// an email. Name-prefix matches rank first, then name matches, then the rest; ties by name.
-pub fn search(corpus: &[Candidate], query: &str) -> Vec<SearchHit> {
-    let folded = text::sort_key(query);
-    let terms: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
-    if terms.is_empty() {
+    if parsed.is_empty() {
         return Vec::new();
     }
-    let mut scored: Vec<(u8, &Candidate)> = corpus
+    let options = SearchOptions {
+        limit: LIMIT.min(index.len()),
+        today_day: Day::today().number(),
+    };
+    let ids: Vec<Id> = index
+        .search(&parsed, options)
         .iter()
-        .filter(|c| {
-            terms
-                .iter()
-                .all(|t| c.folded_name.contains(t) || c.folded_rest.contains(t))
-        })
-        .map(|c| {
-            let rank = if c.folded_name.starts_with(terms[0]) {
-                0
-            } else if terms.iter().all(|t| c.folded_name.contains(t)) {
-                1
-            } else {
-                2
-            };
-            (rank, c)
-        })
+        .map(|h| h.id)
         .collect();
-    scored.sort_by(|a, b| (a.0, &a.1.folded_name).cmp(&(b.0, &b.1.folded_name)));
-    scored
-        .into_iter()
-        .take(LIMIT)
-        .map(|(_, c)| SearchHit {
-            id: c.id,
-            name: c.name.clone(),
-            organization: c.organization.clone(),
-            highlights: highlights(&c.name, &terms),
+    let text = parsed.terms().join(" ");
+    let rows = store.list_rows(&ids).unwrap_or_default();
+    rows.into_iter()
+        .map(|row| SearchHit {
+            id: row.id,
+            highlights: crate::search::highlight(&row.name, &text),
+            name: row.name,
+            organization: row.organization,
         })
         .collect()
 }
 
-/// Char indices of `name` covered by the terms, matching on the folded form of each char.
-fn highlights(name: &str, terms: &[&str]) -> Vec<usize> {
-    // Fold char by char so folded positions map back to the displayed chars.
-    let mut folded = String::new();
-    let mut owner: Vec<usize> = Vec::new(); // folded byte → name char index
-    for (index, c) in name.chars().enumerate() {
-        let piece = if c.is_whitespace() {
-            " ".to_string()
-        } else {
-            text::sort_key(&c.to_string())
-        };
-        for _ in 0..piece.len() {
-            owner.push(index);
-        }
-        folded.push_str(&piece);
-    }
-    let mut marked = std::collections::BTreeSet::new();
-    for term in terms {
-        let mut from = 0;
-        while let Some(found) = folded.get(from..).and_then(|rest| rest.find(term)) {
-            let start = from + found;
-            for byte in start..start + term.len() {
-                if let Some(&i) = owner.get(byte) {
-                    marked.insert(i);
-                }
-            }
-            from = start + term.len().max(1);
-        }
-    }
-    marked.into_iter().collect()
-}
-
 enum Job {
-    Corpus(Vec<Candidate>),
-    Change(Id, Option<Candidate>),
+    Corpus(Index, Arc<Store>),
+    Change(Id, Candidate),
     Query { generation: u64, query: String },
 }
 
@@ -187,7 +98,7 @@ impl SearchBridge {
         let jobs = self.jobs.clone();
         thread::spawn(move || {
             if let Ok(corpus) = load_corpus(&store) {
-                let _ = jobs.send(Job::Corpus(corpus));
+                let _ = jobs.send(Job::Corpus(corpus, store));
             }
         });
     }
@@ -209,24 +120,24 @@ impl SearchBridge {
 }
 
 fn worker(inbox: &Receiver<Job>, deliver: &dyn Fn(Msg)) {
-    let mut corpus: Option<Vec<Candidate>> = None;
+    let mut corpus: Option<(Index, Arc<Store>)> = None;
     let mut waiting: Option<(u64, String)> = None;
-    let mut early_changes: Vec<(Id, Option<Candidate>)> = Vec::new();
+    let mut early_changes: Vec<(Id, Candidate)> = Vec::new();
     loop {
         let job = match inbox.recv() {
             Ok(job) => job,
             Err(_) => return,
         };
         let mut handle = |job: Job| match job {
-            Job::Corpus(mut c) => {
-                // Changes made while the corpus was being read are applied on top of it.
+            Job::Corpus(mut c, store) => {
+                // Changes made while the index was being read are applied on top of it.
                 for (id, now) in early_changes.drain(..) {
                     apply_change(&mut c, id, now);
                 }
-                corpus = Some(c);
+                corpus = Some((c, store));
             }
             Job::Change(id, now) => match &mut corpus {
-                Some(corpus) => apply_change(corpus, id, now),
+                Some((index, _)) => apply_change(index, id, now),
                 None => early_changes.push((id, now)),
             },
             Job::Query { generation, query } => waiting = Some((generation, query)),
@@ -237,10 +148,10 @@ fn worker(inbox: &Receiver<Job>, deliver: &dyn Fn(Msg)) {
             handle(job);
         }
         // Until the corpus arrives the query waits; it is answered as soon as it does.
-        if let (Some(corpus), Some((generation, query))) = (&corpus, &waiting) {
+        if let (Some((index, store)), Some((generation, query))) = (&corpus, &waiting) {
             deliver(Msg::SearchResults {
                 generation: *generation,
-                hits: search(corpus, query),
+                hits: search(store, index, query),
             });
             waiting = None;
         }
@@ -250,30 +161,32 @@ fn worker(inbox: &Receiver<Job>, deliver: &dyn Fn(Msg)) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn candidate(id: Id, name: &str, org: &str) -> Candidate {
-        Candidate {
-            id,
-            name: name.into(),
-            organization: org.into(),
-            folded_name: text::sort_key(name),
-            folded_rest: text::sort_key(org),
-        }
-    }
+    use crate::domain::{Actor, ContactDraft};
 
     #[test]
     fn folded_terms_match_and_highlight_the_displayed_chars() {
-        let corpus = vec![
-            candidate(1, "Nguyễn Văn Đức", "Acme"),
-            candidate(2, "Anna Müller", "Đức Trading"),
-        ];
-        let hits = search(&corpus, "duc");
+        let store = Store::in_memory().unwrap();
+        let actor = Actor::new("t");
+        for (name, org) in [("Nguyễn Văn Đức", "Acme"), ("Anna Müller", "Đức Trading")] {
+            let draft = ContactDraft {
+                name: name.into(),
+                organization: org.into(),
+                ..ContactDraft::default()
+            };
+            store.add_contact(&actor, draft).unwrap();
+        }
+        let index = load_corpus(&store).unwrap();
+        let hits = search(&store, &index, "duc");
         assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(hits[0].highlights, vec![11, 12, 13]);
         assert!(hits[1].highlights.is_empty());
         assert_eq!(
-            search(&corpus, "muller")[0].highlights,
+            search(&store, &index, "muller")[0].highlights,
             vec![5, 6, 7, 8, 9, 10]
+        );
+        assert!(
+            search(&store, &index, "city:").is_empty(),
+            "a half-typed filter is not an error"
         );
     }
 }

@@ -75,7 +75,7 @@ pub fn search(store: &Store, index: &Index, query: &str) -> Vec<SearchHit> {
 }
 
 enum Job {
-    Corpus(Index, Arc<Store>),
+    Corpus(Box<Index>, Arc<Store>),
     Change(Id, Candidate),
     Query { generation: u64, query: String },
 }
@@ -98,7 +98,7 @@ impl SearchBridge {
         let jobs = self.jobs.clone();
         thread::spawn(move || {
             if let Ok(corpus) = load_corpus(&store) {
-                let _ = jobs.send(Job::Corpus(corpus, store));
+                let _ = jobs.send(Job::Corpus(Box::new(corpus), store));
             }
         });
     }
@@ -134,7 +134,7 @@ fn worker(inbox: &Receiver<Job>, deliver: &dyn Fn(Msg)) {
                 for (id, now) in early_changes.drain(..) {
                     apply_change(&mut c, id, now);
                 }
-                corpus = Some((c, store));
+                corpus = Some((*c, store));
             }
             Job::Change(id, now) => match &mut corpus {
                 Some((index, _)) => apply_change(index, id, now),

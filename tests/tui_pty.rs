@@ -24,6 +24,10 @@ struct Session {
 
 impl Session {
     fn start(db: &Path, home: &Path, term: &str) -> Session {
+        Session::start_with(db, home, term, &[])
+    }
+
+    fn start_with(db: &Path, home: &Path, term: &str, env: &[(&str, &str)]) -> Session {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: 40,
@@ -42,6 +46,11 @@ impl Session {
         cmd.env("ROLO_AS", "tester");
         cmd.env_remove("ROLO_KEYMAP");
         cmd.env_remove("ROLO_THEME");
+        cmd.env_remove("NO_COLOR");
+        cmd.env_remove("COLORTERM");
+        for (key, value) in env {
+            cmd.env(key, value);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn rolo");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
@@ -339,4 +348,45 @@ fn a_paste_types_into_search_and_a_live_resize_shows_the_too_small_notice() {
     std::thread::sleep(Duration::from_millis(500));
     s.send("q");
     assert!(s.wait_exit(TIMEOUT).success());
+}
+
+/// Runs rolo on two contacts with the given colour environment and returns everything it wrote.
+fn screen_bytes(term: &str, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Horvat");
+        add(&store, "Bob Stone");
+    }
+    let mut s = Session::start_with(&db, dir.path(), term, env);
+    // Cells are written as they differ, so a name may arrive in pieces: wait for the status bar.
+    s.wait_for("quit");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    s.text()
+}
+
+#[test]
+fn with_no_color_the_selected_row_is_still_reverse_or_bold_and_nothing_is_coloured() {
+    let out = screen_bytes("xterm-256color", &[("NO_COLOR", "1")]);
+    assert!(
+        out.contains("\u{1b}[7m") || out.contains("\u{1b}[1m"),
+        "no reverse/bold attribute was sent"
+    );
+    for colour in ["38;2;", "48;2;", "38;5;", "48;5;"] {
+        assert!(!out.contains(colour), "NO_COLOR output contains {colour}");
+    }
+}
+
+#[test]
+fn with_16_colours_no_24_bit_colour_is_sent() {
+    let out = screen_bytes("xterm", &[]);
+    assert!(
+        !out.contains("38;2;") && !out.contains("48;2;"),
+        "24-bit colour sent to a 16-colour terminal"
+    );
+    // The same screen on a true-colour terminal does use 24-bit colour: the check above can fail.
+    let truecolor = screen_bytes("xterm-256color", &[("COLORTERM", "truecolor")]);
+    assert!(truecolor.contains("38;2;") || truecolor.contains("48;2;"));
 }

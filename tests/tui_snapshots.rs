@@ -347,3 +347,29 @@ fn new_follow_up_prompt() {
     d.type_text("fri");
     insta::assert_snapshot!("new_follow_up_80x24", screen(&mut d, 80, 24));
 }
+
+/// One screen in several themes, styles included (the buffer's debug form lists every styled
+/// run), so a theme change shows up as a reviewed diff.
+#[test]
+fn main_screen_in_several_themes() {
+    let mut d = driver(demo_store(12));
+    d.keys("j");
+    d.send(Msg::Resize(80, 24));
+    for (name, support) in [
+        ("default", ColorSupport::TrueColor),
+        ("light", ColorSupport::TrueColor),
+        ("gruvbox", ColorSupport::Ansi256),
+        ("ansi16", ColorSupport::Ansi16),
+        ("mono", ColorSupport::None),
+    ] {
+        let theme = Theme::load(name, None, support).expect("shipped theme");
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+        terminal
+            .draw(|frame| view(frame, &d.state, &theme, &d.keymap))
+            .expect("draw");
+        insta::assert_snapshot!(
+            format!("theme_{name}_80x24"),
+            format!("{:?}", terminal.backend().buffer())
+        );
+    }
+}

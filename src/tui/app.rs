@@ -68,7 +68,21 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
         dirty: true,
     };
     app.run_effects(&mut term, vec![Effect::Start]);
-    app.event_loop(&mut term)
+    let result = app.event_loop(&mut term);
+    let store = Arc::clone(&app.store);
+    drop(app);
+    close_cleanly(store);
+    result
+}
+
+/// Waits (briefly) until background threads have let go of the store, then drops the last
+/// handle so redb closes the file cleanly; an unclean close costs a full repair on next open.
+fn close_cleanly(store: Arc<Store>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    drop(store);
 }
 
 impl App {
@@ -79,7 +93,7 @@ impl App {
                 self.run_effects(term, effects);
                 self.dirty = true;
             }
-            if self.state.quit {
+            if self.state.quit || terminal::hung_up() {
                 return Ok(());
             }
             if self.dirty {

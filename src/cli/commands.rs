@@ -101,7 +101,15 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
     crate::tui::run(store, options).map_err(|e| match e {
         crate::tui::TuiError::Store(e) => Failure::from(e),
         other => Failure::new(exit::ERROR, other.to_string()),
-    })
+    })?;
+    match crate::tui::terminal::signal() {
+        // Shell convention: 128 + the signal's number (129 for a hang-up).
+        Some(signal) => Err(Failure::new(
+            u8::try_from(128 + signal).unwrap_or(exit::ERROR),
+            format!("stopped by signal {signal}; everything saved"),
+        )),
+        None => Ok(()),
+    }
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {

@@ -7,7 +7,7 @@
 //! `ratatui::restore` does not disable bracketed paste, so this does.
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -71,12 +71,17 @@ fn install_panic_hook() {
     }));
 }
 
-/// Set by the signal thread; the event loop polls it and returns.
-static HUNG_UP: AtomicBool = AtomicBool::new(false);
+/// The signal that arrived (0: none); set by the signal thread, polled by the event loop.
+static HUNG_UP: AtomicI32 = AtomicI32::new(0);
 
 /// Whether a hang-up or termination signal arrived: the event loop should stop now.
 pub fn hung_up() -> bool {
-    HUNG_UP.load(Ordering::Relaxed)
+    HUNG_UP.load(Ordering::Relaxed) != 0
+}
+
+/// The hang-up or termination signal that ended the session, if one did.
+pub fn signal() -> Option<i32> {
+    Some(HUNG_UP.load(Ordering::Relaxed)).filter(|s| *s != 0)
 }
 
 /// How long the event loop gets to stop and close the database before the process exits anyway.
@@ -89,7 +94,7 @@ fn watch_signals() -> io::Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGQUIT])?;
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            HUNG_UP.store(true, Ordering::Relaxed);
+            HUNG_UP.store(signal, Ordering::Relaxed);
             std::thread::sleep(GRACE);
             let (done, wait) = mpsc::channel();
             std::thread::spawn(move || {

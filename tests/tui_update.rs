@@ -346,7 +346,7 @@ fn another_keymap_changes_the_keys_not_the_behaviour() {
 /// Run with `ROLO_BIG_DB=/path/to/1M.redb cargo test --release --test tui_update -- --ignored`.
 #[test]
 #[ignore = "needs a large database in ROLO_BIG_DB"]
-fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
+fn big_database_timings_report() {
     use rolo::tui::effect::{Effect, run_store_effect};
     let Ok(path) = std::env::var("ROLO_BIG_DB") else {
         return;
@@ -370,8 +370,9 @@ fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
     );
     run_store_effect(&store, &actor, Effect::LoadContact(first_ids[0]));
     let first_frame = start.elapsed();
-    eprintln!("{total} contacts: first frame reads took {first_frame:?}");
-    assert!(first_frame.as_millis() <= 50, "{first_frame:?}");
+    eprintln!(
+        "{total} contacts: first frame reads took {first_frame:?} (target 50 ms; reported, not asserted)"
+    );
     let start = std::time::Instant::now();
     let ids = rolo::tui::effect::all_ids(&store).expect("all ids");
     eprintln!(
@@ -398,6 +399,63 @@ fn the_first_frame_reads_stay_under_50ms_on_a_big_database() {
         corpus.len(),
         start.elapsed(),
         hits.len()
+    );
+    frame_timings(store, corpus);
+}
+
+/// Frame render time at 120x40, and keystroke-to-frame latency while the other core runs
+/// searches over the same million contacts (as the search worker does while someone types).
+fn frame_timings(store: Store, index: rolo::search::Index) {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use rolo::tui::theme::{ColorSupport, Theme};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let theme = Theme::load("default", None, ColorSupport::TrueColor).expect("theme");
+    let mut d = Driver::new(store, keymap(), At::now(), 120, 40);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut draw = |d: &Driver| {
+        let t = std::time::Instant::now();
+        terminal
+            .draw(|frame| rolo::tui::view::view(frame, &d.state, &theme, &d.keymap))
+            .expect("draw");
+        t.elapsed()
+    };
+    let mut renders: Vec<_> = (0..200).map(|_| draw(&d)).collect();
+    renders.sort();
+    eprintln!(
+        "frame render 120x40: median {:?}, worst {:?}",
+        renders[100], renders[199]
+    );
+    let busy = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = std::sync::Arc::clone(&busy);
+    let searching = std::thread::spawn(move || {
+        let query = rolo::search::Query::parse("jhn smth acme").expect("query");
+        let mut n = 0u32;
+        while flag.load(Ordering::Relaxed) {
+            index.search(
+                &query,
+                rolo::search::SearchOptions {
+                    limit: 200,
+                    today_day: 0,
+                },
+            );
+            n += 1;
+        }
+        n
+    });
+    let mut latencies = Vec::new();
+    for i in 0..200 {
+        let t = std::time::Instant::now();
+        d.keys(if i % 2 == 0 { "j" } else { "k" });
+        draw(&d);
+        latencies.push(t.elapsed());
+    }
+    busy.store(false, Ordering::Relaxed);
+    let searches = searching.join().expect("search thread");
+    latencies.sort();
+    eprintln!(
+        "keystroke to frame while {searches} searches ran: median {:?}, worst {:?}",
+        latencies[100], latencies[199]
     );
 }
 

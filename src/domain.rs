@@ -747,6 +747,23 @@ impl Entry {
     }
 }
 
+/// The last interaction and the earliest open follow-up of a timeline — what the list shows
+/// and search uses for recency.
+pub fn timeline_recency<'a>(
+    entries: impl IntoIterator<Item = &'a Entry>,
+) -> (Option<At>, Option<Day>) {
+    let mut last: Option<At> = None;
+    let mut due: Option<Day> = None;
+    for entry in entries {
+        match entry {
+            Entry::Interaction(i) => last = last.max(Some(i.at)),
+            Entry::FollowUp(f) if f.is_open() => due = Some(due.map_or(f.due, |d| d.min(f.due))),
+            _ => {}
+        }
+    }
+    (last, due)
+}
+
 /// A new contact as typed by a person or read from a file, before the store gives it an id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContactDraft {

@@ -4,7 +4,7 @@
 
 use super::SearchDoc;
 use crate::demo::Generator;
-use crate::domain::{At, Entry};
+use crate::domain::{At, Day, timeline_recency};
 
 /// A fixed "now" so the same seed always gives the same documents.
 const NOW_MS: i64 = 1_764_000_000_000;
@@ -14,20 +14,11 @@ pub fn contacts(count: usize, seed: u64) -> impl Iterator<Item = SearchDoc> {
     let mut generator = Generator::new(seed, At::from_millis(NOW_MS), count as u64);
     (0..count as u64).map(move |id| {
         let person = generator.person();
-        let mut last = i64::MIN;
-        let mut due: Option<i32> = None;
-        for entry in &person.entries {
-            match entry {
-                Entry::Interaction(i) => last = last.max(i.at.millis()),
-                Entry::FollowUp(f) if f.is_open() => {
-                    due = Some(due.map_or(f.due.number(), |d| d.min(f.due.number())));
-                }
-                _ => {}
-            }
-        }
+        let (last, due) = timeline_recency(&person.entries);
         let mut contact = person.contact;
         contact.id = id;
-        SearchDoc::from_contact(&contact, &person.org, last, due)
+        let last = last.map_or(i64::MIN, At::millis);
+        SearchDoc::from_contact(&contact, &person.org, last, due.map(Day::number))
     })
 }
 

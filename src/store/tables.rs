@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
-use crate::domain::{Contact, Deal, Entry, Id, Invalid, Organization, text};
+use crate::domain::{At, Contact, Day, Deal, Entry, Id, Invalid, Organization, text};
 use crate::search::{IndexEntry, SearchDoc};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -505,20 +505,11 @@ impl<'t> Tables<'t> {
     }
 }
 
-/// `(last interaction ms, earliest open due day)` of a timeline.
+/// `(last interaction ms or NO_CONTACT, earliest open due day)` of a timeline, in the
+/// compact record's terms.
 pub(crate) fn summarise(entries: &[Entry]) -> (i64, Option<i32>) {
-    let mut last = NO_CONTACT;
-    let mut due: Option<i32> = None;
-    for e in entries {
-        match e {
-            Entry::Interaction(i) => last = last.max(i.at.millis()),
-            Entry::FollowUp(f) if f.is_open() => {
-                due = Some(due.map_or(f.due.number(), |d| d.min(f.due.number())));
-            }
-            _ => {}
-        }
-    }
-    (last, due)
+    let (last, due) = crate::domain::timeline_recency(entries);
+    (last.map_or(NO_CONTACT, At::millis), due.map(Day::number))
 }
 
 /// The compact per-contact record (see [`CONTACT_INDEX`]).

@@ -307,6 +307,14 @@ pub struct State {
 }
 
 impl State {
+    /// The loaded profile and timeline, only while they belong to the selected contact (a new
+    /// selection shows nothing stale while its own loads).
+    pub fn selected_detail(&self) -> Option<&ContactView> {
+        self.detail
+            .as_ref()
+            .filter(|d| Some(d.contact.id) == self.list.selected_id())
+    }
+
     pub fn new(now: At, zone: TimeZone, width: u16, height: u16) -> State {
         let today = Day(now.0.to_zoned_datetime(zone.clone()).date());
         State {

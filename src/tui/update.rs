@@ -480,11 +480,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             if state.screen == Screen::Today {
                 return open_today_item(state);
             }
-            match state
-                .detail
-                .clone()
-                .filter(|d| Some(d.contact.id) == state.list.selected_id())
-            {
+            match state.selected_detail().cloned() {
                 Some(view) => {
                     state.overlay = Some(Overlay::Form(new_form(
                         Some(view.contact),

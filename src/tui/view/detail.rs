@@ -27,11 +27,7 @@ pub fn render(
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(view) = state
-        .detail
-        .as_ref()
-        .filter(|d| Some(d.contact.id) == state.list.selected_id())
-    else {
+    let Some(view) = state.selected_detail() else {
         let text = if state.list.ids.is_empty() {
             strings::NO_SELECTION
         } else {

@@ -91,11 +91,7 @@ pub fn render(
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(view) = state
-        .detail
-        .as_ref()
-        .filter(|d| Some(d.contact.id) == state.list.selected_id())
-    else {
+    let Some(view) = state.selected_detail() else {
         return;
     };
     if view.timeline.is_empty() {

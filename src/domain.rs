@@ -4,6 +4,7 @@
 //! Every constructor path for user input goes through [`ContactDraft::into_contact`] or the
 //! `clean` methods here, so the store only ever sees sanitised, validated records.
 
+pub mod merge;
 pub mod text;
 pub mod time;
 

@@ -25,7 +25,7 @@ use std::path::Path;
 use crate::domain::{ContactDraft, check_email, check_phone};
 
 pub use self::csv::{ColumnMap, CsvReader, CsvWriter};
-pub use dedupe::{DuplicatePair, duplicate_candidates};
+pub use dedupe::{DuplicatePair, Likely, duplicate_candidates, duplicates_of};
 pub use json::{JsonReader, JsonRecord, JsonWriter};
 pub use vcard::{VcardReader, VcardVersion};
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-pub use actions::{Bulk, Logged};
+pub use actions::{Bulk, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
 pub use maint::{BackupReport, DoctorReport, SpaceReport};
 use tables::*;
@@ -304,6 +304,47 @@ impl Store {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(UIDS)?;
         Ok(t.get(text::clean_line(uid).as_str())?.map(|v| v.value()))
+    }
+
+    /// Contacts that might be the same person as `id`, for the merge view to score: those
+    /// sharing an email or phone digits (exact indexes) and the `NAME_NEIGHBOURS` on either side
+    /// of it in name order. Each comes with its organisation's name. Never a scan.
+    pub fn possible_duplicates(&self, id: Id) -> Result<Vec<(Contact, String)>, StoreError> {
+        const NAME_NEIGHBOURS: usize = 8;
+        let Some(subject) = self.contact(id)? else {
+            return Err(StoreError::NotFound(format!("contact {id}")));
+        };
+        let mut ids: Vec<Id> = Vec::new();
+        for e in &subject.emails {
+            ids.extend(self.find_by_email(&e.value)?);
+        }
+        for p in &subject.phones {
+            ids.extend(self.find_by_phone(&p.value)?);
+        }
+        {
+            let txn = self.db.begin_read()?;
+            let t = txn.open_table(BY_NAME)?;
+            let key = text::sort_key(&subject.name);
+            for row in t.range(..(key.as_str(), id))?.rev().take(NAME_NEIGHBOURS) {
+                ids.push(row?.0.value().1);
+            }
+            for row in t.range((key.as_str(), id)..)?.take(NAME_NEIGHBOURS + 1) {
+                ids.push(row?.0.value().1);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::with_capacity(ids.len());
+        for other in ids {
+            if other == id {
+                continue;
+            }
+            if let Some(c) = self.contact(other)? {
+                let org = self.organization_name(c.organization)?;
+                out.push((c, org));
+            }
+        }
+        Ok(out)
     }
 
     /// `(last interaction, earliest open follow-up)` of a contact.

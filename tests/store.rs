@@ -1650,3 +1650,189 @@ fn a_second_contact_cannot_take_a_uid_already_in_use() {
         assert_doctor_clean(store);
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Merge
+// ---------------------------------------------------------------------------------------------
+
+fn search_ids(store: &Store, query: &str) -> Vec<Id> {
+    let index = store.load_search_index().unwrap();
+    let query = rolo::search::Query::parse(query).unwrap();
+    let options = rolo::search::SearchOptions {
+        limit: 50,
+        today_day: 0,
+    };
+    let mut ids: Vec<Id> = index.search(&query, options).iter().map(|h| h.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Two records of one person, each with history: the survivor "Ana Horvat" (call, deal) and
+/// "Ana Horvat-Kovač" (call, open follow-up, purchase).
+fn two_records(store: &Store) -> (Contact, Contact) {
+    let keep = add(store, "Ana Horvat", "ana@acme.hr");
+    let mut other = draft("Ana Horvat-Kovač", "ana.k@home.hr");
+    other.phones = vec![Labelled::new("mobile", "+385 91 555 0101")];
+    other.tags = vec!["vip".into()];
+    let other = store.add_contact(&sam(), other).unwrap();
+    log(store, &sam(), keep.id, at(0), "First call");
+    store.add_deal(&sam(), deal(keep.id, "Renewal")).unwrap();
+    log(store, &sam(), other.id, at(5), "Second call");
+    store
+        .add_entry(
+            &sam(),
+            follow_up(other.id, at(6), day("2026-12-01"), "Send offer"),
+        )
+        .unwrap();
+    store.add_entry(&sam(), purchase(other.id, at(7))).unwrap();
+    store.add_deal(&sam(), deal(other.id, "Upsell")).unwrap();
+    (
+        store.contact(keep.id).unwrap().unwrap(),
+        store.contact(other.id).unwrap().unwrap(),
+    )
+}
+
+fn merged_plan(keep: &Contact, other: &Contact) -> Contact {
+    rolo::domain::merge::MergePlan::new(keep.clone(), String::new(), other.clone(), String::new())
+        .result()
+}
+
+#[test]
+fn a_merge_keeps_every_entry_and_deal_of_both_and_removes_the_absorbed_contact() {
+    on_both(|store| {
+        let (keep, other) = two_records(store);
+        let merged = store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        assert_eq!(merged.moved, 4, "three timeline entries and one deal moved");
+        assert!(store.contact(other.id).unwrap().is_none());
+        let survivor = store.contact(keep.id).unwrap().unwrap();
+        assert_eq!(survivor.name, "Ana Horvat");
+        assert_eq!(survivor.emails.len(), 2);
+        assert_eq!(survivor.tags, ["vip"]);
+        assert_eq!(survivor.version, keep.version + 1);
+        assert_eq!(survivor.updated.by, "ana");
+        let mut timeline = summaries(&store.timeline(keep.id, 10).unwrap());
+        timeline.sort();
+        assert_eq!(
+            timeline,
+            [
+                "First call",
+                "Second call",
+                "follow-up: Send offer",
+                "purchase: Espresso machine"
+            ]
+        );
+        assert!(store.timeline(other.id, 10).unwrap().is_empty());
+        let deals: Vec<String> = store
+            .deals_for(keep.id)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.title)
+            .collect();
+        assert_eq!(deals.len(), 2, "{deals:?}");
+        // Every index follows: lookups, the due list and search.
+        assert_eq!(store.find_by_email("ana.k@home.hr").unwrap(), vec![keep.id]);
+        assert_eq!(
+            store.find_by_phone("+385 91 555 0101").unwrap(),
+            vec![keep.id]
+        );
+        assert_eq!(store.find_by_tag("vip").unwrap(), vec![keep.id]);
+        let due = store.due_until(day("2026-12-01"), 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].follow_up.contact, keep.id);
+        assert_eq!(search_ids(store, "ana.k"), vec![keep.id]);
+        assert_eq!(search_ids(store, "kovac"), Vec::<Id>::new());
+        let (_, next_due) = store.summary(keep.id).unwrap();
+        assert_eq!(next_due, Some(day("2026-12-01")));
+        let entry = &store.audit_log(1).unwrap()[0];
+        assert_eq!(
+            entry.action,
+            format!("merge contact {} into {}", other.id, keep.id)
+        );
+        assert_eq!(entry.actor, "ana");
+        assert_doctor_clean(store);
+    });
+}
+
+#[test]
+fn undo_of_a_merge_gives_both_contacts_back_with_their_own_history() {
+    on_both(|store| {
+        let (keep, other) = two_records(store);
+        let keep_timeline = store.timeline(keep.id, 10).unwrap();
+        let other_timeline = store.timeline(other.id, 10).unwrap();
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        let undone = store.undo(&ana()).unwrap();
+        assert!(
+            undone.action.starts_with("merge contact"),
+            "{}",
+            undone.action
+        );
+        assert_eq!(store.contact(other.id).unwrap().unwrap().name, other.name);
+        assert_eq!(store.contact(keep.id).unwrap().unwrap().emails, keep.emails);
+        assert_eq!(store.timeline(keep.id, 10).unwrap(), keep_timeline);
+        assert_eq!(store.timeline(other.id, 10).unwrap(), other_timeline);
+        assert_eq!(store.deals_for(other.id).unwrap().len(), 1);
+        assert_eq!(
+            store.find_by_email("ana.k@home.hr").unwrap(),
+            vec![other.id]
+        );
+        assert_eq!(search_ids(store, "kovac"), vec![other.id]);
+        assert_eq!(
+            store.due_until(day("2026-12-01"), 10).unwrap()[0]
+                .follow_up
+                .contact,
+            other.id
+        );
+        assert_doctor_clean(store);
+    });
+}
+
+#[test]
+fn a_merge_of_a_contact_changed_meanwhile_is_refused_and_writes_nothing() {
+    on_both(|store| {
+        let (keep, other) = two_records(store);
+        let plan = merged_plan(&keep, &other);
+        let mut edited = other.clone();
+        edited.title = "CFO".into();
+        store.update_contact(&sam(), edited, None).unwrap();
+        let audit = audit_len(store);
+        let err = store.merge_contacts(&ana(), plan, &other).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Stale { id, .. } if id == other.id),
+            "{err:?}"
+        );
+        assert_eq!(audit_len(store), audit);
+        assert!(store.contact(other.id).unwrap().is_some());
+        assert_eq!(store.timeline(other.id, 10).unwrap().len(), 3);
+        let same = store.merge_contacts(&ana(), keep.clone(), &keep);
+        assert!(matches!(same, Err(StoreError::Invalid(_))), "{same:?}");
+    });
+}
+
+#[test]
+fn possible_duplicates_come_from_shared_contact_points_and_name_neighbours() {
+    on_both(|store| {
+        let subject = add(store, "Zoë Müller", "zoe@acme.de");
+        let same_email = add(store, "Z. Mueller", "ZOE@acme.de");
+        let same_name = add(store, "Zoe Muller", "");
+        for i in 0..30 {
+            add(store, &format!("Person {i:02}"), "");
+        }
+        let found: Vec<Id> = store
+            .possible_duplicates(subject.id)
+            .unwrap()
+            .into_iter()
+            .map(|(c, _)| c.id)
+            .collect();
+        assert!(found.contains(&same_email.id), "{found:?}");
+        assert!(found.contains(&same_name.id), "{found:?}");
+        assert!(!found.contains(&subject.id));
+        assert!(
+            found.len() <= 20,
+            "a bounded neighbourhood, not a scan: {found:?}"
+        );
+    });
+}

@@ -193,6 +193,52 @@ pub fn duplicate_candidates(
     pairs
 }
 
+/// How likely another contact is the same person as a given one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Likely {
+    pub id: Id,
+    pub reason: String,
+    pub score: u8,
+}
+
+/// Scores `others` (e.g. [`crate::store::Store::possible_duplicates`]) against `subject`, best
+/// first. Same rules as [`duplicate_candidates`], plus near-identical names (≥ 90) without a
+/// shared organisation at a lower score: one person looking at one record can judge those.
+pub fn duplicates_of(
+    subject: &Contact,
+    subject_org: &str,
+    others: Vec<(Contact, String)>,
+) -> Vec<Likely> {
+    let org = |o: &str| Some(o.to_string()).filter(|o| !o.trim().is_empty());
+    let folded = fold(&text::clean_line(&subject.name));
+    let mut by_name: Vec<Likely> = others
+        .iter()
+        .filter_map(|(c, _)| {
+            let sim = name_similarity(&folded, &fold(&text::clean_line(&c.name)));
+            (sim >= 90).then(|| Likely {
+                id: c.id,
+                reason: format!("similar name “{}”", text::visible(&c.name, false)),
+                score: sim * 2 / 3,
+            })
+        })
+        .collect();
+    let all = std::iter::once((subject.clone(), org(subject_org)))
+        .chain(others.into_iter().map(|(c, o)| (c, org(&o))));
+    let mut out: Vec<Likely> = duplicate_candidates(all)
+        .into_iter()
+        .filter(|p| p.a == subject.id || p.b == subject.id)
+        .map(|p| Likely {
+            id: if p.a == subject.id { p.b } else { p.a },
+            reason: p.reason,
+            score: p.score,
+        })
+        .collect();
+    by_name.retain(|n| out.iter().all(|o| o.id != n.id));
+    out.append(&mut by_name);
+    out.sort_by(|x, y| y.score.cmp(&x.score).then(x.id.cmp(&y.id)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +250,41 @@ mod tests {
         assert!(name_similarity("Jon Smith", "John Smith") >= 80);
         assert!(name_similarity("An Nguyen Van", "Nguyen Van An") >= 95);
         assert!(name_similarity("Ana Lopez", "Bob Marley") < 50);
+    }
+
+    fn person(id: Id, name: &str, email: &str) -> Contact {
+        let mut c = crate::domain::ContactDraft {
+            name: name.into(),
+            emails: if email.is_empty() {
+                Vec::new()
+            } else {
+                vec![crate::domain::Labelled::new("", email)]
+            },
+            ..Default::default()
+        }
+        .into_contact(&crate::domain::Actor::new("t"))
+        .expect("valid");
+        c.id = id;
+        c
+    }
+
+    #[test]
+    fn duplicates_of_one_contact_rank_email_over_name_and_skip_strangers() {
+        let subject = person(1, "Zoë Müller", "zoe@acme.de");
+        let others = vec![
+            (person(2, "Zoe Muller", ""), String::new()),
+            (person(3, "Z. Mueller", "ZOE@acme.de"), "Acme".into()),
+            (person(4, "Bob Marley", ""), String::new()),
+        ];
+        let found = duplicates_of(&subject, "", others);
+        let ids: Vec<Id> = found.iter().map(|l| l.id).collect();
+        assert_eq!(
+            ids,
+            [3, 2],
+            "email match first, accent-only name difference second"
+        );
+        assert!(found[0].reason.contains("same email"), "{:?}", found[0]);
+        assert!(found[1].reason.contains("similar name"), "{:?}", found[1]);
+        assert!(found[0].score > found[1].score);
     }
 }

@@ -19,6 +19,14 @@ pub struct Logged {
     pub follow_up: Option<FollowUp>,
 }
 
+/// What `merge_contacts` wrote: the survivor as saved and how many timeline entries and deals
+/// moved to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merged {
+    pub contact: Contact,
+    pub moved: usize,
+}
+
 /// How far back `undo` looks for the actor's last action.
 const UNDO_HORIZON: usize = 10_000;
 
@@ -125,6 +133,82 @@ impl Store {
             };
             changes.push(Change::create(Record::Trash(bundle.clone())));
             Ok((changes, bundle))
+        })
+    }
+
+    /// Merges `absorbed` into `merged.id`, as one audited, undoable action: the survivor is saved
+    /// as `merged` (a [`crate::domain::merge::MergePlan`] result), every timeline entry and deal
+    /// of the absorbed contact moves to the survivor, and the absorbed contact is removed (its
+    /// whole record stays in the audit entry, which undo replays). Both `versions` are the ones
+    /// the user saw: if either contact changed meanwhile the merge is refused as stale.
+    pub fn merge_contacts(
+        &self,
+        actor: &Actor,
+        mut merged: Contact,
+        absorbed: &Contact,
+    ) -> Result<Merged, StoreError> {
+        merged.clean();
+        merged.validate()?;
+        if merged.id == absorbed.id {
+            return Err(StoreError::Invalid(Invalid::single(
+                "merge",
+                "needs two different contacts",
+            )));
+        }
+        let action = format!("merge contact {} into {}", absorbed.id, merged.id);
+        self.act(actor, &action, |t| {
+            let stale = |c: &Contact| StoreError::Stale {
+                id: c.id,
+                name: text::visible(&c.name, false).into_owned(),
+                by: c.updated.by.clone(),
+                at: c.updated.at.local_display(),
+            };
+            let survivor = t
+                .contact(merged.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("contact {}", merged.id)))?;
+            let gone = t
+                .contact(absorbed.id)?
+                .ok_or_else(|| StoreError::NotFound(format!("contact {}", absorbed.id)))?;
+            if survivor.version != merged.version {
+                return Err(stale(&survivor));
+            }
+            if gone.version != absorbed.version {
+                return Err(stale(&gone));
+            }
+            if let Some(org) = merged.organization
+                && t.orgs.get(org)?.is_none()
+            {
+                merged.organization = None;
+            }
+            merged.created = survivor.created.clone();
+            merged.updated = Stamp::now(actor);
+            merged.version = survivor.version + 1;
+            let mut changes = vec![Change::update(
+                Record::Contact(survivor),
+                Record::Contact(merged.clone()),
+            )];
+            let entries = t.timeline_of(gone.id)?;
+            let deals = t.deals_of(gone.id)?;
+            let moved = entries.len() + deals.len();
+            for entry in entries {
+                let mut moved = entry.clone();
+                moved.set_contact(merged.id);
+                changes.push(Change::update(Record::Entry(entry), Record::Entry(moved)));
+            }
+            for deal in deals {
+                let mut moved = deal.clone();
+                moved.contact = Some(merged.id);
+                moved.version += 1;
+                changes.push(Change::update(Record::Deal(deal), Record::Deal(moved)));
+            }
+            changes.push(Change::delete(Record::Contact(gone)));
+            Ok((
+                changes,
+                Merged {
+                    contact: merged,
+                    moved,
+                },
+            ))
         })
     }
 

@@ -253,7 +253,7 @@ impl MergePlan {
             &r.addresses,
             |a| text::sort_key(&a.one_line()),
         );
-        out.birthday = choose(MergeField::Birthday).birthday.clone();
+        out.birthday = choose(MergeField::Birthday).birthday;
         out.language = choose(MergeField::Language).language.clone();
         out.preferred_channel = choose(MergeField::PreferredChannel).preferred_channel;
         out.stage = choose(MergeField::Stage).stage;

@@ -507,7 +507,7 @@ fn check_key_bound_alone_and_as_prefix() {
 fn check_quit_unreachable() {
     assert_eq!(
         fixture_problems("quit_unreachable.toml"),
-        "quit_unreachable.toml:5: `quit` cannot be reached in [search], [form], [log], [help] (bind a key that does not type text, such as ctrl-c or f1, to `quit` in [global])"
+        "quit_unreachable.toml:5: `quit` cannot be reached in [search], [form], [log], [help], [merge] (bind a key that does not type text, such as ctrl-c or f1, to `quit` in [global])"
     );
 }
 

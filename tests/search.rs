@@ -173,6 +173,20 @@ fn name_match_beats_email_beats_tag() {
 }
 
 #[test]
+fn a_pasted_email_address_finds_its_owner() {
+    let mut owner = doc(1, "Ann Lee");
+    owner.emails = vec!["ann.lee@example.com".into()];
+    let index = index_of(&[owner, doc(2, "Bob Hill")]);
+    assert_eq!(ids(&search(&index, "ann.lee@example.com")), vec![1]);
+    assert_eq!(ids(&search(&index, "ANN.LEE@EXAMPLE.COM")), vec![1]);
+    // A leading `@` is still the organisation filter.
+    assert!(matches!(
+        Query::parse("@example").expect("parses").filters()[0].kind,
+        FilterKind::Organization(_)
+    ));
+}
+
+#[test]
 fn word_start_beats_middle_of_word() {
     let mut middle = doc(1, "Marianne Holt");
     middle.last_contact_ms = 9_000;

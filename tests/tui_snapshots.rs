@@ -373,3 +373,69 @@ fn main_screen_in_several_themes() {
         );
     }
 }
+
+/// Two records of one person that share a phone number, with different details filled.
+fn duplicate_store() -> Store {
+    let store = Store::in_memory().expect("store");
+    let actor = Actor::new("sam");
+    let phone = |v: &str| vec![rolo::domain::Labelled::new("mobile", v)];
+    store
+        .add_contact(
+            &actor,
+            ContactDraft {
+                name: "Nguyễn Văn Ánh".into(),
+                organization: "Phở Việt".into(),
+                phones: phone("+84 28 3822 1234"),
+                emails: vec![rolo::domain::Labelled::new("work", "anh@phoviet.vn")],
+                tags: vec!["vip".into()],
+                ..ContactDraft::default()
+            },
+        )
+        .expect("first");
+    let second = store
+        .add_contact(
+            &actor,
+            ContactDraft {
+                name: "Nguyen Van Anh".into(),
+                title: "Owner".into(),
+                phones: phone("028 3822 1234"),
+                emails: vec![rolo::domain::Labelled::new("home", "anh.nguyen@mail.vn")],
+                tags: vec!["wholesale".into()],
+                notes: "Prefers calls after 3pm".into(),
+                ..ContactDraft::default()
+            },
+        )
+        .expect("second");
+    let mut call = rolo::domain::Interaction {
+        id: 0,
+        contact: second.id,
+        at: At::from_millis(NOW - 86_400_000),
+        channel: rolo::domain::Channel::Call,
+        direction: rolo::domain::Direction::Inbound,
+        summary: "Asked about the wholesale price list".into(),
+        body: String::new(),
+        outcome: None,
+        satisfaction: None,
+        agent: String::new(),
+        deal: None,
+        campaign: String::new(),
+    };
+    store
+        .log_interaction(&actor, call.clone(), None)
+        .expect("call");
+    call.at = At::from_millis(NOW - 2 * 86_400_000);
+    store.log_interaction(&actor, call, None).expect("call");
+    store
+}
+
+#[test]
+fn merge_choice_and_side_by_side() {
+    let mut d = driver(duplicate_store());
+    d.keys("m");
+    snap_both("merge_choice", &mut d);
+    d.keys("enter");
+    snap_both("merge_side_by_side", &mut d);
+    // Keep the right name, combine nothing on emails: the marks and the result line follow.
+    d.keys("l j j j h");
+    snap_both("merge_side_by_side_picked", &mut d);
+}

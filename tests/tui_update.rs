@@ -576,3 +576,196 @@ fn copy_email_puts_the_address_on_the_clipboard() {
     assert_eq!(d.clipboard.as_deref(), Some("ana@example.com"));
     assert!(status(&d).contains("Copied ana@example.com"));
 }
+
+/// Two records of Zoë Müller (same email, one with a call), and a stranger.
+fn duplicates_driver() -> Driver {
+    let store = store_with(&["Bob Stranger"]);
+    let actor = Actor::new("setup");
+    let mut first = store
+        .add_contact(
+            &actor,
+            ContactDraft {
+                name: "Zoë Müller".into(),
+                title: String::new(),
+                emails: vec![Labelled::new("work", "zoe@acme.de")],
+                ..ContactDraft::default()
+            },
+        )
+        .expect("add");
+    first.tags = vec!["vip".into()];
+    store.update_contact(&actor, first, None).expect("tag");
+    let second = store
+        .add_contact(
+            &actor,
+            ContactDraft {
+                name: "Zoe Mueller".into(),
+                title: "CFO".into(),
+                emails: vec![
+                    Labelled::new("", "ZOE@acme.de"),
+                    Labelled::new("home", "zoe@home.de"),
+                ],
+                ..ContactDraft::default()
+            },
+        )
+        .expect("add");
+    store
+        .log_interaction(
+            &actor,
+            rolo::domain::Interaction {
+                id: 0,
+                contact: second.id,
+                at: At::now(),
+                channel: rolo::domain::Channel::Call,
+                direction: rolo::domain::Direction::Inbound,
+                summary: "Asked for an invoice copy".into(),
+                body: String::new(),
+                outcome: None,
+                satisfaction: None,
+                agent: String::new(),
+                deal: None,
+                campaign: String::new(),
+            },
+            None,
+        )
+        .expect("log");
+    Driver::new(store, keymap(), At::now(), 120, 40)
+}
+
+fn select(d: &mut Driver, name: &str) {
+    d.keys("/");
+    d.type_text(name);
+    d.keys("enter");
+    assert_eq!(selected_name(d), name);
+}
+
+#[test]
+fn merge_finds_the_duplicate_lets_the_user_choose_fields_and_keeps_the_history() {
+    let mut d = duplicates_driver();
+    select(&mut d, "Zoë Müller");
+    d.keys("m");
+    let choice = match &d.state.overlay {
+        Some(Overlay::MergeChoice(c)) => c.clone(),
+        other => panic!("expected the duplicate choice, got {other:?}"),
+    };
+    assert_eq!(choice.candidates.len(), 1, "{:?}", choice.candidates);
+    assert_eq!(choice.candidates[0].name, "Zoe Mueller");
+    assert!(choice.candidates[0].reason.contains("same email"));
+    d.keys("enter");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!("expected the side-by-side view, got {:?}", d.state.overlay);
+    };
+    assert_eq!(
+        merge.plan.left.name, "Zoë Müller",
+        "the selected contact is kept"
+    );
+    assert_eq!(merge.plan.right_history, 1);
+    // Name: keep the right spelling; title is already filled from the right; emails: both.
+    d.keys("l");
+    d.keys("j j");
+    d.keys("b");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!()
+    };
+    assert_eq!(merge.plan.result().name, "Zoe Mueller");
+    assert_eq!(merge.plan.result().title, "CFO");
+    // `both` on a single-valued field is refused with a reason, not silently ignored.
+    d.keys("k");
+    d.keys("b");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!()
+    };
+    assert!(
+        merge.error.as_deref().unwrap_or("").contains("one value"),
+        "{:?}",
+        merge.error
+    );
+    let kept = merge.plan.left.id;
+    let absorbed = merge.plan.right.id;
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "{:?}", d.state.overlay);
+    assert!(status(&d).contains("Merged"), "{}", status(&d));
+    assert_eq!(d.state.list.total, 2);
+    let survivor = d.store.contact(kept).expect("read").expect("kept");
+    assert_eq!(survivor.name, "Zoe Mueller");
+    assert_eq!(survivor.tags, ["vip"]);
+    assert_eq!(survivor.emails.len(), 2);
+    assert!(d.store.contact(absorbed).expect("read").is_none());
+    assert_eq!(selected_name(&d), "Zoe Mueller");
+    let view = d.state.selected_detail().expect("detail loaded");
+    assert_eq!(view.timeline.len(), 1, "the absorbed contact's call moved");
+    // Search follows: the absorbed record is gone, the survivor is found by its new email.
+    d.keys("/");
+    d.type_text("zoe@home");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => {
+            let ids: Vec<_> = s.hits.iter().map(|h| h.id).collect();
+            assert_eq!(ids, vec![kept]);
+        }
+        other => panic!("{other:?}"),
+    }
+    d.keys("esc");
+    // Undo gives both records back.
+    d.keys("u");
+    assert_eq!(d.state.list.total, 3);
+    assert!(d.store.contact(absorbed).expect("read").is_some());
+    assert_eq!(d.store.timeline(absorbed, 10).expect("timeline").len(), 1);
+}
+
+#[test]
+fn merge_swap_keeps_the_other_record_and_cancel_changes_nothing() {
+    let mut d = duplicates_driver();
+    select(&mut d, "Zoë Müller");
+    d.keys("m enter s");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(
+        merge.plan.left.name, "Zoe Mueller",
+        "swapped: the other survives"
+    );
+    assert_eq!(
+        merge.plan.result().name,
+        "Zoë Müller",
+        "picks follow their values"
+    );
+    let audit = d.store.audit_log(usize::MAX).expect("audit").len();
+    d.keys("esc");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(d.store.audit_log(usize::MAX).expect("audit").len(), audit);
+    assert_eq!(d.state.list.total, 3);
+}
+
+#[test]
+fn merge_says_so_when_there_is_no_likely_duplicate() {
+    let mut d = duplicates_driver();
+    select(&mut d, "Bob Stranger");
+    d.keys("m");
+    assert!(d.state.overlay.is_none());
+    assert!(
+        status(&d).contains("No likely duplicates of Bob Stranger"),
+        "{}",
+        status(&d)
+    );
+}
+
+#[test]
+fn a_merge_refused_because_someone_changed_a_record_keeps_the_view_open_with_the_reason() {
+    let mut d = duplicates_driver();
+    select(&mut d, "Zoë Müller");
+    d.keys("m enter");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!()
+    };
+    let mut other = merge.plan.right.clone();
+    other.notes = "edited by a colleague".into();
+    d.store
+        .update_contact(&Actor::new("colleague"), other, None)
+        .expect("edit");
+    d.keys("enter");
+    let Some(Overlay::Merge(merge)) = &d.state.overlay else {
+        panic!("the view stays open: {:?}", d.state.overlay)
+    };
+    assert!(merge.error.is_some());
+    assert_eq!(d.state.status.as_ref().map(|s| s.tone), Some(Tone::Error));
+    assert_eq!(d.state.list.total, 3, "nothing merged");
+}

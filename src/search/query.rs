@@ -165,9 +165,12 @@ impl Query {
                         rest: body.to_owned(),
                     });
                 }
-                None => query
-                    .terms
-                    .extend(fold(body).split_whitespace().map(str::to_owned)),
+                // A pasted address (`zoe@home.de`): the index holds emails' local parts.
+                None => query.terms.extend(
+                    fold(email_local_part(body))
+                        .split_whitespace()
+                        .map(str::to_owned),
+                ),
             }
         }
         Ok(query)
@@ -224,6 +227,14 @@ fn kind_extends(new: &FilterKind, old: &FilterKind) -> bool {
         | (K::Owner(n), K::Owner(o)) => n.starts_with(o.as_str()),
         (K::Due(n), K::Due(o)) => n == o,
         _ => false,
+    }
+}
+
+/// The part before `@` of something shaped like an email address, else the text itself.
+fn email_local_part(text: &str) -> &str {
+    match text.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => local,
+        _ => text,
     }
 }
 

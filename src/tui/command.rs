@@ -123,7 +123,7 @@ commands! {
     Search = "search" in [Global]: "Search contacts";
     QuickLog = "quick_log" in [Global]: "Log a call, email or meeting with the selected contact";
     NewContact = "new_contact" in [Global]: "Add a new contact";
-    EditContact = "edit_contact" in [List, Detail, Timeline, Today, Merge]: "Edit the selected contact";
+    EditContact = "edit_contact" in [List, Detail, Timeline, Today]: "Edit the selected contact";
     DeleteContact = "delete_contact" in [List, Detail]: "Move the selected contact to the trash";
     NewFollowUp = "new_follow_up" in [List, Detail, Timeline, Today]: "Schedule a follow-up with the selected contact";
     MergeDuplicates = "merge_duplicates" in [List, Detail]: "Find and merge duplicates of the selected contact";
@@ -161,6 +161,8 @@ commands! {
     ConfirmNo = "confirm_no" in [Confirm]: "No, keep things as they are";
     MergePickLeft = "merge_pick_left" in [Merge]: "Keep the left value for this field";
     MergePickRight = "merge_pick_right" in [Merge]: "Keep the right value for this field";
+    MergePickBoth = "merge_pick_both" in [Merge]: "Keep both values (emails, phones, addresses, tags, custom fields, notes)";
+    MergeSwap = "merge_swap" in [Merge]: "Keep the other contact's record instead (swap sides)";
     DeleteBackward = "delete_backward" in [Search, Form, Log]: "Delete the character before the cursor";
     DeleteForward = "delete_forward" in [Search, Form, Log]: "Delete the character under the cursor";
     DeleteWordBackward = "delete_word_backward" in [Search, Form, Log]: "Delete the word before the cursor";

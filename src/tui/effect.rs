@@ -2,11 +2,15 @@
 //! effect's result comes back as [`Msg`]s. Terminal-bound effects (the editor, suspend) and
 //! threading are the app loop's business; this module must not touch the terminal.
 
+use std::collections::HashMap;
+
 use crate::demo;
+use crate::domain::merge::MergePlan;
 use crate::domain::{Actor, Contact, ContactDraft, Day, Entry, FollowUp, Id, Interaction, text};
+use crate::interop::duplicates_of;
 use crate::store::{Record, Store, StoreError};
 use crate::tui::msg::{Msg, Reload};
-use crate::tui::state::ContactView;
+use crate::tui::state::{ContactView, MergeCandidate};
 use crate::tui::strings;
 
 /// How many ids the first frame loads; the rest arrive in the background.
@@ -61,6 +65,22 @@ pub enum Effect {
         due: Day,
     },
     LoadDemo,
+    /// Score the likely duplicates of a contact (exact indexes and name neighbours).
+    FindDuplicates {
+        id: Id,
+        name: String,
+    },
+    /// Load two contacts into a merge plan; `keep` survives unless the user swaps.
+    LoadMerge {
+        keep: Id,
+        other: Id,
+    },
+    /// Save a merge; `done` is the confirmation shown once it worked.
+    Merge {
+        merged: Box<Contact>,
+        absorbed: Box<Contact>,
+        done: String,
+    },
     /// Suspend the terminal and edit this text in $EDITOR.
     OpenEditor(String),
     Suspend,
@@ -209,6 +229,33 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }],
             Err(e) => failed(&e),
         },
+        Effect::FindDuplicates { id, name } => match find_duplicates(store, id) {
+            Ok(candidates) => vec![Msg::Duplicates {
+                subject: id,
+                subject_name: name,
+                candidates,
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadMerge { keep, other } => match load_merge(store, keep, other) {
+            Ok(plan) => vec![Msg::MergeReady(Box::new(plan))],
+            Err(e) => failed(&e),
+        },
+        Effect::Merge {
+            merged,
+            absorbed,
+            done,
+        } => match store.merge_contacts(actor, *merged, &absorbed) {
+            Ok(m) => vec![Msg::Written {
+                message: done,
+                select: Some(m.contact.id),
+                reload: Reload::Merged {
+                    kept: m.contact.id,
+                    absorbed: absorbed.id,
+                },
+            }],
+            Err(e) => failed(&e),
+        },
         Effect::IndexSearch
         | Effect::IndexContact(_)
         | Effect::Search { .. }
@@ -217,6 +264,50 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         | Effect::Redraw
         | Effect::CopyToClipboard(_) => Vec::new(),
     }
+}
+
+/// The likely duplicates of one contact, scored, best first.
+fn find_duplicates(store: &Store, id: Id) -> Result<Vec<MergeCandidate>, StoreError> {
+    let subject = store
+        .contact(id)?
+        .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
+    let subject_org = store.organization_name(subject.organization)?;
+    let others = store.possible_duplicates(id)?;
+    let described: HashMap<Id, (String, String)> = others
+        .iter()
+        .map(|(c, org)| (c.id, (c.name.clone(), org.clone())))
+        .collect();
+    Ok(duplicates_of(&subject, &subject_org, others)
+        .into_iter()
+        .filter_map(|likely| {
+            let (name, organization) = described.get(&likely.id)?.clone();
+            Some(MergeCandidate {
+                id: likely.id,
+                name,
+                organization,
+                reason: likely.reason,
+                score: likely.score,
+            })
+        })
+        .collect())
+}
+
+/// Both contacts of a merge with their organisations and how much history each brings.
+fn load_merge(store: &Store, keep: Id, other: Id) -> Result<MergePlan, StoreError> {
+    let load = |id: Id| -> Result<(Contact, String, usize), StoreError> {
+        let c = store
+            .contact(id)?
+            .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
+        let org = store.organization_name(c.organization)?;
+        let history = store.timeline(id, usize::MAX)?.len() + store.deals_for(id)?.len();
+        Ok((c, org, history))
+    };
+    let (left, left_org, left_history) = load(keep)?;
+    let (right, right_org, right_history) = load(other)?;
+    let mut plan = MergePlan::new(left, left_org, right, right_org);
+    plan.left_history = left_history;
+    plan.right_history = right_history;
+    Ok(plan)
 }
 
 /// Every contact id in name order, read in chunks so no transaction is held for long.

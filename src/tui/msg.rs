@@ -2,10 +2,11 @@
 //! of effects (store reads and writes, search, the editor). A bug report is a list of these.
 //! Must not carry anything that needs the terminal to interpret.
 
+use crate::domain::merge::MergePlan;
 use crate::domain::{Contact, FieldError, Id};
 use crate::store::{DueItem, ListRow};
 use crate::tui::command::Command;
-use crate::tui::state::{ContactView, SearchHit};
+use crate::tui::state::{ContactView, MergeCandidate, SearchHit};
 
 /// How much a write changed, so only that is re-read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +15,8 @@ pub enum Reload {
     Timeline,
     /// One contact was added, edited or deleted: the list and that contact's search entry.
     Contact(Id),
+    /// Two contacts were merged: the list, the survivor's search entry, the absorbed one's gone.
+    Merged { kept: Id, absorbed: Id },
     /// Anything may have changed (undo, demo data): the list and the whole search corpus.
     Everything,
 }
@@ -58,4 +61,12 @@ pub enum Msg {
         fields: Vec<FieldError>,
     },
     EditorDone(Result<String, String>),
+    /// Likely duplicates of `subject`, best first (empty: none found).
+    Duplicates {
+        subject: Id,
+        subject_name: String,
+        candidates: Vec<MergeCandidate>,
+    },
+    /// Both contacts of a merge are loaded, with default picks.
+    MergeReady(Box<MergePlan>),
 }

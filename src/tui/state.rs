@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 
+use crate::domain::merge::{MergeField, MergePlan};
 use crate::domain::{At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id};
 use crate::store::{DueItem, ListRow};
 use crate::tui::command::{Command, Context};
@@ -228,6 +229,40 @@ pub struct FollowUpDraft {
     pub error: Option<String>,
 }
 
+/// A contact that may be the same person as the one being merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergeCandidate {
+    pub id: Id,
+    pub name: String,
+    pub organization: String,
+    pub reason: String,
+    pub score: u8,
+}
+
+/// Step one of a merge: the likely duplicates of the selected contact, one to pick.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeChoice {
+    pub subject: Id,
+    pub subject_name: String,
+    pub candidates: Vec<MergeCandidate>,
+    pub selected: usize,
+}
+
+/// Step two: both records side by side, a side chosen per field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MergeState {
+    pub plan: MergePlan,
+    /// The highlighted field, an index into [`MergeField::ALL`].
+    pub row: usize,
+    pub error: Option<String>,
+}
+
+impl MergeState {
+    pub fn field(&self) -> MergeField {
+        MergeField::ALL[self.row.min(MergeField::ALL.len() - 1)]
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
     DeleteContact { id: Id, name: String },
@@ -255,6 +290,8 @@ pub enum Overlay {
         error: Option<String>,
     },
     NewFollowUp(FollowUpDraft),
+    MergeChoice(MergeChoice),
+    Merge(Box<MergeState>),
 }
 
 impl Overlay {
@@ -267,6 +304,7 @@ impl Overlay {
             }
             Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
             Overlay::Confirm(_) => Context::Confirm,
+            Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
         }
     }
 }

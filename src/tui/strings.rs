@@ -139,7 +139,41 @@ pub fn rescheduled(day: &str) -> String {
 }
 pub const NOTHING_SELECTED: &str = "Select a contact first";
 pub const NOT_A_FOLLOW_UP: &str = "Select a follow-up first";
-pub const NOT_YET: &str = "Not available yet in the full-screen interface; use the CLI";
+pub const MODE_MERGE: &str = "MERGE";
+pub const MERGE_CHOICE_TITLE: &str = "Merge — likely duplicates";
+pub const MERGE_TITLE: &str = "Merge two contacts";
+pub fn merge_choice_of(name: &str) -> String {
+    format!("Possible duplicates of {name}; pick the record to merge:")
+}
+pub fn finding_duplicates(name: &str) -> String {
+    format!("Looking for duplicates of {name}…")
+}
+pub fn no_duplicates(name: &str) -> String {
+    format!("No likely duplicates of {name} (same email, phone or a very similar name)")
+}
+pub const MERGE_KEEP: &str = "Keep";
+pub const MERGE_ABSORB: &str = "Merge in";
+pub fn merge_history(entries: usize) -> String {
+    format!("{entries} timeline entries and deals")
+}
+pub fn merge_summary(total: usize) -> String {
+    format!(
+        "All {total} timeline entries and deals move to the kept record. Consent histories are always combined."
+    )
+}
+pub const MERGE_BOTH: &str = "both";
+pub const MERGE_SAME: &str = "same";
+pub fn merge_single_value(field: &str) -> String {
+    format!("{field} holds one value: keep the left or the right")
+}
+pub const MERGE_CONSENT_FIXED: &str =
+    "Consent is always combined: the latest statement per channel stands";
+pub fn merging(name: &str) -> String {
+    format!("Merging into {name}…")
+}
+pub fn merged(absorbed: &str, kept: &str, moved: usize, undo: &str) -> String {
+    format!("Merged {absorbed} into {kept} ({moved} entries and deals moved) — {undo} to undo")
+}
 pub const NO_EMAIL: &str = "This contact has no email address";
 pub fn copied(what: &str) -> String {
     format!("Copied {what}")
@@ -173,5 +207,10 @@ pub const HINT_CHANNEL: &str = "channel";
 pub const HINT_OPEN: &str = "open";
 pub const HINT_DONE: &str = "done";
 pub const HINT_RESCHEDULE: &str = "reschedule";
+pub const HINT_LEFT: &str = "left";
+pub const HINT_RIGHT: &str = "right";
+pub const HINT_BOTH: &str = "both";
+pub const HINT_SWAP: &str = "swap";
+pub const HINT_MERGE: &str = "merge";
 
 pub const REFUSE_NOT_A_TERMINAL: &str = "rolo's full-screen interface needs an interactive terminal (stdout is not one, or TERM=dumb). Use the CLI instead: `rolo --help`, e.g. `rolo search NAME`, `rolo log …`";

@@ -18,6 +18,8 @@ use crate::tui::state::{
 use crate::tui::strings;
 use crate::tui::view::layout;
 
+mod merge;
+
 /// Most rows kept in the list cache before it is emptied (only visible rows are ever needed).
 const ROW_CACHE_LIMIT: usize = 5_000;
 
@@ -143,6 +145,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                         | Overlay::Confirm(_)
                         | Overlay::Reschedule { .. }
                         | Overlay::NewFollowUp(_)
+                        | Overlay::Merge(_)
                 )
             ) {
                 state.overlay = None;
@@ -152,6 +155,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Reload::Contact(id) => {
                     let mut effects = refresh(state, select);
                     effects.push(Effect::IndexContact(id));
+                    effects
+                }
+                Reload::Merged { kept, absorbed } => {
+                    let mut effects = refresh(state, select);
+                    effects.push(Effect::IndexContact(kept));
+                    effects.push(Effect::IndexContact(absorbed));
                     effects
                 }
                 Reload::Everything => {
@@ -184,6 +193,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Some(Overlay::NewFollowUp(draft)) => {
                     draft.error = fields.first().map(|p| p.message.clone());
                 }
+                Some(Overlay::Merge(merge)) => merge.error = Some(message.clone()),
                 Some(Overlay::Log(log)) => {
                     log.errors.clear();
                     for problem in &fields {
@@ -198,6 +208,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.error(message);
             Vec::new()
         }
+        Msg::Duplicates {
+            subject,
+            subject_name,
+            candidates,
+        } => merge::duplicates(state, subject, subject_name, candidates),
+        Msg::MergeReady(plan) => merge::ready(state, *plan),
         Msg::EditorDone(result) => {
             match result {
                 Ok(written) => match &mut state.overlay {
@@ -373,6 +389,9 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
         Some(Overlay::Help { scroll }) | Some(Overlay::Entry { scroll, .. }) => {
             *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
             return Vec::new();
+        }
+        Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
+            return merge::motion(state, command, page).unwrap_or_default();
         }
         Some(_) => return Vec::new(),
         None => {}
@@ -627,10 +646,11 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Command::MergeDuplicates | Command::MergePickLeft | Command::MergePickRight => {
-            state.error(strings::NOT_YET);
-            Vec::new()
-        }
+        Command::MergeDuplicates => merge::start(state),
+        Command::MergePickLeft
+        | Command::MergePickRight
+        | Command::MergePickBoth
+        | Command::MergeSwap => merge::pick(state, command),
         Command::Suspend => vec![Effect::Suspend],
         Command::Redraw => vec![Effect::Redraw],
         // Motions and text editing were handled above.
@@ -853,6 +873,9 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
 }
 
 fn submit(state: &mut State) -> Vec<Effect> {
+    if let Some(effects) = merge::submit(state) {
+        return effects;
+    }
     let today = state.today;
     let now = state.now;
     let undo_keys = state.undo_keys.clone();

@@ -12,6 +12,7 @@ mod help;
 pub mod layout;
 mod list;
 mod log;
+mod merge;
 mod search;
 mod status;
 mod timeline;
@@ -106,6 +107,8 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         Some(Overlay::NewFollowUp(draft)) => {
             confirm::new_follow_up(frame, areas.main, draft, theme)
         }
+        Some(Overlay::MergeChoice(choice)) => merge::choice(frame, areas.main, choice, theme),
+        Some(Overlay::Merge(m)) => merge::side_by_side(frame, areas.main, m, theme),
         None => {}
     }
     if !state.continuations.is_empty() {

@@ -23,6 +23,7 @@ fn mode(state: &State) -> &'static str {
         }
         Some(Overlay::Help { .. } | Overlay::Entry { .. }) => strings::MODE_HELP,
         Some(Overlay::Confirm(_)) => strings::MODE_CONFIRM,
+        Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
         None => match (state.screen, state.focus) {
             (Screen::Today, _) => strings::MODE_TODAY,
             (_, Pane::List) => strings::MODE_LIST,
@@ -56,6 +57,14 @@ fn hint_commands(context: Context) -> &'static [(Command, &'static str)] {
             (Command::Help, strings::HINT_HELP),
         ],
         Context::Help | Context::Confirm => &[(Command::Cancel, strings::HINT_CANCEL)],
+        Context::Merge => &[
+            (Command::MergePickLeft, strings::HINT_LEFT),
+            (Command::MergePickRight, strings::HINT_RIGHT),
+            (Command::MergePickBoth, strings::HINT_BOTH),
+            (Command::MergeSwap, strings::HINT_SWAP),
+            (Command::Submit, strings::HINT_MERGE),
+            (Command::Cancel, strings::HINT_CANCEL),
+        ],
         _ => &[
             (Command::Help, strings::HINT_HELP),
             (Command::Search, strings::HINT_SEARCH),

@@ -205,6 +205,20 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export contacts as vCard, CSV or rolo's lossless JSON
     Export(export::ExportArgs),
+    /// Merge OTHER into KEEP: KEEP's values win, its empty fields are filled from OTHER, and
+    /// emails, phones, addresses, tags, custom fields, notes and consent are combined. Every
+    /// interaction, follow-up, purchase and deal of OTHER moves to KEEP; OTHER is removed.
+    /// One audited action: `rolo undo` splits them again. (Field-by-field choice: press `m` in
+    /// the TUI.)
+    Merge {
+        keep: String,
+        other: String,
+        /// Show the merged profile without writing anything
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// List likely duplicate contacts
     Dedupe {
         #[arg(long)]

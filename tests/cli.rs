@@ -270,3 +270,57 @@ fn completions_are_generated_without_a_database() {
     assert!(out.contains("rolo"));
     assert!(!db.exists());
 }
+
+#[test]
+fn merge_moves_the_history_dry_run_writes_nothing_and_undo_splits_them_again() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &["add", "--name", "Ana Horvat", "--email", "ana@acme.example"],
+    );
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat-Kovač",
+            "--email",
+            "ana.k@home.example",
+            "--tag",
+            "vip",
+        ],
+    );
+    ok(&db, &["log", "2", "--summary", "Asked for a refund"]);
+    let dry: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["merge", "1", "2", "--dry-run", "--json"])).expect("json");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["moved"], 1);
+    assert_eq!(dry["contact"]["emails"].as_array().map(Vec::len), Some(2));
+    assert!(
+        ok(&db, &["show", "2"]).contains("Asked for a refund"),
+        "dry run wrote nothing"
+    );
+
+    let done = ok(&db, &["merge", "1", "2"]);
+    assert!(
+        done.contains("Merged Ana Horvat-Kovač (#2) into #1"),
+        "{done}"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["show", "1", "--json"])).expect("json");
+    assert_eq!(
+        shown["timeline"][0]["interaction"]["summary"],
+        "Asked for a refund"
+    );
+    assert_eq!(shown["contact"]["tags"][0], "vip");
+    let gone = rolo(&db, &["show", "2"]);
+    assert_eq!(gone.status.code(), Some(4), "the absorbed contact is gone");
+    assert!(ok(&db, &["history"]).contains("merge contact 2 into 1"));
+
+    ok(&db, &["undo"]);
+    assert!(ok(&db, &["show", "2"]).contains("Asked for a refund"));
+    assert!(!ok(&db, &["show", "1"]).contains("Asked for a refund"));
+    assert!(ok(&db, &["doctor"]).contains("ok"));
+    let same = rolo(&db, &["merge", "1", "1"]);
+    assert_eq!(same.status.code(), Some(5));
+}

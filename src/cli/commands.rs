@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::output::{self, print_json, safe};
 use super::{Cli, Command, ContactArgs, DueWindow, Failure, exit};
 use crate::config::{ConfigFile, Dirs};
+use crate::domain::merge::MergePlan;
 use crate::domain::{
     Actor, Address, At, Birthday, Channel, Consent, ConsentStatus, Contact, ContactDraft,
     CustomValue, Day, Direction, Entry, Id, Interaction, Labelled, Outcome, Purchase, Stage, text,
@@ -185,6 +186,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Import(args)) => super::import::run(&ctx, args),
         Some(Command::Export(args)) => super::export::run(&ctx, args),
         Some(Command::Dedupe { json }) => super::dedupe::run(&ctx, json),
+        Some(Command::Merge {
+            keep,
+            other,
+            dry_run,
+            json,
+        }) => merge(&ctx, &keep, &other, dry_run, json),
         Some(Command::Keys(args)) => super::keys::keys(&ctx, args),
         Some(Command::Themes(args)) => super::keys::themes(&ctx, args),
     }
@@ -516,6 +523,72 @@ pub struct ShowJson {
     pub next_due: Option<Day>,
     pub timeline: Vec<Entry>,
     pub deals: Vec<crate::domain::Deal>,
+}
+
+#[derive(Serialize)]
+struct MergeJson {
+    dry_run: bool,
+    kept: Id,
+    absorbed: Id,
+    /// Timeline entries and deals moved to the kept contact.
+    moved: usize,
+    organization: Option<String>,
+    contact: Contact,
+}
+
+fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> Result<(), Failure> {
+    let store = ctx.open()?;
+    let kept = resolve(&store, keep)?;
+    let absorbed = resolve(&store, other)?;
+    if kept.id == absorbed.id {
+        return Err(invalid(format!(
+            "`{}` and `{}` are the same contact (#{}); nothing to merge",
+            safe(keep),
+            safe(other),
+            kept.id
+        )));
+    }
+    let moved =
+        store.timeline(absorbed.id, usize::MAX)?.len() + store.deals_for(absorbed.id)?.len();
+    let kept_org = store.organization_name(kept.organization)?;
+    let absorbed_org = store.organization_name(absorbed.organization)?;
+    let plan = MergePlan::new(kept, kept_org, absorbed.clone(), absorbed_org);
+    let contact = if dry_run {
+        plan.result()
+    } else {
+        store
+            .merge_contacts(&ctx.actor, plan.result(), &absorbed)?
+            .contact
+    };
+    let org = store.organization_name(contact.organization)?;
+    if json {
+        return print_json(&MergeJson {
+            dry_run,
+            kept: contact.id,
+            absorbed: absorbed.id,
+            moved,
+            organization: (!org.is_empty()).then_some(org),
+            contact,
+        });
+    }
+    print!("{}", output::profile(&contact, &org));
+    println!();
+    if dry_run {
+        println!(
+            "Dry run: merging {} (#{}) into #{} would move {moved} timeline entries and deals; nothing was written.",
+            safe(&absorbed.name),
+            absorbed.id,
+            contact.id
+        );
+    } else {
+        println!(
+            "Merged {} (#{}) into #{}: {moved} timeline entries and deals moved — `rolo undo` splits them again",
+            safe(&absorbed.name),
+            absorbed.id,
+            contact.id
+        );
+    }
+    Ok(())
 }
 
 fn show(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Failure> {

@@ -2,6 +2,19 @@
 //! parses its arguments into domain values, calls the store, and prints either safe human text
 //! (every control character made visible) or stable JSON (`--json`, documented in the README).
 
+/// `println!` for command output: a closed pipe (`rolo export | head`) ends the process quietly
+/// with 128+SIGPIPE like other Unix tools, instead of panicking; another write error is one line
+/// on stderr and exit code 1. Everything a command writes has been committed before it prints.
+macro_rules! outln {
+    () => { $crate::cli::output::emit(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` with the same pipe handling as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!($($arg)*)) };
+}
+
 mod bench;
 mod commands;
 mod dedupe;
@@ -30,6 +43,8 @@ pub mod exit {
     pub const UNHEALTHY: u8 = 7;
     pub const PARTIAL: u8 = 8;
     pub const NEWER_SCHEMA: u8 = 9;
+    /// The reader of our output went away (`rolo export | head`): 128 + SIGPIPE, no message.
+    pub const BROKEN_PIPE: u8 = 141;
 }
 
 /// A failure as the user sees it: one message and an exit code.
@@ -80,6 +95,9 @@ impl From<crate::config::ConfigError> for Failure {
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::new(exit::BROKEN_PIPE, String::new());
+        }
         Failure::new(exit::ERROR, e.to_string())
     }
 }

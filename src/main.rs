@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let cli = rolo::cli::Cli::parse();
     match rolo::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(failure) if failure.code == rolo::cli::exit::BROKEN_PIPE => failure.exit_code(),
         Err(failure) => {
             eprintln!(
                 "rolo: {}",

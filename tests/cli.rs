@@ -324,3 +324,43 @@ fn merge_moves_the_history_dry_run_writes_nothing_and_undo_splits_them_again() {
     let same = rolo(&db, &["merge", "1", "1"]);
     assert_eq!(same.status.code(), Some(5));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
+    use std::io::Read;
+    let (_dir, db) = temp_db();
+    ok(&db, &["demo", "--contacts", "150"]);
+    for args in [
+        &["export", "--format", "json"][..],
+        &["export", "--format", "csv"],
+        &["export", "--format", "vcard"],
+        &["search", "a", "--limit", "5000"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rolo"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("XDG_CONFIG_HOME", db.parent().unwrap_or(&db))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut first = [0u8; 16];
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("some output");
+        // The pipe's read end is dropped here, mid-output.
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            out.status.code() == Some(141) || out.status.success(),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}

@@ -19,7 +19,7 @@ pub fn run(ctx: &Context, what: BenchWhat) -> Result<(), Failure> {
             let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
             let rows = store.dump_rows(&mut file)?;
             file.flush()?;
-            println!("{rows} rows written to {}", out.display());
+            outln!("{rows} rows written to {}", out.display());
             Ok(())
         }
         BenchWhat::Vcards { count, out, seed } => vcards(count, &out, seed),
@@ -91,16 +91,16 @@ fn log_latency(ctx: &Context, count: usize) -> Result<(), Failure> {
     syncs.sort();
     logs.sort();
     let (sync_med, log_med) = (percentile(&syncs, 0.5), percentile(&logs, 0.5));
-    println!("disk: {}", dir.display());
-    println!(
+    outln!("disk: {}", dir.display());
+    outln!(
         "raw fdatasync (4 KiB)      median {sync_med:.3} ms  p99 {:.3} ms  (n={count})",
         percentile(&syncs, 0.99)
     );
-    println!(
+    outln!(
         "logged interaction durable median {log_med:.3} ms  p99 {:.3} ms  (n={count})",
         percentile(&logs, 0.99)
     );
-    println!(
+    outln!(
         "ratio median log / fdatasync: {:.2}×",
         log_med / sync_med.max(1e-9)
     );
@@ -141,12 +141,12 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
     let after = std::fs::metadata(&ctx.db_path)?.len();
     let mut report = store.doctor()?;
     report.problems.truncate(3);
-    println!(
+    outln!(
         "demo {contacts} contacts: load {:.2} s, compact {:.2} s",
         load.as_secs_f64(),
         compact.as_secs_f64()
     );
-    println!(
+    outln!(
         "file {:.1} MB before compaction, {:.1} MB after; {} timeline entries; doctor clean: {}",
         before as f64 / 1e6,
         after as f64 / 1e6,
@@ -154,7 +154,7 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
         report.is_clean()
     );
     let space = store.space()?;
-    println!(
+    outln!(
         "space: stored {:.1} MB, metadata {:.1} MB, fragmented {:.1} MB, {} leaf + {} branch pages",
         space.stored_bytes as f64 / 1e6,
         space.metadata_bytes as f64 / 1e6,
@@ -163,7 +163,7 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
         space.branch_pages
     );
     if let Some(hwm) = peak_rss_kb() {
-        println!("peak RSS {:.1} MB", hwm as f64 / 1024.0);
+        outln!("peak RSS {:.1} MB", hwm as f64 / 1024.0);
     }
     Ok(())
 }
@@ -194,7 +194,7 @@ fn vcards(count: u64, out: &std::path::Path, seed: u64) -> Result<(), Failure> {
         )?;
     }
     w.flush()?;
-    println!(
+    outln!(
         "wrote {count} vCards to {} in {:.2} s",
         out.display(),
         t.elapsed().as_secs_f64()

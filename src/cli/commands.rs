@@ -119,7 +119,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         None => full_screen(&ctx, &cli),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "rolo", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "rolo", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
             Ok(())
         }
         Some(Command::Add { fields, json }) => add(&ctx, fields, json),
@@ -143,7 +145,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             let store = ctx.open()?;
             let c = resolve(&store, &contact)?;
             store.delete_contact(&ctx.actor, c.id)?;
-            println!(
+            outln!(
                 "Moved {} (#{}) to the trash — `rolo undo` or `rolo restore {}` brings it back",
                 safe(&c.name),
                 c.id,
@@ -154,14 +156,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Restore { id }) => {
             let store = ctx.open()?;
             let c = store.restore_contact(&ctx.actor, id)?;
-            println!("Restored {} (#{})", safe(&c.name), c.id);
+            outln!("Restored {} (#{})", safe(&c.name), c.id);
             Ok(())
         }
         Some(Command::Trash { json }) => trash(&ctx, json),
         Some(Command::Undo) => {
             let store = ctx.open()?;
             let undone = store.undo(&ctx.actor)?;
-            println!(
+            outln!(
                 "Undid: {} ({})",
                 safe(&undone.action),
                 undone.at.local_display()
@@ -174,7 +176,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Backup { path }) => {
             let store = ctx.open()?;
             let report = store.backup(&path)?;
-            println!(
+            outln!(
                 "Backed up {} rows to {} ({} bytes)",
                 report.rows,
                 safe(&report.path),
@@ -395,7 +397,7 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
     if json {
         return print_json(&contact);
     }
-    println!("Added {} (#{})", safe(&contact.name), contact.id);
+    outln!("Added {} (#{})", safe(&contact.name), contact.id);
     Ok(())
 }
 
@@ -440,7 +442,7 @@ fn edit(
     if json {
         return print_json(&saved);
     }
-    println!(
+    outln!(
         "Saved {} (#{}, version {})",
         safe(&saved.name),
         saved.id,
@@ -502,16 +504,16 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
             follow_up: &logged.follow_up,
         });
     }
-    print!(
+    out!(
         "Logged {} with {} (#{})",
         logged.interaction.channel,
         safe(&contact.name),
         logged.interaction.id
     );
     if let Some(f) = &logged.follow_up {
-        print!("; follow-up #{} due {}", f.id, f.due);
+        out!("; follow-up #{} due {}", f.id, f.due);
     }
-    println!(" — `rolo undo` takes it back");
+    outln!(" — `rolo undo` takes it back");
     Ok(())
 }
 
@@ -571,17 +573,17 @@ fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> R
             contact,
         });
     }
-    print!("{}", output::profile(&contact, &org));
-    println!();
+    out!("{}", output::profile(&contact, &org));
+    outln!();
     if dry_run {
-        println!(
+        outln!(
             "Dry run: merging {} (#{}) into #{} would move {moved} timeline entries and deals; nothing was written.",
             safe(&absorbed.name),
             absorbed.id,
             contact.id
         );
     } else {
-        println!(
+        outln!(
             "Merged {} (#{}) into #{}: {moved} timeline entries and deals moved — `rolo undo` splits them again",
             safe(&absorbed.name),
             absorbed.id,
@@ -608,9 +610,9 @@ fn show(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fail
             deals,
         });
     }
-    print!("{}", output::profile(&contact, &org));
+    out!("{}", output::profile(&contact, &org));
     for d in &deals {
-        println!(
+        outln!(
             "{:>12}  {} — {} {} ({})",
             "deal",
             safe(&d.title),
@@ -622,16 +624,16 @@ fn show(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fail
             d.status
         );
     }
-    println!();
+    outln!();
     if timeline.is_empty() {
-        println!(
+        outln!(
             "No history yet — `rolo log {} --summary \"…\"` records a call.",
             contact.id
         );
     }
     let now = At::now();
     for e in &timeline {
-        println!("{}", output::timeline_line(e, now));
+        outln!("{}", output::timeline_line(e, now));
     }
     Ok(())
 }
@@ -670,7 +672,7 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         eprintln!("No contacts match `{}`.", safe(query));
     }
     for c in &hits {
-        println!(
+        outln!(
             "{}",
             output::contact_line(c, &store.organization_name(c.organization)?)
         );
@@ -719,7 +721,7 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
         return print_json(&out);
     }
     if items.is_empty() {
-        println!("Nothing due. Well done.");
+        outln!("Nothing due. Well done.");
     }
     for d in &items {
         let f = &d.follow_up;
@@ -728,7 +730,7 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
         } else {
             f.due.to_string()
         };
-        println!(
+        outln!(
             "{:>6}  {:<18} {} — {} ({})",
             f.id,
             when,
@@ -753,7 +755,7 @@ fn done(ctx: &Context, id: Id) -> Result<(), Failure> {
             )
         })?;
     store.complete_follow_up(&ctx.actor, &item.follow_up)?;
-    println!(
+    outln!(
         "Done: {} — {}",
         safe(&item.contact_name),
         safe(&item.follow_up.what)
@@ -802,7 +804,7 @@ fn purchase(ctx: &Context, args: super::PurchaseArgs) -> Result<(), Failure> {
     if args.json {
         return print_json(&saved);
     }
-    println!(
+    outln!(
         "Recorded purchase #{} for {}",
         saved.id(),
         safe(&contact.name)
@@ -817,10 +819,10 @@ fn trash(ctx: &Context, json: bool) -> Result<(), Failure> {
         return print_json(&items);
     }
     if items.is_empty() {
-        println!("The trash is empty.");
+        outln!("The trash is empty.");
     }
     for t in &items {
-        println!(
+        outln!(
             "{:>6}  {} — deleted {} by {} ({} timeline entries)",
             t.contact.id,
             safe(&t.contact.name),
@@ -843,7 +845,7 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
             .subject()
             .map(|(k, id)| format!(" {k} #{id}"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{:>6}  {}  {:<8} {}{}",
             e.seq,
             e.at.local_display(),
@@ -861,7 +863,7 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
                         s.into_owned()
                     }
                 };
-                println!("          {field}: {} → {}", clip(&before), clip(&after));
+                outln!("          {field}: {} → {}", clip(&before), clip(&after));
             }
         }
     }
@@ -882,7 +884,7 @@ fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
         eprintln!();
     }
     store.compact()?;
-    println!(
+    outln!(
         "Added {contacts} demo contacts with their history in {:.1} s to {}",
         started.elapsed().as_secs_f64(),
         safe(&ctx.db_path.display().to_string())
@@ -896,21 +898,24 @@ fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
     if json {
         print_json(&report)?;
     } else {
-        println!("database    {}", safe(&ctx.db_path.display().to_string()));
-        println!("schema      {}", report.schema_version);
-        println!(
+        outln!("database    {}", safe(&ctx.db_path.display().to_string()));
+        outln!("schema      {}", report.schema_version);
+        outln!(
             "integrity   {}",
             if report.integrity_ok { "ok" } else { "FAILED" }
         );
-        println!(
+        outln!(
             "records     {} contacts, {} timeline entries, {} open follow-ups, {} audit entries",
-            report.contacts, report.timeline_entries, report.open_follow_ups, report.audit_entries
+            report.contacts,
+            report.timeline_entries,
+            report.open_follow_ups,
+            report.audit_entries
         );
         if report.problems.is_empty() {
-            println!("indexes     ok");
+            outln!("indexes     ok");
         }
         for p in &report.problems {
-            println!("problem     {}", safe(p));
+            outln!("problem     {}", safe(p));
         }
     }
     if report.is_clean() {

@@ -74,10 +74,10 @@ pub fn run(ctx: &super::commands::Context, json: bool) -> Result<(), Failure> {
         return print_json(&out);
     }
     if pairs.is_empty() {
-        println!("No likely duplicates found.");
+        outln!("No likely duplicates found.");
     }
     for p in &pairs {
-        println!(
+        outln!(
             "{:>3}  #{} {}  ⇄  #{} {} — {}",
             p.score,
             p.a,

@@ -191,6 +191,9 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
     };
     let shown = |p: &Path| safe(&p.display().to_string()).into_owned();
     let io_failure = |e: io::Error| {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Failure::from(e);
+        }
         let place = args.out.as_deref().map_or("standard output".into(), shown);
         Failure::new(exit::ERROR, format!("cannot write {place}: {e}"))
     };

@@ -667,7 +667,7 @@ fn finish(
     if args.json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "{}created {}, updated {}, merge candidates {}, failed {}",
             if args.dry_run {
                 "dry run, nothing written: "

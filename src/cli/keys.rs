@@ -50,14 +50,14 @@ pub fn keys(ctx: &super::commands::Context, args: KeysArgs) -> Result<(), Failur
     let config_dir = default_config_dir();
     if let Some(path) = args.check {
         keymap::check_file(&path, config_dir.as_deref()).map_err(keymap_failure)?;
-        println!("{}: ok", safe(&path.display().to_string()));
+        outln!("{}: ok", safe(&path.display().to_string()));
         return Ok(());
     }
     let map = Keymap::load(ctx.keymap.as_deref(), config_dir.as_deref()).map_err(keymap_failure)?;
     if args.markdown {
-        print!("{}", map.to_markdown());
+        out!("{}", map.to_markdown());
     } else {
-        print!("{}", map.to_text());
+        out!("{}", map.to_text());
     }
     Ok(())
 }
@@ -66,13 +66,13 @@ pub fn themes(ctx: &super::commands::Context, args: ThemesArgs) -> Result<(), Fa
     let config_dir = default_config_dir();
     if let Some(path) = args.check {
         theme::check_file(&path, config_dir.as_deref()).map_err(theme_failure)?;
-        println!("{}: ok", safe(&path.display().to_string()));
+        outln!("{}: ok", safe(&path.display().to_string()));
         return Ok(());
     }
     let active = ctx.theme.as_deref().unwrap_or("default");
     for name in theme::list_themes(config_dir.as_deref()) {
         let mark = if name == active { "*" } else { " " };
-        println!("{mark} {}", safe(&name));
+        outln!("{mark} {}", safe(&name));
     }
     Ok(())
 }

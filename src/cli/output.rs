@@ -13,10 +13,23 @@ pub fn safe_multiline(s: &str) -> Cow<'_, str> {
     text::visible(s, true)
 }
 
+/// Writes command output to stdout (see `outln!`).
+pub fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(super::exit::BROKEN_PIPE));
+        }
+        eprintln!("rolo: cannot write output: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), super::Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| super::Failure::new(super::exit::ERROR, format!("cannot write JSON: {e}")))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 

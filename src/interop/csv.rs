@@ -893,7 +893,7 @@ impl<W: Write> CsvWriter<W> {
     /// Writes the header. With `raw`, cells are written as they are (no formula neutralisation).
     pub fn new(out: W, raw: bool) -> io::Result<Self> {
         let mut out = csv::Writer::from_writer(out);
-        out.write_record(EXPORT_HEADER)?;
+        out.write_record(EXPORT_HEADER).map_err(csv_io)?;
         Ok(CsvWriter { out, raw })
     }
 
@@ -953,14 +953,24 @@ impl<W: Write> CsvWriter<W> {
                 }
             })
             .collect();
-        self.out.write_record(&shown)?;
+        self.out.write_record(&shown).map_err(csv_io)?;
         Ok(())
     }
 
     pub fn finish(self) -> io::Result<W> {
-        self.out
-            .into_inner()
-            .map_err(|e| io::Error::other(e.to_string()))
+        self.out.into_inner().map_err(|e| {
+            let kind = e.error().kind();
+            io::Error::new(kind, e.to_string())
+        })
+    }
+}
+
+/// A csv write error as the I/O error underneath, keeping its kind (a closed pipe stays one).
+fn csv_io(e: ::csv::Error) -> io::Error {
+    let message = e.to_string();
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(io) => io,
+        _ => io::Error::other(message),
     }
 }
 

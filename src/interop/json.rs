@@ -91,7 +91,7 @@ impl<W: Write> JsonWriter<W> {
     pub fn write(&mut self, record: &JsonRecord) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut self.out, record).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
         self.written += 1;
         Ok(())
     }

@@ -577,7 +577,8 @@ fn copy_email_puts_the_address_on_the_clipboard() {
     assert!(status(&d).contains("Copied ana@example.com"));
 }
 
-/// Two records of Zoë Müller (same email, one with a call), and a stranger.
+/// Two records of Zoë Müller (same email; the first with one call, the second with two), and a
+/// stranger.
 fn duplicates_driver() -> Driver {
     let store = store_with(&["Bob Stranger"]);
     let actor = Actor::new("setup");
@@ -592,6 +593,7 @@ fn duplicates_driver() -> Driver {
             },
         )
         .expect("add");
+    let first_id = first.id;
     first.tags = vec!["vip".into()];
     store.update_contact(&actor, first, None).expect("tag");
     let second = store
@@ -608,26 +610,31 @@ fn duplicates_driver() -> Driver {
             },
         )
         .expect("add");
-    store
-        .log_interaction(
-            &actor,
-            rolo::domain::Interaction {
-                id: 0,
-                contact: second.id,
-                at: At::now(),
-                channel: rolo::domain::Channel::Call,
-                direction: rolo::domain::Direction::Inbound,
-                summary: "Asked for an invoice copy".into(),
-                body: String::new(),
-                outcome: None,
-                satisfaction: None,
-                agent: String::new(),
-                deal: None,
-                campaign: String::new(),
-            },
-            None,
-        )
-        .expect("log");
+    let log = |contact: rolo::domain::Id, summary: &str| {
+        store
+            .log_interaction(
+                &actor,
+                rolo::domain::Interaction {
+                    id: 0,
+                    contact,
+                    at: At::now(),
+                    channel: rolo::domain::Channel::Call,
+                    direction: rolo::domain::Direction::Inbound,
+                    summary: summary.into(),
+                    body: String::new(),
+                    outcome: None,
+                    satisfaction: None,
+                    agent: String::new(),
+                    deal: None,
+                    campaign: String::new(),
+                },
+                None,
+            )
+            .expect("log");
+    };
+    log(first_id, "Changed the delivery address");
+    log(second.id, "Asked for an invoice copy");
+    log(second.id, "Paid the invoice");
     Driver::new(store, keymap(), At::now(), 120, 40)
 }
 
@@ -655,19 +662,21 @@ fn merge_finds_the_duplicate_lets_the_user_choose_fields_and_keeps_the_history()
         panic!("expected the side-by-side view, got {:?}", d.state.overlay);
     };
     assert_eq!(
-        merge.plan.left.name, "Zoë Müller",
-        "the selected contact is kept"
+        merge.plan.left.name, "Zoe Mueller",
+        "the record with more history is kept by default"
     );
+    assert_eq!(merge.plan.left_history, 2);
     assert_eq!(merge.plan.right_history, 1);
-    // Name: keep the right spelling; title is already filled from the right; emails: both.
+    // Name: keep the other spelling; title comes from the kept record; emails: both.
     d.keys("l");
     d.keys("j j");
     d.keys("b");
     let Some(Overlay::Merge(merge)) = &d.state.overlay else {
         panic!()
     };
-    assert_eq!(merge.plan.result().name, "Zoe Mueller");
+    assert_eq!(merge.plan.result().name, "Zoë Müller");
     assert_eq!(merge.plan.result().title, "CFO");
+    assert_eq!(merge.plan.result().tags, ["vip"], "tags combine by default");
     // `both` on a single-valued field is refused with a reason, not silently ignored.
     d.keys("k");
     d.keys("b");
@@ -686,13 +695,13 @@ fn merge_finds_the_duplicate_lets_the_user_choose_fields_and_keeps_the_history()
     assert!(status(&d).contains("Merged"), "{}", status(&d));
     assert_eq!(d.state.list.total, 2);
     let survivor = d.store.contact(kept).expect("read").expect("kept");
-    assert_eq!(survivor.name, "Zoe Mueller");
+    assert_eq!(survivor.name, "Zoë Müller");
     assert_eq!(survivor.tags, ["vip"]);
     assert_eq!(survivor.emails.len(), 2);
     assert!(d.store.contact(absorbed).expect("read").is_none());
-    assert_eq!(selected_name(&d), "Zoe Mueller");
+    assert_eq!(selected_name(&d), "Zoë Müller");
     let view = d.state.selected_detail().expect("detail loaded");
-    assert_eq!(view.timeline.len(), 1, "the absorbed contact's call moved");
+    assert_eq!(view.timeline.len(), 3, "the absorbed contact's call moved");
     // Search follows: the absorbed record is gone, the survivor is found by its new email.
     d.keys("/");
     d.type_text("zoe@home");
@@ -708,7 +717,12 @@ fn merge_finds_the_duplicate_lets_the_user_choose_fields_and_keeps_the_history()
     d.keys("u");
     assert_eq!(d.state.list.total, 3);
     assert!(d.store.contact(absorbed).expect("read").is_some());
+    assert_eq!(d.store.timeline(kept, 10).expect("timeline").len(), 2);
     assert_eq!(d.store.timeline(absorbed, 10).expect("timeline").len(), 1);
+    assert_eq!(
+        d.store.contact(kept).expect("read").expect("kept").name,
+        "Zoe Mueller"
+    );
 }
 
 #[test]
@@ -720,12 +734,12 @@ fn merge_swap_keeps_the_other_record_and_cancel_changes_nothing() {
         panic!("{:?}", d.state.overlay)
     };
     assert_eq!(
-        merge.plan.left.name, "Zoe Mueller",
+        merge.plan.left.name, "Zoë Müller",
         "swapped: the other survives"
     );
     assert_eq!(
         merge.plan.result().name,
-        "Zoë Müller",
+        "Zoe Mueller",
         "picks follow their values"
     );
     let audit = d.store.audit_log(usize::MAX).expect("audit").len();

@@ -70,9 +70,9 @@ pub enum Effect {
         id: Id,
         name: String,
     },
-    /// Load two contacts into a merge plan; `keep` survives unless the user swaps.
+    /// Load two contacts into a merge plan; the one with more history survives by default.
     LoadMerge {
-        keep: Id,
+        subject: Id,
         other: Id,
     },
     /// Save a merge; `done` is the confirmation shown once it worked.
@@ -237,7 +237,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }],
             Err(e) => failed(&e),
         },
-        Effect::LoadMerge { keep, other } => match load_merge(store, keep, other) {
+        Effect::LoadMerge { subject, other } => match load_merge(store, subject, other) {
             Ok(plan) => vec![Msg::MergeReady(Box::new(plan))],
             Err(e) => failed(&e),
         },
@@ -293,7 +293,7 @@ fn find_duplicates(store: &Store, id: Id) -> Result<Vec<MergeCandidate>, StoreEr
 }
 
 /// Both contacts of a merge with their organisations and how much history each brings.
-fn load_merge(store: &Store, keep: Id, other: Id) -> Result<MergePlan, StoreError> {
+fn load_merge(store: &Store, subject: Id, other: Id) -> Result<MergePlan, StoreError> {
     let load = |id: Id| -> Result<(Contact, String, usize), StoreError> {
         let c = store
             .contact(id)?
@@ -302,8 +302,15 @@ fn load_merge(store: &Store, keep: Id, other: Id) -> Result<MergePlan, StoreErro
         let history = store.timeline(id, usize::MAX)?.len() + store.deals_for(id)?.len();
         Ok((c, org, history))
     };
-    let (left, left_org, left_history) = load(keep)?;
-    let (right, right_org, right_history) = load(other)?;
+    let mut left = load(subject)?;
+    let mut right = load(other)?;
+    // The record with more history survives (ties: the older one), so fewer entries move and
+    // the id people have used longest stays; `merge_swap` changes it.
+    if (right.2, std::cmp::Reverse(right.0.id)) > (left.2, std::cmp::Reverse(left.0.id)) {
+        std::mem::swap(&mut left, &mut right);
+    }
+    let (left, left_org, left_history) = left;
+    let (right, right_org, right_history) = right;
     let mut plan = MergePlan::new(left, left_org, right, right_org);
     plan.left_history = left_history;
     plan.right_history = right_history;

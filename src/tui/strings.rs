@@ -154,12 +154,10 @@ pub fn no_duplicates(name: &str) -> String {
 pub const MERGE_KEEP: &str = "Keep";
 pub const MERGE_ABSORB: &str = "Merge in";
 pub fn merge_history(entries: usize) -> String {
-    format!("{entries} timeline entries and deals")
+    format!("{entries} history items (timeline, deals)")
 }
-pub fn merge_summary(total: usize) -> String {
-    format!(
-        "All {total} timeline entries and deals move to the kept record. Consent histories are always combined."
-    )
+pub fn merge_summary(moving: usize, total: usize) -> String {
+    format!("{moving} history items move over, {total} in all. Consent is always combined.")
 }
 pub const MERGE_BOTH: &str = "both";
 pub const MERGE_SAME: &str = "same";
@@ -172,7 +170,7 @@ pub fn merging(name: &str) -> String {
     format!("Merging into {name}…")
 }
 pub fn merged(absorbed: &str, kept: &str, moved: usize, undo: &str) -> String {
-    format!("Merged {absorbed} into {kept} ({moved} entries and deals moved) — {undo} to undo")
+    format!("Merged {absorbed} into {kept} ({moved} history items moved) — {undo} to undo")
 }
 pub const NO_EMAIL: &str = "This contact has no email address";
 pub fn copied(what: &str) -> String {

@@ -111,7 +111,7 @@ pub fn submit(state: &mut State) -> Option<Vec<Effect>> {
         Some(Overlay::MergeChoice(choice)) => {
             let other = choice.candidates.get(choice.selected)?.id;
             Some(vec![Effect::LoadMerge {
-                keep: choice.subject,
+                subject: choice.subject,
                 other,
             }])
         }

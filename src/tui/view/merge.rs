@@ -136,7 +136,7 @@ pub fn side_by_side(frame: &mut Frame, area: Rect, merge: &MergeState, theme: &T
     lines.push(Line::from(Span::styled(truncate(&footer, width), style)));
     lines.push(Line::from(Span::styled(
         truncate(
-            &strings::merge_summary(plan.left_history + plan.right_history),
+            &strings::merge_summary(plan.right_history, plan.left_history + plan.right_history),
             width,
         ),
         theme.style("text.dim"),

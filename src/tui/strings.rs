@@ -154,7 +154,7 @@ pub fn no_duplicates(name: &str) -> String {
 pub const MERGE_KEEP: &str = "Keep";
 pub const MERGE_ABSORB: &str = "Merge in";
 pub fn merge_history(entries: usize) -> String {
-    format!("{entries} history items (timeline, deals)")
+    format!("{entries} history items")
 }
 pub fn merge_summary(moving: usize, total: usize) -> String {
     format!("{moving} history items move over, {total} in all. Consent is always combined.")

@@ -118,8 +118,12 @@ pub fn submit(state: &mut State) -> Option<Vec<Effect>> {
         Some(Overlay::Merge(merge)) => {
             let plan = &merge.plan;
             let merged = plan.result();
-            let kept = text::visible(&merged.name, false).into_owned();
-            let absorbed = text::visible(&plan.right.name, false).into_owned();
+            let kept = format!("{} (#{})", text::visible(&merged.name, false), merged.id);
+            let absorbed = format!(
+                "{} (#{})",
+                text::visible(&plan.right.name, false),
+                plan.right.id
+            );
             let done = strings::merged(&absorbed, &kept, plan.right_history, &undo_keys);
             let effect = Effect::Merge {
                 merged: Box::new(merged),

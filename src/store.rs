@@ -494,6 +494,23 @@ impl Store {
         Ok(out)
     }
 
+    /// Every audit entry that changed something about one contact, oldest first: their record,
+    /// timeline, deals, deletion and restoration, merges (for `rolo export --contact`, the
+    /// person's right of access). A scan of the audit log; bulk loads are one summary entry
+    /// each and name no contact.
+    pub fn audit_about(&self, contact: Id) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let entry: AuditEntry = decode("audit entry", row?.1.value())?;
+            if entry.concerns(contact) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
     /// Contacts in the trash, most recently deleted first.
     pub fn trash(&self) -> Result<Vec<TrashBundle>, StoreError> {
         let txn = self.db.begin_read()?;

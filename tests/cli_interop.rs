@@ -255,6 +255,20 @@ fn exporting_one_contact_includes_the_timeline() {
         records[0]["timeline"][0]["interaction"]["summary"],
         "Called about renewal"
     );
+    // Right of access: who changed what about her, and nothing about anyone else.
+    let actions: Vec<&str> = doc["history"]
+        .as_array()
+        .expect("a history member")
+        .iter()
+        .map(|h| h["action"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(actions, ["add contact", "log call"]);
+    // The document still imports like any rolo JSON export.
+    let file = env.dir.path().join("ana.json");
+    std::fs::write(&file, &out).unwrap();
+    let other = Env::new();
+    ok(&other.rolo(&["import", file.to_str().unwrap()]));
+    assert!(ok(&other.rolo(&["show", "Ana Lima"])).contains("Called about renewal"));
 }
 
 #[test]

@@ -28,7 +28,8 @@ pub struct ExportArgs {
     /// Only contacts matching this search
     #[arg(long, value_name = "Q")]
     pub query: Option<String>,
-    /// Everything held about one person (right of access)
+    /// Everything held about one person (right of access): with JSON, also every audit entry
+    /// about them (who changed what, when)
     #[arg(long, value_name = "CONTACT", conflicts_with = "query")]
     pub contact: Option<String>,
     /// Write here (atomically) instead of standard output
@@ -189,6 +190,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         (None, Some(q)) => Some(super::lookup::find(&store, q, usize::MAX)?),
         (None, None) => None,
     };
+    let chosen_id = chosen.as_ref().and_then(|list| list.first()).map(|c| c.id);
     let shown = |p: &Path| safe(&p.display().to_string()).into_owned();
     let io_failure = |e: io::Error| {
         if e.kind() == io::ErrorKind::BrokenPipe {
@@ -233,7 +235,17 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
                 }
             }
         }
-        writer.finish().map_err(io_failure)?;
+        // Right of access: the audit trail about the person goes with their record.
+        let history = match (&writer, &args.contact, &chosen_id) {
+            (Writer::Json(_), Some(_), Some(id)) => Some(store.audit_about(*id)?),
+            _ => None,
+        };
+        match (writer, history) {
+            (Writer::Json(w), Some(history)) => {
+                w.finish_with("history", &history).map_err(io_failure)?;
+            }
+            (writer, _) => writer.finish().map_err(io_failure)?,
+        }
     }
     sink.finish().map_err(io_failure)?;
     if let Some(out) = &args.out {

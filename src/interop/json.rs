@@ -96,6 +96,18 @@ impl<W: Write> JsonWriter<W> {
         Ok(())
     }
 
+    /// Closes the contacts array, adds one more top-level member (readers skip members they do
+    /// not know, so the document still imports) and closes the document.
+    pub fn finish_with(mut self, key: &str, value: &impl Serialize) -> io::Result<W> {
+        self.out.write_all(b"\n],")?;
+        serde_json::to_writer(&mut self.out, key).map_err(io::Error::from)?;
+        self.out.write_all(b":")?;
+        serde_json::to_writer_pretty(&mut self.out, value).map_err(io::Error::from)?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
     /// Closes the document and hands the writer back.
     pub fn finish(mut self) -> io::Result<W> {
         self.out.write_all(b"\n]}\n")?;

@@ -197,6 +197,23 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// Whether this action changed anything about contact `id`: the contact itself, its
+    /// timeline, its deals or its trash bundle (before or after).
+    pub fn concerns(&self, id: Id) -> bool {
+        self.changes.iter().any(|c| {
+            [&c.before, &c.after]
+                .into_iter()
+                .flatten()
+                .any(|r| match r {
+                    Record::Contact(x) => x.id == id,
+                    Record::Entry(e) => e.contact() == id,
+                    Record::Deal(d) => d.contact == Some(id),
+                    Record::Trash(t) => t.contact.id == id,
+                    Record::Organization(_) => false,
+                })
+        })
+    }
+
     /// The first contact this action concerns, for display.
     pub fn subject(&self) -> Option<(&'static str, Id)> {
         self.changes

@@ -8,10 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
-
 use crate::domain::{Contact, Id, text};
+/// The search key's folding (accents, case, `đ→d`, `ß→ss`…), so "similar" means what search means.
+use crate::search::fold;
 
 /// Buckets larger than this are compared only among their first members.
 pub const MAX_BUCKET: usize = 50;
@@ -26,24 +25,6 @@ pub struct DuplicatePair {
     pub b: Id,
     pub reason: String,
     pub score: u8,
-}
-
-/// Accent- and case-folded text: NFD, combining marks dropped, `đ→d`, `ß→ss`, lowercase.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        match c {
-            'đ' | 'Đ' => out.push('d'),
-            'ß' => out.push_str("ss"),
-            'ł' | 'Ł' => out.push('l'),
-            'ø' | 'Ø' => out.push('o'),
-            c => out.extend(c.to_lowercase()),
-        }
-    }
-    out
 }
 
 /// Levenshtein distance over characters (two rows of memory).

@@ -179,6 +179,47 @@ fn search_log_quit_and_reopen_shows_the_entry() {
 }
 
 #[test]
+fn merging_two_records_in_the_real_binary_keeps_both_histories_on_disk() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let (first, second) = {
+        let store = Store::open(&db).expect("open");
+        let actor = Actor::new("setup");
+        let with_email = |name: &str| ContactDraft {
+            name: name.into(),
+            emails: vec![rolo::domain::Labelled::new("", "ana@acme.example")],
+            ..ContactDraft::default()
+        };
+        let first = store
+            .add_contact(&actor, with_email("Ana Perić"))
+            .expect("add")
+            .id;
+        let second = store
+            .add_contact(&actor, with_email("Ana Peric"))
+            .expect("add")
+            .id;
+        (first, second)
+    };
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Ana Peric");
+    s.send("m");
+    s.wait_for("likely duplicates");
+    s.send("\r");
+    s.wait_for("Merge two contacts");
+    s.send("\r");
+    s.wait_for("Merged");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    let mut store = Store::open(&db).expect("reopen");
+    let left = [first, second]
+        .into_iter()
+        .filter(|id| store.contact(*id).expect("read").is_some())
+        .count();
+    assert_eq!(left, 1, "one record survives the merge");
+    assert!(store.doctor().expect("doctor").is_clean());
+}
+
+#[test]
 fn an_escape_sequence_in_a_name_never_reaches_the_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("crm.redb");

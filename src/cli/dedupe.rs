@@ -87,5 +87,12 @@ pub fn run(ctx: &super::commands::Context, json: bool) -> Result<(), Failure> {
             safe(&p.reason)
         );
     }
+    if let Some(p) = pairs.first() {
+        outln!(
+            "\nMerge a pair with `rolo merge {} {}` (or `m` on the contact in the TUI to choose field by field).",
+            p.a,
+            p.b
+        );
+    }
     Ok(())
 }

@@ -406,10 +406,14 @@ impl Run<'_> {
             Outcome::Candidates(ids) => {
                 let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
                 eprintln!(
-                    "{}:{line}: merge candidate: {} matches {} — nothing imported; merge by hand",
+                    "{}:{line}: merge candidate: {} matches {} — nothing imported; merge those (`rolo merge {}`), then import again",
                     self.label,
                     safe(name),
-                    list.join(", ")
+                    list.join(", "),
+                    ids.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 );
                 self.report.merge_candidates.push(CandidateReport {
                     line,

@@ -411,6 +411,7 @@ impl Run<'_> {
                     safe(name),
                     list.join(", "),
                     ids.iter()
+                        .take(2)
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join(" ")

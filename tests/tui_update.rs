@@ -783,3 +783,25 @@ fn a_merge_refused_because_someone_changed_a_record_keeps_the_view_open_with_the
     assert_eq!(d.state.status.as_ref().map(|s| s.tone), Some(Tone::Error));
     assert_eq!(d.state.list.total, 3, "nothing merged");
 }
+
+#[test]
+fn help_over_the_merge_view_lists_its_keys_and_closing_it_returns_to_the_merge() {
+    let mut d = duplicates_driver();
+    select(&mut d, "Zoë Müller");
+    d.keys("m enter l");
+    let Some(Overlay::Merge(before)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    d.keys("?");
+    assert!(matches!(d.state.overlay, Some(Overlay::Help { .. })));
+    assert_eq!(
+        d.state.help_contexts()[0],
+        rolo::tui::command::Context::Merge,
+        "help describes the merge view it was opened over"
+    );
+    d.keys("esc");
+    let Some(Overlay::Merge(after)) = &d.state.overlay else {
+        panic!("closing help returns to the merge: {:?}", d.state.overlay)
+    };
+    assert_eq!(after.plan, before.plan, "the picks made so far are kept");
+}

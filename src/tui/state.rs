@@ -275,8 +275,11 @@ pub enum Overlay {
     Search(SearchState),
     Log(LogDraft),
     Form(FormDraft),
+    /// Help for what is under it: the overlay it was opened from (kept, and back on close),
+    /// else the screen.
     Help {
         scroll: usize,
+        under: Option<Box<Overlay>>,
     },
     Confirm(Confirm),
     /// A long timeline entry in full.
@@ -400,7 +403,17 @@ impl State {
         }
     }
 
-    /// The contexts of the screen under any overlay (what help describes).
+    /// What help describes: the overlay it was opened over, else the screen.
+    pub fn help_contexts(&self) -> Vec<Context> {
+        match &self.overlay {
+            Some(Overlay::Help {
+                under: Some(under), ..
+            }) => vec![under.context(), Context::Global],
+            _ => self.base_contexts(),
+        }
+    }
+
+    /// The contexts of the screen under any overlay.
     pub fn base_contexts(&self) -> Vec<Context> {
         let pane = match self.screen {
             Screen::Today => Context::Today,

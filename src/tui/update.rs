@@ -386,7 +386,7 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
             search.selected = moved(search.selected, search.hits.len(), command, page);
             return Vec::new();
         }
-        Some(Overlay::Help { scroll }) | Some(Overlay::Entry { scroll, .. }) => {
+        Some(Overlay::Help { scroll, .. }) | Some(Overlay::Entry { scroll, .. }) => {
             *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
             return Vec::new();
         }
@@ -480,7 +480,12 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::Noop => Vec::new(),
         Command::Help => {
-            state.overlay = Some(Overlay::Help { scroll: 0 });
+            // Help over a prompt keeps the prompt (a half-done merge, a confirmation) for after.
+            let under = match state.overlay.take() {
+                Some(Overlay::Help { under, .. }) => under,
+                other => other.map(Box::new),
+            };
+            state.overlay = Some(Overlay::Help { scroll: 0, under });
             Vec::new()
         }
         Command::Search => {
@@ -733,6 +738,10 @@ fn back(state: &mut State) -> Vec<Effect> {
         Some(Overlay::Search(search)) => {
             (state.list.selected, state.list.offset) = search.previous;
             follow_selection(state)
+        }
+        Some(Overlay::Help { under, .. }) => {
+            state.overlay = under.map(|o| *o);
+            Vec::new()
         }
         Some(_) => Vec::new(),
         None => {

@@ -90,7 +90,7 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         Some(Overlay::Search(search)) => search::render(frame, areas.main, search, theme),
         Some(Overlay::Log(log)) => log::render(frame, areas.main, log, theme, keymap),
         Some(Overlay::Form(form)) => form::render(frame, areas.main, form, theme),
-        Some(Overlay::Help { scroll }) => {
+        Some(Overlay::Help { scroll, .. }) => {
             help::render(frame, areas.main, state, *scroll, theme, keymap)
         }
         Some(Overlay::Confirm(c)) => confirm::render(frame, areas.main, c, theme, keymap),

@@ -1,5 +1,5 @@
 //! The help overlay, generated from the effective keymap: every command bound where the user is
-//! (pane, then global) with its keys and one-line description. Scrollable.
+//! (the overlay or pane, then global) with its keys and one-line description. Scrollable.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,7 +16,7 @@ use crate::tui::view::{centered, fit, popup, truncate};
 /// `(keys, command)` per context under the help overlay, keys of one command joined.
 pub fn help_entries(state: &State, keymap: &Keymap) -> Vec<(Context, Vec<(String, Command)>)> {
     state
-        .base_contexts()
+        .help_contexts()
         .into_iter()
         .map(|context| {
             let mut grouped: Vec<(String, Command)> = Vec::new();

@@ -400,7 +400,10 @@ pub struct Index {
     name_ids: HashMap<String, u32, FastHash>,
     /// `(stage, owner)` name ids; a slot's `labels` entry indexes this.
     pairs: Vec<(u32, u32)>,
-    pair_ids: HashMap<(u32, u32), u32, FastHash>,
+    /// Pair ids by stage length, stage and owner text.
+    pair_ids: HashMap<Vec<u8>, u32, FastHash>,
+    /// Scratch for looking up `pair_ids`.
+    pair_text: Vec<u8>,
     version: u64,
 }
 
@@ -492,9 +495,17 @@ impl Index {
         let labels = self.intern_pair(entry.stage, entry.owner);
         let due = entry.next_due_day.unwrap_or(NO_DUE);
         let mask = char_mask(key);
-        let Some(slot) = self.slot_of(entry.id) else {
+        // A bulk load in id order only ever appends: no lookup needed.
+        let in_order =
+            self.sorted == self.ids.len() && self.ids.last().is_none_or(|&last| last < entry.id);
+        let known = if in_order {
+            None
+        } else {
+            self.slot_of(entry.id)
+        };
+        let Some(slot) = known else {
             let slot = self.ids.len();
-            if self.sorted == slot && self.ids.last().is_none_or(|&last| last < entry.id) {
+            if in_order {
                 self.sorted += 1;
             } else {
                 self.unsorted.insert(entry.id, slot as u32);
@@ -566,13 +577,23 @@ impl Index {
 
     /// The id of a `(stage, owner)` pair of folded names.
     fn intern_pair(&mut self, stage: &str, owner: &str) -> u32 {
-        let pair = (self.intern(stage), self.intern(owner));
-        if let Some(&id) = self.pair_ids.get(&pair) {
-            return id;
-        }
-        let id = self.pairs.len() as u32;
-        self.pairs.push(pair);
-        self.pair_ids.insert(pair, id);
+        // One lookup of both texts (length-prefixed, so unambiguous) in the common case.
+        let mut both = std::mem::take(&mut self.pair_text);
+        both.clear();
+        both.extend_from_slice(&(stage.len() as u64).to_le_bytes());
+        both.extend_from_slice(stage.as_bytes());
+        both.extend_from_slice(owner.as_bytes());
+        let id = match self.pair_ids.get(both.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.pairs.len() as u32;
+                let pair = (self.intern(stage), self.intern(owner));
+                self.pairs.push(pair);
+                self.pair_ids.insert(both.clone(), id);
+                id
+            }
+        };
+        self.pair_text = both;
         id
     }
 

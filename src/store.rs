@@ -28,9 +28,12 @@ use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, t
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
 pub const SCHEMA_VERSION: u64 = 2;
 
-/// redb's page cache. Its default (1 GiB) would be kept resident; 32 MiB keeps a 1M-contact
-/// database responsive within a laptop-sized budget.
-pub const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
+/// database responsive within a laptop-sized budget. The search index load reads every
+/// contact's record through it and leaves it full, so every MiB here is resident for good,
+/// while the interface's point reads (a screenful of rows, one timeline) need few pages and
+/// the OS caches the file anyway.
+pub const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// The cache for one-off bulk commands (`rolo demo`, `rolo import`).
 pub const BULK_CACHE_BYTES: usize = 1024 * 1024 * 1024;

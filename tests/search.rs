@@ -380,6 +380,40 @@ fn edits_and_removals_update_the_index_in_place() {
 }
 
 #[test]
+fn ids_arriving_out_of_order_removed_and_restored_stay_findable() {
+    // A load from the store arrives in id order; late arrivals, restores from the trash and
+    // mass deletions do not, and each of them must leave the index as a fresh load would.
+    let person = |id: u64| doc(id, &format!("Person {id}"));
+    let mut index = Index::new();
+    for id in (2..=140_000).step_by(2) {
+        index.upsert(&person(id));
+    }
+    for id in (1..140_000).rev().step_by(2) {
+        index.upsert(&person(id));
+    }
+    for id in (1..=140_000).filter(|id| id % 4 != 0) {
+        index.remove(id);
+    }
+    let restored = (1..2_000).filter(|id| id % 4 == 1);
+    for id in restored.clone() {
+        index.upsert(&person(id));
+    }
+    index.upsert(&person(4));
+    index.remove(8);
+    let expected: Vec<u64> = (1..=140_000)
+        .filter(|&id| (id % 4 == 0 && id != 8) || (id < 2_000 && id % 4 == 1))
+        .collect();
+    assert_eq!(index.len(), expected.len());
+    assert!(expected.iter().all(|&id| index.contains(id)));
+    assert!(!index.contains(8) && !index.contains(3) && !index.contains(140_001));
+    let fresh = index_of(&expected.iter().map(|&id| person(id)).collect::<Vec<_>>());
+    for query in ["person 1", "13", "4", "99996"] {
+        assert_eq!(search(&index, query), search(&fresh, query), "{query}");
+    }
+    assert_eq!(search(&index, "person 1997")[0].id, 1997);
+}
+
+#[test]
 fn compact_records_round_trip() {
     for d in testgen::contacts(500, 7) {
         let bytes = d.encode_compact();

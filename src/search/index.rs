@@ -270,13 +270,26 @@ fn char_mask(text: &str) -> u64 {
 }
 
 fn byte_bit(b: u8) -> u64 {
-    match b {
-        b' ' => 0,
-        b'a'..=b'z' => 1 << (b - b'a'),
-        b'0'..=b'9' => 1 << (26 + b - b'0'),
-        _ => 1 << (36 + b % 28),
-    }
+    BYTE_BITS[usize::from(b)]
 }
+
+/// [`char_mask`]'s bit of every byte, looked up rather than computed: the mask is taken of
+/// every key at load, where a branch per byte showed.
+const BYTE_BITS: [u64; 256] = {
+    let mut bits = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        bits[b] = match byte {
+            b' ' => 0,
+            b'a'..=b'z' => 1 << (byte - b'a'),
+            b'0'..=b'9' => 1 << (26 + byte - b'0'),
+            _ => 1 << (36 + byte % 28),
+        };
+        b += 1;
+    }
+    bits
+};
 
 /// Bit of the first byte of a word for the name-initials mask: letters 0–25, digits 26, other 27.
 fn initial_bit(b: u8) -> u32 {
@@ -353,28 +366,51 @@ pub struct SearchOptions {
 }
 
 /// The search index. Entries are slots in parallel columns; keys live in one `String`.
+///
+/// Ids are found without a hash table: slots `..sorted` hold ascending ids (a bulk load in id
+/// order, and new contacts, whose ids only grow, land there) and are found by binary search;
+/// only an id that arrives out of order gets an entry in `unsorted`. A removed contact leaves
+/// a dead slot keeping its id, so restoring it reuses the slot; dead slots go at compaction.
 #[derive(Debug, Default)]
 pub struct Index {
     keys: String,
     /// Bytes of `keys` no longer referenced (replaced or removed); compacted when over half.
     garbage: usize,
-    starts: Vec<usize>,
+    /// Where each slot's key starts in `keys` (which stays under 4 GiB, see [`MAX_KEYS`]).
+    starts: Vec<u32>,
     field_lens: Vec<[u8; 6]>,
     masks: Vec<u64>,
     initials: Vec<u32>,
     recency: Vec<i64>,
     due: Vec<i32>,
-    stage: Vec<u32>,
-    owner: Vec<u32>,
+    /// Interned `(stage, owner)` pair of each slot, see `pairs`.
+    labels: Vec<u32>,
     live: Vec<bool>,
     ids: Vec<u64>,
-    slots: HashMap<u64, u32, FastHash>,
-    free: Vec<u32>,
+    /// How many leading slots hold ascending ids.
+    sorted: usize,
+    /// Slots at or after `sorted`, by id.
+    unsorted: HashMap<u64, u32, FastHash>,
+    /// Live slots.
+    count: usize,
+    /// Slots whose contact was removed.
+    dead: usize,
     /// Interned folded stage and owner names.
-    labels: Vec<String>,
-    label_ids: HashMap<String, u32, FastHash>,
+    names: Vec<String>,
+    name_ids: HashMap<String, u32, FastHash>,
+    /// `(stage, owner)` name ids; a slot's `labels` entry indexes this.
+    pairs: Vec<(u32, u32)>,
+    /// Pair ids by stage length, stage and owner text.
+    pair_ids: HashMap<Vec<u8>, u32, FastHash>,
+    /// Scratch for looking up `pair_ids`.
+    pair_text: Vec<u8>,
     version: u64,
 }
+
+/// Key text the index holds at most (offsets are `u32`): some 50 million contacts, far past
+/// any memory budget. An entry that would not fit is indexed without its text, so filters
+/// still find it.
+const MAX_KEYS: usize = u32::MAX as usize;
 
 impl Index {
     /// An empty index.
@@ -386,35 +422,33 @@ impl Index {
     /// load never reallocates.
     pub fn with_capacity(entries: usize, key_bytes: usize) -> Index {
         Index {
-            keys: String::with_capacity(key_bytes),
+            keys: String::with_capacity(key_bytes.min(MAX_KEYS)),
             starts: Vec::with_capacity(entries),
             field_lens: Vec::with_capacity(entries),
             masks: Vec::with_capacity(entries),
             initials: Vec::with_capacity(entries),
             recency: Vec::with_capacity(entries),
             due: Vec::with_capacity(entries),
-            stage: Vec::with_capacity(entries),
-            owner: Vec::with_capacity(entries),
+            labels: Vec::with_capacity(entries),
             live: Vec::with_capacity(entries),
             ids: Vec::with_capacity(entries),
-            slots: HashMap::with_capacity_and_hasher(entries, FastHash::default()),
             ..Index::default()
         }
     }
 
     /// Number of contacts indexed.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.count
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.count == 0
     }
 
     /// Whether `id` is indexed.
     pub fn contains(&self, id: u64) -> bool {
-        self.slots.contains_key(&id)
+        self.slot_of(id).is_some_and(|slot| self.live[slot])
     }
 
     /// Changes on every upsert and removal; narrowing is only used within one version.
@@ -434,133 +468,211 @@ impl Index {
         Ok(())
     }
 
+    /// The slot holding `id`, live or dead.
+    fn slot_of(&self, id: u64) -> Option<usize> {
+        match self.ids[..self.sorted].binary_search(&id) {
+            Ok(slot) => Some(slot),
+            Err(_) => self.unsorted.get(&id).map(|&slot| slot as usize),
+        }
+    }
+
     /// Adds or replaces a contact from a decoded record.
     pub fn upsert_entry(&mut self, entry: EntryView<'_>) {
-        use std::collections::hash_map::Entry;
         self.version += 1;
-        let start = self.keys.len();
-        self.keys.push_str(entry.key);
-        let name_len = usize::from(entry.field_lens[NAME]).min(entry.key.len());
-        let initials = entry
-            .key
-            .get(..name_len)
-            .map(name_initials)
-            .unwrap_or_default();
-        let stage = self.intern(entry.stage);
-        let owner = self.intern(entry.owner);
-        let due = entry.next_due_day.unwrap_or(NO_DUE);
-        let mask = char_mask(entry.key);
-        let (slot, replaced) = match self.slots.entry(entry.id) {
-            Entry::Occupied(known) => (*known.get() as usize, true),
-            Entry::Vacant(vacant) => {
-                let slot = self.free.pop().map_or(self.ids.len(), |s| s as usize);
-                vacant.insert(slot as u32);
-                (slot, false)
+        let mut field_lens = entry.field_lens;
+        let mut key = entry.key;
+        if self.keys.len() + key.len() > MAX_KEYS {
+            self.rebuild();
+            if self.keys.len() + key.len() > MAX_KEYS {
+                field_lens = [0; 6];
+                key = "";
             }
+        }
+        let start = self.keys.len() as u32;
+        self.keys.push_str(key);
+        let name_len = usize::from(field_lens[NAME]).min(key.len());
+        let initials = key.get(..name_len).map(name_initials).unwrap_or_default();
+        let labels = self.intern_pair(entry.stage, entry.owner);
+        let due = entry.next_due_day.unwrap_or(NO_DUE);
+        let mask = char_mask(key);
+        // A bulk load in id order only ever appends: no lookup needed.
+        let in_order =
+            self.sorted == self.ids.len() && self.ids.last().is_none_or(|&last| last < entry.id);
+        let known = if in_order {
+            None
+        } else {
+            self.slot_of(entry.id)
         };
-        if slot == self.ids.len() {
+        let Some(slot) = known else {
+            let slot = self.ids.len();
+            if in_order {
+                self.sorted += 1;
+            } else {
+                self.unsorted.insert(entry.id, slot as u32);
+            }
             self.starts.push(start);
-            self.field_lens.push(entry.field_lens);
+            self.field_lens.push(field_lens);
             self.masks.push(mask);
             self.initials.push(initials);
             self.recency.push(entry.last_contact_ms);
             self.due.push(due);
-            self.stage.push(stage);
-            self.owner.push(owner);
+            self.labels.push(labels);
             self.live.push(true);
             self.ids.push(entry.id);
+            self.count += 1;
+            if slot >= self.sorted {
+                self.maybe_compact();
+            }
             return;
-        }
-        if replaced {
+        };
+        if self.live[slot] {
             self.garbage += self.key_len(slot);
+        } else {
+            self.dead -= 1;
+            self.count += 1;
         }
         self.starts[slot] = start;
-        self.field_lens[slot] = entry.field_lens;
+        self.field_lens[slot] = field_lens;
         self.masks[slot] = mask;
         self.initials[slot] = initials;
         self.recency[slot] = entry.last_contact_ms;
         self.due[slot] = due;
-        self.stage[slot] = stage;
-        self.owner[slot] = owner;
+        self.labels[slot] = labels;
         self.live[slot] = true;
-        self.ids[slot] = entry.id;
-        if replaced {
-            self.maybe_compact();
-        }
+        self.maybe_compact();
     }
 
     /// Removes a contact; unknown ids are ignored.
     pub fn remove(&mut self, id: u64) {
-        if let Some(slot) = self.slots.remove(&id) {
-            self.version += 1;
-            let s = slot as usize;
-            self.garbage += self.key_len(s);
-            self.live[s] = false;
-            self.field_lens[s] = [0; 6];
-            self.free.push(slot);
-            self.maybe_compact();
-        }
+        let Some(slot) = self.slot_of(id).filter(|&slot| self.live[slot]) else {
+            return;
+        };
+        self.version += 1;
+        self.garbage += self.key_len(slot);
+        self.live[slot] = false;
+        self.field_lens[slot] = [0; 6];
+        self.count -= 1;
+        self.dead += 1;
+        self.maybe_compact();
     }
 
     /// Approximate heap bytes held, for reports.
     pub fn memory_bytes(&self) -> usize {
         self.keys.capacity()
-            + self.starts.capacity() * 8
+            + self.starts.capacity() * 4
             + self.field_lens.capacity() * 6
             + self.masks.capacity() * 8
             + self.initials.capacity() * 4
             + self.recency.capacity() * 8
             + self.due.capacity() * 4
-            + (self.stage.capacity() + self.owner.capacity()) * 4
+            + self.labels.capacity() * 4
             + self.live.capacity()
             + self.ids.capacity() * 8
-            + self.slots.capacity() * 16
+            + self.unsorted.capacity() * 16
     }
 
     fn key_len(&self, slot: usize) -> usize {
         self.field_lens[slot].iter().map(|&l| usize::from(l)).sum()
     }
 
-    fn intern(&mut self, label: &str) -> u32 {
-        if let Some(&id) = self.label_ids.get(label) {
-            return id;
-        }
-        let id = self.labels.len() as u32;
-        self.labels.push(label.to_owned());
-        self.label_ids.insert(label.to_owned(), id);
+    /// The id of a `(stage, owner)` pair of folded names.
+    fn intern_pair(&mut self, stage: &str, owner: &str) -> u32 {
+        // One lookup of both texts (length-prefixed, so unambiguous) in the common case.
+        let mut both = std::mem::take(&mut self.pair_text);
+        both.clear();
+        both.extend_from_slice(&(stage.len() as u64).to_le_bytes());
+        both.extend_from_slice(stage.as_bytes());
+        both.extend_from_slice(owner.as_bytes());
+        let id = match self.pair_ids.get(both.as_slice()) {
+            Some(&id) => id,
+            None => {
+                let id = self.pairs.len() as u32;
+                let pair = (self.intern(stage), self.intern(owner));
+                self.pairs.push(pair);
+                self.pair_ids.insert(both.clone(), id);
+                id
+            }
+        };
+        self.pair_text = both;
         id
     }
 
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.name_ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.name_ids.insert(name.to_owned(), id);
+        id
+    }
+
+    /// Reclaims replaced and removed key text once it is over half the buffer, and dead or
+    /// out-of-order slots once they are many.
     fn maybe_compact(&mut self) {
-        if self.garbage < 1 << 16 || self.garbage * 2 < self.keys.len() {
-            return;
+        let many = |n: usize, of: usize| n >= 1 << 16 && n * 2 >= of;
+        if many(self.garbage, self.keys.len())
+            || many(self.dead, self.ids.len())
+            || (self.unsorted.len() >= 1 << 16 && self.unsorted.len() * 16 >= self.ids.len())
+        {
+            self.rebuild();
         }
+    }
+
+    /// Rewrites the columns with live slots only, in id order, and their keys back to back.
+    fn rebuild(&mut self) {
+        let mut order: Vec<u32> = (0..self.ids.len() as u32)
+            .filter(|&slot| self.live[slot as usize])
+            .collect();
+        order.sort_unstable_by_key(|&slot| self.ids[slot as usize]);
         let mut keys = String::with_capacity(self.keys.len() - self.garbage);
-        for slot in 0..self.starts.len() {
-            let start = keys.len();
-            if self.live[slot] {
-                keys.push_str(
-                    &self.keys[self.starts[slot]..self.starts[slot] + self.key_len(slot)],
-                );
-            }
-            self.starts[slot] = start;
+        let mut starts = Vec::with_capacity(order.len());
+        for &slot in &order {
+            starts.push(keys.len() as u32);
+            keys.push_str(self.whole_key_str(slot as usize));
         }
+        fn pick<T: Copy>(column: &[T], order: &[u32]) -> Vec<T> {
+            order.iter().map(|&slot| column[slot as usize]).collect()
+        }
+        self.field_lens = pick(&self.field_lens, &order);
+        self.masks = pick(&self.masks, &order);
+        self.initials = pick(&self.initials, &order);
+        self.recency = pick(&self.recency, &order);
+        self.due = pick(&self.due, &order);
+        self.labels = pick(&self.labels, &order);
+        self.ids = pick(&self.ids, &order);
+        self.live = vec![true; order.len()];
         self.keys = keys;
+        self.starts = starts;
         self.garbage = 0;
+        self.sorted = order.len();
+        self.unsorted = HashMap::default();
+        self.dead = 0;
+        self.version += 1;
     }
 
     fn field(&self, slot: usize, field: usize) -> &str {
         let lens = &self.field_lens[slot];
-        let start =
-            self.starts[slot] + lens[..field].iter().map(|&l| usize::from(l)).sum::<usize>();
+        let start = self.starts[slot] as usize
+            + lens[..field].iter().map(|&l| usize::from(l)).sum::<usize>();
         self.keys
             .get(start..start + usize::from(lens[field]))
             .unwrap_or_default()
     }
 
+    fn whole_key_str(&self, slot: usize) -> &str {
+        let start = self.starts[slot] as usize;
+        self.keys
+            .get(start..start + self.key_len(slot))
+            .unwrap_or_default()
+    }
+
     fn whole_key(&self, slot: usize) -> &[u8] {
-        let start = self.starts[slot];
-        &self.keys.as_bytes()[start..start + self.key_len(slot)]
+        let start = self.starts[slot] as usize;
+        self.keys
+            .as_bytes()
+            .get(start..start + self.key_len(slot))
+            .unwrap_or_default()
     }
 
     /// A fresh (non-narrowed, uncancellable) search.
@@ -937,11 +1049,8 @@ enum CompiledFilter<'q> {
         tag: bool,
         negated: bool,
     },
-    Label {
-        owner: bool,
-        allowed: Vec<bool>,
-        negated: bool,
-    },
+    /// `allowed` is indexed by `(stage, owner)` pair id.
+    Label { allowed: Vec<bool>, negated: bool },
     Due {
         window: super::query::DueWindow,
         negated: bool,
@@ -979,17 +1088,19 @@ impl<'q> Compiled<'q> {
                         negated,
                     },
                     FilterKind::Stage(v) => CompiledFilter::Label {
-                        owner: false,
                         allowed: index
-                            .labels
+                            .pairs
                             .iter()
-                            .map(|l| l.starts_with(v.as_str()))
+                            .map(|&(stage, _)| index.names[stage as usize].starts_with(v.as_str()))
                             .collect(),
                         negated,
                     },
                     FilterKind::Owner(v) => CompiledFilter::Label {
-                        owner: true,
-                        allowed: index.labels.iter().map(|l| word_prefix(l, v)).collect(),
+                        allowed: index
+                            .pairs
+                            .iter()
+                            .map(|&(_, owner)| word_prefix(&index.names[owner as usize], v))
+                            .collect(),
                         negated,
                     },
                     FilterKind::Due(window) => CompiledFilter::Due {
@@ -1013,17 +1124,9 @@ impl<'q> Compiled<'q> {
                 let due = index.due[slot];
                 (due != NO_DUE && window.contains(due, self.today_day)) != *negated
             }
-            CompiledFilter::Label {
-                owner,
-                allowed,
-                negated,
-            } => {
-                let label = if *owner {
-                    index.owner[slot]
-                } else {
-                    index.stage[slot]
-                };
-                allowed.get(label as usize).copied().unwrap_or(false) != *negated
+            CompiledFilter::Label { allowed, negated } => {
+                let pair = index.labels[slot];
+                allowed.get(pair as usize).copied().unwrap_or(false) != *negated
             }
             CompiledFilter::Text {
                 field,

@@ -57,7 +57,12 @@ with open(dump, encoding="utf-8") as f:
         db.execute(f"INSERT INTO {name} VALUES ({', '.join('?' * len(values))})", values)
 db.commit()
 db.execute("VACUUM")
+per_table = db.execute(
+    "SELECT name, SUM(pgsize), SUM(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC"
+).fetchall()
 db.close()
+for name, pages, payload in per_table:
+    print(f"  {name:<40} {pages / 1e6:8.1f} MB pages  {payload / 1e6:8.1f} MB payload")
 redb_size = os.path.getsize(redb_file)
 sqlite_size = os.path.getsize(path)
 print(f"redb   {redb_size / 1e6:8.1f} MB  {redb_file}")

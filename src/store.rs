@@ -20,7 +20,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 pub use actions::{Bulk, Logged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
-pub use maint::{BackupReport, DoctorReport, SpaceReport};
+pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
@@ -110,7 +110,12 @@ macro_rules! via_storage {
         }
     )*};
 }
-via_storage!(redb::TransactionError, redb::TableError, redb::CommitError);
+via_storage!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::CommitError,
+    redb::CursorError
+);
 
 /// One row of the contact list.
 #[derive(Clone, Debug, PartialEq)]

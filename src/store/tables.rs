@@ -17,9 +17,9 @@ pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("c
 /// `(sort key, id)`: the list's order, paged with range scans.
 pub(crate) const BY_NAME: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("contacts_by_name");
-/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan.
-pub(crate) const TIMELINE: TableDefinition<(u64, i64, u64), &[u8]> =
-    TableDefinition::new("timeline");
+/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan. The value
+/// leaves out what the key holds (see [`encode_entry`]).
+pub(crate) const TIMELINE: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("timeline");
 /// `(due day, follow-up id)` → `(contact, created ms)`; open follow-ups only.
 pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
     TableDefinition::new("followups_due");
@@ -27,10 +27,14 @@ pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
 /// plus the last interaction and earliest open follow-up the list shows. One small record per
 /// contact, so start-up reads it instead of decoding whole contacts.
 pub(crate) const CONTACT_INDEX: TableDefinition<u64, &[u8]> = TableDefinition::new("contact_index");
-pub(crate) const EMAILS: MultimapTableDefinition<&str, u64> =
-    MultimapTableDefinition::new("by_email");
-pub(crate) const PHONES: MultimapTableDefinition<&str, u64> =
-    MultimapTableDefinition::new("by_phone");
+/// `(normalised email, contact)`: one plain row per pair. A multimap keyed by email (schema 2)
+/// spent about 70 bytes of page space per mostly-unique key on its per-key value list.
+pub(crate) const EMAILS: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("contacts_by_email");
+/// `(phone digits, contact)`, like [`EMAILS`].
+pub(crate) const PHONES: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("contacts_by_phone");
+/// tag → contacts: tags are shared by many contacts, where a multimap's value lists pay off.
 pub(crate) const TAGS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_tag");
 pub(crate) const UIDS: TableDefinition<&str, u64> = TableDefinition::new("by_uid");
 pub(crate) const ORGS: TableDefinition<u64, &[u8]> = TableDefinition::new("organizations");
@@ -46,6 +50,36 @@ pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undon
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
+/// Where an entry is filed in [`TIMELINE`]: `(contact, at ms, entry id)`.
+pub(crate) type EntryKey = (u64, i64, u64);
+
+pub(crate) fn entry_key(entry: &Entry) -> EntryKey {
+    (entry.contact(), entry.at().millis(), entry.id())
+}
+
+/// A timeline value: the entry with the three fields its key holds set to zero (one byte each
+/// in postcard instead of about twelve together); [`decode_entry`] puts them back.
+pub(crate) fn encode_entry(entry: &Entry) -> Result<Vec<u8>, StoreError> {
+    let mut bare = entry.clone();
+    file_under(&mut bare, (0, 0, 0));
+    encode(&bare)
+}
+
+pub(crate) fn decode_entry(key: EntryKey, bytes: &[u8]) -> Result<Entry, StoreError> {
+    let mut entry: Entry = decode("timeline entry", bytes)?;
+    file_under(&mut entry, key);
+    Ok(entry)
+}
+
+fn file_under(entry: &mut Entry, (contact, at, id): EntryKey) {
+    let at = At::from_millis(at);
+    match entry {
+        Entry::Interaction(i) => (i.contact, i.at, i.id) = (contact, at, id),
+        Entry::FollowUp(f) => (f.contact, f.created, f.id) = (contact, at, id),
+        Entry::Purchase(p) => (p.contact, p.at, p.id) = (contact, at, id),
+    }
+}
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }
@@ -54,16 +88,29 @@ pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T,
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {e}")))
 }
 
+/// The contacts filed under `key` in an `(key, contact)` table ([`EMAILS`], [`PHONES`]): one
+/// range scan.
+pub(crate) fn ids_under(
+    table: &impl ReadableTable<(&'static str, u64), ()>,
+    key: &str,
+) -> Result<Vec<Id>, StoreError> {
+    let mut out = Vec::new();
+    for row in table.range((key, 0)..=(key, u64::MAX))? {
+        out.push(row?.0.value().1);
+    }
+    Ok(out)
+}
+
 /// Every table, opened once for one write transaction.
 pub(crate) struct Tables<'t> {
     pub meta: Table<'t, &'static str, u64>,
     pub contacts: Table<'t, u64, &'static [u8]>,
     pub by_name: Table<'t, (&'static str, u64), ()>,
-    pub timeline: Table<'t, (u64, i64, u64), &'static [u8]>,
+    pub timeline: Table<'t, EntryKey, &'static [u8]>,
     pub due: Table<'t, (i32, u64), (u64, i64)>,
     pub index: Table<'t, u64, &'static [u8]>,
-    pub emails: MultimapTable<'t, &'static str, u64>,
-    pub phones: MultimapTable<'t, &'static str, u64>,
+    pub emails: Table<'t, (&'static str, u64), ()>,
+    pub phones: Table<'t, (&'static str, u64), ()>,
     pub tags: MultimapTable<'t, &'static str, u64>,
     pub uids: Table<'t, &'static str, u64>,
     pub orgs: Table<'t, u64, &'static [u8]>,
@@ -84,8 +131,8 @@ impl<'t> Tables<'t> {
             timeline: txn.open_table(TIMELINE)?,
             due: txn.open_table(DUE)?,
             index: txn.open_table(CONTACT_INDEX)?,
-            emails: txn.open_multimap_table(EMAILS)?,
-            phones: txn.open_multimap_table(PHONES)?,
+            emails: txn.open_table(EMAILS)?,
+            phones: txn.open_table(PHONES)?,
             tags: txn.open_multimap_table(TAGS)?,
             uids: txn.open_table(UIDS)?,
             orgs: txn.open_table(ORGS)?,
@@ -128,8 +175,9 @@ impl<'t> Tables<'t> {
     }
 
     pub fn entry(&self, contact: Id, at_ms: i64, id: Id) -> Result<Option<Entry>, StoreError> {
-        match self.timeline.get((contact, at_ms, id))? {
-            Some(bytes) => Ok(Some(decode("timeline entry", bytes.value())?)),
+        let key = (contact, at_ms, id);
+        match self.timeline.get(key)? {
+            Some(bytes) => Ok(Some(decode_entry(key, bytes.value())?)),
             None => Ok(None),
         }
     }
@@ -147,8 +195,8 @@ impl<'t> Tables<'t> {
             .timeline
             .range((contact, i64::MIN, 0)..=(contact, i64::MAX, u64::MAX))?
         {
-            let (_, v) = row?;
-            out.push(decode("timeline entry", v.value())?);
+            let (k, v) = row?;
+            out.push(decode_entry(k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -292,11 +340,11 @@ impl<'t> Tables<'t> {
         if let Some(old) = old {
             for e in &old.emails {
                 self.emails
-                    .remove(text::email_key(&e.value).as_str(), old.id)?;
+                    .remove((text::email_key(&e.value).as_str(), old.id))?;
             }
             for p in &old.phones {
                 self.phones
-                    .remove(text::phone_key(&p.value).as_str(), old.id)?;
+                    .remove((text::phone_key(&p.value).as_str(), old.id))?;
             }
             for t in &old.tags {
                 self.tags.remove(t.as_str(), old.id)?;
@@ -341,12 +389,12 @@ impl<'t> Tables<'t> {
             }
             for e in &new.emails {
                 self.emails
-                    .insert(text::email_key(&e.value).as_str(), new.id)?;
+                    .insert((text::email_key(&e.value).as_str(), new.id), ())?;
             }
             for p in &new.phones {
                 let key = text::phone_key(&p.value);
                 if !key.is_empty() {
-                    self.phones.insert(key.as_str(), new.id)?;
+                    self.phones.insert((key.as_str(), new.id), ())?;
                 }
             }
             for t in &new.tags {
@@ -372,8 +420,7 @@ impl<'t> Tables<'t> {
     fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
         let mut touched = Vec::new();
         if let Some(old) = old {
-            self.timeline
-                .remove((old.contact(), old.at().millis(), old.id()))?;
+            self.timeline.remove(entry_key(old))?;
             if let Entry::FollowUp(f) = old
                 && f.is_open()
             {
@@ -385,10 +432,8 @@ impl<'t> Tables<'t> {
             if self.contacts.get(new.contact())?.is_none() {
                 return Err(StoreError::NotFound(format!("contact {}", new.contact())));
             }
-            self.timeline.insert(
-                (new.contact(), new.at().millis(), new.id()),
-                encode(new)?.as_slice(),
-            )?;
+            self.timeline
+                .insert(entry_key(new), encode_entry(new)?.as_slice())?;
             if let Entry::FollowUp(f) = new
                 && f.is_open()
             {

@@ -69,9 +69,10 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 /// Schema 2 kept the email and phone indexes as multimaps (`by_email`, `by_phone`: key → ids)
-/// and whole entries as timeline values. Schema 3 keeps `(key, id)` pairs in plain tables and
-/// timeline values without the contact, time and id their key already holds; the rewritten
-/// tables come out with packed leaves.
+/// and the timeline as `(u64, i64, u64)` tuple keys → whole entries. Schema 3 keeps `(key, id)`
+/// pairs in plain tables, and timeline keys in their compact form ([`TimelineKey`]) with values
+/// without the contact, time and id the key holds; the rewritten tables come out with packed
+/// leaves.
 fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
     const V2_EMAILS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_email");
     const V2_PHONES: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_phone");
@@ -90,9 +91,10 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
         }
         txn.delete_multimap_table(old)?;
     }
-    const REWRITTEN: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("timeline.v3");
+    const V2_TIMELINE: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("timeline");
+    const REWRITTEN: TableDefinition<TimelineKey, &[u8]> = TableDefinition::new("timeline.v3");
     {
-        let from = txn.open_table(TIMELINE)?;
+        let from = txn.open_table(V2_TIMELINE)?;
         let mut to = txn.open_table(REWRITTEN)?;
         let mut cursor = to.upper_bound_mut(std::ops::Bound::<EntryKey>::Unbounded)?;
         for row in from.iter()? {
@@ -108,7 +110,7 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
         }
         cursor.close()?;
     }
-    txn.delete_table(TIMELINE)?;
+    txn.delete_table(V2_TIMELINE)?;
     txn.rename_table(REWRITTEN, TIMELINE)?;
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! Every write in rolo funnels through [`Tables::apply`], so an index can never be forgotten.
 
 use redb::{
-    MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, WriteTransaction,
+    Key, MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, TypeName,
+    Value, WriteTransaction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,9 +18,10 @@ pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("c
 /// `(sort key, id)`: the list's order, paged with range scans.
 pub(crate) const BY_NAME: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("contacts_by_name");
-/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan. The value
-/// leaves out what the key holds (see [`encode_entry`]).
-pub(crate) const TIMELINE: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("timeline");
+/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan. The key is
+/// stored compactly ([`TimelineKey`]) and the value leaves out what the key holds
+/// ([`encode_entry`]).
+pub(crate) const TIMELINE: TableDefinition<TimelineKey, &[u8]> = TableDefinition::new("timeline");
 /// `(due day, follow-up id)` → `(contact, created ms)`; open follow-ups only.
 pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
     TableDefinition::new("followups_due");
@@ -52,6 +54,154 @@ pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
 /// Where an entry is filed in [`TIMELINE`]: `(contact, at ms, entry id)`.
 pub(crate) type EntryKey = (u64, i64, u64);
+
+/// The timeline's key type: an [`EntryKey`] stored in about 15 bytes instead of redb's fixed 24
+/// for the plain tuple (the timeline is the biggest table, one row per entry). Each number is a
+/// length byte then its significant big-endian bytes, chosen so that byte order is numeric
+/// order: keys compare with a plain `memcmp` and a contact's timeline stays one range scan.
+#[derive(Debug)]
+pub(crate) struct TimelineKey;
+
+impl Value for TimelineKey {
+    type SelfType<'a> = EntryKey;
+    type AsBytes<'a> = Vec<u8>;
+
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> EntryKey
+    where
+        Self: 'a,
+    {
+        let mut rest = data;
+        let contact = key_bytes::read_unsigned(&mut rest);
+        let at = key_bytes::read_signed(&mut rest);
+        let id = key_bytes::read_unsigned(&mut rest);
+        (contact, at, id)
+    }
+
+    fn as_bytes<'a, 'b: 'a>(&(contact, at, id): &'a EntryKey) -> Vec<u8>
+    where
+        Self: 'b,
+    {
+        let mut out = Vec::with_capacity(27);
+        key_bytes::write_unsigned(&mut out, contact);
+        key_bytes::write_signed(&mut out, at);
+        key_bytes::write_unsigned(&mut out, id);
+        out
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new("rolo::TimelineKey")
+    }
+}
+
+impl Key for TimelineKey {
+    fn compare(data1: &[u8], data2: &[u8]) -> std::cmp::Ordering {
+        data1.cmp(data2)
+    }
+}
+
+/// Order-preserving variable-length integers. An unsigned number is `n` (its count of
+/// significant bytes, 0–8) then those bytes, big-endian: fewer bytes means a smaller number. A
+/// signed one puts non-negative numbers after negative ones: `0x80 + n` then the bytes of the
+/// value, or for a negative value `0x7f - n` then the low `n` bytes of the value, where `n`
+/// counts the significant bytes of its complement (`-1` is `0x7f` alone).
+mod key_bytes {
+    fn significant(v: u64) -> usize {
+        8 - (v.leading_zeros() / 8) as usize
+    }
+
+    pub fn write_unsigned(out: &mut Vec<u8>, v: u64) {
+        let n = significant(v);
+        out.push(n as u8);
+        out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+    }
+
+    pub fn write_signed(out: &mut Vec<u8>, v: i64) {
+        if v >= 0 {
+            let n = significant(v as u64);
+            out.push(0x80 + n as u8);
+            out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+        } else {
+            let n = significant(!v as u64);
+            out.push(0x7f - n as u8);
+            out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+        }
+    }
+
+    /// Reads what `write_*` wrote; redb only hands back bytes it was given, so a short or odd
+    /// input (which cannot occur) reads as zeros rather than panicking.
+    fn take(rest: &mut &[u8], n: usize, fill: u8) -> [u8; 8] {
+        let n = n.min(8).min(rest.len());
+        let mut bytes = [fill; 8];
+        bytes[8 - n..].copy_from_slice(&rest[..n]);
+        *rest = &rest[n..];
+        bytes
+    }
+
+    pub fn read_unsigned(rest: &mut &[u8]) -> u64 {
+        let Some((&n, tail)) = rest.split_first() else {
+            return 0;
+        };
+        *rest = tail;
+        u64::from_be_bytes(take(rest, usize::from(n), 0))
+    }
+
+    pub fn read_signed(rest: &mut &[u8]) -> i64 {
+        let Some((&tag, tail)) = rest.split_first() else {
+            return 0;
+        };
+        *rest = tail;
+        if tag >= 0x80 {
+            i64::from_be_bytes(take(rest, usize::from(tag - 0x80), 0))
+        } else {
+            i64::from_be_bytes(take(rest, usize::from(0x7f - tag), 0xff))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn byte_order_is_numeric_order_and_round_trips() {
+            let unsigned = [0, 1, 255, 256, 65_535, 1 << 40, u64::MAX - 1, u64::MAX];
+            let signed = [
+                i64::MIN,
+                i64::MIN + 1,
+                -(1 << 40),
+                -256,
+                -255,
+                -2,
+                -1,
+                0,
+                1,
+                255,
+                256,
+                1_764_000_000_000,
+                i64::MAX,
+            ];
+            let mut previous: Option<Vec<u8>> = None;
+            for &v in &unsigned {
+                let mut out = Vec::new();
+                write_unsigned(&mut out, v);
+                assert_eq!(read_unsigned(&mut out.as_slice()), v);
+                assert!(previous.is_none_or(|p| p < out), "{v}");
+                previous = Some(out);
+            }
+            let mut previous: Option<Vec<u8>> = None;
+            for &v in &signed {
+                let mut out = Vec::new();
+                write_signed(&mut out, v);
+                assert_eq!(read_signed(&mut out.as_slice()), v, "{out:?}");
+                assert!(previous.is_none_or(|p| p < out), "{v}");
+                previous = Some(out);
+            }
+        }
+    }
+}
 
 pub(crate) fn entry_key(entry: &Entry) -> EntryKey {
     (entry.contact(), entry.at().millis(), entry.id())
@@ -106,7 +256,7 @@ pub(crate) struct Tables<'t> {
     pub meta: Table<'t, &'static str, u64>,
     pub contacts: Table<'t, u64, &'static [u8]>,
     pub by_name: Table<'t, (&'static str, u64), ()>,
-    pub timeline: Table<'t, EntryKey, &'static [u8]>,
+    pub timeline: Table<'t, TimelineKey, &'static [u8]>,
     pub due: Table<'t, (i32, u64), (u64, i64)>,
     pub index: Table<'t, u64, &'static [u8]>,
     pub emails: Table<'t, (&'static str, u64), ()>,

@@ -170,12 +170,15 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
 }
 
 fn space(ctx: &Context) -> Result<(), Failure> {
+    // Measured before opening: redb grows the file while it is open for writing and gives the
+    // free tail back on a clean close.
+    let closed = std::fs::metadata(&ctx.db_path)?.len();
     let store = Store::open(&ctx.db_path)?;
     let total = store.space()?;
     let mb = |b: u64| b as f64 / 1e6;
     println!(
         "file {:.1} MB: stored {:.1} MB, metadata {:.1} MB, fragmented {:.1} MB, {} leaf + {} branch pages",
-        mb(total.file_bytes),
+        mb(closed),
         mb(total.stored_bytes),
         mb(total.metadata_bytes),
         mb(total.fragmented_bytes),

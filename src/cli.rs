@@ -392,6 +392,8 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Where the file's bytes go, table by table (redb's own accounting)
+    Space,
     /// Time demo generation and report the file size
     Demo {
         #[arg(long, default_value_t = 100_000)]

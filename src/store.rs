@@ -20,13 +20,13 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 pub use actions::{Bulk, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
-pub use maint::{BackupReport, DoctorReport, SpaceReport};
+pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every
@@ -113,7 +113,12 @@ macro_rules! via_storage {
         }
     )*};
 }
-via_storage!(redb::TransactionError, redb::TableError, redb::CommitError);
+via_storage!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::CommitError,
+    redb::CursorError
+);
 
 /// One row of the contact list.
 #[derive(Clone, Debug, PartialEq)]
@@ -193,8 +198,13 @@ impl Store {
     }
 
     fn init(db: Database, path: PathBuf) -> Result<Store, StoreError> {
-        let store = Store { db, path };
-        maint::migrate(&store.db, &store.path.display().to_string())?;
+        let mut store = Store { db, path };
+        if maint::migrate(&store.db, &store.path.display().to_string())? {
+            store
+                .db
+                .compact()
+                .map_err(|e| StoreError::Io(e.to_string()))?;
+        }
         Ok(store)
     }
 
@@ -254,7 +264,8 @@ impl Store {
             .rev()
             .take(limit)
         {
-            out.push(decode("timeline entry", row?.1.value())?);
+            let (k, v) = row?;
+            out.push(decode_entry(k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -275,16 +286,11 @@ impl Store {
 
     fn lookup(
         &self,
-        table: redb::MultimapTableDefinition<&str, u64>,
+        table: redb::TableDefinition<(&str, u64), ()>,
         key: &str,
     ) -> Result<Vec<Id>, StoreError> {
         let txn = self.db.begin_read()?;
-        let t = txn.open_multimap_table(table)?;
-        let mut out = Vec::new();
-        for v in t.get(key)? {
-            out.push(v?.value());
-        }
-        Ok(out)
+        ids_under(&txn.open_table(table)?, key)
     }
 
     pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
@@ -300,7 +306,13 @@ impl Store {
     }
 
     pub fn find_by_tag(&self, tag: &str) -> Result<Vec<Id>, StoreError> {
-        self.lookup(TAGS, &text::clean_tag(tag))
+        let txn = self.db.begin_read()?;
+        let t = txn.open_multimap_table(TAGS)?;
+        let mut out = Vec::new();
+        for v in t.get(text::clean_tag(tag).as_str())? {
+            out.push(v?.value());
+        }
+        Ok(out)
     }
 
     pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
@@ -522,10 +534,11 @@ impl Store {
             let (key, value) = row?;
             let (_, id) = key.value();
             let (contact, created) = value.value();
-            let Some(entry) = timeline.get((contact, created, id))? else {
+            let key = (contact, created, id);
+            let Some(entry) = timeline.get(key)? else {
                 continue;
             };
-            let Entry::FollowUp(follow_up) = decode("timeline entry", entry.value())? else {
+            let Entry::FollowUp(follow_up) = decode_entry(key, entry.value())? else {
                 continue;
             };
             let contact_name = match contacts.get(contact)? {

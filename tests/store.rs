@@ -1480,6 +1480,47 @@ fn a_failed_bulk_load_writes_nothing() {
     });
 }
 
+#[test]
+fn compacting_after_a_bulk_load_packs_the_timeline_and_keeps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bulk.redb");
+    let mut store = Store::open(&path).unwrap();
+    rolo::demo::load(&store, &sam(), 2_000, 7, |_| {}).unwrap();
+    let timeline = |store: &Store| {
+        store
+            .table_space()
+            .unwrap()
+            .into_iter()
+            .find(|t| t.name == "timeline")
+            .unwrap()
+    };
+    let before = timeline(&store);
+    let entries_before = store.doctor().unwrap().timeline_entries;
+    store.compact().unwrap();
+    let after = timeline(&store);
+    assert_eq!(after.rows, before.rows);
+    assert!(
+        after.leaf_pages * 10 < before.leaf_pages * 8,
+        "{} leaves before, {} after",
+        before.leaf_pages,
+        after.leaf_pages
+    );
+    assert!(
+        after.stored_bytes * 100 > after.leaf_pages * 4096 * 85,
+        "leaves only {}% full",
+        after.stored_bytes * 100 / (after.leaf_pages * 4096)
+    );
+    let report = store.doctor().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(report.timeline_entries, entries_before);
+    assert_eq!(report.contacts, 2_000);
+    drop(store);
+    // Still the same after a reopen, and still writable.
+    let mut store = Store::open(&path).unwrap();
+    log(&store, &sam(), 1, at(0), "After compaction");
+    assert_doctor_clean(&mut store);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Old schemas
 // ---------------------------------------------------------------------------------------------
@@ -1498,7 +1539,21 @@ fn fixture(name: &str) -> PathBuf {
 #[ignore = "generates the committed schema-1 fixture"]
 fn make_schema_v1_fixture() {
     assert_eq!(rolo::store::SCHEMA_VERSION, 1, "this fixture is schema 1");
-    let path = fixture("schema-v1.redb");
+    write_fixture("schema-v1.redb");
+}
+
+/// Writes `tests/fixtures/schema-v2.redb` (same content as the schema-1 file), run once when
+/// schema 2 was current: `cargo test --test store -- --ignored make_schema_v2_fixture`.
+#[test]
+#[ignore = "generates the committed schema-2 fixture"]
+fn make_schema_v2_fixture() {
+    assert_eq!(rolo::store::SCHEMA_VERSION, 2, "this fixture is schema 2");
+    write_fixture("schema-v2.redb");
+}
+
+/// The content every old-schema fixture holds, which [`check_old_fixture`] expects.
+fn write_fixture(name: &str) {
+    let path = fixture(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let _ = std::fs::remove_file(&path);
     {
@@ -1534,9 +1589,20 @@ fn make_schema_v1_fixture() {
 
 #[test]
 fn schema_v1_fixture_still_opens() {
+    check_old_fixture("schema-v1.redb");
+}
+
+#[test]
+fn schema_v2_fixture_still_opens() {
+    check_old_fixture("schema-v2.redb");
+}
+
+/// Opens a copy of a fixture written by an older schema: it migrates, passes the doctor, reads
+/// back what [`write_fixture`] stored, and takes new writes and undo.
+fn check_old_fixture(name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.redb");
-    std::fs::copy(fixture("schema-v1.redb"), &path).unwrap();
+    std::fs::copy(fixture(name), &path).unwrap();
     let mut store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), rolo::store::SCHEMA_VERSION);
     assert_doctor_clean(&mut store);
@@ -1587,7 +1653,7 @@ fn schema_v1_fixture_still_opens() {
     assert_eq!(deals[0].title, "Pilot");
     assert_eq!(deals[0].owner, "ana");
 
-    // Schema 2 built the search records during migration: the old contacts are searchable.
+    // The search records (built by the 1→2 migration for schema 1) find the old contacts.
     let index = store.load_search_index().unwrap();
     let query = rolo::search::Query::parse("duc").unwrap();
     let hits = index.search(

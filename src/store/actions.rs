@@ -2,10 +2,10 @@
 //! [`Tables::apply`] and appends one audit entry. Undo replays an entry's inverse the same way.
 //! Bulk loads (demo data, imports) share the primitives but record one summary entry per batch.
 
-use redb::{ReadableMultimapTable, ReadableTable};
+use redb::ReadableTable;
 
 use super::audit::{AuditEntry, Change, Record, TrashBundle};
-use super::tables::{Tables, decode, encode};
+use super::tables::{Tables, decode, decode_entry, encode, ids_under};
 use super::{Store, StoreError};
 use crate::domain::{
     Actor, At, Contact, ContactDraft, Day, Deal, Entry, FollowUp, Id, Interaction, Invalid,
@@ -586,23 +586,15 @@ impl Bulk<'_> {
     }
 
     pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
-        let mut out = Vec::new();
-        for v in self.t.emails.get(text::email_key(email).as_str())? {
-            out.push(v?.value());
-        }
-        Ok(out)
+        ids_under(&self.t.emails, &text::email_key(email))
     }
 
     pub fn find_by_phone(&self, phone: &str) -> Result<Vec<Id>, StoreError> {
         let key = text::phone_key(phone);
-        let mut out = Vec::new();
         if key.is_empty() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
-        for v in self.t.phones.get(key.as_str())? {
-            out.push(v?.value());
-        }
-        Ok(out)
+        ids_under(&self.t.phones, &key)
     }
 
     /// Adds a contact read from rolo's own export, keeping its id when that id is free (else a
@@ -678,7 +670,8 @@ impl Bulk<'_> {
             .timeline
             .range((contact, ms, 0)..=(contact, ms, u64::MAX))?
         {
-            out.push(decode("timeline entry", row?.1.value())?);
+            let (k, v) = row?;
+            out.push(decode_entry(k.value(), v.value())?);
         }
         Ok(out)
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use redb::{
-    Database, Key, MultimapTableDefinition, ReadTransaction, ReadableDatabase,
+    Database, Key, MultimapTableDefinition, MultimapTableHandle, ReadTransaction, ReadableDatabase,
     ReadableMultimapTable, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
     Value, WriteTransaction,
 };
@@ -25,11 +25,18 @@ pub(crate) struct Migration {
 
 /// Every migration this build knows, in order. `tests/fixtures/schema-v1.redb` was written by
 /// schema 1 and must keep opening.
-const MIGRATIONS: &[Migration] = &[Migration {
-    from: 1,
-    description: "per-contact search records replace the last-contact/next-due summary",
-    run: v1_to_v2,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        from: 1,
+        description: "per-contact search records replace the last-contact/next-due summary",
+        run: v1_to_v2,
+    },
+    Migration {
+        from: 2,
+        description: "smaller file: email/phone pair tables, timeline values without their key",
+        run: v2_to_v3,
+    },
+];
 
 /// Schema 1 kept `contact_summary: u64 → (last ms | i64::MIN, due day | i32::MAX)`; schema 2
 /// folds that into `contact_index` (the compact search record, which carries both).
@@ -61,7 +68,56 @@ fn v1_to_v2(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(crate) fn migrate(db: &Database, path: &str) -> Result<(), StoreError> {
+/// Schema 2 kept the email and phone indexes as multimaps (`by_email`, `by_phone`: key → ids)
+/// and the timeline as `(u64, i64, u64)` tuple keys → whole entries. Schema 3 keeps `(key, id)`
+/// pairs in plain tables, and timeline keys in their compact form ([`TimelineKey`]) with values
+/// without the contact, time and id the key holds; the rewritten tables come out with packed
+/// leaves.
+fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
+    const V2_EMAILS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_email");
+    const V2_PHONES: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_phone");
+    for (old, new) in [(V2_EMAILS, EMAILS), (V2_PHONES, PHONES)] {
+        {
+            let from = txn.open_multimap_table(old)?;
+            let mut to = txn.open_table(new)?;
+            let mut cursor = to.upper_bound_mut(std::ops::Bound::<(&str, u64)>::Unbounded)?;
+            for row in from.iter()? {
+                let (k, ids) = row?;
+                for id in ids {
+                    cursor.insert_before((k.value(), id?.value()), ())?;
+                }
+            }
+            cursor.close()?;
+        }
+        txn.delete_multimap_table(old)?;
+    }
+    const V2_TIMELINE: TableDefinition<EntryKey, &[u8]> = TableDefinition::new("timeline");
+    const REWRITTEN: TableDefinition<TimelineKey, &[u8]> = TableDefinition::new("timeline.v3");
+    {
+        let from = txn.open_table(V2_TIMELINE)?;
+        let mut to = txn.open_table(REWRITTEN)?;
+        let mut cursor = to.upper_bound_mut(std::ops::Bound::<EntryKey>::Unbounded)?;
+        for row in from.iter()? {
+            let (k, v) = row?;
+            let entry: Entry = decode("timeline entry", v.value())?;
+            if entry_key(&entry) != k.value() {
+                return Err(StoreError::Corrupt(format!(
+                    "timeline entry {} is filed under the wrong key",
+                    entry.id()
+                )));
+            }
+            cursor.insert_before(k.value(), encode_entry(&entry)?.as_slice())?;
+        }
+        cursor.close()?;
+    }
+    txn.delete_table(V2_TIMELINE)?;
+    txn.rename_table(REWRITTEN, TIMELINE)?;
+    Ok(())
+}
+
+/// Brings the file to [`SCHEMA_VERSION`]; true when a migration ran. Migrations rewrite whole
+/// tables, so the caller compacts afterwards (else the upgraded file keeps the old pages' space).
+pub(crate) fn migrate(db: &Database, path: &str) -> Result<bool, StoreError> {
     run_migrations(db, path, SCHEMA_VERSION, MIGRATIONS)
 }
 
@@ -70,8 +126,9 @@ pub(crate) fn run_migrations(
     path: &str,
     target: u64,
     steps: &[Migration],
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let txn = db.begin_write()?;
+    let migrated;
     {
         let meta = txn.open_table(META)?;
         let found = meta.get("schema_version")?.map(|v| v.value());
@@ -90,6 +147,7 @@ pub(crate) fn run_migrations(
             });
         }
         drop(meta);
+        migrated = found < target;
         let mut version = found;
         while version < target {
             let step = steps.iter().find(|m| m.from == version).ok_or_else(|| {
@@ -104,7 +162,7 @@ pub(crate) fn run_migrations(
         txn.open_table(META)?.insert("schema_version", target)?;
     }
     txn.commit()?;
-    Ok(())
+    Ok(migrated)
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -153,8 +211,26 @@ impl Store {
         Ok(report)
     }
 
-    /// Shrinks the file after bulk loads or many deletes.
+    /// Shrinks the file after bulk loads or many deletes: every table is rewritten with full
+    /// leaves (see [`repack`]), then redb moves the pages to the front and truncates the file.
     pub fn compact(&mut self) -> Result<bool, StoreError> {
+        let txn = self.db.begin_write()?;
+        repack(&txn, CONTACTS)?;
+        repack(&txn, BY_NAME)?;
+        repack(&txn, EMAILS)?;
+        repack(&txn, PHONES)?;
+        repack(&txn, TIMELINE)?;
+        repack(&txn, DUE)?;
+        repack(&txn, CONTACT_INDEX)?;
+        repack(&txn, UIDS)?;
+        repack(&txn, ORGS)?;
+        repack(&txn, ORG_NAMES)?;
+        repack(&txn, DEALS)?;
+        repack(&txn, DEALS_BY_CONTACT)?;
+        repack(&txn, TRASH)?;
+        repack(&txn, AUDIT)?;
+        repack(&txn, UNDONE)?;
+        txn.commit()?;
         self.db.compact().map_err(|e| StoreError::Io(e.to_string()))
     }
 
@@ -187,8 +263,8 @@ impl Store {
         rows += copy_table(&src, &dst, TIMELINE)?;
         rows += copy_table(&src, &dst, DUE)?;
         rows += copy_table(&src, &dst, CONTACT_INDEX)?;
-        rows += copy_multimap(&src, &dst, EMAILS)?;
-        rows += copy_multimap(&src, &dst, PHONES)?;
+        rows += copy_table(&src, &dst, EMAILS)?;
+        rows += copy_table(&src, &dst, PHONES)?;
         rows += copy_multimap(&src, &dst, TAGS)?;
         rows += copy_table(&src, &dst, UIDS)?;
         rows += copy_table(&src, &dst, ORGS)?;
@@ -221,6 +297,32 @@ pub struct SpaceReport {
     pub branch_pages: u64,
 }
 
+/// One table's share of the file (redb's `TableStats`); pages are 4 KiB.
+#[derive(Debug, Serialize)]
+pub struct TableSpace {
+    pub name: String,
+    pub rows: u64,
+    pub stored_bytes: u64,
+    pub metadata_bytes: u64,
+    pub fragmented_bytes: u64,
+    pub leaf_pages: u64,
+    pub branch_pages: u64,
+}
+
+impl TableSpace {
+    fn new(name: &str, rows: u64, stats: &redb::TableStats) -> Self {
+        TableSpace {
+            name: name.to_string(),
+            rows,
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+            leaf_pages: stats.leaf_pages(),
+            branch_pages: stats.branch_pages(),
+        }
+    }
+}
+
 impl Store {
     /// Space accounting through a write transaction that is never committed.
     pub fn space(&self) -> Result<SpaceReport, StoreError> {
@@ -236,6 +338,44 @@ impl Store {
         };
         txn.abort()?;
         Ok(report)
+    }
+
+    /// redb's space accounting per table, biggest first — where the file's bytes go.
+    pub fn table_space(&self) -> Result<Vec<TableSpace>, StoreError> {
+        let txn = self.db.begin_write()?;
+        let mut out = Vec::new();
+        macro_rules! table {
+            ($def:expr) => {{
+                let t = txn.open_table($def)?;
+                out.push(TableSpace::new($def.name(), t.len()?, &t.stats()?));
+            }};
+        }
+        macro_rules! multimap {
+            ($def:expr) => {{
+                let t = txn.open_multimap_table($def)?;
+                out.push(TableSpace::new($def.name(), t.len()?, &t.stats()?));
+            }};
+        }
+        table!(META);
+        table!(CONTACTS);
+        table!(BY_NAME);
+        table!(TIMELINE);
+        table!(DUE);
+        table!(CONTACT_INDEX);
+        table!(EMAILS);
+        table!(PHONES);
+        multimap!(TAGS);
+        table!(UIDS);
+        table!(ORGS);
+        table!(ORG_NAMES);
+        table!(DEALS);
+        table!(DEALS_BY_CONTACT);
+        table!(TRASH);
+        table!(AUDIT);
+        table!(UNDONE);
+        txn.abort()?;
+        out.sort_by_key(|t| std::cmp::Reverse(t.leaf_pages + t.branch_pages));
+        Ok(out)
     }
 
     /// Every row of every table as text lines `table<TAB>key<TAB>value` (keys as their Debug
@@ -259,6 +399,8 @@ impl Store {
         dump!(META, "meta", |v: u64| v.to_string());
         dump!(CONTACTS, "contacts", hex);
         dump!(BY_NAME, "contacts_by_name", |_: ()| String::new());
+        dump!(EMAILS, "contacts_by_email", |_: ()| String::new());
+        dump!(PHONES, "contacts_by_phone", |_: ()| String::new());
         dump!(TIMELINE, "timeline", hex);
         dump!(DUE, "followups_due", |v: (u64, i64)| dbg(&v));
         dump!(CONTACT_INDEX, "contact_index", hex);
@@ -270,17 +412,41 @@ impl Store {
         dump!(TRASH, "trash", hex);
         dump!(AUDIT, "audit", hex);
         dump!(UNDONE, "undone", |v: u64| v.to_string());
-        for (def, name) in [(EMAILS, "by_email"), (PHONES, "by_phone"), (TAGS, "by_tag")] {
-            for row in txn.open_multimap_table(def)?.iter()? {
-                let (k, values) = row?;
-                for v in values {
-                    writeln!(out, "{name}\t{:?}\t{}", k.value(), v?.value()).map_err(io)?;
-                    n += 1;
-                }
+        for row in txn.open_multimap_table(TAGS)?.iter()? {
+            let (k, values) = row?;
+            for v in values {
+                writeln!(out, "by_tag\t{:?}\t{}", k.value(), v?.value()).map_err(io)?;
+                n += 1;
             }
         }
         Ok(n)
     }
+}
+
+/// Rewrites a table in key order through a cursor at the end of an empty copy, which redb
+/// fills into packed leaves, then swaps the copy in. Ordinary inserts split a full leaf in
+/// half, so a table loaded in key order (a timeline per contact, ids ascending) ends up with
+/// leaves barely over half full, and random order leaves about two thirds; `compact` alone
+/// only moves pages, it never refills them.
+fn repack<K: Key + 'static, V: Value + 'static>(
+    txn: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<(), StoreError> {
+    let name = format!("{}.repack", def.name());
+    let copy: TableDefinition<K, V> = TableDefinition::new(&name);
+    {
+        let from = txn.open_table(def)?;
+        let mut to = txn.open_table(copy)?;
+        let mut cursor = to.upper_bound_mut(std::ops::Bound::<K::SelfType<'_>>::Unbounded)?;
+        for row in from.iter()? {
+            let (k, v) = row?;
+            cursor.insert_before(k.value(), v.value())?;
+        }
+        cursor.close()?;
+    }
+    txn.delete_table(def)?;
+    txn.rename_table(copy, def)?;
+    Ok(())
 }
 
 fn copy_table<K: Key + 'static, V: Value + 'static>(
@@ -315,6 +481,19 @@ fn copy_multimap<K: Key + 'static, V: Key + 'static>(
         }
     }
     Ok(n)
+}
+
+fn index_pairs(
+    txn: &ReadTransaction,
+    def: TableDefinition<(&str, u64), ()>,
+) -> Result<BTreeSet<(String, u64)>, StoreError> {
+    let mut out = BTreeSet::new();
+    for row in txn.open_table(def)?.iter()? {
+        let (key, _) = row?;
+        let (key, id) = key.value();
+        out.insert((key.to_string(), id));
+    }
+    Ok(out)
 }
 
 fn multimap_pairs(
@@ -383,18 +562,8 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
         }
     }
     report.contacts = contact_ids.len() as u64;
-    compare(
-        report,
-        "email index",
-        &emails,
-        &multimap_pairs(txn, EMAILS)?,
-    );
-    compare(
-        report,
-        "phone index",
-        &phones,
-        &multimap_pairs(txn, PHONES)?,
-    );
+    compare(report, "email index", &emails, &index_pairs(txn, EMAILS)?);
+    compare(report, "phone index", &phones, &index_pairs(txn, PHONES)?);
     compare(report, "tag index", &tags, &multimap_pairs(txn, TAGS)?);
     let mut stored_uids = BTreeMap::new();
     for row in txn.open_table(UIDS)?.iter()? {
@@ -443,16 +612,20 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
         let (contact, at, id) = k.value();
         report.timeline_entries += 1;
         max_entry = max_entry.max(id);
-        let entry: Entry = match decode("timeline entry", v.value()) {
-            Ok(e) => e,
+        // Stored bare: the fields the key holds are zero in the value.
+        let entry: Entry = match decode::<Entry>("timeline entry", v.value()) {
+            Ok(bare) if entry_key(&bare) == (0, 0, 0) => decode_entry(k.value(), v.value())?,
+            Ok(_) => {
+                report.problem(format!(
+                    "timeline entry {id} repeats its key in its value (schema 2 form)"
+                ));
+                continue;
+            }
             Err(e) => {
                 report.problem(format!("timeline entry {id}: {e}"));
                 continue;
             }
         };
-        if entry.contact() != contact || entry.at().millis() != at || entry.id() != id {
-            report.problem(format!("timeline entry {id} is filed under the wrong key"));
-        }
         if !contact_ids.contains(&contact) {
             report.problem(format!(
                 "timeline entry {id} belongs to missing contact {contact}"

@@ -2,7 +2,8 @@
 //! Every write in rolo funnels through [`Tables::apply`], so an index can never be forgotten.
 
 use redb::{
-    MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, WriteTransaction,
+    Key, MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, TypeName,
+    Value, WriteTransaction,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,9 +18,10 @@ pub(crate) const CONTACTS: TableDefinition<u64, &[u8]> = TableDefinition::new("c
 /// `(sort key, id)`: the list's order, paged with range scans.
 pub(crate) const BY_NAME: TableDefinition<(&str, u64), ()> =
     TableDefinition::new("contacts_by_name");
-/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan.
-pub(crate) const TIMELINE: TableDefinition<(u64, i64, u64), &[u8]> =
-    TableDefinition::new("timeline");
+/// `(contact, at ms, entry id)` → entry: a contact's whole timeline is one range scan. The key is
+/// stored compactly ([`TimelineKey`]) and the value leaves out what the key holds
+/// ([`encode_entry`]).
+pub(crate) const TIMELINE: TableDefinition<TimelineKey, &[u8]> = TableDefinition::new("timeline");
 /// `(due day, follow-up id)` → `(contact, created ms)`; open follow-ups only.
 pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
     TableDefinition::new("followups_due");
@@ -27,10 +29,14 @@ pub(crate) const DUE: TableDefinition<(i32, u64), (u64, i64)> =
 /// plus the last interaction and earliest open follow-up the list shows. One small record per
 /// contact, so start-up reads it instead of decoding whole contacts.
 pub(crate) const CONTACT_INDEX: TableDefinition<u64, &[u8]> = TableDefinition::new("contact_index");
-pub(crate) const EMAILS: MultimapTableDefinition<&str, u64> =
-    MultimapTableDefinition::new("by_email");
-pub(crate) const PHONES: MultimapTableDefinition<&str, u64> =
-    MultimapTableDefinition::new("by_phone");
+/// `(normalised email, contact)`: one plain row per pair. A multimap keyed by email (schema 2)
+/// spent about 70 bytes of page space per mostly-unique key on its per-key value list.
+pub(crate) const EMAILS: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("contacts_by_email");
+/// `(phone digits, contact)`, like [`EMAILS`].
+pub(crate) const PHONES: TableDefinition<(&str, u64), ()> =
+    TableDefinition::new("contacts_by_phone");
+/// tag → contacts: tags are shared by many contacts, where a multimap's value lists pay off.
 pub(crate) const TAGS: MultimapTableDefinition<&str, u64> = MultimapTableDefinition::new("by_tag");
 pub(crate) const UIDS: TableDefinition<&str, u64> = TableDefinition::new("by_uid");
 pub(crate) const ORGS: TableDefinition<u64, &[u8]> = TableDefinition::new("organizations");
@@ -46,6 +52,184 @@ pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undon
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
+/// Where an entry is filed in [`TIMELINE`]: `(contact, at ms, entry id)`.
+pub(crate) type EntryKey = (u64, i64, u64);
+
+/// The timeline's key type: an [`EntryKey`] stored in about 15 bytes instead of redb's fixed 24
+/// for the plain tuple (the timeline is the biggest table, one row per entry). Each number is a
+/// length byte then its significant big-endian bytes, chosen so that byte order is numeric
+/// order: keys compare with a plain `memcmp` and a contact's timeline stays one range scan.
+#[derive(Debug)]
+pub(crate) struct TimelineKey;
+
+impl Value for TimelineKey {
+    type SelfType<'a> = EntryKey;
+    type AsBytes<'a> = Vec<u8>;
+
+    fn fixed_width() -> Option<usize> {
+        None
+    }
+
+    fn from_bytes<'a>(data: &'a [u8]) -> EntryKey
+    where
+        Self: 'a,
+    {
+        let mut rest = data;
+        let contact = key_bytes::read_unsigned(&mut rest);
+        let at = key_bytes::read_signed(&mut rest);
+        let id = key_bytes::read_unsigned(&mut rest);
+        (contact, at, id)
+    }
+
+    fn as_bytes<'a, 'b: 'a>(&(contact, at, id): &'a EntryKey) -> Vec<u8>
+    where
+        Self: 'b,
+    {
+        let mut out = Vec::with_capacity(27);
+        key_bytes::write_unsigned(&mut out, contact);
+        key_bytes::write_signed(&mut out, at);
+        key_bytes::write_unsigned(&mut out, id);
+        out
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new("rolo::TimelineKey")
+    }
+}
+
+impl Key for TimelineKey {
+    fn compare(data1: &[u8], data2: &[u8]) -> std::cmp::Ordering {
+        data1.cmp(data2)
+    }
+}
+
+/// Order-preserving variable-length integers. An unsigned number is `n` (its count of
+/// significant bytes, 0–8) then those bytes, big-endian: fewer bytes means a smaller number. A
+/// signed one puts non-negative numbers after negative ones: `0x80 + n` then the bytes of the
+/// value, or for a negative value `0x7f - n` then the low `n` bytes of the value, where `n`
+/// counts the significant bytes of its complement (`-1` is `0x7f` alone).
+mod key_bytes {
+    fn significant(v: u64) -> usize {
+        8 - (v.leading_zeros() / 8) as usize
+    }
+
+    pub fn write_unsigned(out: &mut Vec<u8>, v: u64) {
+        let n = significant(v);
+        out.push(n as u8);
+        out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+    }
+
+    pub fn write_signed(out: &mut Vec<u8>, v: i64) {
+        if v >= 0 {
+            let n = significant(v as u64);
+            out.push(0x80 + n as u8);
+            out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+        } else {
+            let n = significant(!v as u64);
+            out.push(0x7f - n as u8);
+            out.extend_from_slice(&v.to_be_bytes()[8 - n..]);
+        }
+    }
+
+    /// Reads what `write_*` wrote; redb only hands back bytes it was given, so a short or odd
+    /// input (which cannot occur) reads as zeros rather than panicking.
+    fn take(rest: &mut &[u8], n: usize, fill: u8) -> [u8; 8] {
+        let n = n.min(8).min(rest.len());
+        let mut bytes = [fill; 8];
+        bytes[8 - n..].copy_from_slice(&rest[..n]);
+        *rest = &rest[n..];
+        bytes
+    }
+
+    pub fn read_unsigned(rest: &mut &[u8]) -> u64 {
+        let Some((&n, tail)) = rest.split_first() else {
+            return 0;
+        };
+        *rest = tail;
+        u64::from_be_bytes(take(rest, usize::from(n), 0))
+    }
+
+    pub fn read_signed(rest: &mut &[u8]) -> i64 {
+        let Some((&tag, tail)) = rest.split_first() else {
+            return 0;
+        };
+        *rest = tail;
+        if tag >= 0x80 {
+            i64::from_be_bytes(take(rest, usize::from(tag - 0x80), 0))
+        } else {
+            i64::from_be_bytes(take(rest, usize::from(0x7f - tag), 0xff))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn byte_order_is_numeric_order_and_round_trips() {
+            let unsigned = [0, 1, 255, 256, 65_535, 1 << 40, u64::MAX - 1, u64::MAX];
+            let signed = [
+                i64::MIN,
+                i64::MIN + 1,
+                -(1 << 40),
+                -256,
+                -255,
+                -2,
+                -1,
+                0,
+                1,
+                255,
+                256,
+                1_764_000_000_000,
+                i64::MAX,
+            ];
+            let mut previous: Option<Vec<u8>> = None;
+            for &v in &unsigned {
+                let mut out = Vec::new();
+                write_unsigned(&mut out, v);
+                assert_eq!(read_unsigned(&mut out.as_slice()), v);
+                assert!(previous.is_none_or(|p| p < out), "{v}");
+                previous = Some(out);
+            }
+            let mut previous: Option<Vec<u8>> = None;
+            for &v in &signed {
+                let mut out = Vec::new();
+                write_signed(&mut out, v);
+                assert_eq!(read_signed(&mut out.as_slice()), v, "{out:?}");
+                assert!(previous.is_none_or(|p| p < out), "{v}");
+                previous = Some(out);
+            }
+        }
+    }
+}
+
+pub(crate) fn entry_key(entry: &Entry) -> EntryKey {
+    (entry.contact(), entry.at().millis(), entry.id())
+}
+
+/// A timeline value: the entry with the three fields its key holds set to zero (one byte each
+/// in postcard instead of about twelve together); [`decode_entry`] puts them back.
+pub(crate) fn encode_entry(entry: &Entry) -> Result<Vec<u8>, StoreError> {
+    let mut bare = entry.clone();
+    file_under(&mut bare, (0, 0, 0));
+    encode(&bare)
+}
+
+pub(crate) fn decode_entry(key: EntryKey, bytes: &[u8]) -> Result<Entry, StoreError> {
+    let mut entry: Entry = decode("timeline entry", bytes)?;
+    file_under(&mut entry, key);
+    Ok(entry)
+}
+
+fn file_under(entry: &mut Entry, (contact, at, id): EntryKey) {
+    let at = At::from_millis(at);
+    match entry {
+        Entry::Interaction(i) => (i.contact, i.at, i.id) = (contact, at, id),
+        Entry::FollowUp(f) => (f.contact, f.created, f.id) = (contact, at, id),
+        Entry::Purchase(p) => (p.contact, p.at, p.id) = (contact, at, id),
+    }
+}
+
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }
@@ -54,16 +238,29 @@ pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T,
     postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("unreadable {what}: {e}")))
 }
 
+/// The contacts filed under `key` in an `(key, contact)` table ([`EMAILS`], [`PHONES`]): one
+/// range scan.
+pub(crate) fn ids_under(
+    table: &impl ReadableTable<(&'static str, u64), ()>,
+    key: &str,
+) -> Result<Vec<Id>, StoreError> {
+    let mut out = Vec::new();
+    for row in table.range((key, 0)..=(key, u64::MAX))? {
+        out.push(row?.0.value().1);
+    }
+    Ok(out)
+}
+
 /// Every table, opened once for one write transaction.
 pub(crate) struct Tables<'t> {
     pub meta: Table<'t, &'static str, u64>,
     pub contacts: Table<'t, u64, &'static [u8]>,
     pub by_name: Table<'t, (&'static str, u64), ()>,
-    pub timeline: Table<'t, (u64, i64, u64), &'static [u8]>,
+    pub timeline: Table<'t, TimelineKey, &'static [u8]>,
     pub due: Table<'t, (i32, u64), (u64, i64)>,
     pub index: Table<'t, u64, &'static [u8]>,
-    pub emails: MultimapTable<'t, &'static str, u64>,
-    pub phones: MultimapTable<'t, &'static str, u64>,
+    pub emails: Table<'t, (&'static str, u64), ()>,
+    pub phones: Table<'t, (&'static str, u64), ()>,
     pub tags: MultimapTable<'t, &'static str, u64>,
     pub uids: Table<'t, &'static str, u64>,
     pub orgs: Table<'t, u64, &'static [u8]>,
@@ -84,8 +281,8 @@ impl<'t> Tables<'t> {
             timeline: txn.open_table(TIMELINE)?,
             due: txn.open_table(DUE)?,
             index: txn.open_table(CONTACT_INDEX)?,
-            emails: txn.open_multimap_table(EMAILS)?,
-            phones: txn.open_multimap_table(PHONES)?,
+            emails: txn.open_table(EMAILS)?,
+            phones: txn.open_table(PHONES)?,
             tags: txn.open_multimap_table(TAGS)?,
             uids: txn.open_table(UIDS)?,
             orgs: txn.open_table(ORGS)?,
@@ -128,8 +325,9 @@ impl<'t> Tables<'t> {
     }
 
     pub fn entry(&self, contact: Id, at_ms: i64, id: Id) -> Result<Option<Entry>, StoreError> {
-        match self.timeline.get((contact, at_ms, id))? {
-            Some(bytes) => Ok(Some(decode("timeline entry", bytes.value())?)),
+        let key = (contact, at_ms, id);
+        match self.timeline.get(key)? {
+            Some(bytes) => Ok(Some(decode_entry(key, bytes.value())?)),
             None => Ok(None),
         }
     }
@@ -147,8 +345,8 @@ impl<'t> Tables<'t> {
             .timeline
             .range((contact, i64::MIN, 0)..=(contact, i64::MAX, u64::MAX))?
         {
-            let (_, v) = row?;
-            out.push(decode("timeline entry", v.value())?);
+            let (k, v) = row?;
+            out.push(decode_entry(k.value(), v.value())?);
         }
         Ok(out)
     }
@@ -292,11 +490,11 @@ impl<'t> Tables<'t> {
         if let Some(old) = old {
             for e in &old.emails {
                 self.emails
-                    .remove(text::email_key(&e.value).as_str(), old.id)?;
+                    .remove((text::email_key(&e.value).as_str(), old.id))?;
             }
             for p in &old.phones {
                 self.phones
-                    .remove(text::phone_key(&p.value).as_str(), old.id)?;
+                    .remove((text::phone_key(&p.value).as_str(), old.id))?;
             }
             for t in &old.tags {
                 self.tags.remove(t.as_str(), old.id)?;
@@ -341,12 +539,12 @@ impl<'t> Tables<'t> {
             }
             for e in &new.emails {
                 self.emails
-                    .insert(text::email_key(&e.value).as_str(), new.id)?;
+                    .insert((text::email_key(&e.value).as_str(), new.id), ())?;
             }
             for p in &new.phones {
                 let key = text::phone_key(&p.value);
                 if !key.is_empty() {
-                    self.phones.insert(key.as_str(), new.id)?;
+                    self.phones.insert((key.as_str(), new.id), ())?;
                 }
             }
             for t in &new.tags {
@@ -372,8 +570,7 @@ impl<'t> Tables<'t> {
     fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
         let mut touched = Vec::new();
         if let Some(old) = old {
-            self.timeline
-                .remove((old.contact(), old.at().millis(), old.id()))?;
+            self.timeline.remove(entry_key(old))?;
             if let Entry::FollowUp(f) = old
                 && f.is_open()
             {
@@ -385,10 +582,8 @@ impl<'t> Tables<'t> {
             if self.contacts.get(new.contact())?.is_none() {
                 return Err(StoreError::NotFound(format!("contact {}", new.contact())));
             }
-            self.timeline.insert(
-                (new.contact(), new.at().millis(), new.id()),
-                encode(new)?.as_slice(),
-            )?;
+            self.timeline
+                .insert(entry_key(new), encode_entry(new)?.as_slice())?;
             if let Entry::FollowUp(f) = new
                 && f.is_open()
             {

@@ -450,3 +450,29 @@ fn export_to_a_file_leaves_only_the_finished_file() {
         stderr(&missing)
     );
 }
+
+#[test]
+fn into_an_empty_database_duplicates_within_the_file_still_match() {
+    // The empty-database shortcut skips lookups only for records no earlier record shares a
+    // key with; these all share one.
+    let env = Env::new();
+    let cards = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nEMAIL:ana@example.com\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nEMAIL:ANA@example.com\r\nTITLE:CFO\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-7\r\nFN:Bo Chen\r\nTEL:+1 555 0100\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Bo Chen\r\nTEL:+1 (555) 0100\r\nNOTE:same digits, same name\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-7\r\nFN:Bo C.\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cy Diaz\r\nTEL:+1 555 0100\r\nEND:VCARD\r\n";
+    let file = env.path("dupes.vcf");
+    std::fs::write(&file, cards).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok(&env.rolo(&[
+        "import",
+        file.to_str().unwrap(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(report["created"], 3, "{report}");
+    assert_eq!(report["updated"], 3, "{report}");
+    assert_eq!(env.contacts("rolo.redb"), 3);
+    let ana = ok(&env.rolo(&["show", "ana@example.com"]));
+    assert!(ana.contains("CFO"), "{ana}");
+}

@@ -364,6 +364,46 @@ pub struct LineReport {
     pub message: String,
 }
 
+/// The exact-match keys (uid, email, phone digits) of every contact an import into an empty
+/// database has written, as 64-bit hashes. A record none of whose keys is in here cannot match
+/// any stored contact, so its uid / email / phone lookups are skipped (on 1M vCards they were
+/// about a fifth of the writer's time). A hit, whether another record's key or a rare hash
+/// collision, only means the exact lookups run as usual: this never decides a match. About
+/// 50 MB at 1M contacts.
+#[derive(Default)]
+struct FreshKeys(std::collections::HashSet<u64>);
+
+impl FreshKeys {
+    fn keys(c: &Contact) -> impl Iterator<Item = u64> + '_ {
+        use std::hash::{Hash, Hasher};
+        let hash = |kind: u8, key: &str| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (kind, key).hash(&mut h);
+            h.finish()
+        };
+        let uid = (!c.uid.is_empty()).then(|| hash(0, &text::clean_line(&c.uid)));
+        let emails = c
+            .emails
+            .iter()
+            .map(move |e| hash(1, &text::email_key(&e.value)));
+        let phones = c
+            .phones
+            .iter()
+            .map(|p| text::phone_key(&p.value))
+            .filter(|k| !k.is_empty())
+            .map(move |k| hash(2, &k));
+        uid.into_iter().chain(emails).chain(phones)
+    }
+
+    fn may_match(&self, c: &Contact) -> bool {
+        Self::keys(c).any(|k| self.0.contains(&k))
+    }
+
+    fn add(&mut self, c: &Contact) {
+        self.0.extend(Self::keys(c));
+    }
+}
+
 /// The import run's state across batches.
 struct Run<'a> {
     actor: &'a Actor,
@@ -371,6 +411,8 @@ struct Run<'a> {
     tag: Option<String>,
     /// Restoring into a database that never had a timeline entry: entry ids are kept.
     keep_entry_ids: Option<bool>,
+    /// Set when the database had no contacts before this import (see [`FreshKeys`]).
+    fresh: Option<FreshKeys>,
     report: Report,
 }
 
@@ -455,7 +497,18 @@ impl Run<'_> {
         organization: &str,
     ) -> Result<(), StoreError> {
         let name = incoming.name.clone();
-        match upsert(bulk, incoming, organization)? {
+        let outcome = match &mut self.fresh {
+            Some(fresh) if !fresh.may_match(&incoming) => {
+                fresh.add(&incoming);
+                Ok(Outcome::Created(bulk.add_contact(incoming, organization)?))
+            }
+            Some(fresh) => {
+                fresh.add(&incoming);
+                upsert(bulk, incoming, organization)?
+            }
+            None => upsert(bulk, incoming, organization)?,
+        };
+        match outcome {
             Ok(outcome) => self.record(line, &name, outcome),
             Err(message) => self.fail(line, message),
         }
@@ -636,6 +689,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             label: label.clone(),
             tag: tag.clone(),
             keep_entry_ids: None,
+            fresh: (store.contact_count()? == 0).then(FreshKeys::default),
             report: Report {
                 file: label.clone(),
                 format: format.name().into(),

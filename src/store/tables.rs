@@ -244,9 +244,16 @@ pub(crate) fn ids_under(
     table: &impl ReadableTable<(&'static str, u64), ()>,
     key: &str,
 ) -> Result<Vec<Id>, StoreError> {
+    // Open-ended, stopping at the first other key: one seek instead of two (a closed range
+    // seeks its end too), and nearly every key is unique.
     let mut out = Vec::new();
-    for row in table.range((key, 0)..=(key, u64::MAX))? {
-        out.push(row?.0.value().1);
+    for row in table.range((key, 0)..)? {
+        let (k, _) = row?;
+        let (filed, id) = k.value();
+        if filed != key {
+            break;
+        }
+        out.push(id);
     }
     Ok(out)
 }
@@ -270,6 +277,9 @@ pub(crate) struct Tables<'t> {
     pub trash: Table<'t, u64, &'static [u8]>,
     pub audit: Table<'t, u64, &'static [u8]>,
     pub undone: Table<'t, u64, u64>,
+    /// Organisation names already read in this transaction (every contact's search record
+    /// carries one; an import links thousands of contacts to the same few).
+    org_name_cache: std::collections::HashMap<Id, String>,
 }
 
 impl<'t> Tables<'t> {
@@ -292,6 +302,7 @@ impl<'t> Tables<'t> {
             trash: txn.open_table(TRASH)?,
             audit: txn.open_table(AUDIT)?,
             undone: txn.open_table(UNDONE)?,
+            org_name_cache: std::collections::HashMap::new(),
         })
     }
 
@@ -654,7 +665,14 @@ impl<'t> Tables<'t> {
         due: Option<i32>,
     ) -> Result<(), StoreError> {
         let org = match contact.organization {
-            Some(id) => self.organization(id)?.map(|o| o.name).unwrap_or_default(),
+            Some(id) => match self.org_name_cache.get(&id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = self.organization(id)?.map(|o| o.name).unwrap_or_default();
+                    self.org_name_cache.insert(id, name.clone());
+                    name
+                }
+            },
             None => String::new(),
         };
         let record = index_record(contact, &org, last, due);
@@ -686,6 +704,7 @@ impl<'t> Tables<'t> {
         new: Option<&Organization>,
     ) -> Result<(), StoreError> {
         if let Some(old) = old {
+            self.org_name_cache.remove(&old.id);
             self.org_names.remove(text::sort_key(&old.name).as_str())?;
             if new.is_none() {
                 self.orgs.remove(old.id)?;

@@ -1902,3 +1902,33 @@ fn possible_duplicates_come_from_shared_contact_points_and_name_neighbours() {
         );
     });
 }
+
+#[test]
+fn a_merge_can_keep_the_absorbed_contacts_uid_and_undo_gives_it_back() {
+    on_both(|store| {
+        let keep = add(store, "Ana Horvat", "ana@acme.hr");
+        let mut other = draft("Ana H.", "ana@acme.hr");
+        other.uid = "urn:uuid:ana-from-phone".into();
+        let other = store.add_contact(&sam(), other).unwrap();
+        log(store, &sam(), other.id, at(1), "Called back");
+        let plan = merged_plan(&keep, &other);
+        assert_eq!(
+            plan.uid, other.uid,
+            "an empty uid is filled from the other record"
+        );
+        store.merge_contacts(&ana(), plan, &other).unwrap();
+        assert_eq!(store.find_by_uid(&other.uid).unwrap(), Some(keep.id));
+        assert_eq!(store.find_by_email("ana@acme.hr").unwrap(), vec![keep.id]);
+        assert_doctor_clean(store);
+        store.undo(&ana()).unwrap();
+        assert_eq!(store.find_by_uid(&other.uid).unwrap(), Some(other.id));
+        let mut both = store.find_by_email("ana@acme.hr").unwrap();
+        both.sort_unstable();
+        assert_eq!(both, vec![keep.id, other.id]);
+        assert_eq!(
+            summaries(&store.timeline(other.id, 10).unwrap()),
+            ["Called back"]
+        );
+        assert_doctor_clean(store);
+    });
+}

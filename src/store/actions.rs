@@ -183,10 +183,10 @@ impl Store {
             merged.created = survivor.created.clone();
             merged.updated = Stamp::now(actor);
             merged.version = survivor.version + 1;
-            let mut changes = vec![Change::update(
-                Record::Contact(survivor),
-                Record::Contact(merged.clone()),
-            )];
+            // History first, then the absorbed contact goes, then the survivor is saved: it may
+            // take over the absorbed contact's uid (or email), which must be free by then. Undo
+            // replays this backwards, so the survivor lets go of it before the other returns.
+            let mut changes = Vec::new();
             let entries = t.timeline_of(gone.id)?;
             let deals = t.deals_of(gone.id)?;
             let moved = entries.len() + deals.len();
@@ -202,6 +202,10 @@ impl Store {
                 changes.push(Change::update(Record::Deal(deal), Record::Deal(moved)));
             }
             changes.push(Change::delete(Record::Contact(gone)));
+            changes.push(Change::update(
+                Record::Contact(survivor),
+                Record::Contact(merged.clone()),
+            ));
             Ok((
                 changes,
                 Merged {

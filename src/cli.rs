@@ -2,17 +2,17 @@
 //! parses its arguments into domain values, calls the store, and prints either safe human text
 //! (every control character made visible) or stable JSON (`--json`, documented in the README).
 
-/// `println!` for command output: a closed pipe (`rolo export | head`) ends the process quietly
-/// with 128+SIGPIPE like other Unix tools, instead of panicking; another write error is one line
-/// on stderr and exit code 1. Everything a command writes has been committed before it prints.
+/// `println!` for command output, inside a function returning `Result<_, Failure>`: a write
+/// error returns early (`?`), so the store is dropped and closed cleanly. A closed pipe
+/// (`rolo export | head`) becomes the quiet exit 141, like other Unix tools, instead of a panic.
 macro_rules! outln {
-    () => { $crate::cli::output::emit(format_args!("\n")) };
-    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!("{}\n", format_args!($($arg)*))) };
+    () => { $crate::cli::output::emit(format_args!("\n"))? };
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!("{}\n", format_args!($($arg)*)))? };
 }
 
-/// `print!` with the same pipe handling as [`outln!`].
+/// `print!` with the same error handling as [`outln!`].
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { $crate::cli::output::emit(format_args!($($arg)*))? };
 }
 
 mod bench;

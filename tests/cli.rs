@@ -329,7 +329,8 @@ fn merge_moves_the_history_dry_run_writes_nothing_and_undo_splits_them_again() {
 fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
     use std::io::Read;
     let (_dir, db) = temp_db();
-    ok(&db, &["demo", "--contacts", "150"]);
+    // Enough that `search` prints more than a pipe holds.
+    ok(&db, &["demo", "--contacts", "1500"]);
     for args in [
         &["export", "--format", "json"][..],
         &["export", "--format", "csv"],
@@ -362,5 +363,17 @@ fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
             out.status
         );
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        // The database was closed cleanly: the next open needs no repair.
+        let repaired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&repaired);
+        let db_handle = redb::Database::builder()
+            .set_repair_callback(move |_| flag.store(true, std::sync::atomic::Ordering::SeqCst))
+            .open(&db)
+            .expect("reopen");
+        drop(db_handle);
+        assert!(
+            !repaired.load(std::sync::atomic::Ordering::SeqCst),
+            "{args:?} left the database needing a repair"
+        );
     }
 }

@@ -176,7 +176,7 @@ fn space(ctx: &Context) -> Result<(), Failure> {
     let store = Store::open(&ctx.db_path)?;
     let total = store.space()?;
     let mb = |b: u64| b as f64 / 1e6;
-    println!(
+    outln!(
         "file {:.1} MB: stored {:.1} MB, metadata {:.1} MB, fragmented {:.1} MB, {} leaf + {} branch pages",
         mb(closed),
         mb(total.stored_bytes),
@@ -185,13 +185,21 @@ fn space(ctx: &Context) -> Result<(), Failure> {
         total.leaf_pages,
         total.branch_pages
     );
-    println!(
+    outln!(
         "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6} {:>6}",
-        "table", "rows", "pages MB", "stored", "meta", "fragm", "leaves", "branch", "fill"
+        "table",
+        "rows",
+        "pages MB",
+        "stored",
+        "meta",
+        "fragm",
+        "leaves",
+        "branch",
+        "fill"
     );
     for t in store.table_space()? {
         let pages = (t.leaf_pages + t.branch_pages) * 4096;
-        println!(
+        outln!(
             "{:<24} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8} {:>6} {:>5.0}%",
             t.name,
             t.rows,

@@ -13,17 +13,13 @@ pub fn safe_multiline(s: &str) -> Cow<'_, str> {
     text::visible(s, true)
 }
 
-/// Writes command output to stdout (see `outln!`).
-pub fn emit(args: std::fmt::Arguments<'_>) {
+/// Writes command output to stdout (see `outln!`). Never exits the process itself: an open
+/// database must be dropped, or its next open needs a repair.
+pub fn emit(args: std::fmt::Arguments<'_>) -> Result<(), super::Failure> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(i32::from(super::exit::BROKEN_PIPE));
-        }
-        eprintln!("rolo: cannot write output: {e}");
-        std::process::exit(1);
-    }
+    stdout.write_fmt(args).and_then(|()| stdout.flush())?;
+    Ok(())
 }
 
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), super::Failure> {

@@ -565,19 +565,38 @@ impl Store {
     }
 
     /// Every audit entry that changed something about one contact, oldest first: their record,
-    /// timeline, deals, deletion and restoration, merges (for `rolo export --contact`, the
-    /// person's right of access). A scan of the audit log; bulk loads are one summary entry
-    /// each and name no contact.
+    /// timeline, deals, deletion and restoration — and, through merges, the history of every
+    /// contact merged into them (for `rolo export --contact`, the person's right of access). A
+    /// scan of the audit log, newest first; bulk loads are one summary entry each and name no
+    /// contact.
     pub fn audit_about(&self, contact: Id) -> Result<Vec<AuditEntry>, StoreError> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(AUDIT)?;
+        let undone = txn.open_table(UNDONE)?;
+        let mut ids = std::collections::BTreeSet::from([contact]);
         let mut out = Vec::new();
-        for row in t.iter()? {
+        for row in t.iter()?.rev() {
             let entry: AuditEntry = decode("audit entry", row?.1.value())?;
-            if entry.concerns(contact) {
-                out.push(entry);
+            if !ids.iter().any(|id| entry.concerns(*id)) {
+                continue;
             }
+            // Walking back past a merge into a contact we follow: the absorbed contact's own
+            // earlier history is about the same person.
+            // A merge that was undone since split them again.
+            if entry.action.starts_with("merge contact") && undone.get(entry.seq)?.is_none() {
+                ids.extend(
+                    entry
+                        .changes
+                        .iter()
+                        .filter_map(|c| match (&c.before, &c.after) {
+                            (Some(Record::Contact(gone)), None) => Some(gone.id),
+                            _ => None,
+                        }),
+                );
+            }
+            out.push(entry);
         }
+        out.reverse();
         Ok(out)
     }
 

@@ -1932,3 +1932,33 @@ fn a_merge_can_keep_the_absorbed_contacts_uid_and_undo_gives_it_back() {
         assert_doctor_clean(store);
     });
 }
+
+#[test]
+fn the_audit_trail_of_a_person_follows_merges_until_they_are_undone() {
+    on_both(|store| {
+        let (keep, other) = two_records(store);
+        let actions = |store: &Store| -> Vec<String> {
+            store
+                .audit_about(keep.id)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.action)
+                .collect()
+        };
+        let before = actions(store);
+        assert!(!before.contains(&"add purchase".to_string()), "{before:?}");
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        let after = actions(store);
+        assert!(after.contains(&"add purchase".to_string()), "{after:?}");
+        assert_eq!(
+            after.iter().filter(|a| *a == "add contact").count(),
+            2,
+            "both records' creation: {after:?}"
+        );
+        store.undo(&ana()).unwrap();
+        let split = actions(store);
+        assert!(!split.contains(&"add purchase".to_string()), "{split:?}");
+    });
+}

@@ -326,15 +326,17 @@ impl Store {
     /// of it in name order. Each comes with its organisation's name. Never a scan.
     pub fn possible_duplicates(&self, id: Id) -> Result<Vec<(Contact, String)>, StoreError> {
         const NAME_NEIGHBOURS: usize = 8;
+        // A shared address (`info@…`, a switchboard) can be on thousands of contacts.
+        const PER_KEY: usize = 50;
         let Some(subject) = self.contact(id)? else {
             return Err(StoreError::NotFound(format!("contact {id}")));
         };
         let mut ids: Vec<Id> = Vec::new();
         for e in &subject.emails {
-            ids.extend(self.find_by_email(&e.value)?);
+            ids.extend(self.find_by_email(&e.value)?.into_iter().take(PER_KEY));
         }
         for p in &subject.phones {
-            ids.extend(self.find_by_phone(&p.value)?);
+            ids.extend(self.find_by_phone(&p.value)?.into_iter().take(PER_KEY));
         }
         {
             let txn = self.db.begin_read()?;

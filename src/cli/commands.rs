@@ -555,12 +555,11 @@ fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> R
     let kept_org = store.organization_name(kept.organization)?;
     let absorbed_org = store.organization_name(absorbed.organization)?;
     let plan = MergePlan::new(kept, kept_org, absorbed.clone(), absorbed_org);
-    let contact = if dry_run {
-        plan.result()
+    let (contact, moved) = if dry_run {
+        (plan.result(), moved)
     } else {
-        store
-            .merge_contacts(&ctx.actor, plan.result(), &absorbed)?
-            .contact
+        let merged = store.merge_contacts(&ctx.actor, plan.result(), &absorbed)?;
+        (merged.contact, merged.moved)
     };
     let org = store.organization_name(contact.organization)?;
     if json {

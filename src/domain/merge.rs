@@ -10,7 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Contact, Id, Labelled, text};
+use super::{Contact, CustomValue, Id, Labelled, text};
+
+/// Custom field that keeps the uid of a record merged away when the survivor has another.
+pub const MERGED_UID: &str = "merged_uid";
 
 /// Which side a field comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +285,22 @@ impl MergePlan {
             },
         };
         out.uid = choose(MergeField::Uid).uid.clone();
+        // The other system's id of the record not kept stays findable in the profile.
+        let dropped = if side(MergeField::Uid) == Pick::Right {
+            &l.uid
+        } else {
+            &r.uid
+        };
+        if !dropped.is_empty() && *dropped != out.uid {
+            let kept = match out.custom.get(MERGED_UID) {
+                Some(CustomValue::Text(earlier)) if !earlier.is_empty() => {
+                    format!("{earlier}, {dropped}")
+                }
+                _ => dropped.clone(),
+            };
+            out.custom
+                .insert(MERGED_UID.to_string(), CustomValue::Text(kept));
+        }
         let mut consent = l.consent.clone();
         for c in &r.consent {
             if !consent.contains(c) {
@@ -385,9 +404,7 @@ fn display_of(c: &Contact, org: &str, field: MergeField) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{
-        Actor, At, Channel, Consent, ConsentStatus, ContactDraft, CustomValue, Stage,
-    };
+    use crate::domain::{Actor, At, Channel, Consent, ConsentStatus, ContactDraft, Stage};
 
     fn person(id: Id, name: &str) -> Contact {
         let mut c = ContactDraft {
@@ -503,5 +520,19 @@ mod tests {
             Some(&CustomValue::Text("gold".into()))
         );
         assert_eq!(after.custom.len(), 2);
+    }
+
+    #[test]
+    fn the_uid_not_kept_is_kept_in_a_custom_field() {
+        let mut l = person(1, "A");
+        l.uid = "google-1".into();
+        let mut r = person(2, "A");
+        r.uid = "outlook-9".into();
+        let m = MergePlan::new(l, String::new(), r, String::new()).result();
+        assert_eq!(m.uid, "google-1");
+        assert_eq!(
+            m.custom.get(MERGED_UID),
+            Some(&CustomValue::Text("outlook-9".into()))
+        );
     }
 }

@@ -50,7 +50,16 @@ pub fn duplicates(
 /// Both records are loaded: show them side by side (only if the choice is still open).
 pub fn ready(state: &mut State, plan: crate::domain::merge::MergePlan) -> Vec<Effect> {
     state.busy = None;
-    if matches!(state.overlay, Some(Overlay::MergeChoice(_))) {
+    // Only the pair still chosen: an answer for an earlier choice is dropped.
+    let pair = [plan.left.id, plan.right.id];
+    let chosen = match &state.overlay {
+        Some(Overlay::MergeChoice(c)) => c
+            .candidates
+            .get(c.selected)
+            .is_some_and(|other| pair.contains(&c.subject) && pair.contains(&other.id)),
+        _ => false,
+    };
+    if chosen {
         state.overlay = Some(Overlay::Merge(Box::new(MergeState {
             plan,
             row: 0,

@@ -270,6 +270,24 @@ impl Store {
         Ok(out)
     }
 
+    /// How many timeline entries and deals a contact has (what a merge moves), counted from
+    /// the keys without decoding a record.
+    pub fn history_count(&self, contact: Id) -> Result<usize, StoreError> {
+        let txn = self.db.begin_read()?;
+        let timeline = txn.open_table(TIMELINE)?;
+        let deals = txn.open_table(DEALS_BY_CONTACT)?;
+        let mut count = 0;
+        for row in timeline.range((contact, i64::MIN, 0)..=(contact, i64::MAX, u64::MAX))? {
+            row?;
+            count += 1;
+        }
+        for row in deals.range((contact, 0)..=(contact, u64::MAX))? {
+            row?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     pub fn deals_for(&self, contact: Id) -> Result<Vec<Deal>, StoreError> {
         let txn = self.db.begin_read()?;
         let index = txn.open_table(DEALS_BY_CONTACT)?;
@@ -324,13 +342,14 @@ impl Store {
     /// Contacts that might be the same person as `id`, for the merge view to score: those
     /// sharing an email or phone digits (exact indexes) and the `NAME_NEIGHBOURS` on either side
     /// of it in name order. Each comes with its organisation's name. Never a scan.
-    pub fn possible_duplicates(&self, id: Id) -> Result<Vec<(Contact, String)>, StoreError> {
+    pub fn possible_duplicates(
+        &self,
+        subject: &Contact,
+    ) -> Result<Vec<(Contact, String)>, StoreError> {
         const NAME_NEIGHBOURS: usize = 8;
         // A shared address (`info@…`, a switchboard) can be on thousands of contacts.
         const PER_KEY: usize = 50;
-        let Some(subject) = self.contact(id)? else {
-            return Err(StoreError::NotFound(format!("contact {id}")));
-        };
+        let id = subject.id;
         let mut ids: Vec<Id> = Vec::new();
         for e in &subject.emails {
             ids.extend(self.find_by_email(&e.value)?.into_iter().take(PER_KEY));

@@ -1888,7 +1888,7 @@ fn possible_duplicates_come_from_shared_contact_points_and_name_neighbours() {
             add(store, &format!("Person {i:02}"), "");
         }
         let found: Vec<Id> = store
-            .possible_duplicates(subject.id)
+            .possible_duplicates(&subject)
             .unwrap()
             .into_iter()
             .map(|(c, _)| c.id)

@@ -550,8 +550,7 @@ fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> R
             kept.id
         )));
     }
-    let moved =
-        store.timeline(absorbed.id, usize::MAX)?.len() + store.deals_for(absorbed.id)?.len();
+    let moved = store.history_count(absorbed.id)?;
     let kept_org = store.organization_name(kept.organization)?;
     let absorbed_org = store.organization_name(absorbed.organization)?;
     let plan = MergePlan::new(kept, kept_org, absorbed.clone(), absorbed_org);

@@ -272,7 +272,7 @@ fn find_duplicates(store: &Store, id: Id) -> Result<Vec<MergeCandidate>, StoreEr
         .contact(id)?
         .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
     let subject_org = store.organization_name(subject.organization)?;
-    let others = store.possible_duplicates(id)?;
+    let others = store.possible_duplicates(&subject)?;
     let described: HashMap<Id, (String, String)> = others
         .iter()
         .map(|(c, org)| (c.id, (c.name.clone(), org.clone())))
@@ -299,7 +299,7 @@ fn load_merge(store: &Store, subject: Id, other: Id) -> Result<MergePlan, StoreE
             .contact(id)?
             .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
         let org = store.organization_name(c.organization)?;
-        let history = store.timeline(id, usize::MAX)?.len() + store.deals_for(id)?.len();
+        let history = store.history_count(id)?;
         Ok((c, org, history))
     };
     let mut left = load(subject)?;

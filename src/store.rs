@@ -80,6 +80,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// `contact` was changed by someone else since the caller loaded it.
+    pub(crate) fn stale(contact: &Contact) -> Self {
+        StoreError::Stale {
+            id: contact.id,
+            name: text::visible(&contact.name, false).into_owned(),
+            by: contact.updated.by.clone(),
+            at: contact.updated.at.local_display(),
+        }
+    }
+
     fn from_io(e: &std::io::Error) -> Self {
         if e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull {
             StoreError::DiskFull(e.to_string())

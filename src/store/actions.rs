@@ -83,12 +83,7 @@ impl Store {
                 .contact(edited.id)?
                 .ok_or_else(|| StoreError::NotFound(format!("contact {}", edited.id)))?;
             if current.version != edited.version {
-                return Err(StoreError::Stale {
-                    id: current.id,
-                    name: text::visible(&current.name, false).into_owned(),
-                    by: current.updated.by.clone(),
-                    at: current.updated.at.local_display(),
-                });
+                return Err(StoreError::stale(&current));
             }
             let mut changes = Vec::new();
             if let Some(name) = &org_name {
@@ -157,12 +152,6 @@ impl Store {
         }
         let action = format!("merge contact {} into {}", absorbed.id, merged.id);
         self.act(actor, &action, |t| {
-            let stale = |c: &Contact| StoreError::Stale {
-                id: c.id,
-                name: text::visible(&c.name, false).into_owned(),
-                by: c.updated.by.clone(),
-                at: c.updated.at.local_display(),
-            };
             let survivor = t
                 .contact(merged.id)?
                 .ok_or_else(|| StoreError::NotFound(format!("contact {}", merged.id)))?;
@@ -170,10 +159,10 @@ impl Store {
                 .contact(absorbed.id)?
                 .ok_or_else(|| StoreError::NotFound(format!("contact {}", absorbed.id)))?;
             if survivor.version != merged.version {
-                return Err(stale(&survivor));
+                return Err(StoreError::stale(&survivor));
             }
             if gone.version != absorbed.version {
-                return Err(stale(&gone));
+                return Err(StoreError::stale(&gone));
             }
             if let Some(org) = merged.organization
                 && t.orgs.get(org)?.is_none()

@@ -437,12 +437,7 @@ impl<'t> Tables<'t> {
                 match (current, expected) {
                     (None, None) => Ok(()),
                     (Some(cur), Some(Record::Contact(exp))) if cur.version == exp.version => Ok(()),
-                    (Some(cur), _) => Err(StoreError::Stale {
-                        id: cur.id,
-                        name: text::visible(&cur.name, false).into_owned(),
-                        by: cur.updated.by.clone(),
-                        at: cur.updated.at.local_display(),
-                    }),
+                    (Some(cur), _) => Err(StoreError::stale(&cur)),
                     (None, Some(_)) => Err(StoreError::NotFound(format!("contact {}", c.id))),
                 }
             }

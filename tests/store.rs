@@ -1962,3 +1962,145 @@ fn the_audit_trail_of_a_person_follows_merges_until_they_are_undone() {
         assert!(!split.contains(&"add purchase".to_string()), "{split:?}");
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bulk loads hold their index rows back (store::deferred)
+// ---------------------------------------------------------------------------------------------
+
+/// A contact for a bulk load: uid, emails, a phone and a tag.
+fn bulk_contact(name: &str, uid: &str, emails: &[&str], phone: &str) -> Contact {
+    let mut d = draft(name, "");
+    d.uid = uid.into();
+    d.emails = emails.iter().map(|e| Labelled::new("work", e)).collect();
+    if !phone.is_empty() {
+        d.phones = vec![Labelled::new("mobile", phone)];
+    }
+    d.tags = vec!["batch-1".into()];
+    d.into_contact(&sam()).unwrap()
+}
+
+/// What one bulk transaction sees of its own writes, and what the indexes hold after it: the
+/// same whether its rows were held to the end (default budget) or written out before every
+/// row (budget 0).
+fn bulk_load_sees_and_files_every_key(budget: usize) {
+    on_both(|store| {
+        store.set_bulk_budget(budget);
+        let existing = add(store, "Old Timer", "old@example.com");
+        let (ana, ben) = store
+            .bulk(&sam(), "import test.vcf", |b| {
+                let ana = b.add_contact(
+                    bulk_contact("Ana Perić", "uid-ana", &["Ana@Example.com"], "+1 555 0100"),
+                    "Acme",
+                )?;
+                let ben = b.add_contact(
+                    bulk_contact("Ben Ode", "uid-ben", &["ben@example.com"], "+1 555 0100"),
+                    "",
+                )?;
+                // Rows not written yet are found exactly, cleaned the way lookups clean them.
+                assert_eq!(b.find_by_uid(" uid-ana ")?, Some(ana));
+                assert_eq!(b.find_by_email("ana@EXAMPLE.com")?, vec![ana]);
+                assert_eq!(b.find_by_phone("+1-555-0100")?, vec![ana, ben]);
+                assert_eq!(b.find_by_email("old@example.com")?, vec![existing.id]);
+                assert_eq!(b.find_by_email("nobody@example.com")?, Vec::<Id>::new());
+                assert_eq!(b.find_by_uid("uid-nobody")?, None);
+                // An update moves Ana from one address to another, and the lookups follow.
+                let mut changed = b.contact(ana)?.unwrap();
+                changed.emails = vec![Labelled::new("home", "ana@home.example")];
+                b.update_contact(changed, None)?;
+                assert_eq!(b.find_by_email("ana@example.com")?, Vec::<Id>::new());
+                assert_eq!(b.find_by_email("ana@home.example")?, vec![ana]);
+                Ok((ana, ben))
+            })
+            .unwrap();
+        // The same uid for a second contact is refused inside a bulk load too, and the
+        // refusal aborts that load.
+        let taken = store
+            .bulk(&sam(), "import twice.vcf", |b| {
+                b.add_contact(bulk_contact("Cy", "uid-cy", &[], ""), "")?;
+                b.add_contact(bulk_contact("Cy again", "uid-cy", &[], ""), "")
+            })
+            .unwrap_err();
+        assert!(taken.to_string().contains("uid-cy"), "{taken}");
+        assert_eq!(store.find_by_uid("uid-cy").unwrap(), None);
+
+        assert_doctor_clean(store);
+        assert_eq!(store.find_by_uid("uid-ana").unwrap(), Some(ana));
+        assert_eq!(store.find_by_uid("uid-ben").unwrap(), Some(ben));
+        assert_eq!(
+            store.find_by_email("ana@example.com").unwrap(),
+            Vec::<Id>::new()
+        );
+        assert_eq!(store.find_by_email("ana@home.example").unwrap(), vec![ana]);
+        assert_eq!(store.find_by_phone("+15550100").unwrap(), vec![ana, ben]);
+        assert_eq!(store.find_by_tag("batch-1").unwrap(), vec![ana, ben]);
+        assert_eq!(
+            names(store, &store.ids_by_name(None, 10).unwrap()),
+            ["Ana Perić", "Ben Ode", "Old Timer"]
+        );
+        assert_eq!(
+            store
+                .organization_name(store.contact(ana).unwrap().unwrap().organization)
+                .unwrap(),
+            "Acme"
+        );
+    });
+}
+
+#[test]
+fn a_bulk_load_finds_and_files_rows_it_has_not_written_yet() {
+    bulk_load_sees_and_files_every_key(usize::MAX);
+}
+
+#[test]
+fn a_bulk_load_over_its_memory_budget_writes_rows_midway_with_the_same_result() {
+    bulk_load_sees_and_files_every_key(0);
+}
+
+#[test]
+fn a_second_bulk_load_merges_its_rows_into_filled_indexes() {
+    on_both(|store| {
+        let first = store
+            .bulk(&sam(), "first", |b| {
+                (0..300)
+                    .map(|i| {
+                        b.add_contact(
+                            bulk_contact(
+                                &format!("Person {i:03}"),
+                                &format!("uid-{i}"),
+                                &[&format!("p{i}@example.com")],
+                                &format!("+44 20 7946 {i:04}"),
+                            ),
+                            "",
+                        )
+                    })
+                    .collect::<Result<Vec<Id>, _>>()
+            })
+            .unwrap();
+        store
+            .bulk(&sam(), "second", |b| {
+                for (i, &id) in first.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+                    let mut c = b.contact(id)?.unwrap();
+                    c.emails
+                        .push(Labelled::new("home", &format!("q{i}@example.com")));
+                    c.tags = vec!["batch-2".into()];
+                    b.update_contact(c, None)?;
+                }
+                b.add_contact(bulk_contact("Aaron First", "uid-new", &[], ""), "")
+            })
+            .unwrap();
+        assert_doctor_clean(store);
+        assert_eq!(
+            store.find_by_email("q3@example.com").unwrap(),
+            vec![first[3]]
+        );
+        assert_eq!(
+            store.find_by_email("p3@example.com").unwrap(),
+            vec![first[3]]
+        );
+        assert_eq!(store.find_by_tag("batch-2").unwrap().len(), 100);
+        assert_eq!(store.find_by_tag("batch-1").unwrap().len(), 201);
+        assert_eq!(store.find_by_uid("uid-299").unwrap(), Some(first[299]));
+        let list = store.ids_by_name(None, 2).unwrap();
+        assert_eq!(names(store, &list), ["Aaron First", "Person 000"]);
+    });
+}

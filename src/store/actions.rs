@@ -5,7 +5,8 @@
 use redb::ReadableTable;
 
 use super::audit::{AuditEntry, Change, Record, TrashBundle};
-use super::tables::{Tables, decode, decode_entry, encode, ids_under};
+use super::deferred::Kind;
+use super::tables::{Tables, decode, decode_entry, encode};
 use super::{Store, StoreError};
 use crate::domain::{
     Actor, At, Contact, ContactDraft, Day, Deal, Entry, FollowUp, Id, Interaction, Invalid,
@@ -480,12 +481,17 @@ impl Store {
     ) -> Result<R, StoreError> {
         let txn = self.db.begin_write()?;
         let result = {
+            let mut t = Tables::open(&txn)?;
+            t.defer_indexes(self.bulk_budget)?;
             let mut bulk = Bulk {
-                t: Tables::open(&txn)?,
+                t,
                 actor: actor.clone(),
                 written: 0,
             };
             let result = load(&mut bulk)?;
+            if commit {
+                bulk.t.write_deferred()?;
+            }
             let summary = format!("{description} ({} records)", bulk.written);
             append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
             result
@@ -571,15 +577,11 @@ impl Bulk<'_> {
     }
 
     pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
-        Ok(self
-            .t
-            .uids
-            .get(text::clean_line(uid).as_str())?
-            .map(|v| v.value()))
+        self.t.uid_owner(&text::clean_line(uid))
     }
 
     pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
-        ids_under(&self.t.emails, &text::email_key(email))
+        self.t.ids_by(Kind::Email, &text::email_key(email))
     }
 
     pub fn find_by_phone(&self, phone: &str) -> Result<Vec<Id>, StoreError> {
@@ -587,7 +589,7 @@ impl Bulk<'_> {
         if key.is_empty() {
             return Ok(Vec::new());
         }
-        ids_under(&self.t.phones, &key)
+        self.t.ids_by(Kind::Phone, &key)
     }
 
     /// Adds a contact read from rolo's own export, keeping its id when that id is free (else a

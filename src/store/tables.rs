@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
+use super::deferred::{self, Deferred, Kind};
 use crate::domain::{At, Contact, Day, Deal, Entry, Id, Invalid, Organization, text};
 use crate::search::{IndexEntry, SearchDoc};
 
@@ -280,6 +281,21 @@ pub(crate) struct Tables<'t> {
     /// Organisation names already read in this transaction (every contact's search record
     /// carries one; an import links thousands of contacts to the same few).
     org_name_cache: std::collections::HashMap<Id, String>,
+    /// Organisation ids by folded name, read in this transaction (an import resolves every
+    /// contact's organisation by name).
+    org_id_cache: std::collections::HashMap<String, Id>,
+    /// Secondary-index rows held back during a bulk load ([`Tables::defer_indexes`]).
+    deferred: Option<Deferred>,
+    /// Whether the email, phone and uid tables may hold rows (checked when deferring starts):
+    /// lookups into an empty table are skipped.
+    stored: Stored,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Stored {
+    emails: bool,
+    phones: bool,
+    uids: bool,
 }
 
 impl<'t> Tables<'t> {
@@ -303,7 +319,140 @@ impl<'t> Tables<'t> {
             audit: txn.open_table(AUDIT)?,
             undone: txn.open_table(UNDONE)?,
             org_name_cache: std::collections::HashMap::new(),
+            org_id_cache: std::collections::HashMap::new(),
+            deferred: None,
+            stored: Stored {
+                emails: true,
+                phones: true,
+                uids: true,
+            },
         })
+    }
+
+    /// From now on, name, email, phone, tag and uid rows are held back and written in key
+    /// order by [`Tables::write_deferred`] (see [`super::deferred`]), which must run before
+    /// the transaction commits.
+    pub fn defer_indexes(&mut self, budget: usize) -> Result<(), StoreError> {
+        self.stored = Stored {
+            emails: self.emails.first()?.is_some(),
+            phones: self.phones.first()?.is_some(),
+            uids: self.uids.first()?.is_some(),
+        };
+        self.deferred = Some(Deferred::with_budget(budget));
+        Ok(())
+    }
+
+    /// Writes the held-back rows, in key order: an empty table is filled through a cursor
+    /// (full leaves, no splits), a non-empty one row by row.
+    pub fn write_deferred(&mut self) -> Result<(), StoreError> {
+        let Some(d) = self.deferred.take() else {
+            return Ok(());
+        };
+        if d.is_empty() {
+            self.deferred = Some(d);
+            return Ok(());
+        }
+        write_pairs(&mut self.by_name, &d.finals(Kind::Name))?;
+        write_pairs(&mut self.emails, &d.finals(Kind::Email))?;
+        write_pairs(&mut self.phones, &d.finals(Kind::Phone))?;
+        for f in d.finals(Kind::Tag) {
+            if f.add {
+                self.tags.insert(f.key, f.id)?;
+            } else {
+                self.tags.remove(f.key, f.id)?;
+            }
+        }
+        write_uids(&mut self.uids, &d.finals(Kind::Uid))?;
+        self.stored = Stored {
+            emails: true,
+            phones: true,
+            uids: true,
+        };
+        let mut d = d;
+        d.clear();
+        self.deferred = Some(d);
+        Ok(())
+    }
+
+    /// Files `key` for contact `id` in the `kind` index, now or (while deferring) later.
+    fn file(&mut self, kind: Kind, key: &str, id: Id, add: bool) -> Result<(), StoreError> {
+        if let Some(d) = &self.deferred {
+            if d.is_over_budget() || !d.fits(kind, key) {
+                self.write_deferred()?;
+            }
+            if let Some(d) = &mut self.deferred
+                && d.fits(kind, key)
+            {
+                d.push(kind, key, id, add);
+                return Ok(());
+            }
+        }
+        match (kind, add) {
+            (Kind::Name, true) => self.by_name.insert((key, id), ()).map(drop),
+            (Kind::Name, false) => self.by_name.remove((key, id)).map(drop),
+            (Kind::Email, true) => self.emails.insert((key, id), ()).map(drop),
+            (Kind::Email, false) => self.emails.remove((key, id)).map(drop),
+            (Kind::Phone, true) => self.phones.insert((key, id), ()).map(drop),
+            (Kind::Phone, false) => self.phones.remove((key, id)).map(drop),
+            (Kind::Tag, true) => self.tags.insert(key, id).map(drop),
+            (Kind::Tag, false) => self.tags.remove(key, id).map(drop),
+            (Kind::Uid, true) => self.uids.insert(key, id).map(drop),
+            (Kind::Uid, false) => self.uids.remove(key).map(drop),
+        }?;
+        Ok(())
+    }
+
+    /// Whether contact `id`'s stored record has `key` as its uid, or among its email or phone
+    /// keys (checks a held-back candidate).
+    fn has_key(&self, id: Id, kind: Kind, key: &str) -> Result<bool, StoreError> {
+        let Some(c) = self.contact(id)? else {
+            return Ok(false);
+        };
+        Ok(match kind {
+            Kind::Uid => c.uid == key,
+            Kind::Email => c.emails.iter().any(|e| text::email_key(&e.value) == key),
+            Kind::Phone => c.phones.iter().any(|p| text::phone_key(&p.value) == key),
+            Kind::Name | Kind::Tag => false,
+        })
+    }
+
+    /// Held-back candidates for `key` that really have it.
+    fn held_back(&self, kind: Kind, key: &str) -> Result<Vec<Id>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.deferred {
+            for id in d.candidates(kind, key) {
+                if self.has_key(id, kind, key)? {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The contact holding `uid` (cleaned) in the uid index.
+    pub fn uid_owner(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        if self.stored.uids
+            && let Some(id) = self.uids.get(uid)?.map(|v| v.value())
+        {
+            return Ok(Some(id));
+        }
+        Ok(self.held_back(Kind::Uid, uid)?.into_iter().next())
+    }
+
+    /// The contacts filed under `key` in the email or phone index, in id order.
+    pub fn ids_by(&self, kind: Kind, key: &str) -> Result<Vec<Id>, StoreError> {
+        let mut ids = match kind {
+            Kind::Email if self.stored.emails => ids_under(&self.emails, key)?,
+            Kind::Phone if self.stored.phones => ids_under(&self.phones, key)?,
+            _ => Vec::new(),
+        };
+        let held = self.held_back(kind, key)?;
+        if !held.is_empty() {
+            ids.extend(held);
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        Ok(ids)
     }
 
     /// The next value of a named counter (ids, audit sequence); counters start at 1.
@@ -379,11 +528,16 @@ impl<'t> Tables<'t> {
         Ok(out)
     }
 
-    pub fn org_by_name(&self, name: &str) -> Result<Option<Id>, StoreError> {
-        Ok(self
-            .org_names
-            .get(text::sort_key(name).as_str())?
-            .map(|v| v.value()))
+    pub fn org_by_name(&mut self, name: &str) -> Result<Option<Id>, StoreError> {
+        let key = text::sort_key(name);
+        if let Some(&id) = self.org_id_cache.get(&key) {
+            return Ok(Some(id));
+        }
+        let id = self.org_names.get(key.as_str())?.map(|v| v.value());
+        if let Some(id) = id {
+            self.org_id_cache.insert(key, id);
+        }
+        Ok(id)
     }
 
     /// Applies one change after checking the stored record is still what `before` says —
@@ -494,24 +648,7 @@ impl<'t> Tables<'t> {
         new: Option<&Contact>,
     ) -> Result<(), StoreError> {
         if let Some(old) = old {
-            for e in &old.emails {
-                self.emails
-                    .remove((text::email_key(&e.value).as_str(), old.id))?;
-            }
-            for p in &old.phones {
-                self.phones
-                    .remove((text::phone_key(&p.value).as_str(), old.id))?;
-            }
-            for t in &old.tags {
-                self.tags.remove(t.as_str(), old.id)?;
-            }
-            if !old.uid.is_empty()
-                && self.uids.get(old.uid.as_str())?.map(|v| v.value()) == Some(old.id)
-            {
-                self.uids.remove(old.uid.as_str())?;
-            }
-            self.by_name
-                .remove((text::sort_key(&old.name).as_str(), old.id))?;
+            self.file_contact(old, false)?;
             if new.is_none() {
                 let mut rest = self
                     .timeline
@@ -530,7 +667,7 @@ impl<'t> Tables<'t> {
         if let Some(new) = new {
             // The uid index holds one contact per uid: a second would silently take it over.
             if !new.uid.is_empty()
-                && let Some(owner) = self.uids.get(new.uid.as_str())?.map(|v| v.value())
+                && let Some(owner) = self.uid_owner(&new.uid)?
                 && owner != new.id
             {
                 let name = self.contact(owner)?.map(|c| c.name).unwrap_or_default();
@@ -543,24 +680,7 @@ impl<'t> Tables<'t> {
                     ),
                 )));
             }
-            for e in &new.emails {
-                self.emails
-                    .insert((text::email_key(&e.value).as_str(), new.id), ())?;
-            }
-            for p in &new.phones {
-                let key = text::phone_key(&p.value);
-                if !key.is_empty() {
-                    self.phones.insert((key.as_str(), new.id), ())?;
-                }
-            }
-            for t in &new.tags {
-                self.tags.insert(t.as_str(), new.id)?;
-            }
-            if !new.uid.is_empty() {
-                self.uids.insert(new.uid.as_str(), new.id)?;
-            }
-            self.by_name
-                .insert((text::sort_key(&new.name).as_str(), new.id), ())?;
+            self.file_contact(new, true)?;
             self.contacts.insert(new.id, encode(new)?.as_slice())?;
             // A restored contact brings its timeline back separately; recency follows then.
             let (last, due) = if old.is_some() {
@@ -571,6 +691,27 @@ impl<'t> Tables<'t> {
             self.write_index(new, last, due)?;
         }
         Ok(())
+    }
+
+    /// Files (`add`) or unfiles the contact's name, email, phone, tag and uid rows. A uid is
+    /// unfiled only from the contact that holds it.
+    fn file_contact(&mut self, c: &Contact, add: bool) -> Result<(), StoreError> {
+        for e in &c.emails {
+            self.file(Kind::Email, &text::email_key(&e.value), c.id, add)?;
+        }
+        for p in &c.phones {
+            let key = text::phone_key(&p.value);
+            if !key.is_empty() {
+                self.file(Kind::Phone, &key, c.id, add)?;
+            }
+        }
+        for t in &c.tags {
+            self.file(Kind::Tag, t, c.id, add)?;
+        }
+        if !c.uid.is_empty() && (add || self.uid_owner(&c.uid)? == Some(c.id)) {
+            self.file(Kind::Uid, &c.uid, c.id, add)?;
+        }
+        self.file(Kind::Name, &text::sort_key(&c.name), c.id, add)
     }
 
     fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
@@ -700,6 +841,7 @@ impl<'t> Tables<'t> {
     ) -> Result<(), StoreError> {
         if let Some(old) = old {
             self.org_name_cache.remove(&old.id);
+            self.org_id_cache.remove(&text::sort_key(&old.name));
             self.org_names.remove(text::sort_key(&old.name).as_str())?;
             if new.is_none() {
                 self.orgs.remove(old.id)?;
@@ -729,6 +871,67 @@ pub(crate) fn index_record(
     due: Option<i32>,
 ) -> Vec<u8> {
     SearchDoc::from_contact(contact, organization, last, due).encode_compact()
+}
+
+/// Writes held-back `(key, contact)` rows (in key order) into an email, phone or name table.
+fn write_pairs(
+    table: &mut Table<'_, (&'static str, u64), ()>,
+    rows: &[deferred::Final<'_>],
+) -> Result<(), StoreError> {
+    if table.first()?.is_none() {
+        let mut cursor = table.upper_bound_mut(std::ops::Bound::<(&str, u64)>::Unbounded)?;
+        for f in rows.iter().filter(|f| f.add) {
+            cursor.insert_before((f.key, f.id), ())?;
+        }
+        cursor.close()?;
+        return Ok(());
+    }
+    for f in rows {
+        if f.add {
+            table.insert((f.key, f.id), ())?;
+        } else {
+            table.remove((f.key, f.id))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes held-back uid rows: per uid, removals (only from the contact holding it) before the
+/// one addition left.
+fn write_uids(
+    table: &mut Table<'_, &'static str, u64>,
+    rows: &[deferred::Final<'_>],
+) -> Result<(), StoreError> {
+    let twice = |key: &str| {
+        StoreError::Corrupt(format!(
+            "uid `{}` filed for two contacts in one load",
+            text::visible(key, false)
+        ))
+    };
+    let mut adds = rows.iter().filter(|f| f.add).peekable();
+    if table.first()?.is_none() {
+        let mut cursor = table.upper_bound_mut(std::ops::Bound::<&str>::Unbounded)?;
+        while let Some(f) = adds.next() {
+            if adds.peek().is_some_and(|next| next.key == f.key) {
+                return Err(twice(f.key));
+            }
+            cursor.insert_before(f.key, f.id)?;
+        }
+        cursor.close()?;
+        return Ok(());
+    }
+    for f in rows.iter().filter(|f| !f.add) {
+        if table.get(f.key)?.map(|v| v.value()) == Some(f.id) {
+            table.remove(f.key)?;
+        }
+    }
+    while let Some(f) = adds.next() {
+        if adds.peek().is_some_and(|next| next.key == f.key) {
+            return Err(twice(f.key));
+        }
+        table.insert(f.key, f.id)?;
+    }
+    Ok(())
 }
 
 /// Makes sure every table exists so read transactions never meet a missing one.

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: an import allocates each record on the reader
+/// thread and frees it on the writer, which glibc's per-thread arenas turn into lock
+/// contention (measured: 13% of the writer at 200k vCards).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = rolo::cli::Cli::parse();
     match rolo::cli::run(cli) {

@@ -131,12 +131,13 @@ fn demo(ctx: &Context, contacts: u64) -> Result<(), Failure> {
             ),
         ));
     }
-    let mut store = Store::open_for_bulk(&ctx.db_path)?;
+    let store = Store::open_for_bulk(&ctx.db_path)?;
     let t = Instant::now();
     crate::demo::load(&store, &ctx.actor, contacts, 1, |_| {})?;
     let load = t.elapsed();
     let before = std::fs::metadata(&ctx.db_path)?.len();
     let t = Instant::now();
+    let mut store = store.reopen_for_compaction()?;
     store.compact()?;
     let compact = t.elapsed();
     let after = std::fs::metadata(&ctx.db_path)?.len();

@@ -869,7 +869,7 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
 }
 
 fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
-    let mut store = Store::open_for_bulk(&ctx.db_path)?;
+    let store = Store::open_for_bulk(&ctx.db_path)?;
     let started = Instant::now();
     let interactive = std::io::stderr().is_terminal();
     crate::demo::load(&store, &ctx.actor, contacts, seed, |n| {
@@ -881,7 +881,7 @@ fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
     if interactive {
         eprintln!();
     }
-    store.compact()?;
+    store.reopen_for_compaction()?.compact()?;
     outln!(
         "Added {contacts} demo contacts with their history in {:.1} s to {}",
         started.elapsed().as_secs_f64(),

@@ -74,9 +74,10 @@ pub struct ImportArgs {
     /// Print a machine-readable report on stdout
     #[arg(long)]
     pub json: bool,
-    /// Records per write transaction (for measurements)
-    #[arg(long, hide = true, default_value_t = BATCH)]
-    pub batch: usize,
+    /// Records per write transaction (for measurements) [default: the whole file into an
+    /// empty database, else 50000]
+    #[arg(long, hide = true)]
+    pub batch: Option<usize>,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -284,6 +285,9 @@ fn prepare(record: ImportRecord, tag: Option<&str>, actor: &Actor) -> Incoming {
     }
 }
 
+/// How often progress is shown on a terminal, in records.
+const PROGRESS_EVERY: u64 = 10_000;
+
 /// Records handed from the reader thread to the writer at a time.
 const CHUNK: usize = 256;
 
@@ -364,46 +368,6 @@ pub struct LineReport {
     pub message: String,
 }
 
-/// The exact-match keys (uid, email, phone digits) of every contact an import into an empty
-/// database has written, as 64-bit hashes. A record none of whose keys is in here cannot match
-/// any stored contact, so its uid / email / phone lookups are skipped (on 1M vCards they were
-/// about a fifth of the writer's time). A hit, whether another record's key or a rare hash
-/// collision, only means the exact lookups run as usual: this never decides a match. About
-/// 50 MB at 1M contacts.
-#[derive(Default)]
-struct FreshKeys(std::collections::HashSet<u64>);
-
-impl FreshKeys {
-    fn keys(c: &Contact) -> impl Iterator<Item = u64> + '_ {
-        use std::hash::{Hash, Hasher};
-        let hash = |kind: u8, key: &str| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (kind, key).hash(&mut h);
-            h.finish()
-        };
-        let uid = (!c.uid.is_empty()).then(|| hash(0, &text::clean_line(&c.uid)));
-        let emails = c
-            .emails
-            .iter()
-            .map(move |e| hash(1, &text::email_key(&e.value)));
-        let phones = c
-            .phones
-            .iter()
-            .map(|p| text::phone_key(&p.value))
-            .filter(|k| !k.is_empty())
-            .map(move |k| hash(2, &k));
-        uid.into_iter().chain(emails).chain(phones)
-    }
-
-    fn may_match(&self, c: &Contact) -> bool {
-        Self::keys(c).any(|k| self.0.contains(&k))
-    }
-
-    fn add(&mut self, c: &Contact) {
-        self.0.extend(Self::keys(c));
-    }
-}
-
 /// The import run's state across batches.
 struct Run<'a> {
     actor: &'a Actor,
@@ -411,8 +375,6 @@ struct Run<'a> {
     tag: Option<String>,
     /// Restoring into a database that never had a timeline entry: entry ids are kept.
     keep_entry_ids: Option<bool>,
-    /// Set when the database had no contacts before this import (see [`FreshKeys`]).
-    fresh: Option<FreshKeys>,
     report: Report,
 }
 
@@ -497,17 +459,7 @@ impl Run<'_> {
         organization: &str,
     ) -> Result<(), StoreError> {
         let name = incoming.name.clone();
-        let outcome = match &mut self.fresh {
-            Some(fresh) if !fresh.may_match(&incoming) => {
-                fresh.add(&incoming);
-                Ok(Outcome::Created(bulk.add_contact(incoming, organization)?))
-            }
-            Some(fresh) => {
-                fresh.add(&incoming);
-                upsert(bulk, incoming, organization)?
-            }
-            None => upsert(bulk, incoming, organization)?,
-        };
+        let outcome = upsert(bulk, incoming, organization)?;
         match outcome {
             Ok(outcome) => self.record(line, &name, outcome),
             Err(message) => self.fail(line, message),
@@ -679,7 +631,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             }
         }
         // A dry run against a database that does not exist yet must not create it.
-        let mut store = if args.dry_run && !ctx.db_path.exists() {
+        let store = if args.dry_run && !ctx.db_path.exists() {
             Store::in_memory()?
         } else {
             Store::open_for_bulk(&ctx.db_path)?
@@ -689,7 +641,6 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             label: label.clone(),
             tag: tag.clone(),
             keep_entry_ids: None,
-            fresh: (store.contact_count()? == 0).then(FreshKeys::default),
             report: Report {
                 file: label.clone(),
                 format: format.name().into(),
@@ -698,19 +649,21 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
                 ..Report::default()
             },
         };
-        import_records(
-            &store,
-            &mut run,
-            &mut records,
-            args.dry_run,
-            args.batch.max(1),
-        )?;
-        finish(&mut store, run.report, &args, started)
+        // Into an empty database the whole file is one transaction: the store writes its
+        // held-back index rows once, in key order, into empty tables (see store::deferred),
+        // and an interrupted import leaves the database as empty as it found it.
+        let batch = match args.batch {
+            Some(n) => n.max(1),
+            None if store.contact_count()? == 0 => usize::MAX,
+            None => BATCH,
+        };
+        import_records(&store, &mut run, &mut records, args.dry_run, batch)?;
+        finish(store, run.report, &args, started)
     })
 }
 
 fn finish(
-    store: &mut Store,
+    store: Store,
     mut report: Report,
     args: &ImportArgs,
     started: Instant,
@@ -719,7 +672,7 @@ fn finish(
     let landed = report.created + report.updated;
     if !args.dry_run && landed >= COMPACT_AFTER && landed * 4 >= store.contact_count()? {
         let t = Instant::now();
-        store.compact()?;
+        store.reopen_for_compaction()?.compact()?;
         report.compact_seconds = t.elapsed().as_secs_f64();
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -753,7 +706,8 @@ fn finish(
 }
 
 /// Feeds `records` through `run` in batches of `batch_size` (one transaction for a dry run, so
-/// later records see earlier ones exactly as in a real import).
+/// later records see earlier ones exactly as in a real import). On a terminal, the count read
+/// so far is shown every [`PROGRESS_EVERY`] records.
 fn import_records(
     store: &Store,
     run: &mut Run,
@@ -765,6 +719,7 @@ fn import_records(
     let description = format!("import {}", run.label);
     let actor = run.actor;
     let mut seen = 0u64;
+    let mut shown = false;
     while records.peek().is_some() {
         let limit = if dry_run { usize::MAX } else { batch_size };
         let batch = |bulk: &mut Bulk| -> Result<u64, StoreError> {
@@ -772,6 +727,11 @@ fn import_records(
             for item in records.by_ref().take(limit) {
                 run.process(bulk, item)?;
                 n += 1;
+                if interactive && (seen + n) % PROGRESS_EVERY == 0 {
+                    eprint!("\r{} records…", seen + n);
+                    let _ = std::io::stderr().flush();
+                    shown = true;
+                }
             }
             Ok(n)
         };
@@ -781,6 +741,9 @@ fn import_records(
             store.bulk(actor, &description, batch)
         };
         let n = result.map_err(|e| {
+            if shown {
+                eprintln!();
+            }
             let failure = Failure::from(e);
             Failure::new(
                 failure.code,
@@ -797,12 +760,8 @@ fn import_records(
             )
         })?;
         seen += n;
-        if interactive && seen >= batch_size as u64 {
-            eprint!("\r{seen} records…");
-            let _ = std::io::stderr().flush();
-        }
     }
-    if interactive && seen >= batch_size as u64 {
+    if shown {
         eprintln!();
     }
     Ok(())

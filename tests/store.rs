@@ -2104,3 +2104,72 @@ fn a_second_bulk_load_merges_its_rows_into_filled_indexes() {
         assert_eq!(names(store, &list), ["Aaron First", "Person 000"]);
     });
 }
+
+#[test]
+fn a_uid_merged_away_still_finds_the_survivor_until_the_merge_is_undone() {
+    on_both(|store| {
+        let with_uid = |name: &str, email: &str, uid: &str| {
+            let mut d = draft(name, email);
+            d.uid = uid.into();
+            store.add_contact(&sam(), d).unwrap()
+        };
+        let keep = with_uid("Ana Horvat", "ana@acme.hr", "urn:uuid:crm-ana");
+        let other = with_uid("Ana H.", "ana@acme.hr", "urn:uuid:phone-ana");
+        let third = with_uid("Ana Horvat", "horvat@home.hr", "urn:uuid:tablet-ana");
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        let keep = store.contact(keep.id).unwrap().unwrap();
+        assert_eq!(keep.uid, "urn:uuid:crm-ana");
+        assert_eq!(keep.merged_uids(), ["urn:uuid:phone-ana"]);
+        assert_eq!(
+            store.find_by_uid("urn:uuid:phone-ana").unwrap(),
+            Some(keep.id)
+        );
+        assert_doctor_clean(store);
+        // A second merge lists both; both stay findable.
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &third), &third)
+            .unwrap();
+        let keep = store.contact(keep.id).unwrap().unwrap();
+        assert_eq!(
+            keep.merged_uids(),
+            ["urn:uuid:phone-ana", "urn:uuid:tablet-ana"]
+        );
+        for uid in [
+            "urn:uuid:crm-ana",
+            "urn:uuid:phone-ana",
+            "urn:uuid:tablet-ana",
+        ] {
+            assert_eq!(store.find_by_uid(uid).unwrap(), Some(keep.id), "{uid}");
+        }
+        assert_doctor_clean(store);
+        // A later bulk load (an import) matches the merged uid, even before its rows are written.
+        store
+            .bulk(&sam(), "import phone.vcf", |b| {
+                assert_eq!(b.find_by_uid("urn:uuid:phone-ana")?, Some(keep.id));
+                Ok(())
+            })
+            .unwrap();
+        // Undone, each uid belongs to its own contact again.
+        store.undo(&ana()).unwrap();
+        store.undo(&ana()).unwrap();
+        assert_eq!(
+            store.find_by_uid("urn:uuid:phone-ana").unwrap(),
+            Some(other.id)
+        );
+        assert_eq!(
+            store.find_by_uid("urn:uuid:tablet-ana").unwrap(),
+            Some(third.id)
+        );
+        assert!(
+            store
+                .contact(keep.id)
+                .unwrap()
+                .unwrap()
+                .merged_uids()
+                .is_empty()
+        );
+        assert_doctor_clean(store);
+    });
+}

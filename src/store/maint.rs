@@ -538,7 +538,6 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
     let mut phones = BTreeSet::new();
     let mut tags = BTreeSet::new();
     let mut uids = BTreeMap::new();
-    let mut merged_uids = BTreeSet::new();
     let mut names = BTreeSet::new();
     let mut org_ids = BTreeSet::new();
     let mut contact_ids = BTreeSet::new();
@@ -573,9 +572,6 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
         if !c.uid.is_empty() {
             uids.insert(c.uid.clone(), id);
         }
-        for m in c.merged_uids() {
-            merged_uids.insert((m.to_string(), id));
-        }
         names.insert((text::sort_key(&c.name), id));
         if let Some(org) = c.organization {
             org_ids.insert((org, id));
@@ -585,24 +581,12 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
     compare(report, "email index", &emails, &index_pairs(txn, EMAILS)?);
     compare(report, "phone index", &phones, &index_pairs(txn, PHONES)?);
     compare(report, "tag index", &tags, &multimap_pairs(txn, TAGS)?);
-    // Every contact's own uid is filed for it; a uid merged into a contact may be filed for it
-    // too (while no other contact held it), nothing else.
     let mut stored_uids = BTreeMap::new();
     for row in txn.open_table(UIDS)?.iter()? {
         let (k, v) = row?;
         stored_uids.insert(k.value().to_string(), v.value());
     }
-    let missing = uids
-        .iter()
-        .filter(|&(uid, id)| stored_uids.get(uid) != Some(id))
-        .count();
-    let stray = stored_uids
-        .iter()
-        .filter(|&(uid, id)| {
-            uids.get(uid) != Some(id) && !merged_uids.contains(&(uid.clone(), *id))
-        })
-        .count();
-    if missing + stray > 0 {
+    if stored_uids != uids {
         report.problem(format!(
             "uid index has {} entries, records say {}",
             stored_uids.len(),

@@ -409,7 +409,7 @@ impl<'t> Tables<'t> {
             return Ok(false);
         };
         Ok(match kind {
-            Kind::Uid => c.uid == key || c.merged_uids().contains(&key),
+            Kind::Uid => c.uid == key,
             Kind::Email => c.emails.iter().any(|e| text::email_key(&e.value) == key),
             Kind::Phone => c.phones.iter().any(|p| text::phone_key(&p.value) == key),
             Kind::Name | Kind::Tag => false,
@@ -710,14 +710,6 @@ impl<'t> Tables<'t> {
         }
         if !c.uid.is_empty() && (add || self.uid_owner(&c.uid)? == Some(c.id)) {
             self.file(Kind::Uid, &c.uid, c.id, add)?;
-        }
-        // Uids merged into this contact are filed while no other contact holds them.
-        for merged in c.merged_uids() {
-            match self.uid_owner(merged)? {
-                Some(owner) if owner == c.id => self.file(Kind::Uid, merged, c.id, add)?,
-                None if add => self.file(Kind::Uid, merged, c.id, true)?,
-                _ => {}
-            }
         }
         self.file(Kind::Name, &text::sort_key(&c.name), c.id, add)
     }

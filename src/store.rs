@@ -155,6 +155,9 @@ pub struct DueItem {
     pub contact_name: String,
 }
 
+/// The path an in-memory store reports.
+const MEMORY_PATH: &str = "<memory>";
+
 pub struct Store {
     db: Database,
     path: PathBuf,
@@ -174,8 +177,12 @@ impl Store {
         Self::open_with_cache(path, BULK_CACHE_BYTES)
     }
 
-    /// Closes this handle and opens the file again with a cache sized for [`Store::compact`].
+    /// Closes this handle and opens the file again with a cache sized for [`Store::compact`]
+    /// (an in-memory store is kept as it is).
     pub fn reopen_for_compaction(self) -> Result<Store, StoreError> {
+        if self.path == Path::new(MEMORY_PATH) {
+            return Ok(self);
+        }
         let path = self.path.clone();
         drop(self);
         Self::open_with_cache(&path, COMPACT_CACHE_BYTES)
@@ -217,10 +224,10 @@ impl Store {
         let db = Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(|e| StoreError::Open {
-                path: "<memory>".into(),
+                path: MEMORY_PATH.into(),
                 reason: e.to_string(),
             })?;
-        Self::init(db, PathBuf::from("<memory>"))
+        Self::init(db, PathBuf::from(MEMORY_PATH))
     }
 
     fn init(db: Database, path: PathBuf) -> Result<Store, StoreError> {

@@ -429,10 +429,20 @@ impl<'t> Tables<'t> {
         Ok(out)
     }
 
+    /// Whether a row found in the table still stands: while rows are held back, its removal
+    /// may be among them, so the stored record decides.
+    fn still_filed(&self, id: Id, kind: Kind, key: &str) -> Result<bool, StoreError> {
+        match self.deferred {
+            Some(_) => self.has_key(id, kind, key),
+            None => Ok(true),
+        }
+    }
+
     /// The contact holding `uid` (cleaned) in the uid index.
     pub fn uid_owner(&self, uid: &str) -> Result<Option<Id>, StoreError> {
         if self.stored.uids
             && let Some(id) = self.uids.get(uid)?.map(|v| v.value())
+            && self.still_filed(id, Kind::Uid, uid)?
         {
             return Ok(Some(id));
         }
@@ -441,11 +451,17 @@ impl<'t> Tables<'t> {
 
     /// The contacts filed under `key` in the email or phone index, in id order.
     pub fn ids_by(&self, kind: Kind, key: &str) -> Result<Vec<Id>, StoreError> {
-        let mut ids = match kind {
+        let stored = match kind {
             Kind::Email if self.stored.emails => ids_under(&self.emails, key)?,
             Kind::Phone if self.stored.phones => ids_under(&self.phones, key)?,
             _ => Vec::new(),
         };
+        let mut ids = Vec::with_capacity(stored.len());
+        for id in stored {
+            if self.still_filed(id, kind, key)? {
+                ids.push(id);
+            }
+        }
         let held = self.held_back(kind, key)?;
         if !held.is_empty() {
             ids.extend(held);

@@ -383,6 +383,16 @@ impl Store {
         Ok(t.get(text::clean_line(uid).as_str())?.map(|v| v.value()))
     }
 
+    /// The contact a record with `uid` was merged into: a merge keeps the uid it drops in the
+    /// survivor's custom field `merged_uid`, and the uid index files it apart from contacts' own
+    /// uids, so a later import from the other system finds the survivor.
+    pub fn find_by_merged_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(UIDS)?;
+        let key = merged_uid_key(&text::clean_line(uid));
+        Ok(t.get(key.as_str())?.map(|v| v.value()))
+    }
+
     /// Contacts that might be the same person as `id`, for the merge view to score: those
     /// sharing an email or phone digits (exact indexes) and the `NAME_NEIGHBOURS` on either side
     /// of it in name order. Each comes with its organisation's name. Never a scan.

@@ -453,8 +453,8 @@ fn export_to_a_file_leaves_only_the_finished_file() {
 
 #[test]
 fn into_an_empty_database_duplicates_within_the_file_still_match() {
-    // The empty-database shortcut skips lookups only for records no earlier record shares a
-    // key with; these all share one.
+    // An import into an empty database holds its index rows back until it ends (one
+    // transaction); records later in the file must still find earlier ones.
     let env = Env::new();
     let cards = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nEMAIL:ana@example.com\r\nEND:VCARD\r\n\
 BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Lima\r\nEMAIL:ANA@example.com\r\nTITLE:CFO\r\nEND:VCARD\r\n\
@@ -475,4 +475,63 @@ BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cy Diaz\r\nTEL:+1 555 0100\r\nEND:VCARD\r\n";
     assert_eq!(env.contacts("rolo.redb"), 3);
     let ana = ok(&env.rolo(&["show", "ana@example.com"]));
     assert!(ana.contains("CFO"), "{ana}");
+}
+
+#[test]
+fn a_uid_merged_away_matches_reimports_but_not_a_restore_of_two_contacts() {
+    let env = Env::new();
+    let card = |uid: &str, name: &str, email: &str, extra: &str| {
+        format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nEMAIL:{email}\r\n{extra}END:VCARD\r\n"
+        )
+    };
+    let first = env.path("first.vcf");
+    let both = card("urn:a", "Ana Lima", "ana@crm.example", "")
+        + &card("urn:b", "Ana Lima", "ana@phone.example", "");
+    std::fs::write(&first, both).unwrap();
+    ok(&env.rolo(&["import", first.to_str().unwrap()]));
+    ok(&env.rolo(&["merge", "1", "2"]));
+    assert_eq!(env.contacts("rolo.redb"), 1);
+    // The phone's export again, with a new address: it updates the survivor.
+    let again = env.path("again.vcf");
+    std::fs::write(
+        &again,
+        card("urn:b", "Ana L.", "ana@new.example", "TITLE:CTO\r\n"),
+    )
+    .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok(&env.rolo(&[
+        "import",
+        again.to_str().unwrap(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(report["updated"], 1, "{report}");
+    assert_eq!(env.contacts("rolo.redb"), 1);
+    let ana = ok(&env.rolo(&["show", "ana@new.example"]));
+    assert!(
+        ana.contains("CTO") && ana.contains("ana@crm.example"),
+        "{ana}"
+    );
+    // Another contact may own that uid itself (here from a rolo JSON file); a restore of the
+    // whole database keeps the two apart.
+    let nora = env.path("nora.json");
+    std::fs::write(
+        &nora,
+        r#"{"format":"rolo","version":1,"contacts":[{"contact":{"id":9,"name":"Nora North","given_name":"","family_name":"","organization":null,"title":"","emails":[{"label":"work","value":"nora@x.example"}],"phones":[],"addresses":[],"birthday":null,"language":"","preferred_channel":null,"stage":"lead","tier":"","owner":"sam","source":"","tags":[],"custom":{},"consent":[],"notes":"","uid":"urn:b","created":{"at":"2026-11-26T02:56:46.141Z","by":"sam"},"updated":{"at":"2026-11-26T02:56:46.141Z","by":"sam"},"version":1},"organization":null,"timeline":[],"deals":[]}]}"#,
+    )
+    .unwrap();
+    ok(&env.rolo(&["import", nora.to_str().unwrap()]));
+    assert_eq!(env.contacts("rolo.redb"), 2);
+    let dump = env.path("all.json");
+    ok(&env.rolo(&[
+        "export",
+        "--format",
+        "json",
+        "--out",
+        dump.to_str().unwrap(),
+    ]));
+    ok(&env.rolo_on("copy.redb", &["import", dump.to_str().unwrap()]));
+    assert_eq!(env.contacts("copy.redb"), 2);
+    let copy = ok(&env.rolo_on("copy.redb", &["doctor"]));
+    assert!(copy.contains("indexes     ok"), "{copy}");
 }

@@ -2146,3 +2146,52 @@ fn a_bulk_load_does_not_find_keys_it_has_removed_from_stored_contacts() {
         });
     }
 }
+
+#[test]
+fn a_uid_merged_away_finds_the_survivor_but_never_stands_in_another_contacts_way() {
+    on_both(|store| {
+        let with_uid = |store: &Store, name: &str, email: &str, uid: &str| {
+            let mut d = draft(name, email);
+            d.uid = uid.into();
+            store.add_contact(&sam(), d).unwrap()
+        };
+        let keep = with_uid(store, "Ana Horvat", "ana@acme.hr", "urn:crm-ana");
+        let other = with_uid(store, "Ana H.", "ana@acme.hr", "urn:phone-ana");
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        let survivor = store.contact(keep.id).unwrap().unwrap();
+        assert_eq!(survivor.merged_uids(), ["urn:phone-ana"]);
+        assert_eq!(
+            store.find_by_merged_uid(" urn:phone-ana ").unwrap(),
+            Some(keep.id)
+        );
+        assert_eq!(store.find_by_uid("urn:phone-ana").unwrap(), None);
+        assert_doctor_clean(store);
+        // A later bulk load (an import) finds it too.
+        store
+            .bulk(&sam(), "import phone.vcf", |b| {
+                assert_eq!(b.find_by_merged_uid("urn:phone-ana")?, Some(keep.id));
+                assert_eq!(b.find_by_uid("urn:phone-ana")?, None);
+                Ok(())
+            })
+            .unwrap();
+        // A contact of its own may still take that uid; each lookup keeps its answer.
+        let newcomer = with_uid(store, "Someone Else", "", "urn:phone-ana");
+        assert_eq!(
+            store.find_by_uid("urn:phone-ana").unwrap(),
+            Some(newcomer.id)
+        );
+        assert_eq!(
+            store.find_by_merged_uid("urn:phone-ana").unwrap(),
+            Some(keep.id)
+        );
+        assert_doctor_clean(store);
+        // Undoing the newcomer and then the merge gives the uid back to its first owner.
+        store.undo(&sam()).unwrap();
+        store.undo(&ana()).unwrap();
+        assert_eq!(store.find_by_uid("urn:phone-ana").unwrap(), Some(other.id));
+        assert_eq!(store.find_by_merged_uid("urn:phone-ana").unwrap(), None);
+        assert_doctor_clean(store);
+    });
+}

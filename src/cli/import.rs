@@ -1,8 +1,10 @@
 //! `rolo import`: streams records out of a vCard / CSV / JSON file and upserts them through
-//! [`Store::bulk`], [`BATCH`] records per transaction, so memory stays flat and a failure
-//! loses at most the batch in flight (never anything already stored).
+//! [`Store::bulk`], [`BATCH`] records per transaction (the whole file when the database has no
+//! contacts yet), so memory stays flat and a failure loses at most the batch in flight (never
+//! anything already stored).
 //!
-//! Upsert rules ([`find_match`], [`merge`]): a record matches an existing contact by uid, else
+//! Upsert rules ([`find_match`], [`merge`]): a record matches an existing contact by uid (from
+//! vCard or CSV, also a uid a merge dropped: the survivor keeps it in `merged_uid`), else
 //! by any of its emails, else by a phone number *and* the same folded name — always through the
 //! store's exact indexes, never a scan. One match → the record is merged into it (empty fields
 //! filled, emails / phones / tags unioned, existing values kept, different notes appended). No
@@ -115,12 +117,17 @@ impl Match {
     }
 }
 
-/// Uid, else emails, else phone + same folded name (see the module doc).
-pub fn find_match(bulk: &Bulk, incoming: &Contact) -> Result<Match, StoreError> {
-    if !incoming.uid.is_empty()
-        && let Some(id) = bulk.find_by_uid(&incoming.uid)?
-    {
-        return Ok(Match::One(id));
+/// Uid, else emails, else phone + same folded name (see the module doc). With `merged`, a uid
+/// that a merge dropped matches the contact it was merged into (files from other systems; not
+/// rolo's own export, whose records are distinct contacts by construction).
+pub fn find_match(bulk: &Bulk, incoming: &Contact, merged: bool) -> Result<Match, StoreError> {
+    if !incoming.uid.is_empty() {
+        if let Some(id) = bulk.find_by_uid(&incoming.uid)? {
+            return Ok(Match::One(id));
+        }
+        if merged && let Some(id) = bulk.find_by_merged_uid(&incoming.uid)? {
+            return Ok(Match::One(id));
+        }
     }
     let mut ids = BTreeSet::new();
     for e in &incoming.emails {
@@ -221,7 +228,7 @@ pub fn upsert(
     incoming: Contact,
     organization: &str,
 ) -> Result<Result<Outcome, String>, StoreError> {
-    match find_match(bulk, &incoming)? {
+    match find_match(bulk, &incoming, true)? {
         Match::None => {
             // No uid match means the uid is free.
             let id = bulk.add_contact(incoming, organization)?;
@@ -497,7 +504,7 @@ impl Run<'_> {
         // same contact (how a contact with only a name is recognised on a second restore).
         let same_record = match bulk.contact(contact.id)? {
             Some(c) if contact.id != 0 && c.created == contact.created => Match::One(c.id),
-            _ => find_match(bulk, &contact)?,
+            _ => find_match(bulk, &contact, false)?,
         };
         let (outcome, id, org_id) = match same_record {
             Match::Many(ids) => {
@@ -857,9 +864,9 @@ mod tests {
                 let Outcome::Created(c) = upsert(bulk, phone.clone(), "")?.unwrap() else {
                     panic!("phone-only contact not created")
                 };
-                assert_eq!(find_match(bulk, &phone)?, Match::One(c));
+                assert_eq!(find_match(bulk, &phone, true)?, Match::One(c));
                 phone.name = "Someone Else".into();
-                assert_eq!(find_match(bulk, &phone)?, Match::None);
+                assert_eq!(find_match(bulk, &phone, true)?, Match::None);
                 Ok(())
             })
             .unwrap();

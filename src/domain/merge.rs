@@ -15,6 +15,21 @@ use super::{Contact, CustomValue, Id, Labelled, text};
 /// Custom field that keeps the uid of a record merged away when the survivor has another.
 pub const MERGED_UID: &str = "merged_uid";
 
+impl Contact {
+    /// The uids of records merged into this one (the custom field [`MERGED_UID`], a
+    /// comma-separated list), other than its own.
+    pub fn merged_uids(&self) -> Vec<&str> {
+        match self.custom.get(MERGED_UID) {
+            Some(CustomValue::Text(list)) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty() && *u != self.uid)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Which side a field comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pick {

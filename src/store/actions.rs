@@ -580,6 +580,12 @@ impl Bulk<'_> {
         self.t.uid_owner(&text::clean_line(uid))
     }
 
+    /// The contact another record with `uid` was merged into (see [`Store::find_by_merged_uid`]).
+    pub fn find_by_merged_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        self.t
+            .uid_owner(&super::tables::merged_uid_key(&text::clean_line(uid)))
+    }
+
     pub fn find_by_email(&self, email: &str) -> Result<Vec<Id>, StoreError> {
         self.t.ids_by(Kind::Email, &text::email_key(email))
     }

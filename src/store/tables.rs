@@ -53,6 +53,17 @@ pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undon
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
+/// Starts a [`UIDS`] key that files a uid merged into a contact (its custom field
+/// `merged_uid`) rather than the contact's own. A contact's own uid never holds a control
+/// character (uids are cleaned), so the two kinds of key never collide and a merged uid can
+/// never stand in the way of a contact's own.
+pub(crate) const MERGED_UID_PREFIX: char = '\u{1}';
+
+/// The [`UIDS`] key filing `uid` as merged into a contact.
+pub(crate) fn merged_uid_key(uid: &str) -> String {
+    format!("{MERGED_UID_PREFIX}{uid}")
+}
+
 /// Where an entry is filed in [`TIMELINE`]: `(contact, at ms, entry id)`.
 pub(crate) type EntryKey = (u64, i64, u64);
 
@@ -409,7 +420,10 @@ impl<'t> Tables<'t> {
             return Ok(false);
         };
         Ok(match kind {
-            Kind::Uid => c.uid == key,
+            Kind::Uid => match key.strip_prefix(MERGED_UID_PREFIX) {
+                Some(merged) => c.merged_uids().contains(&merged),
+                None => c.uid == key,
+            },
             Kind::Email => c.emails.iter().any(|e| text::email_key(&e.value) == key),
             Kind::Phone => c.phones.iter().any(|p| text::phone_key(&p.value) == key),
             Kind::Name | Kind::Tag => false,
@@ -726,6 +740,15 @@ impl<'t> Tables<'t> {
         }
         if !c.uid.is_empty() && (add || self.uid_owner(&c.uid)? == Some(c.id)) {
             self.file(Kind::Uid, &c.uid, c.id, add)?;
+        }
+        // Uids merged into this contact, filed while no other contact's merge holds them.
+        for merged in c.merged_uids() {
+            let key = merged_uid_key(merged);
+            match self.uid_owner(&key)? {
+                Some(owner) if owner == c.id => self.file(Kind::Uid, &key, c.id, add)?,
+                None if add => self.file(Kind::Uid, &key, c.id, true)?,
+                _ => {}
+            }
         }
         self.file(Kind::Name, &text::sort_key(&c.name), c.id, add)
     }

@@ -2195,3 +2195,113 @@ fn a_uid_merged_away_finds_the_survivor_but_never_stands_in_another_contacts_way
         assert_doctor_clean(store);
     });
 }
+
+#[test]
+fn a_merged_uid_with_a_comma_stays_one_uid() {
+    on_both(|store| {
+        let with_uid = |store: &Store, name: &str, email: &str, uid: &str| {
+            let mut d = draft(name, email);
+            d.uid = uid.into();
+            store.add_contact(&sam(), d).unwrap()
+        };
+        let keep = with_uid(store, "Ana Lima", "ana@crm.example", "urn:a");
+        let other = with_uid(store, "Ana Lima", "ana@phone.example", r"7,2\x");
+        store
+            .merge_contacts(&ana(), merged_plan(&keep, &other), &other)
+            .unwrap();
+        let survivor = store.contact(keep.id).unwrap().unwrap();
+        assert_eq!(survivor.merged_uids(), [r"7,2\x"]);
+        assert_eq!(store.find_by_merged_uid(r"7,2\x").unwrap(), Some(keep.id));
+        assert_eq!(store.find_by_merged_uid("7").unwrap(), None);
+        assert_eq!(store.find_by_merged_uid("2").unwrap(), None);
+        assert_doctor_clean(store);
+    });
+}
+
+/// Several contacts may list one merged uid; the first holds its row. Listing, dropping and
+/// listing again inside one bulk load keeps the index right.
+#[test]
+fn a_bulk_load_keeps_merged_uid_rows_right_when_contacts_trade_them() {
+    for budget in [usize::MAX, 0] {
+        on_both(|store| {
+            store.set_bulk_budget(budget);
+            let a = add(store, "Ann A", "a@example.com");
+            let b = add(store, "Bea B", "b@example.com");
+            let set = |c: &mut Contact, list: Option<&str>| match list {
+                Some(l) => {
+                    c.custom
+                        .insert("merged_uid".into(), CustomValue::Text(l.into()));
+                }
+                None => {
+                    c.custom.remove("merged_uid");
+                }
+            };
+            store
+                .bulk(&sam(), "trade", |bulk| {
+                    let save = |bulk: &mut rolo::store::Bulk,
+                                id: Id,
+                                list: Option<&str>|
+                     -> Result<(), StoreError> {
+                        let mut c = bulk.contact(id)?.unwrap();
+                        set(&mut c, list);
+                        bulk.update_contact(c, None)
+                    };
+                    save(bulk, a.id, Some("urn:m"))?;
+                    save(bulk, a.id, None)?;
+                    save(bulk, b.id, Some("urn:m"))?;
+                    save(bulk, a.id, Some("urn:m"))?;
+                    save(bulk, a.id, Some("urn:m, urn:n"))?;
+                    assert_eq!(bulk.find_by_merged_uid("urn:m")?, Some(b.id));
+                    save(bulk, b.id, None)?;
+                    assert_eq!(bulk.find_by_merged_uid("urn:m")?, None);
+                    assert_eq!(bulk.find_by_merged_uid("urn:n")?, Some(a.id));
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(store.find_by_merged_uid("urn:m").unwrap(), None);
+            assert_eq!(store.find_by_merged_uid("urn:n").unwrap(), Some(a.id));
+            assert_doctor_clean(store);
+        });
+    }
+}
+
+/// Merges made under schema 3 listed the dropped uid without filing it; opening the file
+/// files it.
+#[test]
+fn opening_a_schema_3_file_files_the_uids_its_merges_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.redb");
+    let keep = {
+        let store = Store::open(&path).unwrap();
+        let mut d = draft("Ana Lima", "ana@crm.example");
+        d.uid = "urn:a".into();
+        d.custom.insert(
+            "merged_uid".into(),
+            CustomValue::Text("urn:b, urn:c".into()),
+        );
+        store.add_contact(&sam(), d).unwrap()
+    };
+    {
+        // What schema 3 left: no rows for the merged uids.
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut uids = txn
+                .open_table(redb::TableDefinition::<&str, u64>::new("by_uid"))
+                .unwrap();
+            assert!(uids.remove("\u{1}urn:b").unwrap().is_some());
+            assert!(uids.remove("\u{1}urn:c").unwrap().is_some());
+            let mut meta = txn
+                .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .unwrap();
+            meta.insert("schema_version", 3).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), rolo::store::SCHEMA_VERSION);
+    assert_eq!(store.find_by_merged_uid("urn:b").unwrap(), Some(keep.id));
+    assert_eq!(store.find_by_merged_uid("urn:c").unwrap(), Some(keep.id));
+    assert_eq!(store.find_by_uid("urn:a").unwrap(), Some(keep.id));
+    assert_doctor_clean(&mut store);
+}

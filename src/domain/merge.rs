@@ -16,18 +16,41 @@ use super::{Contact, CustomValue, Id, Labelled, text};
 pub const MERGED_UID: &str = "merged_uid";
 
 impl Contact {
-    /// The uids of records merged into this one (the custom field [`MERGED_UID`], a
-    /// comma-separated list), other than its own.
-    pub fn merged_uids(&self) -> Vec<&str> {
-        match self.custom.get(MERGED_UID) {
-            Some(CustomValue::Text(list)) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty() && *u != self.uid)
-                .collect(),
-            _ => Vec::new(),
+    /// The uids of records merged into this one (the custom field [`MERGED_UID`]: a list
+    /// separated by commas, a comma or backslash inside a uid escaped with a backslash), other
+    /// than its own.
+    pub fn merged_uids(&self) -> Vec<String> {
+        let list = match self.custom.get(MERGED_UID) {
+            Some(CustomValue::Text(list)) => list.clone(),
+            // Typed by hand as a plain number, the field is stored as one.
+            Some(CustomValue::Number(n)) => n.to_string(),
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        let mut current = String::new();
+        let mut chars = list.chars();
+        let mut push = |current: &mut String| {
+            let uid = current.trim();
+            if !uid.is_empty() && uid != self.uid && !out.iter().any(|u| u == uid) {
+                out.push(uid.to_string());
+            }
+            current.clear();
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => current.extend(chars.next()),
+                ',' => push(&mut current),
+                c => current.push(c),
+            }
         }
+        push(&mut current);
+        out
     }
+}
+
+/// `uid` as an entry of the [`MERGED_UID`] list.
+fn escape_merged_uid(uid: &str) -> String {
+    uid.replace('\\', "\\\\").replace(',', "\\,")
 }
 
 /// Which side a field comes from.
@@ -309,9 +332,12 @@ impl MergePlan {
         if !dropped.is_empty() && *dropped != out.uid {
             let kept = match out.custom.get(MERGED_UID) {
                 Some(CustomValue::Text(earlier)) if !earlier.is_empty() => {
-                    format!("{earlier}, {dropped}")
+                    format!("{earlier}, {}", escape_merged_uid(dropped))
                 }
-                _ => dropped.clone(),
+                Some(CustomValue::Number(n)) => {
+                    format!("{n}, {}", escape_merged_uid(dropped))
+                }
+                _ => escape_merged_uid(dropped),
             };
             out.custom
                 .insert(MERGED_UID.to_string(), CustomValue::Text(kept));

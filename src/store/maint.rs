@@ -21,6 +21,8 @@ pub(crate) struct Migration {
     pub from: u64,
     pub description: &'static str,
     pub run: fn(&WriteTransaction) -> Result<(), StoreError>,
+    /// Rewrites whole tables, so the file is compacted afterwards.
+    pub rewrites: bool,
 }
 
 /// Every migration this build knows, in order. `tests/fixtures/schema-v1.redb` was written by
@@ -30,13 +32,40 @@ const MIGRATIONS: &[Migration] = &[
         from: 1,
         description: "per-contact search records replace the last-contact/next-due summary",
         run: v1_to_v2,
+        rewrites: true,
     },
     Migration {
         from: 2,
         description: "smaller file: email/phone pair tables, timeline values without their key",
         run: v2_to_v3,
+        rewrites: true,
+    },
+    Migration {
+        from: 3,
+        description: "uids dropped by merges are filed in the uid index",
+        run: v3_to_v4,
+        rewrites: false,
     },
 ];
+
+/// Schema 4 files every uid a merge dropped (the survivor's custom field `merged_uid`) in the
+/// uid index under its own key space ([`merged_uid_key`]); merges made under schema 3 get
+/// their rows here. Schema 3 builds would take those rows for stray uids, hence the bump.
+fn v3_to_v4(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let contacts = txn.open_table(CONTACTS)?;
+    let mut uids = txn.open_table(UIDS)?;
+    for row in contacts.iter()? {
+        let (k, v) = row?;
+        let c: Contact = decode("contact", v.value())?;
+        for m in c.merged_uids() {
+            let key = merged_uid_key(&m);
+            if uids.get(key.as_str())?.is_none() {
+                uids.insert(key.as_str(), k.value())?;
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Schema 1 kept `contact_summary: u64 → (last ms | i64::MIN, due day | i32::MAX)`; schema 2
 /// folds that into `contact_index` (the compact search record, which carries both).
@@ -115,8 +144,8 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings the file to [`SCHEMA_VERSION`]; true when a migration ran. Migrations rewrite whole
-/// tables, so the caller compacts afterwards (else the upgraded file keeps the old pages' space).
+/// Brings the file to [`SCHEMA_VERSION`]; true when a migration that rewrites whole tables ran,
+/// so the caller compacts afterwards (else the upgraded file keeps the old pages' space).
 pub(crate) fn migrate(db: &Database, path: &str) -> Result<bool, StoreError> {
     run_migrations(db, path, SCHEMA_VERSION, MIGRATIONS)
 }
@@ -147,7 +176,7 @@ pub(crate) fn run_migrations(
             });
         }
         drop(meta);
-        migrated = found < target;
+        let mut rewrote = false;
         let mut version = found;
         while version < target {
             let step = steps.iter().find(|m| m.from == version).ok_or_else(|| {
@@ -156,8 +185,10 @@ pub(crate) fn run_migrations(
             (step.run)(&txn).map_err(|e| {
                 StoreError::Corrupt(format!("migration `{}` failed: {e}", step.description))
             })?;
+            rewrote |= step.rewrites;
             version += 1;
         }
+        migrated = rewrote;
         create_all(&txn)?;
         txn.open_table(META)?.insert("schema_version", target)?;
     }
@@ -574,7 +605,7 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
             uids.insert(c.uid.clone(), id);
         }
         for m in c.merged_uids() {
-            merged_uids.insert((merged_uid_key(m), id));
+            merged_uids.insert((merged_uid_key(&m), id));
         }
         names.insert((text::sort_key(&c.name), id));
         if let Some(org) = c.organization {
@@ -787,6 +818,7 @@ mod tests {
             from: 1,
             description: "add marker",
             run: bump_marker,
+            rewrites: true,
         }];
         run_migrations(&db, "mem", 2, &steps).unwrap();
         let txn = db.begin_read().unwrap();

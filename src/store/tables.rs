@@ -387,7 +387,11 @@ impl<'t> Tables<'t> {
 
     /// Files `key` for contact `id` in the `kind` index, now or (while deferring) later.
     fn file(&mut self, kind: Kind, key: &str, id: Id, add: bool) -> Result<(), StoreError> {
-        if let Some(d) = &self.deferred {
+        // Merged-uid rows are written at once: several contacts may list one merged uid while
+        // only the first holds its row, which the stored records alone cannot tell (so the
+        // held-back lookups could not answer for them); and they are rare.
+        let merged = kind == Kind::Uid && key.starts_with(MERGED_UID_PREFIX);
+        if let Some(d) = self.deferred.as_ref().filter(|_| !merged) {
             if d.is_over_budget() || !d.fits(kind, key) {
                 self.write_deferred()?;
             }
@@ -420,10 +424,7 @@ impl<'t> Tables<'t> {
             return Ok(false);
         };
         Ok(match kind {
-            Kind::Uid => match key.strip_prefix(MERGED_UID_PREFIX) {
-                Some(merged) => c.merged_uids().contains(&merged),
-                None => c.uid == key,
-            },
+            Kind::Uid => c.uid == key,
             Kind::Email => c.emails.iter().any(|e| text::email_key(&e.value) == key),
             Kind::Phone => c.phones.iter().any(|p| text::phone_key(&p.value) == key),
             Kind::Name | Kind::Tag => false,
@@ -454,6 +455,10 @@ impl<'t> Tables<'t> {
 
     /// The contact holding `uid` (cleaned) in the uid index.
     pub fn uid_owner(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        if uid.starts_with(MERGED_UID_PREFIX) {
+            // Never held back (see `file`): the table has the answer.
+            return Ok(self.uids.get(uid)?.map(|v| v.value()));
+        }
         if self.stored.uids
             && let Some(id) = self.uids.get(uid)?.map(|v| v.value())
             && self.still_filed(id, Kind::Uid, uid)?
@@ -743,7 +748,7 @@ impl<'t> Tables<'t> {
         }
         // Uids merged into this contact, filed while no other contact's merge holds them.
         for merged in c.merged_uids() {
-            let key = merged_uid_key(merged);
+            let key = merged_uid_key(&merged);
             match self.uid_owner(&key)? {
                 Some(owner) if owner == c.id => self.file(Kind::Uid, &key, c.id, add)?,
                 None if add => self.file(Kind::Uid, &key, c.id, true)?,

@@ -378,19 +378,19 @@ impl Store {
     }
 
     pub fn find_by_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(UIDS)?;
-        Ok(t.get(text::clean_line(uid).as_str())?.map(|v| v.value()))
+        self.uid_row(&text::clean_line(uid))
     }
 
     /// The contact a record with `uid` was merged into: a merge keeps the uid it drops in the
     /// survivor's custom field `merged_uid`, and the uid index files it apart from contacts' own
     /// uids, so a later import from the other system finds the survivor.
     pub fn find_by_merged_uid(&self, uid: &str) -> Result<Option<Id>, StoreError> {
+        self.uid_row(&merged_uid_key(&text::clean_line(uid)))
+    }
+
+    fn uid_row(&self, key: &str) -> Result<Option<Id>, StoreError> {
         let txn = self.db.begin_read()?;
-        let t = txn.open_table(UIDS)?;
-        let key = merged_uid_key(&text::clean_line(uid));
-        Ok(t.get(key.as_str())?.map(|v| v.value()))
+        Ok(txn.open_table(UIDS)?.get(key)?.map(|v| v.value()))
     }
 
     /// Contacts that might be the same person as `id`, for the merge view to score: those

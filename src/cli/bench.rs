@@ -199,7 +199,7 @@ fn space(ctx: &Context) -> Result<(), Failure> {
         "fill"
     );
     for t in store.table_space()? {
-        let pages = (t.leaf_pages + t.branch_pages) * 4096;
+        let pages = t.page_bytes();
         outln!(
             "{:<24} {:>9} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>8} {:>6} {:>5.0}%",
             t.name,

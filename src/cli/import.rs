@@ -466,8 +466,7 @@ impl Run<'_> {
         organization: &str,
     ) -> Result<(), StoreError> {
         let name = incoming.name.clone();
-        let outcome = upsert(bulk, incoming, organization)?;
-        match outcome {
+        match upsert(bulk, incoming, organization)? {
             Ok(outcome) => self.record(line, &name, outcome),
             Err(message) => self.fail(line, message),
         }

@@ -342,6 +342,11 @@ pub struct TableSpace {
 }
 
 impl TableSpace {
+    /// Bytes of the pages the table occupies.
+    pub fn page_bytes(&self) -> u64 {
+        (self.leaf_pages + self.branch_pages) * PAGE_BYTES
+    }
+
     fn new(name: &str, rows: u64, stats: &redb::TableStats) -> Self {
         TableSpace {
             name: name.to_string(),

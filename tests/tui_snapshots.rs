@@ -439,3 +439,23 @@ fn merge_choice_and_side_by_side() {
     d.keys("l j j j h");
     snap_both("merge_side_by_side_picked", &mut d);
 }
+
+#[test]
+fn detail_shows_a_label_only_when_there_is_one() {
+    let store = Store::in_memory().expect("store");
+    let actor = Actor::new("t");
+    let mut draft = ContactDraft {
+        name: "Ana Lima".into(),
+        ..ContactDraft::default()
+    };
+    draft.emails = vec![
+        rolo::domain::Labelled::new("", "ana@imported.example"),
+        rolo::domain::Labelled::new("work", "ana@work.example"),
+    ];
+    store.add_contact(&actor, draft).expect("contact");
+    let mut d = driver(store);
+    let text = screen(&mut d, 120, 40);
+    assert!(text.contains("ana@imported.example "), "{text}");
+    assert!(!text.contains("ana@imported.example ()"), "{text}");
+    assert!(text.contains("ana@work.example (work)"), "{text}");
+}

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::domain::Channel;
+use crate::domain::{Channel, Labelled};
 use crate::tui::state::State;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
@@ -59,17 +59,16 @@ pub fn render(
     if !role.is_empty() {
         lines.push(field(strings::LABEL_ORG, role.join(", ")));
     }
+    // Imported addresses often carry no label: show none rather than `()`.
+    let labelled = |l: &Labelled| match l.label.as_str() {
+        "" => l.value.clone(),
+        label => format!("{} ({label})", l.value),
+    };
     for e in &c.emails {
-        lines.push(field(
-            strings::LABEL_EMAIL,
-            format!("{} ({})", e.value, e.label),
-        ));
+        lines.push(field(strings::LABEL_EMAIL, labelled(e)));
     }
     for p in &c.phones {
-        lines.push(field(
-            strings::LABEL_PHONE,
-            format!("{} ({})", p.value, p.label),
-        ));
+        lines.push(field(strings::LABEL_PHONE, labelled(p)));
     }
     for a in &c.addresses {
         lines.push(field(strings::LABEL_ADDRESS, a.one_line()));

@@ -176,15 +176,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List open follow-ups
+    /// List open follow-ups (the queue to work through), oldest first
     Followups {
         #[arg(long, value_enum, default_value_t = DueWindow::Week)]
         due: DueWindow,
+        /// Only follow-ups assigned to this agent
+        #[arg(long, value_name = "NAME", conflicts_with = "mine")]
+        assignee: Option<String>,
+        /// Only follow-ups assigned to you (the agent you act as)
+        #[arg(long)]
+        mine: bool,
         #[arg(long)]
         json: bool,
     },
     /// Mark a follow-up done (by its id, as shown by `rolo followups`)
     Done { id: u64 },
+    /// Move an open follow-up to another day: +3d, +2w, tomorrow, fri, 2026-12-01
+    Reschedule {
+        /// The follow-up's id, as shown by `rolo followups`
+        id: u64,
+        when: String,
+    },
     /// Record a purchase
     Purchase(PurchaseArgs),
     /// Move a contact to the trash
@@ -335,6 +347,9 @@ pub struct LogArgs {
     /// What the follow-up is for [default: "Follow up: SUMMARY"]
     #[arg(long, value_name = "TEXT")]
     pub follow_up_what: Option<String>,
+    /// This call answers open follow-up ID (as shown by `rolo followups`): close it with the log
+    #[arg(long, value_name = "ID")]
+    pub closes: Option<u64>,
     #[arg(long)]
     pub json: bool,
 }

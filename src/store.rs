@@ -153,6 +153,9 @@ pub struct ListRow {
 pub struct DueItem {
     pub follow_up: FollowUp,
     pub contact_name: String,
+    /// What the agent needs to make the call: the contact's organisation and first phone.
+    pub organization: String,
+    pub phone: Option<String>,
 }
 
 /// The path an in-memory store reports.
@@ -604,6 +607,7 @@ impl Store {
         let due = txn.open_table(DUE)?;
         let timeline = txn.open_table(TIMELINE)?;
         let contacts = txn.open_table(CONTACTS)?;
+        let orgs = txn.open_table(ORGS)?;
         let mut out = Vec::new();
         for row in due.range(..=(until.number(), u64::MAX))?.take(limit) {
             let (key, value) = row?;
@@ -616,13 +620,26 @@ impl Store {
             let Entry::FollowUp(follow_up) = decode_entry(key, entry.value())? else {
                 continue;
             };
-            let contact_name = match contacts.get(contact)? {
-                Some(c) => decode::<Contact>("contact", c.value())?.name,
-                None => String::new(),
+            let (contact_name, organization, phone) = match contacts.get(contact)? {
+                Some(c) => {
+                    let c = decode::<Contact>("contact", c.value())?;
+                    let organization = match c.organization {
+                        Some(org) => match orgs.get(org)? {
+                            Some(o) => decode::<Organization>("organization", o.value())?.name,
+                            None => String::new(),
+                        },
+                        None => String::new(),
+                    };
+                    let phone = c.primary_phone().map(str::to_string);
+                    (c.name, organization, phone)
+                }
+                None => (String::new(), String::new(), None),
             };
             out.push(DueItem {
                 follow_up,
                 contact_name,
+                organization,
+                phone,
             });
         }
         Ok(out)

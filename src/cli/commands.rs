@@ -138,8 +138,21 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             json,
         }) => show(&ctx, &contact, limit, json),
         Some(Command::Search { query, limit, json }) => search(&ctx, &query.join(" "), limit, json),
-        Some(Command::Followups { due, json }) => followups(&ctx, due, json),
+        Some(Command::Followups {
+            due,
+            assignee,
+            mine,
+            json,
+        }) => {
+            let assignee = if mine {
+                Some(ctx.actor.0.clone())
+            } else {
+                assignee
+            };
+            followups(&ctx, due, assignee.as_deref(), json)
+        }
         Some(Command::Done { id }) => done(&ctx, id),
+        Some(Command::Reschedule { id, when }) => reschedule(&ctx, id, &when),
         Some(Command::Purchase(args)) => purchase(&ctx, args),
         Some(Command::Rm { contact }) => {
             let store = ctx.open()?;
@@ -478,6 +491,22 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
     };
     let store = ctx.open()?;
     let contact = resolve(&store, &args.contact)?;
+    let answers = match args.closes {
+        Some(id) => {
+            let item = open_follow_up(&store, id)?;
+            if item.follow_up.contact != contact.id {
+                return Err(invalid(format!(
+                    "follow-up #{id} is for {} (#{}), not {} (#{})",
+                    safe(&item.contact_name),
+                    item.follow_up.contact,
+                    safe(&contact.name),
+                    contact.id
+                )));
+            }
+            Some(item.follow_up)
+        }
+        None => None,
+    };
     let interaction = Interaction {
         id: 0,
         contact: contact.id,
@@ -492,7 +521,7 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
         deal: None,
         campaign: String::new(),
     };
-    let logged = store.log_interaction(&ctx.actor, interaction, follow_up)?;
+    let logged = store.log_answering(&ctx.actor, interaction, follow_up, answers.as_ref())?;
     if args.json {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -510,6 +539,9 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
         safe(&contact.name),
         logged.interaction.id
     );
+    if let Some(f) = &answers {
+        out!("; closed follow-up #{} ({})", f.id, safe(&f.what));
+    }
     if let Some(f) = &logged.follow_up {
         out!("; follow-up #{} due {}", f.id, f.due);
     }
@@ -683,13 +715,20 @@ struct FollowUpJson {
     id: Id,
     contact: Id,
     contact_name: String,
+    organization: Option<String>,
+    phone: Option<String>,
     due: Day,
     overdue: bool,
     what: String,
     assignee: String,
 }
 
-fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure> {
+fn followups(
+    ctx: &Context,
+    window: DueWindow,
+    assignee: Option<&str>,
+    json: bool,
+) -> Result<(), Failure> {
     let store = ctx.open()?;
     let today = Day::today();
     let until = match window {
@@ -698,10 +737,16 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
         DueWindow::Week => today.add_days(7),
         DueWindow::All => today.add_days(100 * 366),
     };
+    let wanted = assignee.map(text::sort_key);
     let items: Vec<_> = store
         .due_until(until, usize::MAX)?
         .into_iter()
         .filter(|d| window != DueWindow::Today || d.follow_up.due == today)
+        .filter(|d| {
+            wanted
+                .as_ref()
+                .is_none_or(|w| text::sort_key(&d.follow_up.assignee) == *w)
+        })
         .collect();
     if json {
         let out: Vec<FollowUpJson> = items
@@ -710,6 +755,8 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
                 id: d.follow_up.id,
                 contact: d.follow_up.contact,
                 contact_name: d.contact_name,
+                organization: (!d.organization.is_empty()).then_some(d.organization),
+                phone: d.phone,
                 due: d.follow_up.due,
                 overdue: d.follow_up.due < today,
                 what: d.follow_up.what,
@@ -719,8 +766,20 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
         return print_json(&out);
     }
     if items.is_empty() {
-        outln!("Nothing due. Well done.");
+        match assignee {
+            Some(a) => outln!("Nothing due for {}. Well done.", safe(a)),
+            None => outln!("Nothing due. Well done."),
+        }
+        return Ok(());
     }
+    let overdue = items.iter().filter(|d| d.follow_up.due < today).count();
+    outln!(
+        "{} follow-up{} ({} overdue){}",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        overdue,
+        assignee.map_or(String::new(), |a| format!(" for {}", safe(a)))
+    );
     for d in &items {
         let f = &d.follow_up;
         let when = if f.due < today {
@@ -728,11 +787,18 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
         } else {
             f.due.to_string()
         };
+        let mut who = safe(&d.contact_name).to_string();
+        if !d.organization.is_empty() {
+            who.push_str(&format!(" · {}", safe(&d.organization)));
+        }
+        if let Some(p) = &d.phone {
+            who.push_str(&format!(" · {}", safe(p)));
+        }
         outln!(
-            "{:>6}  {:<18} {} — {} ({})",
+            "{:>6}  {:<18} {} — {} [{}]",
             f.id,
             when,
-            safe(&d.contact_name),
+            who,
             safe(&f.what),
             safe(&f.assignee)
         );
@@ -740,9 +806,9 @@ fn followups(ctx: &Context, window: DueWindow, json: bool) -> Result<(), Failure
     Ok(())
 }
 
-fn done(ctx: &Context, id: Id) -> Result<(), Failure> {
-    let store = ctx.open()?;
-    let item = store
+/// The open follow-up with this id, or a "not found" that says where ids come from.
+fn open_follow_up(store: &Store, id: Id) -> Result<crate::store::DueItem, Failure> {
+    store
         .due_until(Day::today().add_days(100 * 366), usize::MAX)?
         .into_iter()
         .find(|d| d.follow_up.id == id)
@@ -751,12 +817,33 @@ fn done(ctx: &Context, id: Id) -> Result<(), Failure> {
                 exit::NOT_FOUND,
                 format!("no open follow-up #{id} (see `rolo followups --due all`)"),
             )
-        })?;
+        })
+}
+
+fn done(ctx: &Context, id: Id) -> Result<(), Failure> {
+    let store = ctx.open()?;
+    let item = open_follow_up(&store, id)?;
     store.complete_follow_up(&ctx.actor, &item.follow_up)?;
     outln!(
         "Done: {} — {}",
         safe(&item.contact_name),
         safe(&item.follow_up.what)
+    );
+    Ok(())
+}
+
+fn reschedule(ctx: &Context, id: Id, when: &str) -> Result<(), Failure> {
+    let due = time::parse_due(when, Day::today()).map_err(invalid)?;
+    let store = ctx.open()?;
+    let item = open_follow_up(&store, id)?;
+    let moved = store.reschedule_follow_up(&ctx.actor, &item.follow_up, due)?;
+    outln!(
+        "Moved follow-up #{} ({} — {}) from {} to {} — `rolo undo` takes it back",
+        moved.id,
+        safe(&item.contact_name),
+        safe(&moved.what),
+        item.follow_up.due,
+        moved.due
     );
     Ok(())
 }

@@ -174,8 +174,17 @@ pub fn parse_due(input: &str, today: Day) -> Result<Day, String> {
         let ahead = if ahead <= 0 { ahead + 7 } else { ahead };
         return Ok(today.add_days(i32::from(ahead)));
     }
-    text.parse::<Day>()
-        .map_err(|_| format!("`{input}` is not a due date ({hint})"))
+    let day = text
+        .parse::<Day>()
+        .map_err(|_| format!("`{input}` is not a due date ({hint})"))?;
+    // A follow-up due in the past would be overdue the moment it is made: almost always a
+    // typo in the year or month, so it is refused rather than filed.
+    if day < today {
+        return Err(format!(
+            "`{input}` is in the past (today is {today}); a follow-up needs today or a later day"
+        ));
+    }
+    Ok(day)
 }
 
 fn parse_weekday(text: &str) -> Option<Weekday> {
@@ -232,6 +241,9 @@ mod tests {
         assert_eq!(parse_due("+3", wed), Ok(day("2026-11-28")));
         assert_eq!(parse_due("+2w", wed), Ok(day("2026-12-09")));
         assert_eq!(parse_due("fri", wed), Ok(day("2026-11-27")));
+        assert_eq!(parse_due("2026-11-25", wed), Ok(wed));
+        let past = parse_due("2025-11-25", wed).unwrap_err();
+        assert!(past.contains("in the past"), "{past}");
         assert_eq!(parse_due("Wednesday", wed), Ok(day("2026-12-02")));
         assert_eq!(parse_due("2026-12-01", wed), Ok(day("2026-12-01")));
     }

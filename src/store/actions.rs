@@ -238,14 +238,30 @@ impl Store {
     pub fn log_interaction(
         &self,
         actor: &Actor,
+        interaction: Interaction,
+        follow_up: Option<(Day, String)>,
+    ) -> Result<Logged, StoreError> {
+        self.log_answering(actor, interaction, follow_up, None)
+    }
+
+    /// [`Store::log_interaction`] that also closes the open follow-up it answers (a call made
+    /// from the Today queue), in the same transaction: the audit entry names both, so one undo
+    /// reopens the follow-up and removes the call together.
+    pub fn log_answering(
+        &self,
+        actor: &Actor,
         mut interaction: Interaction,
         follow_up: Option<(Day, String)>,
+        answers: Option<&FollowUp>,
     ) -> Result<Logged, StoreError> {
         if interaction.agent.trim().is_empty() {
             interaction.agent = actor.0.clone();
         }
         interaction.clean()?;
-        let action = format!("log {}", interaction.channel);
+        let action = match answers {
+            Some(f) => format!("log {} (closes follow-up #{})", interaction.channel, f.id),
+            None => format!("log {}", interaction.channel),
+        };
         self.act(actor, &action, |t| {
             if t.contact(interaction.contact)?.is_none() {
                 return Err(StoreError::NotFound(format!(
@@ -257,6 +273,28 @@ impl Store {
             let mut changes = vec![Change::create(Record::Entry(Entry::Interaction(
                 interaction.clone(),
             )))];
+            if let Some(answered) = answers {
+                let current = t
+                    .entry(answered.contact, answered.created.millis(), answered.id)?
+                    .ok_or_else(|| StoreError::NotFound(format!("follow-up {}", answered.id)))?;
+                let Entry::FollowUp(mut closed) = current.clone() else {
+                    return Err(StoreError::NotFound(format!("follow-up {}", answered.id)));
+                };
+                if closed.contact != interaction.contact {
+                    return Err(StoreError::Invalid(Invalid::single(
+                        "follow-up",
+                        "belongs to another contact",
+                    )));
+                }
+                // Already closed (by someone else meanwhile): log the call, leave it be.
+                if closed.done_at.is_none() {
+                    closed.done_at = Some(interaction.at);
+                    changes.push(Change::update(
+                        Record::Entry(current),
+                        Record::Entry(Entry::FollowUp(closed)),
+                    ));
+                }
+            }
             let follow_up = match follow_up {
                 Some((due, what)) => {
                     let what = if what.trim().is_empty() {
@@ -291,6 +329,12 @@ impl Store {
 
     /// Adds a purchase or a standalone follow-up (or an interaction) to a contact's timeline.
     pub fn add_entry(&self, actor: &Actor, mut entry: Entry) -> Result<Entry, StoreError> {
+        // A follow-up nobody was given is the scheduling agent's own.
+        if let Entry::FollowUp(f) = &mut entry
+            && f.assignee.trim().is_empty()
+        {
+            f.assignee = actor.0.clone();
+        }
         entry.clean()?;
         let action = format!("add {}", entry.kind());
         self.act(actor, &action, |t| {

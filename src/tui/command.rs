@@ -154,6 +154,8 @@ commands! {
     PrevChannel = "prev_channel" in [Log]: "Previous channel";
     OpenEditor = "open_editor" in [Form, Log, Detail]: "Write the long note in $EDITOR";
     MarkDone = "mark_done" in [Today, Timeline, Detail]: "Mark the follow-up done";
+    ToggleMine = "toggle_mine" in [Today]: "Show only follow-ups assigned to you, or everyone's";
+    ToggleCloses = "toggle_closes" in [Log]: "Close the follow-up this log answers, or leave it open";
     Reschedule = "reschedule" in [Today, Timeline, Detail]: "Move the follow-up to another day";
     LoadDemo = "load_demo" in [Global, List]: "Load demo contacts to try rolo";
     ImportHint = "import_hint" in [Global, List]: "Show how to import contacts (vCard, CSV)";

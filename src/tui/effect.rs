@@ -56,6 +56,8 @@ pub enum Effect {
     LogInteraction {
         interaction: Box<Interaction>,
         follow_up: Option<Day>,
+        /// The open follow-up this log answers, closed in the same transaction.
+        answers: Option<Box<FollowUp>>,
         done: String,
     },
     CompleteFollowUp(Box<FollowUp>),
@@ -179,11 +181,16 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         Effect::LogInteraction {
             interaction,
             follow_up,
+            answers,
             done,
         } => {
             let contact = interaction.contact;
-            match store.log_interaction(actor, *interaction, follow_up.map(|d| (d, String::new())))
-            {
+            match store.log_answering(
+                actor,
+                *interaction,
+                follow_up.map(|d| (d, String::new())),
+                answers.as_deref(),
+            ) {
                 Ok(_) => vec![Msg::Written {
                     message: done,
                     select: Some(contact),

@@ -147,6 +147,9 @@ pub struct LogDraft {
     /// The long note written in $EDITOR.
     pub body: String,
     pub errors: HashMap<&'static str, String>,
+    /// The open follow-up this log answers (opened from the Today queue): closed with the log
+    /// unless the agent toggles it off.
+    pub answers: Option<FollowUp>,
 }
 
 /// The contact form's fields, in order.
@@ -314,9 +317,34 @@ impl Overlay {
 
 #[derive(Clone, Debug, Default)]
 pub struct TodayState {
+    /// Every open follow-up due by today, as loaded.
+    pub all: Vec<DueItem>,
+    /// What the queue shows: `all`, or only the agent's own with `mine`.
     pub items: Vec<DueItem>,
+    pub mine: bool,
     pub selected: usize,
     pub loaded: bool,
+}
+
+impl TodayState {
+    /// Re-derives the shown items from `all` (after a load or a filter change).
+    pub fn refilter(&mut self, agent: &str) {
+        let agent = crate::domain::text::sort_key(agent);
+        self.items = self
+            .all
+            .iter()
+            .filter(|d| !self.mine || crate::domain::text::sort_key(&d.follow_up.assignee) == agent)
+            .cloned()
+            .collect();
+        self.selected = self.selected.min(self.items.len().saturating_sub(1));
+    }
+
+    pub fn overdue(&self, today: Day) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.follow_up.due < today)
+            .count()
+    }
 }
 
 pub struct State {
@@ -344,6 +372,8 @@ pub struct State {
     pub last_channel: Channel,
     /// The keys that undo, as the effective keymap spells them (for confirmations).
     pub undo_keys: String,
+    /// The agent this interface acts as ("mine" in the Today queue).
+    pub agent: String,
     pub quit: bool,
 }
 
@@ -379,6 +409,7 @@ impl State {
             continuations: Vec::new(),
             last_channel: Channel::Call,
             undo_keys: String::new(),
+            agent: String::new(),
             quit: false,
         }
     }

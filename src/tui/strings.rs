@@ -21,6 +21,14 @@ pub const LOADING: &str = "loading…";
 pub const NO_SELECTION: &str = "No contact selected.";
 pub const EMPTY_TIMELINE: &str = "Nothing on the timeline yet.";
 pub const TODAY_EMPTY: &str = "Nothing due. Well done.";
+pub const TODAY_EMPTY_MINE: &str = "Nothing due for you. Well done.";
+pub const FIELD_CLOSES: &str = "Closes";
+
+/// The Today pane's title: how many, how many overdue, whose.
+pub fn today_title(count: usize, overdue: usize, mine: Option<&str>) -> String {
+    let whose = mine.map_or(String::new(), |agent| format!(" · {agent}'s"));
+    format!("Today — {count} due, {overdue} overdue{whose}")
+}
 pub const SEARCH_NO_RESULTS: &str = "No contact matches.";
 pub const SEARCH_INDEXING: &str = "indexing contacts…";
 pub const COLUMN_NAME: &str = "Name";

@@ -123,12 +123,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::DueLoaded(items) => {
-            state.today_view.items = items;
+            state.today_view.all = items;
             state.today_view.loaded = true;
-            state.today_view.selected = state
-                .today_view
-                .selected
-                .min(state.today_view.items.len().saturating_sub(1));
+            state.today_view.refilter(&state.agent);
             Vec::new()
         }
         Msg::Written {
@@ -572,6 +569,26 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Command::ToggleCloses => {
+            let answered = if state.screen == Screen::Today {
+                selected_follow_up(state)
+            } else {
+                None
+            };
+            if let Some(Overlay::Log(log)) = &mut state.overlay {
+                log.answers = match log.answers {
+                    Some(_) => None,
+                    None => answered,
+                };
+            }
+            Vec::new()
+        }
+        Command::ToggleMine => {
+            let today = &mut state.today_view;
+            today.mine = !today.mine;
+            today.refilter(&state.agent);
+            Vec::new()
+        }
         Command::NextChannel | Command::PrevChannel => {
             if let Some(Overlay::Log(log)) = &mut state.overlay {
                 let all = Channel::ALL;
@@ -826,9 +843,16 @@ fn selected_follow_up(state: &State) -> Option<crate::domain::FollowUp> {
 }
 
 fn open_log(state: &mut State) -> Vec<Effect> {
+    // A call made from the queue answers the follow-up it was made for.
+    let answers = if state.screen == Screen::Today {
+        selected_follow_up(state)
+    } else {
+        None
+    };
     match state.subject() {
         Some((contact, contact_name)) => {
             state.overlay = Some(Overlay::Log(LogDraft {
+                answers,
                 contact,
                 contact_name,
                 channel: state.last_channel,
@@ -963,6 +987,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
             vec![Effect::LogInteraction {
                 interaction: Box::new(interaction),
                 follow_up,
+                answers: log.answers.clone().map(Box::new),
                 done,
             }]
         }

@@ -17,7 +17,11 @@ use crate::tui::view::{centered, input_line, key_for, popup, safe};
 const LABEL_WIDTH: usize = 14;
 
 pub fn render(frame: &mut Frame, area: Rect, log: &LogDraft, theme: &Theme, keymap: &Keymap) {
-    let rect = centered(area, area.width.saturating_sub(4).min(88), 12);
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(88),
+        12 + u16::from(log.answers.is_some()),
+    );
     let title = format!("{} — {}", strings::LOG_TITLE, safe(&log.contact_name));
     let inner = popup(frame, rect, &title, theme);
     let width = usize::from(inner.width);
@@ -90,6 +94,14 @@ pub fn render(frame: &mut Frame, area: Rect, log: &LogDraft, theme: &Theme, keym
                 theme.style("form.error"),
             )));
         }
+    }
+    if let Some(f) = &log.answers {
+        let toggle = key_for(keymap, &contexts, Command::ToggleCloses).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<LABEL_WIDTH$}", strings::FIELD_CLOSES), label),
+            Span::styled(safe(&f.what).to_string(), theme.style("followup.due")),
+            Span::styled(format!(" ({toggle}: keep open)"), theme.style("text.dim")),
+        ]));
     }
     if !log.body.is_empty() {
         lines.push(Line::from(vec![

@@ -1,6 +1,7 @@
 //! The `rolo` binary: parse the command line, run, and turn failures into one clear line on
 //! stderr and a documented exit code (see the README).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,7 +18,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) if failure.code == rolo::cli::exit::BROKEN_PIPE => failure.exit_code(),
         Err(failure) => {
-            eprintln!(
+            // Not `eprintln!`: it panics when stderr is gone (a hung-up terminal).
+            let _ = writeln!(
+                std::io::stderr(),
                 "rolo: {}",
                 rolo::domain::text::visible(&failure.message, true)
             );

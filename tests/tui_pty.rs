@@ -431,3 +431,171 @@ fn with_16_colours_no_24_bit_colour_is_sent() {
     let truecolor = screen_bytes("xterm-256color", &[("COLORTERM", "truecolor")]);
     assert!(truecolor.contains("38;2;") || truecolor.contains("48;2;"));
 }
+
+/// Whether opening `db` makes redb repair it (the file was not closed cleanly).
+fn needs_repair(db: &Path) -> bool {
+    let repaired = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = std::rc::Rc::clone(&repaired);
+    let opened = redb::Builder::new()
+        .set_repair_callback(move |_| flag.set(true))
+        .open(db)
+        .expect("reopen");
+    drop(opened);
+    repaired.get()
+}
+
+#[test]
+fn closing_the_terminal_ends_rolo_through_the_clean_close() {
+    // An SSH drop or a closed tmux pane: the tty hangs up (end-of-file, then EIO). crossterm
+    // spins on such a tty; rolo must stop on its own and close the database cleanly rather
+    // than be cut off by the signal thread's grace exit, which leaves the file to be repaired.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+    }
+    assert!(!needs_repair(&db), "a cleanly closed file needs no repair");
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("openpty");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_rolo"));
+    cmd.arg("--db");
+    cmd.arg(&db);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", dir.path());
+    cmd.env("XDG_CONFIG_HOME", dir.path().join("config"));
+    cmd.env("ROLO_AS", "tester");
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn rolo");
+    drop(pair.slave);
+    // Read until the first screen is up, then let go of the reader, so that dropping the
+    // master below closes the last handle on it: the terminal is gone.
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let seen = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        let start = Instant::now();
+        while start.elapsed() < TIMEOUT {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+            }
+            if String::from_utf8_lossy(&all).contains("Ana Perić") {
+                return true;
+            }
+        }
+        false
+    })
+    .join()
+    .expect("reader thread");
+    assert!(seen, "the first screen never appeared");
+    std::thread::sleep(Duration::from_millis(300));
+    drop(pair.master);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("rolo did not exit after its terminal was closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success(), "a hang-up is not a normal quit");
+    assert!(
+        !needs_repair(&db),
+        "the database was left unclosed: rolo was cut off instead of closing it"
+    );
+}
+
+#[test]
+fn kill_int_restores_the_terminal_and_closes_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+    }
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("Ana Perić");
+    let pid = s.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = s.wait_exit(TIMEOUT);
+    assert!(!status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        s.text().contains("\u{1b}[?1049l"),
+        "the alternate screen is left"
+    );
+    drop(s);
+    assert!(!needs_repair(&db), "the database was closed cleanly");
+}
+
+#[test]
+fn sigterm_while_the_editor_is_open_stops_the_editor_and_removes_the_draft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("tmp dir");
+    {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Ana Perić");
+    }
+    // An "editor" that never returns by itself; `#` drops the draft path rolo appends.
+    let tmp_text = tmp.to_string_lossy().into_owned();
+    let mut s = Session::start_with(
+        &db,
+        dir.path(),
+        "xterm-256color",
+        &[
+            ("EDITOR", "sleep 600 #"),
+            ("VISUAL", "sleep 600 #"),
+            ("TMPDIR", &tmp_text),
+        ],
+    );
+    s.wait_for("Ana Perić");
+    s.send("l");
+    s.send("\u{5}"); // ctrl-e: write the note in $EDITOR
+    let start = Instant::now();
+    let draft = loop {
+        let found = std::fs::read_dir(&tmp)
+            .expect("tmp")
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().starts_with("rolo-note-"));
+        if let Some(found) = found {
+            break found.path();
+        }
+        assert!(start.elapsed() < TIMEOUT, "the editor never started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let pid = s.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = s.wait_exit(TIMEOUT);
+    assert!(!status.success());
+    assert!(!draft.exists(), "the draft was left behind in the temp dir");
+    let editors = std::process::Command::new("pgrep")
+        .args(["-f", "^sleep 600"])
+        .output()
+        .expect("pgrep");
+    assert!(
+        editors.stdout.is_empty(),
+        "the editor was left running on the tty: {}",
+        String::from_utf8_lossy(&editors.stdout)
+    );
+    drop(s);
+    assert!(!needs_repair(&db), "the database was closed cleanly");
+}

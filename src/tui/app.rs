@@ -21,12 +21,13 @@ use crate::tui::keymap::{Key, Keymap};
 use crate::tui::msg::Msg;
 use crate::tui::search_bridge::SearchBridge;
 use crate::tui::state::State;
+use crate::tui::terminal::TtyWait;
 use crate::tui::theme::Theme;
 use crate::tui::update::{on_key, update};
 use crate::tui::view::{key_for, view};
 use crate::tui::{TuiError, TuiOptions, terminal};
 
-type Term = Terminal<CrosstermBackend<io::Stdout>>;
+type Term = Terminal<CrosstermBackend<terminal::TtyOut>>;
 
 /// How long the loop waits for input before looking at worker results again.
 const POLL: Duration = Duration::from_millis(30);
@@ -41,12 +42,14 @@ struct App {
     results: Sender<Msg>,
     inbox: Receiver<Msg>,
     dirty: bool,
+    /// crossterm may hold more parsed events than the tty has bytes: take them all first.
+    draining: bool,
 }
 
 pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
     terminal::check()?;
     let _guard = terminal::Guard::enter()?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut term = Terminal::new(CrosstermBackend::new(terminal::TtyOut::new()))?;
     let size = term.size()?;
     let (results, inbox) = mpsc::channel();
     let deliver = results.clone();
@@ -67,6 +70,7 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
         results,
         inbox,
         dirty: true,
+        draining: false,
     };
     app.run_effects(&mut term, vec![Effect::Start]);
     let result = app.event_loop(&mut term);
@@ -101,11 +105,25 @@ impl App {
                 term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap))?;
                 self.dirty = false;
             }
+            // Wait on the tty ourselves (crossterm spins forever on a hung-up one, see
+            // `terminal::wait_for_input`); once it has bytes, take every event crossterm has
+            // parsed from them before waiting again.
+            if !self.draining {
+                match terminal::wait_for_input(POLL) {
+                    TtyWait::Gone => return Ok(()),
+                    TtyWait::Idle => continue,
+                    TtyWait::Ready => {}
+                }
+            }
+            if terminal::tty_gone() {
+                return Ok(());
+            }
             // A dead or closed terminal reads as an error: quit rather than spin.
-            let ready = match event::poll(POLL) {
+            let ready = match event::poll(Duration::ZERO) {
                 Ok(ready) => ready,
                 Err(_) => return Ok(()),
             };
+            self.draining = ready;
             if !ready {
                 continue;
             }
@@ -197,12 +215,14 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
         return Msg::EditorDone(Err(e.to_string()));
     }
     terminal::restore();
+    // `exec`: the editor takes the shell's place, so a hang-up or termination reaches it.
     let status = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("{editor} \"$1\""))
+        .arg(format!("exec {editor} \"$1\""))
         .arg("sh")
         .arg(&path)
-        .status();
+        .spawn()
+        .and_then(wait_for_editor);
     let back = terminal::enter();
     repaint(term);
     let result = match (status, back) {
@@ -212,6 +232,34 @@ fn edit_in_editor(term: &mut Term, initial: &str) -> Msg {
     };
     let _ = std::fs::remove_file(&path);
     Msg::EditorDone(result)
+}
+
+/// Waits for the editor, unless rolo is told to stop meanwhile (SIGTERM, SIGHUP, the terminal
+/// gone): then the editor is asked to stop too (SIGTERM, then SIGKILL a second later) instead of
+/// being left orphaned on the tty, and the draft is removed by the caller.
+fn wait_for_editor(mut child: std::process::Child) -> io::Result<std::process::ExitStatus> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if terminal::hung_up() {
+            if let Some(pid) = i32::try_from(child.id())
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+            }
+            for _ in 0..20 {
+                if let Some(status) = child.try_wait()? {
+                    return Ok(status);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Asks the terminal to put `text` on the clipboard (OSC 52). The text is base64-encoded, so
@@ -270,7 +318,7 @@ fn suspend(term: &mut Term) {
 fn repaint(term: &mut Term) {
     use crossterm::terminal::{Clear, ClearType};
     let _ = crossterm::execute!(io::stdout(), Clear(ClearType::All));
-    if let Ok(fresh) = Terminal::new(CrosstermBackend::new(io::stdout())) {
+    if let Ok(fresh) = Terminal::new(CrosstermBackend::new(terminal::TtyOut::new())) {
         *term = fresh;
     }
 }

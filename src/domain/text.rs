@@ -10,8 +10,100 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
+/// Characters that draw nothing yet change what text means or how it compares: the Arabic
+/// letter mark, zero-width space and word joiner, the invisible math operators, the soft
+/// hyphen, the Mongolian vowel separator, interlinear annotation marks and the tag characters.
+/// A name holding one looks like another and evades duplicate checks. (Zero-width joiner and
+/// non-joiner are kept: emoji sequences and Persian or Indic spellings need them.)
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{00AD}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
 fn is_unwanted(c: char) -> bool {
-    c.is_control() || is_bidi_control(c) || c == '\u{FEFF}'
+    c.is_control() || is_bidi_control(c) || is_invisible(c) || c == '\u{FEFF}'
+}
+
+/// A serde_json formatter that writes every character [`clean_line`] would drop (C1 controls
+/// such as U+009B, bidi overrides, invisible characters) as a `\uXXXX` escape: JSON output
+/// stays valid and equal in meaning, but no such character reaches a terminal or a viewer raw.
+/// (serde_json itself escapes only U+0000–U+001F.)
+#[derive(Clone, Debug, Default)]
+pub struct EscapingFormatter<F = serde_json::ser::CompactFormatter>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for EscapingFormatter<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(is_unwanted) {
+            writer.write_all(rest[..at].as_bytes())?;
+            let c = rest[at..].chars().next().unwrap_or('\u{FFFD}');
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// `value` as pretty JSON with [`EscapingFormatter`].
+pub fn to_safe_json_pretty(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    let formatter = EscapingFormatter(serde_json::ser::PrettyFormatter::new());
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, formatter,
+    ))?;
+    // The serializer writes only UTF-8 (and the escapes are ASCII).
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// A single-line field: NFC, no control characters (tabs and newlines become spaces), runs of
@@ -173,6 +265,38 @@ mod tests {
             visible("plain Ünïcode 漢字", false),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn invisible_and_c1_characters_are_dropped_on_the_way_in() {
+        for sneaky in [
+            "Ana\u{061C}Horvat",
+            "Ana\u{200B}Horvat",
+            "Ana\u{00AD}Horvat",
+            "Ana\u{2060}Horvat",
+            "Ana\u{E0041}Horvat",
+            "Ana\u{009B}Horvat",
+            "Ana\u{202E}Horvat",
+        ] {
+            assert_eq!(clean_line(sneaky), "AnaHorvat", "{sneaky:?}");
+        }
+        // Joiners that real spellings and emoji need stay.
+        assert_eq!(clean_line("می\u{200C}خواهم"), "می\u{200C}خواهم");
+        assert_eq!(clean_line("👩\u{200D}💻"), "👩\u{200D}💻");
+    }
+
+    #[test]
+    fn json_output_escapes_what_a_terminal_would_act_on() {
+        let json = to_safe_json_pretty(&serde_json::json!({
+            "name": "a\u{009B}b\u{202E}c\u{E0041}d ok"
+        }))
+        .unwrap();
+        assert!(
+            json.contains("a\\u009bb\\u202ec\\udb40\\udc41d ok"),
+            "{json}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["name"], "a\u{009B}b\u{202E}c\u{E0041}d ok");
     }
 
     #[test]

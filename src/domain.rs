@@ -235,7 +235,7 @@ impl Birthday {
     pub fn check(&self) -> Result<(), String> {
         let year = self.year.unwrap_or(2000);
         let real = (1..=9999).contains(&year)
-            && u8::try_from(self.month).is_ok_and(|m| (1..=12).contains(&m))
+            && (1..=12).contains(&self.month)
             && i8::try_from(self.month)
                 .ok()
                 .zip(i8::try_from(self.day).ok())

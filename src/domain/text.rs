@@ -47,7 +47,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for EscapingForma
     ) -> std::io::Result<()> {
         let mut rest = fragment;
         while let Some(at) = rest.find(is_unwanted) {
-            writer.write_all(rest[..at].as_bytes())?;
+            writer.write_all(&rest.as_bytes()[..at])?;
             let c = rest[at..].chars().next().unwrap_or('\u{FFFD}');
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {

@@ -206,7 +206,12 @@ pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact 
         m.custom.entry(k.clone()).or_insert_with(|| v.clone());
     }
     for c in &incoming.consent {
-        if !m.consent.contains(c) {
+        // A CSV status column restating what the contact already says adds nothing (else every
+        // re-import of a mailing tool's list would add a statement).
+        let restated = c.source == interop::csv::CONSENT_COLUMN_SOURCE
+            && m.consent.iter().any(|s| s.channel == c.channel)
+            && m.consent_for(c.channel) == c.status;
+        if !restated && !m.consent.contains(c) {
             m.consent.push(c.clone());
         }
     }

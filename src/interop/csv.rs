@@ -10,7 +10,8 @@
 //!
 //! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
 //! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
-//! created_at, updated_at`
+//! created_at, updated_at, preferred_channel, consent_email, consent_sms, consent_call,
+//! consent_post, consent, custom`
 //!
 //! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
 //!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
@@ -19,6 +20,14 @@
 //! - `city` is the first address's city, `address` the first address on one line.
 //! - `birthday` is `YYYY-MM-DD` or `--MM-DD`; `tags` are `;`-joined; `notes` keep their newlines
 //!   (quoted cells); `created_at` / `updated_at` are RFC 3339 UTC.
+//! - `consent_email` … `consent_post` are the current status on that channel (`granted`,
+//!   `denied`, `unknown`; empty when nothing was ever recorded), so a mailing tool can filter
+//!   on them; `consent` is the whole history, every channel, as the JSON list rolo's JSON
+//!   export has (`[{"channel":"email","status":"denied","at":…,"source":…,"purpose":…}]`);
+//!   `custom` the custom fields as its JSON object. On import a status column that differs
+//!   from the history's latest statement (edited in a spreadsheet or by a mailing tool) adds a
+//!   statement made at import time, source [`CONSENT_COLUMN_SOURCE`]; so an opt-out survives a
+//!   round trip through any tool that keeps the column.
 //! - Unless `raw`, a cell starting with `=`, `@`, tab or CR, or with `+` / `-` when it is not a
 //!   plain number or phone number, gets a leading `'` so spreadsheets do not run it as a
 //!   formula. rolo's reader removes that `'` again.
@@ -35,13 +44,18 @@ use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
-use crate::domain::{Address, Contact, ContactDraft, CustomValue, Labelled, Stage, text};
+use std::collections::BTreeMap;
+
+use crate::domain::{
+    Address, At, Channel, Consent, ConsentStatus, Contact, ContactDraft, CustomValue, Labelled,
+    Stage, text,
+};
 
 use super::encoding::Utf8Reader;
 use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
 
 /// The header of rolo's CSV export, in order.
-pub const EXPORT_HEADER: [&str; 24] = [
+pub const EXPORT_HEADER: [&str; 31] = [
     "id",
     "name",
     "given_name",
@@ -66,7 +80,23 @@ pub const EXPORT_HEADER: [&str; 24] = [
     "notes",
     "created_at",
     "updated_at",
+    "preferred_channel",
+    "consent_email",
+    "consent_sms",
+    "consent_call",
+    "consent_post",
+    "consent",
+    "custom",
 ];
+
+/// The channels with a `consent_CHANNEL` status column of their own (the ones marketing
+/// lists are sent over); every channel's full history is in the `consent` column.
+pub const CONSENT_COLUMNS: [Channel; 4] =
+    [Channel::Email, Channel::Sms, Channel::Call, Channel::Post];
+
+/// Where a consent statement read from a `consent_CHANNEL` column alone (no history that
+/// says the same) says it came from.
+pub const CONSENT_COLUMN_SOURCE: &str = "csv import";
 
 /// The separator Google uses for several values in one cell.
 pub const MULTI_SEPARATOR: &str = " ::: ";
@@ -119,6 +149,13 @@ enum Target {
     Tier,
     Source,
     Custom(String),
+    /// rolo's `custom` column: every custom field as a JSON object (as in rolo's JSON).
+    CustomJson,
+    PreferredChannel,
+    /// A `consent_CHANNEL` column: the current status on that channel.
+    ConsentStatus(Channel),
+    /// rolo's `consent` column: the whole consent history as a JSON array.
+    ConsentHistory,
     /// An email / phone cell; columns with the same `slot` belong together (value + label).
     Point {
         kind: PointKind,
@@ -283,6 +320,9 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         "tier" => Target::Tier,
         "source" => Target::Source,
         "address" => Target::AddressLine,
+        "preferred_channel" | "preferred channel" => Target::PreferredChannel,
+        "consent" => Target::ConsentHistory,
+        "custom" => Target::CustomJson,
         "city" => addr("a", AddrPart::City, ""),
         "street" => addr("a", AddrPart::Street, ""),
         "region" | "state" => addr("a", AddrPart::Region, ""),
@@ -327,8 +367,27 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         }
         "home fax" | "fax privat" | "télécopie domicile" => point(Phone, "homefax", "home fax"),
         "pager" => point(Phone, "pager", "pager"),
-        _ => return google_indexed(h).or_else(|| outlook_address(h)),
+        _ => {
+            return google_indexed(h)
+                .or_else(|| outlook_address(h))
+                .or_else(|| rolo_prefixed(h));
+        }
     })
+}
+
+/// `consent_CHANNEL` / `consent CHANNEL` and `custom.KEY` columns (rolo's export writes the
+/// first; the second lets any CSV bring a custom field by naming its column so).
+fn rolo_prefixed(h: &str) -> Option<Target> {
+    if let Some(channel) = h
+        .strip_prefix("consent_")
+        .or_else(|| h.strip_prefix("consent "))
+    {
+        return channel.parse().ok().map(Target::ConsentStatus);
+    }
+    h.strip_prefix("custom.")
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| Target::Custom(k.to_string()))
 }
 
 /// A user's description of a CSV's columns (`--map FILE`).
@@ -342,7 +401,8 @@ pub struct ColumnMap {
 /// The field names a mapping file may use, for messages.
 pub const MAPPING_FIELDS: &str = "name, given_name, family_name, organization, title, email, \
      email.LABEL, phone, phone.LABEL, street, city, region, postcode, country, tags, notes, \
-     birthday, uid, stage, owner, language, tier, source, custom.KEY, ignore";
+     birthday, uid, stage, owner, language, tier, source, preferred_channel, consent.CHANNEL, \
+     consent, custom.KEY, custom, ignore";
 
 impl ColumnMap {
     pub fn load(path: &Path) -> Result<ColumnMap, InteropError> {
@@ -397,6 +457,9 @@ impl ColumnMap {
                 "language" => Target::Language,
                 "tier" => Target::Tier,
                 "source" => Target::Source,
+                "preferred_channel" => Target::PreferredChannel,
+                "consent" => Target::ConsentHistory,
+                "custom" => Target::CustomJson,
                 "ignore" => Target::Ignore,
                 "email" => point(PointKind::Email, &slot, ""),
                 "phone" => point(PointKind::Phone, &slot, ""),
@@ -412,6 +475,10 @@ impl ColumnMap {
                         point(PointKind::Phone, &slot, label)
                     } else if let Some(key) = f.strip_prefix("custom.").filter(|k| !k.is_empty()) {
                         Target::Custom(key.to_lowercase())
+                    } else if let Some(Ok(channel)) =
+                        f.strip_prefix("consent.").map(str::parse::<Channel>)
+                    {
+                        Target::ConsentStatus(channel)
                     } else {
                         return Err(bad_field(f.to_string()));
                     }
@@ -634,6 +701,24 @@ impl<R: Read> Iterator for CsvReader<R> {
     }
 }
 
+/// A consent status as rolo writes it, or as mailing tools and people commonly do (`yes`,
+/// `opt-out`, `unsubscribed`, …).
+fn parse_consent_status(value: &str) -> Option<ConsentStatus> {
+    if let Ok(s) = value.parse::<ConsentStatus>() {
+        return Some(s);
+    }
+    let v = value.trim().to_lowercase().replace(['_', ' '], "-");
+    Some(match v.as_str() {
+        "yes" | "y" | "true" | "1" | "opt-in" | "opted-in" | "optin" | "subscribed" | "allowed" => {
+            ConsentStatus::Granted
+        }
+        "no" | "n" | "false" | "0" | "opt-out" | "opted-out" | "optout" | "unsubscribed"
+        | "refused" | "withdrawn" => ConsentStatus::Denied,
+        "" | "?" | "none" | "not-asked" => ConsentStatus::Unknown,
+        _ => return None,
+    })
+}
+
 /// Removes the `'` rolo's export puts before formula-like cells.
 fn unneutralise(v: &str) -> &str {
     match v.strip_prefix('\'') {
@@ -657,6 +742,8 @@ struct RowBuild {
     draft: ContactDraft,
     points: Vec<PointSlot>,
     addresses: Vec<(String, Address, String)>,
+    /// `consent_CHANNEL` cells, applied over the history once the whole row is read.
+    consent_status: Vec<(Channel, ConsentStatus)>,
     any: bool,
 }
 
@@ -722,6 +809,35 @@ impl RowBuild {
             Target::Custom(key) => {
                 d.custom.insert(key.clone(), CustomValue::guess(value));
             }
+            Target::CustomJson => {
+                match serde_json::from_str::<BTreeMap<String, CustomValue>>(value) {
+                    // Single `custom.KEY` columns win over the same key in the JSON cell.
+                    Ok(fields) => {
+                        for (k, v) in fields {
+                            d.custom.entry(k).or_insert(v);
+                        }
+                    }
+                    Err(e) => warnings.push(format!(
+                        "line {line}: the custom cell is not rolo's JSON object of fields ({e}); custom fields ignored"
+                    )),
+                }
+            }
+            Target::PreferredChannel => match value.parse::<Channel>() {
+                Ok(c) => d.preferred_channel = Some(c),
+                Err(msg) => warnings.push(format!("line {line}: {msg}; preferred channel ignored")),
+            },
+            Target::ConsentHistory => match serde_json::from_str::<Vec<Consent>>(value) {
+                Ok(history) => d.consent.extend(history),
+                Err(e) => warnings.push(format!(
+                    "line {line}: the consent cell is not rolo's JSON list of consent statements ({e}); consent history ignored"
+                )),
+            },
+            Target::ConsentStatus(channel) => match parse_consent_status(value) {
+                Some(status) => self.consent_status.push((*channel, status)),
+                None => warnings.push(format!(
+                    "line {line}: `{value}` is not a consent status for {channel} (granted, denied, unknown); consent ignored"
+                )),
+            },
             Target::AddressLine => {
                 let a = self.address("line", "");
                 if a.street.is_empty() {
@@ -810,6 +926,27 @@ impl RowBuild {
     }
 
     fn into_draft(mut self) -> ContactDraft {
+        // A status column that says something else than the history's latest statement (edited
+        // in a spreadsheet, or written by a mailing tool) is a new statement, made now.
+        let now = At::now();
+        for (channel, status) in std::mem::take(&mut self.consent_status) {
+            let latest = self
+                .draft
+                .consent
+                .iter()
+                .rev()
+                .find(|c| c.channel == channel)
+                .map_or(ConsentStatus::Unknown, |c| c.status);
+            if latest != status {
+                self.draft.consent.push(Consent {
+                    channel,
+                    status,
+                    at: now,
+                    source: CONSENT_COLUMN_SOURCE.into(),
+                    purpose: String::new(),
+                });
+            }
+        }
         // A primary-marked slot (`* Work`) goes first; the order is kept otherwise.
         self.points.sort_by_key(|p| !p.primary);
         for p in self.points {
@@ -910,7 +1047,15 @@ impl<W: Write> CsvWriter<W> {
                 .collect::<Vec<_>>()
                 .join(MULTI_SEPARATOR)
         };
-        let cells: [String; 24] = [
+        let consent_column = |channel: Channel| -> String {
+            if c.consent.iter().any(|s| s.channel == channel) {
+                c.consent_for(channel).to_string()
+            } else {
+                String::new()
+            }
+        };
+        let json_cell = |value: serde_json::Result<String>| value.map_err(io::Error::other);
+        let cells: [String; 31] = [
             c.id.to_string(),
             c.name.clone(),
             c.given_name.clone(),
@@ -938,6 +1083,23 @@ impl<W: Write> CsvWriter<W> {
             c.notes.clone(),
             c.created.at.to_string(),
             c.updated.at.to_string(),
+            c.preferred_channel
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            consent_column(CONSENT_COLUMNS[0]),
+            consent_column(CONSENT_COLUMNS[1]),
+            consent_column(CONSENT_COLUMNS[2]),
+            consent_column(CONSENT_COLUMNS[3]),
+            if c.consent.is_empty() {
+                String::new()
+            } else {
+                json_cell(serde_json::to_string(&c.consent))?
+            },
+            if c.custom.is_empty() {
+                String::new()
+            } else {
+                json_cell(serde_json::to_string(&c.custom))?
+            },
         ];
         let raw = self.raw;
         let notes_column = 21;

@@ -224,3 +224,164 @@ fn vcard_round_trip_keeps_an_email_opt_out_custom_fields_and_preferred_channel()
         assert_eq!(shown["contact"]["preferred_channel"], "sms");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// CSV columns (item 20)
+
+fn import_csv(env: &Env, db: &str, name: &str, content: &str, extra: &[&str]) -> Output {
+    std::fs::write(env.path(name), content).unwrap();
+    let file = env.out(name);
+    let mut args = vec!["import", file.as_str()];
+    args.extend_from_slice(extra);
+    env.rolo_on(db, &args)
+}
+
+#[test]
+fn german_mail_and_handy_columns_are_guessed_and_unknown_ones_named() {
+    let env = Env::new();
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "kunden.csv",
+        "Vorname;Nachname;Mail;Handy;Stadt;Firma;Lieblingsfarbe\n\
+         Jürgen;Weiß;juergen@example.de;+49 170 1234567;München;Weiß GmbH;blau\n\
+         Ana;Horvat;ana@example.hr;+385 91 234 5678;Zagreb;;\n",
+        &[],
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let shown = env.show_json("rolo.redb", "juergen@example.de");
+    let c = &shown["contact"];
+    assert_eq!(c["given_name"], "Jürgen");
+    assert_eq!(c["family_name"], "Weiß");
+    assert_eq!(c["phones"][0]["value"], "+49 170 1234567");
+    assert_eq!(c["phones"][0]["label"], "mobile");
+    assert_eq!(c["addresses"][0]["city"], "München");
+    assert_eq!(shown["organization"], "Weiß GmbH");
+    // The guesses are said, and the column left behind is named with how to bring it in.
+    assert!(err.contains("`Handy` as phone (mobile)"), "{err}");
+    assert!(err.contains("`Mail` as email"), "{err}");
+    assert!(
+        err.contains("not imported: column `Lieblingsfarbe` (1 row)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--map FILE") && err.contains("\"CSV column mapping\""),
+        "{err}"
+    );
+
+    let json = import_csv(
+        &env,
+        "dry.redb",
+        "kunden.csv",
+        &std::fs::read_to_string(env.path("kunden.csv")).unwrap(),
+        &["--dry-run", "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["unmapped_columns"][0]["column"], "Lieblingsfarbe");
+    assert_eq!(report["unmapped_columns"][0]["rows"], 1);
+    assert!(
+        report["guessed_columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["column"] == "Handy" && g["read_as"] == "phone (mobile)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn headers_in_six_languages_land_in_the_right_fields() {
+    let files = [
+        ("fr", "Prénom,Nom,Courriel,Téléphone,Ville,Société"),
+        ("es", "Nombre,Apellido,Correo,Teléfono,Ciudad,Empresa"),
+        ("it", "Nome,Cognome,E-mail,Cellulare,Città,Azienda"),
+        ("hr", "Ime,Prezime,E-pošta,Mobitel,Grad,Tvrtka"),
+        ("pt", "Nome,Sobrenome,E-mail,Celular,Cidade,Empresa"),
+        ("de", "Vorname,Nachname,E-Mail,Telefon,Stadt,Firma"),
+    ];
+    for (lang, header) in files {
+        let env = Env::new();
+        let email = format!("eva@{lang}.example");
+        let content = format!("{header}\nEva,Marić,{email},+385 1 555 0101,Split,Acme\n");
+        let out = import_csv(&env, "rolo.redb", "people.csv", &content, &[]);
+        assert!(out.status.success(), "{lang}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("not imported"),
+            "{lang}: {}",
+            stderr(&out)
+        );
+        let shown = env.show_json("rolo.redb", &email);
+        let c = &shown["contact"];
+        assert_eq!(c["given_name"], "Eva", "{lang}");
+        assert_eq!(c["family_name"], "Marić", "{lang}");
+        assert_eq!(c["name"], "Eva Marić", "{lang}");
+        assert_eq!(c["phones"][0]["value"], "+385 1 555 0101", "{lang}");
+        assert_eq!(c["addresses"][0]["city"], "Split", "{lang}");
+        assert_eq!(shown["organization"], "Acme", "{lang}");
+    }
+}
+
+#[test]
+fn a_name_column_alone_is_the_whole_name() {
+    let env = Env::new();
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "clientes.csv",
+        "Nombre,Correo\nMaría José García,mj@example.es\n",
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = env.show_json("rolo.redb", "mj@example.es");
+    assert_eq!(shown["contact"]["name"], "María José García");
+    assert_eq!(shown["contact"]["given_name"], "");
+}
+
+#[test]
+fn a_mapping_file_names_what_it_leaves_out_but_not_what_it_ignores() {
+    let env = Env::new();
+    std::fs::write(
+        env.path("map.toml"),
+        "\"Kunde\" = \"name\"\n\"Festnetz\" = \"phone.home\"\n\"Newsletter\" = \"consent.email\"\n\"Intern\" = \"ignore\"\n",
+    )
+    .unwrap();
+    let map = env.out("map.toml");
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "x.csv",
+        "Kunde,Festnetz,Newsletter,Intern,Notiz2\nBo Chen,+49 30 1234567,nein,geheim,hallo\n",
+        &["--map", &map],
+    );
+    let err = stderr(&out);
+    assert!(
+        !err.contains("`Intern`") && err.contains("not imported: column `Notiz2` (1 row)"),
+        "{err}"
+    );
+    assert!(out.status.success(), "{err}");
+    let shown = env.show_json("rolo.redb", "Bo Chen");
+    assert_eq!(shown["contact"]["phones"][0]["label"], "home");
+    assert_eq!(
+        consent_of(&shown, "email").as_deref(),
+        Some("denied"),
+        "`nein` is an opt-out"
+    );
+}
+
+#[test]
+fn the_readme_has_the_section_the_messages_point_to() {
+    let env = Env::new();
+    let out = import_csv(&env, "rolo.redb", "odd.csv", "foo,bar\n1,2\n", &[]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"CSV column mapping\"") && err.contains("--map"),
+        "{err}"
+    );
+    let help = stdout(&env.rolo(&["import", "--help"]));
+    assert!(help.contains("\"CSV column mapping\""), "{help}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("\n### CSV column mapping\n"));
+}

@@ -64,7 +64,8 @@ pub struct ImportArgs {
     /// Report what would be created, updated and flagged without writing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// CSV column mapping file (see the README, "Importing")
+    /// CSV column mapping file: TOML lines `"Column" = "field"`, e.g. `"Handy" = "phone.mobile"`
+    /// (fields: see the README, "CSV column mapping")
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
     /// Tag every imported contact with BATCH [default: import-YYYYMMDD-HHMM; none for JSON]
@@ -276,6 +277,12 @@ enum Incoming {
     },
     Json(u64, JsonRecord),
     Problem(ImportProblem),
+    /// After a CSV's last row: columns read through a synonym, and columns not imported that
+    /// held data (see [`interop::CsvReader::unmapped`]).
+    Columns {
+        guessed: Vec<(String, String)>,
+        unmapped: Vec<(String, u64)>,
+    },
 }
 
 /// Turns a draft into a cleaned, validated, tagged contact (the CPU-heavy part of reading).
@@ -331,6 +338,21 @@ fn read_file(
                 return Ok(());
             }
         }
+    } else if format == Format::Csv {
+        let mut rows = interop::CsvReader::new(input, options.encoding, options.mapping.clone())?;
+        for r in rows.by_ref() {
+            let item = match r {
+                Ok(record) => prepare(record, tag, actor),
+                Err(problem) => Incoming::Problem(problem),
+            };
+            if !push(item) {
+                return Ok(());
+            }
+        }
+        let (guessed, unmapped) = (rows.guessed().to_vec(), rows.unmapped());
+        if !(guessed.is_empty() && unmapped.is_empty()) {
+            push(Incoming::Columns { guessed, unmapped });
+        }
     } else {
         for r in interop::read_records(format, input, options)? {
             let item = match r {
@@ -362,6 +384,10 @@ pub struct Report {
     pub merge_candidates: Vec<CandidateReport>,
     pub failed: Vec<LineReport>,
     pub warnings: Vec<LineReport>,
+    /// CSV columns read through a synonym (`Handy` → `phone (mobile)`).
+    pub guessed_columns: Vec<GuessedColumn>,
+    /// CSV columns that held data but were not imported (unknown, or not in the `--map`).
+    pub unmapped_columns: Vec<UnmappedColumn>,
     /// Wall-clock time of the whole import, and of the compaction at its end.
     pub seconds: f64,
     pub compact_seconds: f64,
@@ -372,6 +398,19 @@ pub struct CandidateReport {
     pub line: u64,
     pub name: String,
     pub candidates: Vec<Id>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GuessedColumn {
+    pub column: String,
+    pub read_as: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnmappedColumn {
+    pub column: String,
+    /// Rows with a value in it.
+    pub rows: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -459,8 +498,61 @@ impl Run<'_> {
                 }
             }
             Incoming::Json(line, record) => self.json(bulk, line, record)?,
+            Incoming::Columns { guessed, unmapped } => self.columns(guessed, unmapped),
         }
         Ok(())
+    }
+
+    /// Says how the CSV's columns were read: the guesses, and what was left behind with how
+    /// to bring it in.
+    fn columns(&mut self, guessed: Vec<(String, String)>, unmapped: Vec<(String, u64)>) {
+        if !guessed.is_empty() {
+            let list: Vec<String> = guessed
+                .iter()
+                .map(|(c, what)| format!("`{}` as {what}", safe(c)))
+                .collect();
+            eprintln!("{}: read column {}", self.label, list.join(", "));
+        }
+        if !unmapped.is_empty() {
+            let list: Vec<String> = unmapped
+                .iter()
+                .map(|(c, rows)| {
+                    format!(
+                        "`{}` ({rows} {})",
+                        safe(c),
+                        if *rows == 1 { "row" } else { "rows" }
+                    )
+                })
+                .collect();
+            let example = unmapped.first().map_or("Column", |(c, _)| c.as_str());
+            let key: String = example
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+                .replace('"', "");
+            eprintln!(
+                "{}: warning: not imported: column {}; to bring {} in, name {} in a mapping file \
+                 (a line like `\"{}\" = \"custom.{}\"`, or another field) and import again with --map FILE \
+                 (the fields are listed in the README, \"CSV column mapping\")",
+                self.label,
+                list.join(", "),
+                if unmapped.len() == 1 { "it" } else { "them" },
+                if unmapped.len() == 1 { "it" } else { "them" },
+                safe(example).replace('"', "\\\""),
+                safe(&key),
+            );
+        }
+        self.report.guessed_columns.extend(
+            guessed
+                .into_iter()
+                .map(|(column, read_as)| GuessedColumn { column, read_as }),
+        );
+        self.report.unmapped_columns.extend(
+            unmapped
+                .into_iter()
+                .map(|(column, rows)| UnmappedColumn { column, rows }),
+        );
     }
 
     fn contact(
@@ -736,8 +828,9 @@ fn import_records(
         let batch = |bulk: &mut Bulk| -> Result<u64, StoreError> {
             let mut n = 0;
             for item in records.by_ref().take(limit) {
+                let counts = !matches!(item, Incoming::Columns { .. });
                 run.process(bulk, item)?;
-                n += 1;
+                n += u64::from(counts);
                 if interactive && (seen + n) % PROGRESS_EVERY == 0 {
                     eprint!("\r{} records…", seen + n);
                     let _ = std::io::stderr().flush();

@@ -375,6 +375,174 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
     })
 }
 
+/// Headers people write in German, French, Spanish, Italian, Croatian and Portuguese, and
+/// English spellings beyond the exporters' own: what the column holds, and whether the
+/// language writes dates day first (`17/05/1990`). Names that are a given name beside a family
+/// name column but a whole name alone (`Nombre`, `Nome`, `Ime`, `Nom`) are sorted out by
+/// [`CsvReader::new`], which sees the whole header.
+fn synonym(h: &str) -> Option<(Target, bool)> {
+    use PointKind::{Email, Phone};
+    let english = |t: Target| Some((t, false));
+    let foreign = |t: Target| Some((t, true));
+    match h {
+        // English variants.
+        "mail" | "e-mail address 1" | "email 1" | "primary email" | "work email"
+        | "mail address" | "email-address" | "emailaddress" => english(point(Email, "e1", "")),
+        "email 2" | "secondary email" | "other email" | "home email" => {
+            english(point(Email, "e2", ""))
+        }
+        "tel" | "tel." | "telephone" | "phone number" | "telephone number" | "phone 1"
+        | "landline" => english(point(Phone, "p1", "")),
+        "cell" | "cell phone" | "cellphone" | "mobile number" | "mobile phone number" => {
+            english(point(Phone, "mobile", "mobile"))
+        }
+        "first" | "forename" | "christian name" => english(Target::GivenName),
+        "last" => english(Target::FamilyName),
+        "contact" | "contact name" | "customer" | "customer name" => english(Target::Name),
+        "company name" | "employer" | "account name" => english(Target::Organization),
+        "role" | "job" => english(Target::Title),
+        "town" => english(addr("a", AddrPart::City, "")),
+        "street address" | "address 1" | "address line 1" => {
+            english(addr("a", AddrPart::Street, ""))
+        }
+        "province" | "county" => english(addr("a", AddrPart::Region, "")),
+        "zipcode" | "post code" | "postal_code" => english(addr("a", AddrPart::Postcode, "")),
+        "comments" | "comment" | "remarks" | "description" => english(Target::Notes),
+        "groups" | "group" | "label" | "category" => english(Target::Tags),
+        "date of birth" | "birthdate" | "dob" | "birth day" => english(Target::Birthday),
+        "nickname" => english(Target::Custom("nickname".into())),
+        "website" | "web site" | "web page" | "url" | "homepage" => {
+            english(Target::Custom("url".into()))
+        }
+        // Email.
+        "e-mail-adresse 1"
+        | "emailadresse"
+        | "mailadresse"
+        | "courriel"
+        | "adresse e-mail"
+        | "adresse email"
+        | "adresse mail"
+        | "mél"
+        | "correo"
+        | "correo electrónico"
+        | "correo electronico"
+        | "email personal"
+        | "posta elettronica"
+        | "indirizzo email"
+        | "indirizzo e-mail"
+        | "e-pošta"
+        | "e-posta"
+        | "epošta"
+        | "email adresa"
+        | "e-mail adresa"
+        | "adresa e-pošte"
+        | "endereço de e-mail"
+        | "endereço de email"
+        | "endereco de email" => foreign(point(Email, "e1", "")),
+        // Phones.
+        "handy"
+        | "mobil"
+        | "mobilnummer"
+        | "handynummer"
+        | "portable"
+        | "tél. portable"
+        | "téléphone portable"
+        | "móvil"
+        | "movil"
+        | "teléfono móvil"
+        | "celular"
+        | "cellulare"
+        | "telefono cellulare"
+        | "telemóvel"
+        | "telemovel"
+        | "mobitel"
+        | "mobilni"
+        | "broj mobitela" => foreign(point(Phone, "mobile", "mobile")),
+        "telefonnummer"
+        | "tel.-nr."
+        | "telefono"
+        | "teléfono"
+        | "téléphone"
+        | "telephone fixe"
+        | "téléphone fixe"
+        | "numéro de téléphone"
+        | "número de teléfono"
+        | "numero di telefono"
+        | "telefone"
+        | "número de telefone"
+        | "broj telefona"
+        | "fiksni" => foreign(point(Phone, "p1", "")),
+        // Names.
+        "vorname" | "prenom" | "nome proprio" | "nombre de pila" | "primeiro nome"
+        | "ime osobe" => foreign(Target::GivenName),
+        "familienname" | "nom de famille" | "apellido" | "apellidos" | "primer apellido"
+        | "cognome" | "sobrenome" | "apelido" | "último nome" | "prezime" => {
+            foreign(Target::FamilyName)
+        }
+        "vollständiger name"
+        | "nom complet"
+        | "nombre completo"
+        | "nome completo"
+        | "ime i prezime"
+        | "kontakt" => foreign(Target::Name),
+        // Ambiguous alone; see [`CsvReader::new`].
+        "nombre" | "nome" | "ime" => foreign(Target::GivenName),
+        // Organisation and title.
+        "unternehmen" | "organisation name" | "societe" | "empresa" | "compañía" | "compania"
+        | "azienda" | "società" | "societa" | "ditta" | "tvrtka" | "poduzeće" | "poduzece"
+        | "organizacija" | "organização" | "organizacao" | "companhia" => {
+            foreign(Target::Organization)
+        }
+        "berufsbezeichnung" | "jobtitel" | "funktion" | "poste" | "titre" | "cargo" | "puesto"
+        | "ruolo" | "qualifica" | "funkcija" | "radno mjesto" | "zanimanje" => {
+            foreign(Target::Title)
+        }
+        // Address.
+        "stadt" | "wohnort" | "ville" | "ciudad" | "localidad" | "città" | "citta" | "comune"
+        | "località" | "grad" | "mjesto" | "cidade" | "localidade" => {
+            foreign(addr("a", AddrPart::City, ""))
+        }
+        "straße" | "strasse" | "rue" | "calle" | "via" | "ulica" | "ulica i broj" | "rua" => {
+            foreign(addr("a", AddrPart::Street, ""))
+        }
+        "adresse" | "anschrift" | "dirección" | "direccion" | "domicilio" | "indirizzo"
+        | "adresa" | "endereço" | "endereco" | "morada" => foreign(Target::AddressLine),
+        "plz" | "postleitzahl" | "code postal" | "cp" | "código postal" | "codigo postal"
+        | "cap" | "poštanski broj" | "postanski broj" | "cep" => {
+            foreign(addr("a", AddrPart::Postcode, ""))
+        }
+        "bundesland" | "kanton" | "région" | "département" | "provincia" | "estado" | "regione"
+        | "županija" | "zupanija" | "regija" | "distrito" => {
+            foreign(addr("a", AddrPart::Region, ""))
+        }
+        "land" | "pays" | "país" | "pais" | "paese" | "nazione" | "država" | "drzava"
+        | "zemlja" => foreign(addr("a", AddrPart::Country, "")),
+        // The rest.
+        "notiz" | "bemerkung" | "bemerkungen" | "kommentar" | "remarques" | "remarque"
+        | "commentaire" | "commentaires" | "notas" | "nota" | "observaciones" | "comentarios"
+        | "note personali" | "bilješke" | "biljeske" | "napomena" | "napomene" | "observações"
+        | "observacoes" => foreign(Target::Notes),
+        "gruppe" | "gruppen" | "schlagwörter" | "groupe" | "groupes" | "étiquettes"
+        | "etiquettes" | "grupo" | "grupos" | "etiquetas" | "gruppo" | "etichette" | "grupa"
+        | "oznake" => foreign(Target::Tags),
+        "geburtsdatum"
+        | "date de naissance"
+        | "cumpleaños"
+        | "cumpleanos"
+        | "fecha de nacimiento"
+        | "compleanno"
+        | "data di nascita"
+        | "rođendan"
+        | "rodendan"
+        | "datum rođenja"
+        | "datum rodenja"
+        | "aniversário"
+        | "data de nascimento" => foreign(Target::Birthday),
+        "sprache" | "langue" | "idioma" | "lingua" | "jezik" => foreign(Target::Language),
+        _ => None,
+    }
+}
+
 /// `consent_CHANNEL` / `consent CHANNEL` and `custom.KEY` columns (rolo's export writes the
 /// first; the second lets any CSV bring a custom field by naming its column so).
 fn rolo_prefixed(h: &str) -> Option<Target> {
@@ -498,6 +666,12 @@ pub struct CsvReader<R: Read> {
     rows: csv::Reader<Utf8Reader<R>>,
     columns: Vec<Target>,
     headers: Vec<String>,
+    /// Per column: not imported and not ignored on purpose (unknown, or left out of the
+    /// mapping), so the cells it holds are counted for [`CsvReader::unmapped`].
+    watched: Vec<bool>,
+    filled: Vec<u64>,
+    /// Columns recognised through [`synonym`]: (header, what it was read as).
+    guessed: Vec<(String, String)>,
     order: DateOrder,
     record: csv::ByteRecord,
     done: bool,
@@ -554,6 +728,9 @@ impl<R: Read> CsvReader<R> {
             .map(|h| String::from_utf8_lossy(h).into_owned())
             .collect();
         let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let mut watched = vec![false; headers.len()];
+        let mut guessed = Vec::new();
+        let mut day_first = false;
         let columns: Vec<Target> = match &mapping {
             Some(map) => {
                 for (column, _) in &map.columns {
@@ -569,20 +746,57 @@ impl<R: Read> CsvReader<R> {
                 }
                 normalised
                     .iter()
-                    .map(|h| {
-                        map.columns
-                            .iter()
-                            .find(|(c, _)| c == h)
-                            .map_or(Target::Ignore, |(_, t)| t.clone())
+                    .enumerate()
+                    .map(|(i, h)| match map.columns.iter().find(|(c, _)| c == h) {
+                        Some((_, t)) => t.clone(),
+                        None => {
+                            watched[i] = true;
+                            Target::Ignore
+                        }
                     })
                     .collect()
             }
             None => {
                 let has_job_title = normalised.iter().any(|h| h == "job title");
-                normalised
-                    .iter()
-                    .map(|h| known_header(h, has_job_title).unwrap_or(Target::Ignore))
-                    .collect()
+                let mut columns: Vec<Target> = Vec::with_capacity(normalised.len());
+                let mut by_synonym = vec![false; normalised.len()];
+                for (i, h) in normalised.iter().enumerate() {
+                    let target = match known_header(h, has_job_title) {
+                        Some(t) => t,
+                        None => match synonym(h) {
+                            Some((t, foreign)) => {
+                                day_first |= foreign;
+                                by_synonym[i] = true;
+                                t
+                            }
+                            None => Target::Ignore,
+                        },
+                    };
+                    watched[i] = target == Target::Ignore;
+                    columns.push(target);
+                }
+                // `Nombre` beside `Apellido` is a given name, alone it is the whole name;
+                // `Nom` beside `Prénom` a family name; `Name` beside `Vorname` one too.
+                let has = |t: &Target| columns.contains(t);
+                let (has_given, has_family) = (has(&Target::GivenName), has(&Target::FamilyName));
+                let has_vorname = normalised.iter().any(|h| h == "vorname");
+                for (h, t) in normalised.iter().zip(columns.iter_mut()) {
+                    match h.as_str() {
+                        "nombre" | "nome" | "ime" if !has_family => *t = Target::Name,
+                        "nom" if !has_given => *t = Target::Name,
+                        "name" if has_vorname && !has_family => *t = Target::FamilyName,
+                        _ => {}
+                    }
+                }
+                for (i, t) in columns.iter().enumerate() {
+                    if by_synonym[i] {
+                        guessed.push((
+                            text::visible(&headers[i], false).trim().to_string(),
+                            describe(t),
+                        ));
+                    }
+                }
+                columns
             }
         };
         if columns.iter().all(|t| *t == Target::Ignore) {
@@ -595,9 +809,10 @@ impl<R: Read> CsvReader<R> {
                     .join(", "),
             });
         }
-        let french = normalised
-            .iter()
-            .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
+        let french = day_first
+            || normalised
+                .iter()
+                .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
         Ok(CsvReader {
             rows,
             columns,
@@ -609,7 +824,31 @@ impl<R: Read> CsvReader<R> {
             },
             record: csv::ByteRecord::new(),
             done: false,
+            filled: vec![0; watched.len()],
+            watched,
+            guessed,
         })
+    }
+
+    /// Columns that were not imported although they held something: (header, rows with a
+    /// value), so far (complete once the reader is exhausted). Columns a mapping file names
+    /// `ignore` are not listed.
+    pub fn unmapped(&self) -> Vec<(String, u64)> {
+        self.headers
+            .iter()
+            .zip(self.watched.iter().zip(&self.filled))
+            .filter(|(_, (watched, filled))| **watched && **filled > 0)
+            .map(|(h, (_, filled))| {
+                let shown = text::visible(h.trim_start_matches('\u{feff}'), false);
+                (shown.trim().to_string(), *filled)
+            })
+            .collect()
+    }
+
+    /// Columns read through a synonym (`Handy`, `Courriel`, `Nachname` …): (header, what
+    /// rolo took it for), so the user can check the guesses.
+    pub fn guessed(&self) -> &[(String, String)] {
+        &self.guessed
     }
 
     /// The header cells as read.
@@ -684,6 +923,11 @@ impl<R: Read> Iterator for CsvReader<R> {
                     if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue; // blank line
                     }
+                    for (i, cell) in self.record.iter().enumerate() {
+                        if self.watched.get(i) == Some(&true) && !cell.trim_ascii().is_empty() {
+                            self.filled[i] += 1;
+                        }
+                    }
                     return Some(self.row(line));
                 }
                 Err(e) => {
@@ -709,14 +953,67 @@ fn parse_consent_status(value: &str) -> Option<ConsentStatus> {
     }
     let v = value.trim().to_lowercase().replace(['_', ' '], "-");
     Some(match v.as_str() {
-        "yes" | "y" | "true" | "1" | "opt-in" | "opted-in" | "optin" | "subscribed" | "allowed" => {
-            ConsentStatus::Granted
-        }
+        "yes" | "y" | "true" | "1" | "opt-in" | "opted-in" | "optin" | "subscribed" | "allowed"
+        | "ja" | "oui" | "sí" | "si" | "sim" | "da" => ConsentStatus::Granted,
         "no" | "n" | "false" | "0" | "opt-out" | "opted-out" | "optout" | "unsubscribed"
-        | "refused" | "withdrawn" => ConsentStatus::Denied,
+        | "refused" | "withdrawn" | "nein" | "non" | "não" | "nao" | "ne" => ConsentStatus::Denied,
         "" | "?" | "none" | "not-asked" => ConsentStatus::Unknown,
         _ => return None,
     })
+}
+
+/// What a column was read as, for people (`email`, `phone (mobile)`, `city` …).
+fn describe(t: &Target) -> String {
+    let labelled = |what: &str, label: &str| {
+        if label.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what} ({label})")
+        }
+    };
+    match t {
+        Target::Ignore => "nothing".into(),
+        Target::Name => "name".into(),
+        Target::GivenName => "given name".into(),
+        Target::FamilyName => "family name".into(),
+        Target::Organization => "organisation".into(),
+        Target::Title => "title".into(),
+        Target::Notes => "notes".into(),
+        Target::Tags => "tags".into(),
+        Target::Birthday => "birthday".into(),
+        Target::Uid => "uid".into(),
+        Target::Stage => "stage".into(),
+        Target::Owner => "owner".into(),
+        Target::Language => "language".into(),
+        Target::Tier => "tier".into(),
+        Target::Source => "source".into(),
+        Target::Custom(k) => format!("custom field {k}"),
+        Target::CustomJson => "custom fields".into(),
+        Target::PreferredChannel => "preferred channel".into(),
+        Target::ConsentStatus(c) => format!("{c} consent"),
+        Target::ConsentHistory => "consent history".into(),
+        Target::Point {
+            kind: PointKind::Email,
+            label,
+            ..
+        } => labelled("email", label),
+        Target::Point {
+            kind: PointKind::Phone,
+            label,
+            ..
+        } => labelled("phone", label),
+        Target::Addr { part, .. } => match part {
+            AddrPart::City => "city",
+            AddrPart::Street | AddrPart::Extended | AddrPart::PoBox => "street",
+            AddrPart::Region => "region",
+            AddrPart::Postcode => "postcode",
+            AddrPart::Country => "country",
+            AddrPart::Label => "address label",
+            AddrPart::Formatted => "address",
+        }
+        .into(),
+        Target::AddressLine => "address".into(),
+    }
 }
 
 /// Removes the `'` rolo's export puts before formula-like cells.

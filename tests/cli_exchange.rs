@@ -385,3 +385,128 @@ fn the_readme_has_the_section_the_messages_point_to() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains("\n### CSV column mapping\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// One vocabulary for direction and outcome (item 17)
+
+#[test]
+fn a_call_logged_in_the_tui_without_a_direction_is_incoming_as_in_the_cli() {
+    use rolo::domain::{Actor, At, ContactDraft, Direction, Entry};
+    let store = rolo::store::Store::in_memory().unwrap();
+    store
+        .add_contact(
+            &Actor::new("setup"),
+            ContactDraft {
+                name: "Ana Perić".into(),
+                ..ContactDraft::default()
+            },
+        )
+        .unwrap();
+    let keymap = rolo::tui::keymap::Keymap::load(Some("default"), None).unwrap();
+    let mut d = rolo::tui::driver::Driver::new(store, keymap, At::now(), 120, 40);
+    d.keys("l");
+    d.type_text("Asked about the invoice");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "the log popup closes");
+    let timeline = &d.state.detail.as_ref().expect("detail").timeline;
+    match timeline.first() {
+        Some(Entry::Interaction(i)) => assert_eq!(i.direction, Direction::Inbound),
+        other => panic!("expected the call, got {other:?}"),
+    }
+
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Perić", "-e", "ana@example.com"]));
+    let logged = ok(&env.rolo(&["log", "ana@example.com", "-s", "Asked", "--json"]));
+    let logged: serde_json::Value = serde_json::from_str(&logged).unwrap();
+    assert_eq!(logged["interaction"]["direction"], "in");
+}
+
+#[test]
+fn json_says_in_out_and_no_answer_like_the_cli_and_still_reads_the_old_words() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Bo Chen", "-e", "bo@example.com"]));
+    ok(&env.rolo(&[
+        "log",
+        "bo@example.com",
+        "-s",
+        "Rang back",
+        "-d",
+        "out",
+        "--outcome",
+        "no-answer",
+    ]));
+    ok(&env.rolo(&[
+        "log",
+        "bo@example.com",
+        "-s",
+        "Called us",
+        "-d",
+        "inbound",
+        "--outcome",
+        "noanswer",
+    ]));
+    let shown = ok(&env.rolo(&["show", "bo@example.com", "--json"]));
+    let words: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let mut seen: Vec<(String, String)> = words["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.get("interaction"))
+        .map(|i| {
+            (
+                i["direction"].as_str().unwrap().to_string(),
+                i["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            ("in".to_string(), "no-answer".to_string()),
+            ("out".to_string(), "no-answer".to_string())
+        ]
+    );
+    // A JSON export written by an earlier rolo (`inbound`, `outbound`, `noanswer`) imports.
+    ok(&env.rolo(&["export", "--format", "json", "--out", &env.out("new.json")]));
+    let new = std::fs::read_to_string(env.path("new.json")).unwrap();
+    assert!(
+        new.contains("\"direction\":\"out\"") || new.contains("\"direction\": \"out\""),
+        "{new}"
+    );
+    let old = new
+        .replace("\"in\"", "\"inbound\"")
+        .replace("\"out\"", "\"outbound\"")
+        .replace("\"no-answer\"", "\"noanswer\"");
+    assert_ne!(old, new);
+    std::fs::write(env.path("old.json"), &old).unwrap();
+    ok(&env.rolo_on("restored.redb", &["import", &env.out("old.json")]));
+    ok(&env.rolo_on(
+        "restored.redb",
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            &env.out("again.json"),
+        ],
+    ));
+    let again = std::fs::read_to_string(env.path("again.json")).unwrap();
+    assert_eq!(again, new, "the old words read back as the same records");
+}
+
+#[test]
+fn direction_and_outcome_names_do_not_change_stored_bytes() {
+    use rolo::domain::{Direction, Outcome};
+    // postcard encodes the variant index: the renamed serde names must not matter.
+    assert_eq!(postcard::to_allocvec(&Direction::Inbound).unwrap(), vec![0]);
+    assert_eq!(
+        postcard::to_allocvec(&Direction::Outbound).unwrap(),
+        vec![1]
+    );
+    assert_eq!(postcard::to_allocvec(&Outcome::NoAnswer).unwrap(), vec![3]);
+    assert_eq!(
+        postcard::from_bytes::<Outcome>(&[3]).unwrap(),
+        Outcome::NoAnswer
+    );
+}

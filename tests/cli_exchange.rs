@@ -510,3 +510,131 @@ fn direction_and_outcome_names_do_not_change_stored_bytes() {
         Outcome::NoAnswer
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Progress on stderr (item 21)
+
+/// Runs rolo in a pseudo-terminal (stdout and stderr both the terminal) to its end; all it
+/// wrote.
+#[cfg(unix)]
+fn rolo_in_a_terminal(env: &Env, db: &str, args: &[&str]) -> String {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 30,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_rolo"));
+    cmd.arg("--db");
+    cmd.arg(env.path(db));
+    cmd.args(args);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("HOME", env.dir.path());
+    cmd.env("XDG_CONFIG_HOME", env.path("config"));
+    cmd.env("XDG_DATA_HOME", env.path("data"));
+    cmd.env("ROLO_AS", "tester");
+    cmd.env_remove("ROLO_QUIET");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let collector = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        all
+    });
+    let status = child.wait().unwrap();
+    drop(pair.master);
+    let out = String::from_utf8_lossy(&collector.join().unwrap()).into_owned();
+    assert!(status.success(), "{out}");
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn a_terminal_sees_a_bar_with_count_rate_and_time_left_and_quiet_sees_none() {
+    let env = Env::new();
+    let out = rolo_in_a_terminal(&env, "rolo.redb", &["demo", "--contacts", "3000"]);
+    assert!(out.contains("/3,000 contacts"), "{out}");
+    assert!(
+        out.contains("/s") && out.contains(" left"),
+        "rate and time left: {out}"
+    );
+    assert!(out.contains('#'), "a bar: {out}");
+    assert!(out.contains("Added 3000 demo contacts"), "{out}");
+
+    let out = rolo_in_a_terminal(
+        &env,
+        "rolo.redb",
+        &["export", "--out", &env.out("all.json")],
+    );
+    assert!(
+        out.contains("/3,000 contacts") && out.contains("export "),
+        "{out}"
+    );
+    let out = rolo_in_a_terminal(&env, "restored.redb", &["import", &env.out("all.json")]);
+    assert!(
+        out.contains("restore ") && out.contains(" records"),
+        "{out}"
+    );
+    // (How many are created is issue item 2's business, not the bar's.)
+    assert!(out.contains("created "), "the summary follows the bar: {out}");
+
+    let out = rolo_in_a_terminal(
+        &env,
+        "quiet.redb",
+        &["--quiet", "demo", "--contacts", "3000"],
+    );
+    assert!(!out.contains('\u{1b}') && !out.contains("/s"), "{out:?}");
+    assert!(out.contains("Added 3000 demo contacts"), "{out}");
+}
+
+#[test]
+fn scripts_get_no_bar_only_the_summary() {
+    let env = Env::new();
+    for (db, args) in [
+        ("rolo.redb", vec!["demo", "--contacts", "1500"]),
+        (
+            "rolo.redb",
+            vec!["export", "--format", "csv", "--out", "all.csv"],
+        ),
+        ("copy.redb", vec!["import", "all.csv"]),
+    ] {
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a.ends_with(".csv") {
+                    env.out(a)
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.rolo_on(db, &args);
+        let (o, e) = (stdout(&out), stderr(&out));
+        assert!(out.status.success(), "{args:?}: {e}");
+        for text in [&o, &e] {
+            assert!(
+                !text.contains('\r') && !text.contains('\u{1b}'),
+                "{args:?}: {text:?}"
+            );
+        }
+        let summary = format!("{o}{e}");
+        assert!(
+            summary.contains("Added 1500")
+                || summary.contains("Exported 1500")
+                || summary.contains("created 1500"),
+            "{args:?}: {summary}"
+        );
+    }
+}

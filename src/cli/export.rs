@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -227,6 +227,22 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         names: HashMap::new(),
     };
     let mut count = 0u64;
+    // Not over the exported text itself when that goes to the terminal.
+    let total = match &chosen {
+        Some(list) => list.len() as u64,
+        None => store.contact_count()?,
+    };
+    let mut bar = super::progress::Bar::new(
+        match &args.out {
+            Some(out) => format!("export {}", shown(out)),
+            None => "export".to_string(),
+        },
+        "contacts",
+        Some(total),
+    );
+    if args.out.is_none() && io::stdout().is_terminal() {
+        bar.finish();
+    }
     {
         let mut writer = match format {
             Format::Vcard => Writer::Vcard(&mut sink, args.vcard_version),
@@ -238,6 +254,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
                 for c in &list {
                     writer.write(&store, &mut orgs, c)?;
                     count += 1;
+                    bar.set(count);
                 }
             }
             None => {
@@ -245,6 +262,9 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
                 store.for_each_contact(|c| match writer.write(&store, &mut orgs, &c) {
                     Ok(()) => {
                         count += 1;
+                        if count % 64 == 0 {
+                            bar.set(count);
+                        }
                         true
                     }
                     Err(e) => {
@@ -270,6 +290,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         }
     }
     sink.finish().map_err(io_failure)?;
+    bar.finish();
     if let Some(out) = &args.out {
         eprintln!("Exported {count} contacts as {format} to {}", shown(out));
     }

@@ -31,8 +31,10 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
@@ -304,8 +306,42 @@ fn prepare(record: ImportRecord, tag: Option<&str>, actor: &Actor) -> Incoming {
     }
 }
 
-/// How often progress is shown on a terminal, in records.
-const PROGRESS_EVERY: u64 = 10_000;
+/// How far the reader thread got, for the progress bar's estimate of the total.
+#[derive(Default)]
+struct ReadProgress {
+    bytes: AtomicU64,
+    records: AtomicU64,
+    done: AtomicBool,
+}
+
+impl ReadProgress {
+    /// The file's records, estimated from the bytes read so far (exact once all are read).
+    fn estimate(&self, size: Option<u64>) -> Option<u64> {
+        let records = self.records.load(Ordering::Relaxed);
+        if self.done.load(Ordering::Relaxed) {
+            return Some(records);
+        }
+        let (size, bytes) = (size?, self.bytes.load(Ordering::Relaxed));
+        if bytes == 0 || records == 0 {
+            return None;
+        }
+        Some((u128::from(records) * u128::from(size) / u128::from(bytes)) as u64)
+    }
+}
+
+/// The input file, counting the bytes read.
+struct Counted {
+    file: File,
+    progress: Arc<ReadProgress>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// Records handed from the reader thread to the writer at a time.
 const CHUNK: usize = 256;
@@ -314,14 +350,17 @@ const CHUNK: usize = 256;
 /// ones (the two halves cost about the same, so this nearly halves an import's time).
 fn read_file(
     format: Format,
-    input: BufReader<File>,
+    input: BufReader<Counted>,
     options: &ImportOptions,
     tag: Option<&str>,
     actor: &Actor,
     out: &SyncSender<Vec<Incoming>>,
 ) -> Result<(), interop::InteropError> {
+    let progress = Arc::clone(&input.get_ref().progress);
+    let _done = DoneOnDrop(&progress.done);
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut push = |item: Incoming| -> bool {
+        progress.records.fetch_add(1, Ordering::Relaxed);
         chunk.push(item);
         chunk.len() < CHUNK
             || out
@@ -368,6 +407,15 @@ fn read_file(
         let _ = out.send(chunk);
     }
     Ok(())
+}
+
+/// Marks the reader finished however it ends.
+struct DoneOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for DoneOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -431,6 +479,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn fail(&mut self, line: u64, message: String) {
+        super::progress::interrupt();
         eprintln!("{}:{line}: {}", self.label, safe(&message));
         self.report.failed.push(LineReport { line, message });
     }
@@ -445,6 +494,7 @@ impl Run<'_> {
             Some((n, m)) => (n, m.to_string()),
             None => (line, message.to_string()),
         };
+        super::progress::interrupt();
         eprintln!("{}:{line}: warning: {}", self.label, safe(&message));
         self.report.warnings.push(LineReport { line, message });
     }
@@ -460,6 +510,7 @@ impl Run<'_> {
             }
             Outcome::Candidates(ids) => {
                 let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+                super::progress::interrupt();
                 eprintln!(
                     "{}:{line}: merge candidate: {} matches {} — nothing imported; merge those (`rolo merge {}`), then import again",
                     self.label,
@@ -511,6 +562,7 @@ impl Run<'_> {
                 .iter()
                 .map(|(c, what)| format!("`{}` as {what}", safe(c)))
                 .collect();
+            super::progress::interrupt();
             eprintln!("{}: read column {}", self.label, list.join(", "));
         }
         if !unmapped.is_empty() {
@@ -531,6 +583,7 @@ impl Run<'_> {
                 .collect::<Vec<_>>()
                 .join("_")
                 .replace('"', "");
+            super::progress::interrupt();
             eprintln!(
                 "{}: warning: not imported: column {}; to bring {} in, name {} in a mapping file \
                  (a line like `\"{}\" = \"custom.{}\"`, or another field) and import again with --map FILE \
@@ -681,7 +734,13 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
     let label = args.file.display().to_string();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
-    let mut input = BufReader::with_capacity(256 * 1024, file);
+    let size = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
+    let read_progress = Arc::new(ReadProgress::default());
+    let counted = Counted {
+        file,
+        progress: Arc::clone(&read_progress),
+    };
+    let mut input = BufReader::with_capacity(256 * 1024, counted);
     let format = match args.format {
         Some(f) => f,
         None => {
@@ -760,7 +819,15 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             None if store.contact_count()? == 0 => usize::MAX,
             None => BATCH,
         };
-        import_records(&store, &mut run, &mut records, args.dry_run, batch)?;
+        let estimate = || read_progress.estimate(size);
+        import_records(
+            &store,
+            &mut run,
+            &mut records,
+            args.dry_run,
+            batch,
+            &estimate,
+        )?;
         finish(store, run.report, &args, started)
     })
 }
@@ -775,7 +842,9 @@ fn finish(
     let landed = report.created + report.updated;
     if !args.dry_run && landed >= COMPACT_AFTER && landed * 4 >= store.contact_count()? {
         let t = Instant::now();
-        store.reopen_for_compaction()?.compact()?;
+        super::progress::spin("compacting the database", || {
+            store.reopen_for_compaction()?.compact()
+        })?;
         report.compact_seconds = t.elapsed().as_secs_f64();
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -809,33 +878,43 @@ fn finish(
 }
 
 /// Feeds `records` through `run` in batches of `batch_size` (one transaction for a dry run, so
-/// later records see earlier ones exactly as in a real import). On a terminal, the count read
-/// so far is shown every [`PROGRESS_EVERY`] records.
+/// later records see earlier ones exactly as in a real import). On a terminal a progress bar
+/// shows the count, the rate and the time left against `estimate` (the file's records, known
+/// better as it is read).
 fn import_records(
     store: &Store,
     run: &mut Run,
     records: &mut std::iter::Peekable<impl Iterator<Item = Incoming>>,
     dry_run: bool,
     batch_size: usize,
+    estimate: &dyn Fn() -> Option<u64>,
 ) -> Result<(), Failure> {
-    let interactive = std::io::stderr().is_terminal();
     let description = format!("import {}", run.label);
+    let restore = run.report.format == "json";
+    let mut bar = super::progress::Bar::new(
+        format!(
+            "{}{} {}",
+            if dry_run { "dry run: " } else { "" },
+            if restore { "restore" } else { "import" },
+            safe(&run.label)
+        ),
+        "records",
+        estimate(),
+    );
     let actor = run.actor;
     let mut seen = 0u64;
-    let mut shown = false;
     while records.peek().is_some() {
         let limit = if dry_run { usize::MAX } else { batch_size };
         let batch = |bulk: &mut Bulk| -> Result<u64, StoreError> {
             let mut n = 0;
             for item in records.by_ref().take(limit) {
                 let counts = !matches!(item, Incoming::Columns { .. });
+                if counts && (seen + n) % 64 == 0 {
+                    bar.set_total(estimate());
+                    bar.set(seen + n);
+                }
                 run.process(bulk, item)?;
                 n += u64::from(counts);
-                if interactive && (seen + n) % PROGRESS_EVERY == 0 {
-                    eprint!("\r{} records…", seen + n);
-                    let _ = std::io::stderr().flush();
-                    shown = true;
-                }
             }
             Ok(n)
         };
@@ -845,9 +924,6 @@ fn import_records(
             store.bulk(actor, &description, batch)
         };
         let n = result.map_err(|e| {
-            if shown {
-                eprintln!();
-            }
             let failure = Failure::from(e);
             Failure::new(
                 failure.code,
@@ -865,9 +941,7 @@ fn import_records(
         })?;
         seen += n;
     }
-    if shown {
-        eprintln!();
-    }
+    bar.finish();
     Ok(())
 }
 

@@ -23,6 +23,7 @@ mod import;
 mod keys;
 mod lookup;
 mod output;
+pub mod progress;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,6 +125,10 @@ pub struct Cli {
     /// When to use colour
     #[arg(long, global = true, value_enum, value_name = "WHEN")]
     pub color: Option<ColorChoice>,
+
+    /// No progress bars on stderr (they are only drawn on a terminal anyway)
+    #[arg(long, global = true, env = "ROLO_QUIET")]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -803,7 +803,7 @@ impl Generator {
 }
 
 /// Fills `store` with `count` generated contacts in batches; returns how many were written.
-/// `progress` is called after each batch with the running total.
+/// `progress` is called every hundred contacts and after each batch with the running total.
 pub fn load(
     store: &Store,
     actor: &Actor,
@@ -817,7 +817,10 @@ pub fn load(
     while written < count {
         let n = BATCH.min(count - written);
         store.bulk(actor, &format!("demo data (seed {seed})"), |bulk| {
-            for _ in 0..n {
+            for i in 0..n {
+                if i % 100 == 0 {
+                    progress(written + i);
+                }
                 let g = generator.person();
                 let id = bulk.add_contact(g.contact, &g.org)?;
                 for mut entry in g.entries {

@@ -48,18 +48,24 @@ impl fmt::Display for Actor {
     }
 }
 
-/// Declares a closed set of lowercase names with `Display`, `FromStr` and `ALL`.
+/// Declares a closed set of lowercase names with `Display`, `FromStr` and `ALL`. Each variant
+/// is written (JSON, CLI, TUI) as its one name, and read also under the older spellings listed
+/// after it (`Inbound = "in" | "inbound"`): a file written by an older rolo still imports. The
+/// store's postcard encoding is by variant index, so names never change stored bytes.
 macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal $(| $old:literal)*),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text $(, alias = $old)*)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             pub fn name(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+            /// The older spellings still read.
+            fn old_names(self) -> &'static [&'static str] {
+                match self { $($name::$variant => &[$($old),*]),+ }
             }
         }
 
@@ -76,7 +82,7 @@ macro_rules! named_enum {
                 $name::ALL
                     .iter()
                     .copied()
-                    .find(|v| v.name() == wanted)
+                    .find(|v| v.name() == wanted || v.old_names().contains(&wanted.as_str()))
                     .ok_or_else(|| {
                         let names: Vec<&str> = $name::ALL.iter().map(|v| v.name()).collect();
                         format!("`{s}` is not one of: {}", names.join(", "))
@@ -101,14 +107,24 @@ named_enum!(
     }
 );
 
-named_enum!(Direction { Inbound = "in", Outbound = "out" });
+named_enum!(
+    /// Who reached out: the contact (`in`, the default: an incoming call) or us (`out`).
+    /// Earlier rolo versions wrote `inbound` / `outbound` in JSON.
+    Direction {
+        Inbound = "in" | "inbound",
+        Outbound = "out" | "outbound",
+    }
+);
 
-named_enum!(Outcome {
-    Open = "open",
-    Resolved = "resolved",
-    Escalated = "escalated",
-    NoAnswer = "no-answer",
-});
+named_enum!(
+    /// How an interaction ended. Earlier rolo versions wrote `noanswer` in JSON.
+    Outcome {
+        Open = "open",
+        Resolved = "resolved",
+        Escalated = "escalated",
+        NoAnswer = "no-answer" | "noanswer" | "no answer" | "no_answer",
+    }
+);
 
 named_enum!(
     /// Where a person is in the customer lifecycle.

@@ -67,7 +67,7 @@ pub enum InteropError {
     #[error("line {line}: the CSV header cannot be read: {message}")]
     CsvHeader { line: u64, message: String },
     #[error(
-        "no column of this CSV is known (first columns: {columns}); describe them with --map FILE"
+        "no column of this CSV is known (first columns: {columns}); describe them in a mapping file, lines like `\"Mail\" = \"email\"`, and import with --map FILE (README: \"CSV column mapping\")"
     )]
     UnknownColumns { columns: String },
     #[error("mapping file {file}: {message}")]

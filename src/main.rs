@@ -14,6 +14,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = rolo::cli::Cli::parse();
+    rolo::cli::progress::set_quiet(cli.quiet);
+    if cli.command.is_some() {
+        // Subcommands show a database upgrade as a spinner on stderr; the full-screen
+        // interface must not have stderr drawn over it.
+        rolo::store::set_observer(rolo::cli::progress::observe_store);
+    }
     match rolo::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) if failure.code == rolo::cli::exit::BROKEN_PIPE => failure.exit_code(),

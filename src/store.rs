@@ -46,6 +46,39 @@ pub const BULK_CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// 9.9 s with 1 GiB, whose peak was twice the memory (1.5 GB).
 pub const COMPACT_CACHE_BYTES: usize = 512 * 1024 * 1024;
 
+/// Long work the store does on its own (migrating a file on open, compacting it afterwards),
+/// for a caller that wants to show it; see [`set_observer`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Activity {
+    Started(String),
+    Finished,
+}
+
+static OBSERVER: std::sync::OnceLock<fn(Activity)> = std::sync::OnceLock::new();
+
+/// Tells `observer` about [`Activity`] from now on (the CLI draws a spinner). Set once.
+pub fn set_observer(observer: fn(Activity)) {
+    let _ = OBSERVER.set(observer);
+}
+
+/// Reports `what` as started; [`Activity::Finished`] follows when the guard is dropped.
+pub(crate) fn observe(what: impl Into<String>) -> ObservedGuard {
+    if let Some(f) = OBSERVER.get() {
+        f(Activity::Started(what.into()));
+    }
+    ObservedGuard
+}
+
+pub(crate) struct ObservedGuard;
+
+impl Drop for ObservedGuard {
+    fn drop(&mut self) {
+        if let Some(f) = OBSERVER.get() {
+            f(Activity::Finished);
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
@@ -240,6 +273,7 @@ impl Store {
             bulk_budget: deferred::BUDGET_BYTES,
         };
         if maint::migrate(&store.db, &store.path.display().to_string())? {
+            let _shown = observe("compacting the upgraded database");
             store
                 .db
                 .compact()

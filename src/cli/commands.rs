@@ -1,7 +1,7 @@
 //! What each subcommand does. Parsing of user values happens here, at the edge; the store does
 //! the rest.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -958,17 +958,12 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
 fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
     let store = Store::open_for_bulk(&ctx.db_path)?;
     let started = Instant::now();
-    let interactive = std::io::stderr().is_terminal();
-    crate::demo::load(&store, &ctx.actor, contacts, seed, |n| {
-        if interactive {
-            eprint!("\r{n}/{contacts} contacts…");
-            let _ = std::io::stderr().flush();
-        }
+    let mut bar = super::progress::Bar::new("demo data", "contacts", Some(contacts));
+    crate::demo::load(&store, &ctx.actor, contacts, seed, |n| bar.set(n))?;
+    bar.finish();
+    super::progress::spin("compacting the database", || {
+        store.reopen_for_compaction()?.compact()
     })?;
-    if interactive {
-        eprintln!();
-    }
-    store.reopen_for_compaction()?.compact()?;
     outln!(
         "Added {contacts} demo contacts with their history in {:.1} s to {}",
         started.elapsed().as_secs_f64(),

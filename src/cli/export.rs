@@ -2,11 +2,11 @@
 //! or rolo's lossless JSON (with timelines and deals). Streams contact by contact through
 //! [`Store::for_each_contact`]; the whole database is never held in memory. With `--out` the
 //! file appears atomically (temp file in the same directory, fsync, rename), so a failed export
-//! never leaves half a file where a good one was.
+//! never leaves half a file where a good one was, and it is owner-only (0600) like the database.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -48,6 +48,28 @@ fn parse_version(s: &str) -> Result<VcardVersion, String> {
     s.parse()
 }
 
+/// A new file only its owner may read or write (0600 on Unix), like the database itself: an
+/// export holds the same personal data. The mode is set as the file is created (no window in
+/// which it is readable by others) and survives the rename over the destination, so an
+/// existing, more open destination becomes owner-only too.
+fn create_owner_only(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        // A temp file left by a crashed export that had the same process id.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            options.open(path)
+        }
+        other => other,
+    }
+}
+
 /// Standard output or a temp file renamed over the destination on [`Sink::finish`].
 enum Sink {
     Stdout(BufWriter<io::Stdout>),
@@ -68,7 +90,7 @@ impl Sink {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "export".into());
         let temp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let file = File::create(&temp)?;
+        let file = create_owner_only(&temp)?;
         Ok(Sink::File {
             temp,
             dest: dest.to_path_buf(),
@@ -205,6 +227,22 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         names: HashMap::new(),
     };
     let mut count = 0u64;
+    // Not over the exported text itself when that goes to the terminal.
+    let total = match &chosen {
+        Some(list) => list.len() as u64,
+        None => store.contact_count()?,
+    };
+    let mut bar = super::progress::Bar::new(
+        match &args.out {
+            Some(out) => format!("export {}", shown(out)),
+            None => "export".to_string(),
+        },
+        "contacts",
+        Some(total),
+    );
+    if args.out.is_none() && io::stdout().is_terminal() {
+        bar.finish();
+    }
     {
         let mut writer = match format {
             Format::Vcard => Writer::Vcard(&mut sink, args.vcard_version),
@@ -216,6 +254,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
                 for c in &list {
                     writer.write(&store, &mut orgs, c)?;
                     count += 1;
+                    bar.set(count);
                 }
             }
             None => {
@@ -223,6 +262,9 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
                 store.for_each_contact(|c| match writer.write(&store, &mut orgs, &c) {
                     Ok(()) => {
                         count += 1;
+                        if count % 64 == 0 {
+                            bar.set(count);
+                        }
                         true
                     }
                     Err(e) => {
@@ -248,6 +290,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         }
     }
     sink.finish().map_err(io_failure)?;
+    bar.finish();
     if let Some(out) = &args.out {
         eprintln!("Exported {count} contacts as {format} to {}", shown(out));
     }

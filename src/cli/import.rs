@@ -31,8 +31,10 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
@@ -64,7 +66,8 @@ pub struct ImportArgs {
     /// Report what would be created, updated and flagged without writing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// CSV column mapping file (see the README, "Importing")
+    /// CSV column mapping file: TOML lines `"Column" = "field"`, e.g. `"Handy" = "phone.mobile"`
+    /// (fields: see the README, "CSV column mapping")
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,
     /// Tag every imported contact with BATCH [default: import-YYYYMMDD-HHMM; none for JSON]
@@ -206,7 +209,12 @@ pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact 
         m.custom.entry(k.clone()).or_insert_with(|| v.clone());
     }
     for c in &incoming.consent {
-        if !m.consent.contains(c) {
+        // A CSV status column restating what the contact already says adds nothing (else every
+        // re-import of a mailing tool's list would add a statement).
+        let restated = c.source == interop::csv::CONSENT_COLUMN_SOURCE
+            && m.consent.iter().any(|s| s.channel == c.channel)
+            && m.consent_for(c.channel) == c.status;
+        if !restated && !m.consent.contains(c) {
             m.consent.push(c.clone());
         }
     }
@@ -271,6 +279,12 @@ enum Incoming {
     },
     Json(u64, JsonRecord),
     Problem(ImportProblem),
+    /// After a CSV's last row: columns read through a synonym, and columns not imported that
+    /// held data (see [`interop::CsvReader::unmapped`]).
+    Columns {
+        guessed: Vec<(String, String)>,
+        unmapped: Vec<(String, u64)>,
+    },
 }
 
 /// Turns a draft into a cleaned, validated, tagged contact (the CPU-heavy part of reading).
@@ -292,8 +306,42 @@ fn prepare(record: ImportRecord, tag: Option<&str>, actor: &Actor) -> Incoming {
     }
 }
 
-/// How often progress is shown on a terminal, in records.
-const PROGRESS_EVERY: u64 = 10_000;
+/// How far the reader thread got, for the progress bar's estimate of the total.
+#[derive(Default)]
+struct ReadProgress {
+    bytes: AtomicU64,
+    records: AtomicU64,
+    done: AtomicBool,
+}
+
+impl ReadProgress {
+    /// The file's records, estimated from the bytes read so far (exact once all are read).
+    fn estimate(&self, size: Option<u64>) -> Option<u64> {
+        let records = self.records.load(Ordering::Relaxed);
+        if self.done.load(Ordering::Relaxed) {
+            return Some(records);
+        }
+        let (size, bytes) = (size?, self.bytes.load(Ordering::Relaxed));
+        if bytes == 0 || records == 0 {
+            return None;
+        }
+        Some((u128::from(records) * u128::from(size) / u128::from(bytes)) as u64)
+    }
+}
+
+/// The input file, counting the bytes read.
+struct Counted {
+    file: File,
+    progress: Arc<ReadProgress>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
 
 /// Records handed from the reader thread to the writer at a time.
 const CHUNK: usize = 256;
@@ -302,14 +350,17 @@ const CHUNK: usize = 256;
 /// ones (the two halves cost about the same, so this nearly halves an import's time).
 fn read_file(
     format: Format,
-    input: BufReader<File>,
+    input: BufReader<Counted>,
     options: &ImportOptions,
     tag: Option<&str>,
     actor: &Actor,
     out: &SyncSender<Vec<Incoming>>,
 ) -> Result<(), interop::InteropError> {
+    let progress = Arc::clone(&input.get_ref().progress);
+    let _done = DoneOnDrop(&progress.done);
     let mut chunk = Vec::with_capacity(CHUNK);
     let mut push = |item: Incoming| -> bool {
+        progress.records.fetch_add(1, Ordering::Relaxed);
         chunk.push(item);
         chunk.len() < CHUNK
             || out
@@ -325,6 +376,21 @@ fn read_file(
             if !push(item) {
                 return Ok(());
             }
+        }
+    } else if format == Format::Csv {
+        let mut rows = interop::CsvReader::new(input, options.encoding, options.mapping.clone())?;
+        for r in rows.by_ref() {
+            let item = match r {
+                Ok(record) => prepare(record, tag, actor),
+                Err(problem) => Incoming::Problem(problem),
+            };
+            if !push(item) {
+                return Ok(());
+            }
+        }
+        let (guessed, unmapped) = (rows.guessed().to_vec(), rows.unmapped());
+        if !(guessed.is_empty() && unmapped.is_empty()) {
+            push(Incoming::Columns { guessed, unmapped });
         }
     } else {
         for r in interop::read_records(format, input, options)? {
@@ -343,6 +409,15 @@ fn read_file(
     Ok(())
 }
 
+/// Marks the reader finished however it ends.
+struct DoneOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for DoneOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub file: String,
@@ -357,6 +432,10 @@ pub struct Report {
     pub merge_candidates: Vec<CandidateReport>,
     pub failed: Vec<LineReport>,
     pub warnings: Vec<LineReport>,
+    /// CSV columns read through a synonym (`Handy` → `phone (mobile)`).
+    pub guessed_columns: Vec<GuessedColumn>,
+    /// CSV columns that held data but were not imported (unknown, or not in the `--map`).
+    pub unmapped_columns: Vec<UnmappedColumn>,
     /// Wall-clock time of the whole import, and of the compaction at its end.
     pub seconds: f64,
     pub compact_seconds: f64,
@@ -367,6 +446,19 @@ pub struct CandidateReport {
     pub line: u64,
     pub name: String,
     pub candidates: Vec<Id>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GuessedColumn {
+    pub column: String,
+    pub read_as: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UnmappedColumn {
+    pub column: String,
+    /// Rows with a value in it.
+    pub rows: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -387,6 +479,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn fail(&mut self, line: u64, message: String) {
+        super::progress::interrupt();
         eprintln!("{}:{line}: {}", self.label, safe(&message));
         self.report.failed.push(LineReport { line, message });
     }
@@ -401,6 +494,7 @@ impl Run<'_> {
             Some((n, m)) => (n, m.to_string()),
             None => (line, message.to_string()),
         };
+        super::progress::interrupt();
         eprintln!("{}:{line}: warning: {}", self.label, safe(&message));
         self.report.warnings.push(LineReport { line, message });
     }
@@ -416,6 +510,7 @@ impl Run<'_> {
             }
             Outcome::Candidates(ids) => {
                 let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+                super::progress::interrupt();
                 eprintln!(
                     "{}:{line}: merge candidate: {} matches {} — nothing imported; merge those (`rolo merge {}`), then import again",
                     self.label,
@@ -454,8 +549,63 @@ impl Run<'_> {
                 }
             }
             Incoming::Json(line, record) => self.json(bulk, line, record)?,
+            Incoming::Columns { guessed, unmapped } => self.columns(guessed, unmapped),
         }
         Ok(())
+    }
+
+    /// Says how the CSV's columns were read: the guesses, and what was left behind with how
+    /// to bring it in.
+    fn columns(&mut self, guessed: Vec<(String, String)>, unmapped: Vec<(String, u64)>) {
+        if !guessed.is_empty() {
+            let list: Vec<String> = guessed
+                .iter()
+                .map(|(c, what)| format!("`{}` as {what}", safe(c)))
+                .collect();
+            super::progress::interrupt();
+            eprintln!("{}: read column {}", self.label, list.join(", "));
+        }
+        if !unmapped.is_empty() {
+            let list: Vec<String> = unmapped
+                .iter()
+                .map(|(c, rows)| {
+                    format!(
+                        "`{}` ({rows} {})",
+                        safe(c),
+                        if *rows == 1 { "row" } else { "rows" }
+                    )
+                })
+                .collect();
+            let example = unmapped.first().map_or("Column", |(c, _)| c.as_str());
+            let key: String = example
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join("_")
+                .replace('"', "");
+            super::progress::interrupt();
+            eprintln!(
+                "{}: warning: not imported: column {}; to bring {} in, name {} in a mapping file \
+                 (a line like `\"{}\" = \"custom.{}\"`, or another field) and import again with --map FILE \
+                 (the fields are listed in the README, \"CSV column mapping\")",
+                self.label,
+                list.join(", "),
+                if unmapped.len() == 1 { "it" } else { "them" },
+                if unmapped.len() == 1 { "it" } else { "them" },
+                safe(example).replace('"', "\\\""),
+                safe(&key),
+            );
+        }
+        self.report.guessed_columns.extend(
+            guessed
+                .into_iter()
+                .map(|(column, read_as)| GuessedColumn { column, read_as }),
+        );
+        self.report.unmapped_columns.extend(
+            unmapped
+                .into_iter()
+                .map(|(column, rows)| UnmappedColumn { column, rows }),
+        );
     }
 
     fn contact(
@@ -584,7 +734,13 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
     let label = args.file.display().to_string();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
-    let mut input = BufReader::with_capacity(256 * 1024, file);
+    let size = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
+    let read_progress = Arc::new(ReadProgress::default());
+    let counted = Counted {
+        file,
+        progress: Arc::clone(&read_progress),
+    };
+    let mut input = BufReader::with_capacity(256 * 1024, counted);
     let format = match args.format {
         Some(f) => f,
         None => {
@@ -663,7 +819,15 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             None if store.contact_count()? == 0 => usize::MAX,
             None => BATCH,
         };
-        import_records(&store, &mut run, &mut records, args.dry_run, batch)?;
+        let estimate = || read_progress.estimate(size);
+        import_records(
+            &store,
+            &mut run,
+            &mut records,
+            args.dry_run,
+            batch,
+            &estimate,
+        )?;
         finish(store, run.report, &args, started)
     })
 }
@@ -678,7 +842,9 @@ fn finish(
     let landed = report.created + report.updated;
     if !args.dry_run && landed >= COMPACT_AFTER && landed * 4 >= store.contact_count()? {
         let t = Instant::now();
-        store.reopen_for_compaction()?.compact()?;
+        super::progress::spin("compacting the database", || {
+            store.reopen_for_compaction()?.compact()
+        })?;
         report.compact_seconds = t.elapsed().as_secs_f64();
     }
     report.seconds = started.elapsed().as_secs_f64();
@@ -712,32 +878,43 @@ fn finish(
 }
 
 /// Feeds `records` through `run` in batches of `batch_size` (one transaction for a dry run, so
-/// later records see earlier ones exactly as in a real import). On a terminal, the count read
-/// so far is shown every [`PROGRESS_EVERY`] records.
+/// later records see earlier ones exactly as in a real import). On a terminal a progress bar
+/// shows the count, the rate and the time left against `estimate` (the file's records, known
+/// better as it is read).
 fn import_records(
     store: &Store,
     run: &mut Run,
     records: &mut std::iter::Peekable<impl Iterator<Item = Incoming>>,
     dry_run: bool,
     batch_size: usize,
+    estimate: &dyn Fn() -> Option<u64>,
 ) -> Result<(), Failure> {
-    let interactive = std::io::stderr().is_terminal();
     let description = format!("import {}", run.label);
+    let restore = run.report.format == "json";
+    let mut bar = super::progress::Bar::new(
+        format!(
+            "{}{} {}",
+            if dry_run { "dry run: " } else { "" },
+            if restore { "restore" } else { "import" },
+            safe(&run.label)
+        ),
+        "records",
+        estimate(),
+    );
     let actor = run.actor;
     let mut seen = 0u64;
-    let mut shown = false;
     while records.peek().is_some() {
         let limit = if dry_run { usize::MAX } else { batch_size };
         let batch = |bulk: &mut Bulk| -> Result<u64, StoreError> {
             let mut n = 0;
             for item in records.by_ref().take(limit) {
-                run.process(bulk, item)?;
-                n += 1;
-                if interactive && (seen + n) % PROGRESS_EVERY == 0 {
-                    eprint!("\r{} records…", seen + n);
-                    let _ = std::io::stderr().flush();
-                    shown = true;
+                let counts = !matches!(item, Incoming::Columns { .. });
+                if counts && (seen + n) % 64 == 0 {
+                    bar.set_total(estimate());
+                    bar.set(seen + n);
                 }
+                run.process(bulk, item)?;
+                n += u64::from(counts);
             }
             Ok(n)
         };
@@ -747,9 +924,6 @@ fn import_records(
             store.bulk(actor, &description, batch)
         };
         let n = result.map_err(|e| {
-            if shown {
-                eprintln!();
-            }
             let failure = Failure::from(e);
             Failure::new(
                 failure.code,
@@ -767,9 +941,7 @@ fn import_records(
         })?;
         seen += n;
     }
-    if shown {
-        eprintln!();
-    }
+    bar.finish();
     Ok(())
 }
 

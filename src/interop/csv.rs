@@ -10,7 +10,8 @@
 //!
 //! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
 //! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
-//! created_at, updated_at`
+//! created_at, updated_at, preferred_channel, consent_email, consent_sms, consent_call,
+//! consent_post, consent, custom`
 //!
 //! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
 //!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
@@ -19,6 +20,14 @@
 //! - `city` is the first address's city, `address` the first address on one line.
 //! - `birthday` is `YYYY-MM-DD` or `--MM-DD`; `tags` are `;`-joined; `notes` keep their newlines
 //!   (quoted cells); `created_at` / `updated_at` are RFC 3339 UTC.
+//! - `consent_email` … `consent_post` are the current status on that channel (`granted`,
+//!   `denied`, `unknown`; empty when nothing was ever recorded), so a mailing tool can filter
+//!   on them; `consent` is the whole history, every channel, as the JSON list rolo's JSON
+//!   export has (`[{"channel":"email","status":"denied","at":…,"source":…,"purpose":…}]`);
+//!   `custom` the custom fields as its JSON object. On import a status column that differs
+//!   from the history's latest statement (edited in a spreadsheet or by a mailing tool) adds a
+//!   statement made at import time, source [`CONSENT_COLUMN_SOURCE`]; so an opt-out survives a
+//!   round trip through any tool that keeps the column.
 //! - Unless `raw`, a cell starting with `=`, `@`, tab or CR, or with `+` / `-` when it is not a
 //!   plain number or phone number, gets a leading `'` so spreadsheets do not run it as a
 //!   formula. rolo's reader removes that `'` again.
@@ -35,13 +44,18 @@ use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
-use crate::domain::{Address, Contact, ContactDraft, CustomValue, Labelled, Stage, text};
+use std::collections::BTreeMap;
+
+use crate::domain::{
+    Address, At, Channel, Consent, ConsentStatus, Contact, ContactDraft, CustomValue, Labelled,
+    Stage, text,
+};
 
 use super::encoding::Utf8Reader;
 use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
 
 /// The header of rolo's CSV export, in order.
-pub const EXPORT_HEADER: [&str; 24] = [
+pub const EXPORT_HEADER: [&str; 31] = [
     "id",
     "name",
     "given_name",
@@ -66,7 +80,23 @@ pub const EXPORT_HEADER: [&str; 24] = [
     "notes",
     "created_at",
     "updated_at",
+    "preferred_channel",
+    "consent_email",
+    "consent_sms",
+    "consent_call",
+    "consent_post",
+    "consent",
+    "custom",
 ];
+
+/// The channels with a `consent_CHANNEL` status column of their own (the ones marketing
+/// lists are sent over); every channel's full history is in the `consent` column.
+pub const CONSENT_COLUMNS: [Channel; 4] =
+    [Channel::Email, Channel::Sms, Channel::Call, Channel::Post];
+
+/// Where a consent statement read from a `consent_CHANNEL` column alone (no history that
+/// says the same) says it came from.
+pub const CONSENT_COLUMN_SOURCE: &str = "csv import";
 
 /// The separator Google uses for several values in one cell.
 pub const MULTI_SEPARATOR: &str = " ::: ";
@@ -119,6 +149,13 @@ enum Target {
     Tier,
     Source,
     Custom(String),
+    /// rolo's `custom` column: every custom field as a JSON object (as in rolo's JSON).
+    CustomJson,
+    PreferredChannel,
+    /// A `consent_CHANNEL` column: the current status on that channel.
+    ConsentStatus(Channel),
+    /// rolo's `consent` column: the whole consent history as a JSON array.
+    ConsentHistory,
     /// An email / phone cell; columns with the same `slot` belong together (value + label).
     Point {
         kind: PointKind,
@@ -283,6 +320,9 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         "tier" => Target::Tier,
         "source" => Target::Source,
         "address" => Target::AddressLine,
+        "preferred_channel" | "preferred channel" => Target::PreferredChannel,
+        "consent" => Target::ConsentHistory,
+        "custom" => Target::CustomJson,
         "city" => addr("a", AddrPart::City, ""),
         "street" => addr("a", AddrPart::Street, ""),
         "region" | "state" => addr("a", AddrPart::Region, ""),
@@ -327,8 +367,195 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         }
         "home fax" | "fax privat" | "télécopie domicile" => point(Phone, "homefax", "home fax"),
         "pager" => point(Phone, "pager", "pager"),
-        _ => return google_indexed(h).or_else(|| outlook_address(h)),
+        _ => {
+            return google_indexed(h)
+                .or_else(|| outlook_address(h))
+                .or_else(|| rolo_prefixed(h));
+        }
     })
+}
+
+/// Headers people write in German, French, Spanish, Italian, Croatian and Portuguese, and
+/// English spellings beyond the exporters' own: what the column holds, and whether the
+/// language writes dates day first (`17/05/1990`). Names that are a given name beside a family
+/// name column but a whole name alone (`Nombre`, `Nome`, `Ime`, `Nom`) are sorted out by
+/// [`CsvReader::new`], which sees the whole header.
+fn synonym(h: &str) -> Option<(Target, bool)> {
+    use PointKind::{Email, Phone};
+    let english = |t: Target| Some((t, false));
+    let foreign = |t: Target| Some((t, true));
+    match h {
+        // English variants.
+        "mail" | "e-mail address 1" | "email 1" | "primary email" | "work email"
+        | "mail address" | "email-address" | "emailaddress" => english(point(Email, "e1", "")),
+        "email 2" | "secondary email" | "other email" | "home email" => {
+            english(point(Email, "e2", ""))
+        }
+        "tel" | "tel." | "telephone" | "phone number" | "telephone number" | "phone 1"
+        | "landline" => english(point(Phone, "p1", "")),
+        "cell" | "cell phone" | "cellphone" | "mobile number" | "mobile phone number" => {
+            english(point(Phone, "mobile", "mobile"))
+        }
+        "first" | "forename" | "christian name" => english(Target::GivenName),
+        "last" => english(Target::FamilyName),
+        "contact" | "contact name" | "customer" | "customer name" => english(Target::Name),
+        "company name" | "employer" | "account name" => english(Target::Organization),
+        "role" | "job" => english(Target::Title),
+        "town" => english(addr("a", AddrPart::City, "")),
+        "street address" | "address 1" | "address line 1" => {
+            english(addr("a", AddrPart::Street, ""))
+        }
+        "province" | "county" => english(addr("a", AddrPart::Region, "")),
+        "zipcode" | "post code" | "postal_code" => english(addr("a", AddrPart::Postcode, "")),
+        "comments" | "comment" | "remarks" | "description" => english(Target::Notes),
+        "groups" | "group" | "label" | "category" => english(Target::Tags),
+        "date of birth" | "birthdate" | "dob" | "birth day" => english(Target::Birthday),
+        "nickname" => english(Target::Custom("nickname".into())),
+        "website" | "web site" | "web page" | "url" | "homepage" => {
+            english(Target::Custom("url".into()))
+        }
+        // Email.
+        "e-mail-adresse 1"
+        | "emailadresse"
+        | "mailadresse"
+        | "courriel"
+        | "adresse e-mail"
+        | "adresse email"
+        | "adresse mail"
+        | "mél"
+        | "correo"
+        | "correo electrónico"
+        | "correo electronico"
+        | "email personal"
+        | "posta elettronica"
+        | "indirizzo email"
+        | "indirizzo e-mail"
+        | "e-pošta"
+        | "e-posta"
+        | "epošta"
+        | "email adresa"
+        | "e-mail adresa"
+        | "adresa e-pošte"
+        | "endereço de e-mail"
+        | "endereço de email"
+        | "endereco de email" => foreign(point(Email, "e1", "")),
+        // Phones.
+        "handy"
+        | "mobil"
+        | "mobilnummer"
+        | "handynummer"
+        | "portable"
+        | "tél. portable"
+        | "téléphone portable"
+        | "móvil"
+        | "movil"
+        | "teléfono móvil"
+        | "celular"
+        | "cellulare"
+        | "telefono cellulare"
+        | "telemóvel"
+        | "telemovel"
+        | "mobitel"
+        | "mobilni"
+        | "broj mobitela" => foreign(point(Phone, "mobile", "mobile")),
+        "telefonnummer"
+        | "tel.-nr."
+        | "telefono"
+        | "teléfono"
+        | "téléphone"
+        | "telephone fixe"
+        | "téléphone fixe"
+        | "numéro de téléphone"
+        | "número de teléfono"
+        | "numero di telefono"
+        | "telefone"
+        | "número de telefone"
+        | "broj telefona"
+        | "fiksni" => foreign(point(Phone, "p1", "")),
+        // Names.
+        "vorname" | "prenom" | "nome proprio" | "nombre de pila" | "primeiro nome"
+        | "ime osobe" => foreign(Target::GivenName),
+        "familienname" | "nom de famille" | "apellido" | "apellidos" | "primer apellido"
+        | "cognome" | "sobrenome" | "apelido" | "último nome" | "prezime" => {
+            foreign(Target::FamilyName)
+        }
+        "vollständiger name"
+        | "nom complet"
+        | "nombre completo"
+        | "nome completo"
+        | "ime i prezime"
+        | "kontakt" => foreign(Target::Name),
+        // Ambiguous alone; see [`CsvReader::new`].
+        "nombre" | "nome" | "ime" => foreign(Target::GivenName),
+        // Organisation and title.
+        "unternehmen" | "organisation name" | "societe" | "empresa" | "compañía" | "compania"
+        | "azienda" | "società" | "societa" | "ditta" | "tvrtka" | "poduzeće" | "poduzece"
+        | "organizacija" | "organização" | "organizacao" | "companhia" => {
+            foreign(Target::Organization)
+        }
+        "berufsbezeichnung" | "jobtitel" | "funktion" | "poste" | "titre" | "cargo" | "puesto"
+        | "ruolo" | "qualifica" | "funkcija" | "radno mjesto" | "zanimanje" => {
+            foreign(Target::Title)
+        }
+        // Address.
+        "stadt" | "wohnort" | "ville" | "ciudad" | "localidad" | "città" | "citta" | "comune"
+        | "località" | "grad" | "mjesto" | "cidade" | "localidade" => {
+            foreign(addr("a", AddrPart::City, ""))
+        }
+        "straße" | "strasse" | "rue" | "calle" | "via" | "ulica" | "ulica i broj" | "rua" => {
+            foreign(addr("a", AddrPart::Street, ""))
+        }
+        "adresse" | "anschrift" | "dirección" | "direccion" | "domicilio" | "indirizzo"
+        | "adresa" | "endereço" | "endereco" | "morada" => foreign(Target::AddressLine),
+        "plz" | "postleitzahl" | "code postal" | "cp" | "código postal" | "codigo postal"
+        | "cap" | "poštanski broj" | "postanski broj" | "cep" => {
+            foreign(addr("a", AddrPart::Postcode, ""))
+        }
+        "bundesland" | "kanton" | "région" | "département" | "provincia" | "estado" | "regione"
+        | "županija" | "zupanija" | "regija" | "distrito" => {
+            foreign(addr("a", AddrPart::Region, ""))
+        }
+        "land" | "pays" | "país" | "pais" | "paese" | "nazione" | "država" | "drzava"
+        | "zemlja" => foreign(addr("a", AddrPart::Country, "")),
+        // The rest.
+        "notiz" | "bemerkung" | "bemerkungen" | "kommentar" | "remarques" | "remarque"
+        | "commentaire" | "commentaires" | "notas" | "nota" | "observaciones" | "comentarios"
+        | "note personali" | "bilješke" | "biljeske" | "napomena" | "napomene" | "observações"
+        | "observacoes" => foreign(Target::Notes),
+        "gruppe" | "gruppen" | "schlagwörter" | "groupe" | "groupes" | "étiquettes"
+        | "etiquettes" | "grupo" | "grupos" | "etiquetas" | "gruppo" | "etichette" | "grupa"
+        | "oznake" => foreign(Target::Tags),
+        "geburtsdatum"
+        | "date de naissance"
+        | "cumpleaños"
+        | "cumpleanos"
+        | "fecha de nacimiento"
+        | "compleanno"
+        | "data di nascita"
+        | "rođendan"
+        | "rodendan"
+        | "datum rođenja"
+        | "datum rodenja"
+        | "aniversário"
+        | "data de nascimento" => foreign(Target::Birthday),
+        "sprache" | "langue" | "idioma" | "lingua" | "jezik" => foreign(Target::Language),
+        _ => None,
+    }
+}
+
+/// `consent_CHANNEL` / `consent CHANNEL` and `custom.KEY` columns (rolo's export writes the
+/// first; the second lets any CSV bring a custom field by naming its column so).
+fn rolo_prefixed(h: &str) -> Option<Target> {
+    if let Some(channel) = h
+        .strip_prefix("consent_")
+        .or_else(|| h.strip_prefix("consent "))
+    {
+        return channel.parse().ok().map(Target::ConsentStatus);
+    }
+    h.strip_prefix("custom.")
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| Target::Custom(k.to_string()))
 }
 
 /// A user's description of a CSV's columns (`--map FILE`).
@@ -342,7 +569,8 @@ pub struct ColumnMap {
 /// The field names a mapping file may use, for messages.
 pub const MAPPING_FIELDS: &str = "name, given_name, family_name, organization, title, email, \
      email.LABEL, phone, phone.LABEL, street, city, region, postcode, country, tags, notes, \
-     birthday, uid, stage, owner, language, tier, source, custom.KEY, ignore";
+     birthday, uid, stage, owner, language, tier, source, preferred_channel, consent.CHANNEL, \
+     consent, custom.KEY, custom, ignore";
 
 impl ColumnMap {
     pub fn load(path: &Path) -> Result<ColumnMap, InteropError> {
@@ -397,6 +625,9 @@ impl ColumnMap {
                 "language" => Target::Language,
                 "tier" => Target::Tier,
                 "source" => Target::Source,
+                "preferred_channel" => Target::PreferredChannel,
+                "consent" => Target::ConsentHistory,
+                "custom" => Target::CustomJson,
                 "ignore" => Target::Ignore,
                 "email" => point(PointKind::Email, &slot, ""),
                 "phone" => point(PointKind::Phone, &slot, ""),
@@ -412,6 +643,10 @@ impl ColumnMap {
                         point(PointKind::Phone, &slot, label)
                     } else if let Some(key) = f.strip_prefix("custom.").filter(|k| !k.is_empty()) {
                         Target::Custom(key.to_lowercase())
+                    } else if let Some(Ok(channel)) =
+                        f.strip_prefix("consent.").map(str::parse::<Channel>)
+                    {
+                        Target::ConsentStatus(channel)
                     } else {
                         return Err(bad_field(f.to_string()));
                     }
@@ -431,6 +666,12 @@ pub struct CsvReader<R: Read> {
     rows: csv::Reader<Utf8Reader<R>>,
     columns: Vec<Target>,
     headers: Vec<String>,
+    /// Per column: not imported and not ignored on purpose (unknown, or left out of the
+    /// mapping), so the cells it holds are counted for [`CsvReader::unmapped`].
+    watched: Vec<bool>,
+    filled: Vec<u64>,
+    /// Columns recognised through [`synonym`]: (header, what it was read as).
+    guessed: Vec<(String, String)>,
     order: DateOrder,
     record: csv::ByteRecord,
     done: bool,
@@ -487,6 +728,9 @@ impl<R: Read> CsvReader<R> {
             .map(|h| String::from_utf8_lossy(h).into_owned())
             .collect();
         let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
+        let mut watched = vec![false; headers.len()];
+        let mut guessed = Vec::new();
+        let mut day_first = false;
         let columns: Vec<Target> = match &mapping {
             Some(map) => {
                 for (column, _) in &map.columns {
@@ -502,20 +746,57 @@ impl<R: Read> CsvReader<R> {
                 }
                 normalised
                     .iter()
-                    .map(|h| {
-                        map.columns
-                            .iter()
-                            .find(|(c, _)| c == h)
-                            .map_or(Target::Ignore, |(_, t)| t.clone())
+                    .enumerate()
+                    .map(|(i, h)| match map.columns.iter().find(|(c, _)| c == h) {
+                        Some((_, t)) => t.clone(),
+                        None => {
+                            watched[i] = true;
+                            Target::Ignore
+                        }
                     })
                     .collect()
             }
             None => {
                 let has_job_title = normalised.iter().any(|h| h == "job title");
-                normalised
-                    .iter()
-                    .map(|h| known_header(h, has_job_title).unwrap_or(Target::Ignore))
-                    .collect()
+                let mut columns: Vec<Target> = Vec::with_capacity(normalised.len());
+                let mut by_synonym = vec![false; normalised.len()];
+                for (i, h) in normalised.iter().enumerate() {
+                    let target = match known_header(h, has_job_title) {
+                        Some(t) => t,
+                        None => match synonym(h) {
+                            Some((t, foreign)) => {
+                                day_first |= foreign;
+                                by_synonym[i] = true;
+                                t
+                            }
+                            None => Target::Ignore,
+                        },
+                    };
+                    watched[i] = target == Target::Ignore;
+                    columns.push(target);
+                }
+                // `Nombre` beside `Apellido` is a given name, alone it is the whole name;
+                // `Nom` beside `Prénom` a family name; `Name` beside `Vorname` one too.
+                let has = |t: &Target| columns.contains(t);
+                let (has_given, has_family) = (has(&Target::GivenName), has(&Target::FamilyName));
+                let has_vorname = normalised.iter().any(|h| h == "vorname");
+                for (h, t) in normalised.iter().zip(columns.iter_mut()) {
+                    match h.as_str() {
+                        "nombre" | "nome" | "ime" if !has_family => *t = Target::Name,
+                        "nom" if !has_given => *t = Target::Name,
+                        "name" if has_vorname && !has_family => *t = Target::FamilyName,
+                        _ => {}
+                    }
+                }
+                for (i, t) in columns.iter().enumerate() {
+                    if by_synonym[i] {
+                        guessed.push((
+                            text::visible(&headers[i], false).trim().to_string(),
+                            describe(t),
+                        ));
+                    }
+                }
+                columns
             }
         };
         if columns.iter().all(|t| *t == Target::Ignore) {
@@ -528,9 +809,10 @@ impl<R: Read> CsvReader<R> {
                     .join(", "),
             });
         }
-        let french = normalised
-            .iter()
-            .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
+        let french = day_first
+            || normalised
+                .iter()
+                .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
         Ok(CsvReader {
             rows,
             columns,
@@ -542,7 +824,31 @@ impl<R: Read> CsvReader<R> {
             },
             record: csv::ByteRecord::new(),
             done: false,
+            filled: vec![0; watched.len()],
+            watched,
+            guessed,
         })
+    }
+
+    /// Columns that were not imported although they held something: (header, rows with a
+    /// value), so far (complete once the reader is exhausted). Columns a mapping file names
+    /// `ignore` are not listed.
+    pub fn unmapped(&self) -> Vec<(String, u64)> {
+        self.headers
+            .iter()
+            .zip(self.watched.iter().zip(&self.filled))
+            .filter(|(_, (watched, filled))| **watched && **filled > 0)
+            .map(|(h, (_, filled))| {
+                let shown = text::visible(h.trim_start_matches('\u{feff}'), false);
+                (shown.trim().to_string(), *filled)
+            })
+            .collect()
+    }
+
+    /// Columns read through a synonym (`Handy`, `Courriel`, `Nachname` …): (header, what
+    /// rolo took it for), so the user can check the guesses.
+    pub fn guessed(&self) -> &[(String, String)] {
+        &self.guessed
     }
 
     /// The header cells as read.
@@ -617,6 +923,11 @@ impl<R: Read> Iterator for CsvReader<R> {
                     if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue; // blank line
                     }
+                    for (i, cell) in self.record.iter().enumerate() {
+                        if self.watched.get(i) == Some(&true) && !cell.trim_ascii().is_empty() {
+                            self.filled[i] += 1;
+                        }
+                    }
                     return Some(self.row(line));
                 }
                 Err(e) => {
@@ -631,6 +942,77 @@ impl<R: Read> Iterator for CsvReader<R> {
                 }
             }
         }
+    }
+}
+
+/// A consent status as rolo writes it, or as mailing tools and people commonly do (`yes`,
+/// `opt-out`, `unsubscribed`, …).
+fn parse_consent_status(value: &str) -> Option<ConsentStatus> {
+    if let Ok(s) = value.parse::<ConsentStatus>() {
+        return Some(s);
+    }
+    let v = value.trim().to_lowercase().replace(['_', ' '], "-");
+    Some(match v.as_str() {
+        "yes" | "y" | "true" | "1" | "opt-in" | "opted-in" | "optin" | "subscribed" | "allowed"
+        | "ja" | "oui" | "sí" | "si" | "sim" | "da" => ConsentStatus::Granted,
+        "no" | "n" | "false" | "0" | "opt-out" | "opted-out" | "optout" | "unsubscribed"
+        | "refused" | "withdrawn" | "nein" | "non" | "não" | "nao" | "ne" => ConsentStatus::Denied,
+        "" | "?" | "none" | "not-asked" => ConsentStatus::Unknown,
+        _ => return None,
+    })
+}
+
+/// What a column was read as, for people (`email`, `phone (mobile)`, `city` …).
+fn describe(t: &Target) -> String {
+    let labelled = |what: &str, label: &str| {
+        if label.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what} ({label})")
+        }
+    };
+    match t {
+        Target::Ignore => "nothing".into(),
+        Target::Name => "name".into(),
+        Target::GivenName => "given name".into(),
+        Target::FamilyName => "family name".into(),
+        Target::Organization => "organisation".into(),
+        Target::Title => "title".into(),
+        Target::Notes => "notes".into(),
+        Target::Tags => "tags".into(),
+        Target::Birthday => "birthday".into(),
+        Target::Uid => "uid".into(),
+        Target::Stage => "stage".into(),
+        Target::Owner => "owner".into(),
+        Target::Language => "language".into(),
+        Target::Tier => "tier".into(),
+        Target::Source => "source".into(),
+        Target::Custom(k) => format!("custom field {k}"),
+        Target::CustomJson => "custom fields".into(),
+        Target::PreferredChannel => "preferred channel".into(),
+        Target::ConsentStatus(c) => format!("{c} consent"),
+        Target::ConsentHistory => "consent history".into(),
+        Target::Point {
+            kind: PointKind::Email,
+            label,
+            ..
+        } => labelled("email", label),
+        Target::Point {
+            kind: PointKind::Phone,
+            label,
+            ..
+        } => labelled("phone", label),
+        Target::Addr { part, .. } => match part {
+            AddrPart::City => "city",
+            AddrPart::Street | AddrPart::Extended | AddrPart::PoBox => "street",
+            AddrPart::Region => "region",
+            AddrPart::Postcode => "postcode",
+            AddrPart::Country => "country",
+            AddrPart::Label => "address label",
+            AddrPart::Formatted => "address",
+        }
+        .into(),
+        Target::AddressLine => "address".into(),
     }
 }
 
@@ -657,6 +1039,8 @@ struct RowBuild {
     draft: ContactDraft,
     points: Vec<PointSlot>,
     addresses: Vec<(String, Address, String)>,
+    /// `consent_CHANNEL` cells, applied over the history once the whole row is read.
+    consent_status: Vec<(Channel, ConsentStatus)>,
     any: bool,
 }
 
@@ -722,6 +1106,35 @@ impl RowBuild {
             Target::Custom(key) => {
                 d.custom.insert(key.clone(), CustomValue::guess(value));
             }
+            Target::CustomJson => {
+                match serde_json::from_str::<BTreeMap<String, CustomValue>>(value) {
+                    // Single `custom.KEY` columns win over the same key in the JSON cell.
+                    Ok(fields) => {
+                        for (k, v) in fields {
+                            d.custom.entry(k).or_insert(v);
+                        }
+                    }
+                    Err(e) => warnings.push(format!(
+                        "line {line}: the custom cell is not rolo's JSON object of fields ({e}); custom fields ignored"
+                    )),
+                }
+            }
+            Target::PreferredChannel => match value.parse::<Channel>() {
+                Ok(c) => d.preferred_channel = Some(c),
+                Err(msg) => warnings.push(format!("line {line}: {msg}; preferred channel ignored")),
+            },
+            Target::ConsentHistory => match serde_json::from_str::<Vec<Consent>>(value) {
+                Ok(history) => d.consent.extend(history),
+                Err(e) => warnings.push(format!(
+                    "line {line}: the consent cell is not rolo's JSON list of consent statements ({e}); consent history ignored"
+                )),
+            },
+            Target::ConsentStatus(channel) => match parse_consent_status(value) {
+                Some(status) => self.consent_status.push((*channel, status)),
+                None => warnings.push(format!(
+                    "line {line}: `{value}` is not a consent status for {channel} (granted, denied, unknown); consent ignored"
+                )),
+            },
             Target::AddressLine => {
                 let a = self.address("line", "");
                 if a.street.is_empty() {
@@ -810,6 +1223,27 @@ impl RowBuild {
     }
 
     fn into_draft(mut self) -> ContactDraft {
+        // A status column that says something else than the history's latest statement (edited
+        // in a spreadsheet, or written by a mailing tool) is a new statement, made now.
+        let now = At::now();
+        for (channel, status) in std::mem::take(&mut self.consent_status) {
+            let latest = self
+                .draft
+                .consent
+                .iter()
+                .rev()
+                .find(|c| c.channel == channel)
+                .map_or(ConsentStatus::Unknown, |c| c.status);
+            if latest != status {
+                self.draft.consent.push(Consent {
+                    channel,
+                    status,
+                    at: now,
+                    source: CONSENT_COLUMN_SOURCE.into(),
+                    purpose: String::new(),
+                });
+            }
+        }
         // A primary-marked slot (`* Work`) goes first; the order is kept otherwise.
         self.points.sort_by_key(|p| !p.primary);
         for p in self.points {
@@ -910,7 +1344,15 @@ impl<W: Write> CsvWriter<W> {
                 .collect::<Vec<_>>()
                 .join(MULTI_SEPARATOR)
         };
-        let cells: [String; 24] = [
+        let consent_column = |channel: Channel| -> String {
+            if c.consent.iter().any(|s| s.channel == channel) {
+                c.consent_for(channel).to_string()
+            } else {
+                String::new()
+            }
+        };
+        let json_cell = |value: serde_json::Result<String>| value.map_err(io::Error::other);
+        let cells: [String; 31] = [
             c.id.to_string(),
             c.name.clone(),
             c.given_name.clone(),
@@ -938,6 +1380,23 @@ impl<W: Write> CsvWriter<W> {
             c.notes.clone(),
             c.created.at.to_string(),
             c.updated.at.to_string(),
+            c.preferred_channel
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            consent_column(CONSENT_COLUMNS[0]),
+            consent_column(CONSENT_COLUMNS[1]),
+            consent_column(CONSENT_COLUMNS[2]),
+            consent_column(CONSENT_COLUMNS[3]),
+            if c.consent.is_empty() {
+                String::new()
+            } else {
+                json_cell(serde_json::to_string(&c.consent))?
+            },
+            if c.custom.is_empty() {
+                String::new()
+            } else {
+                json_cell(serde_json::to_string(&c.custom))?
+            },
         ];
         let raw = self.raw;
         let notes_column = 21;

@@ -12,7 +12,10 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 
-use crate::domain::{Address, Birthday, Contact, ContactDraft, CustomValue, Labelled, Stage, text};
+use crate::domain::{
+    Address, At, Birthday, Channel, Consent, ConsentStatus, Contact, ContactDraft, CustomValue,
+    Day, Labelled, Stage, text,
+};
 
 use super::encoding::{Utf8Reader, decode_value, read_line_capped};
 use super::{DateOrder, ImportProblem, ImportRecord, finish, parse_birthday};
@@ -538,6 +541,26 @@ impl CardBuilder {
             "X-ROLO-TIER" => d.tier = unescape(value),
             "X-ROLO-OWNER" => d.owner = unescape(value),
             "X-ROLO-SOURCE" => d.source = unescape(value),
+            "X-ROLO-PREFERRED-CHANNEL" => match unescape(value).parse::<Channel>() {
+                Ok(c) => d.preferred_channel = Some(c),
+                Err(msg) => self
+                    .warnings
+                    .push(format!("line {line}: {msg}; preferred channel ignored")),
+            },
+            "X-ROLO-CONSENT" => match read_consent(&p) {
+                Ok(c) => d.consent.push(c),
+                Err(msg) => self
+                    .warnings
+                    .push(format!("line {line}: {msg}; consent statement ignored")),
+            },
+            "X-ROLO-CUSTOM" => match read_custom(&p) {
+                Ok((key, v)) => {
+                    d.custom.insert(key, v);
+                }
+                Err(msg) => self
+                    .warnings
+                    .push(format!("line {line}: {msg}; custom field ignored")),
+            },
             "X-APPLE-OMIT-YEAR" => self.omit_year = Some(value.trim().to_string()),
             "BDAY" => {
                 let raw = unescape(value);
@@ -638,6 +661,65 @@ impl CardBuilder {
         }
         finish(self.line, self.draft, self.warnings)
     }
+}
+
+/// `X-ROLO-CONSENT;CHANNEL=email:denied;2026-11-25T14:03:00Z;SOURCE;PURPOSE`.
+fn read_consent(p: &Property) -> Result<Consent, String> {
+    let channel: Channel = p
+        .param("CHANNEL")
+        .ok_or("X-ROLO-CONSENT without CHANNEL=")?
+        .parse()?;
+    let parts = split_escaped(&p.value, ';');
+    let part = |i: usize| parts.get(i).map(|s| s.trim()).unwrap_or_default();
+    let status: ConsentStatus = part(0).parse()?;
+    let at = match part(1) {
+        "" => At::now(),
+        t => t
+            .parse::<jiff::Timestamp>()
+            .map(At)
+            .map_err(|_| format!("`{t}` is not an RFC 3339 time"))?,
+    };
+    Ok(Consent {
+        channel,
+        status,
+        at,
+        source: part(2).to_string(),
+        purpose: part(3).to_string(),
+    })
+}
+
+/// `X-ROLO-CUSTOM;VALUE=number:KEY;VALUE` (`VALUE=` text, number, bool or date).
+fn read_custom(p: &Property) -> Result<(String, CustomValue), String> {
+    let parts = split_escaped(&p.value, ';');
+    let key = parts.first().map(|k| k.trim()).unwrap_or_default();
+    if key.is_empty() {
+        return Err("X-ROLO-CUSTOM without a field name".into());
+    }
+    // A `;` inside a text value was escaped, so everything after the key is the value.
+    let value = parts
+        .get(1..)
+        .map(|rest| rest.join(";"))
+        .unwrap_or_default();
+    let kind = p.param("VALUE").unwrap_or("text").to_ascii_lowercase();
+    let bad = || format!("`{value}` is not a {kind} (custom field `{key}`)");
+    let v = match kind.as_str() {
+        "number" => CustomValue::Number(
+            value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(bad)?,
+        ),
+        "bool" | "boolean" => match value.trim() {
+            "true" | "yes" => CustomValue::Bool(true),
+            "false" | "no" => CustomValue::Bool(false),
+            _ => return Err(bad()),
+        },
+        "date" => CustomValue::Date(value.trim().parse::<Day>().map_err(|_| bad())?),
+        _ => CustomValue::Text(value),
+    };
+    Ok((key.to_string(), v))
 }
 
 fn custom_text(d: &mut ContactDraft, key: &str, value: &str) {
@@ -825,6 +907,34 @@ pub fn write_card<W: Write>(
         if !value.is_empty() {
             lines.push(format!("{name}:{}", escape(&safe(value))));
         }
+    }
+    if let Some(channel) = contact.preferred_channel {
+        lines.push(format!("X-ROLO-PREFERRED-CHANNEL:{channel}"));
+    }
+    // The whole consent history, oldest first (the last statement per channel stands), so
+    // an opt-out travels with the card.
+    for c in &contact.consent {
+        lines.push(format!(
+            "X-ROLO-CONSENT;CHANNEL={}:{};{};{};{}",
+            c.channel,
+            c.status,
+            c.at,
+            escape(&safe(&c.source)),
+            escape(&safe(&c.purpose)),
+        ));
+    }
+    for (key, value) in &contact.custom {
+        let (kind, shown) = match value {
+            CustomValue::Text(t) => ("text", t.clone()),
+            CustomValue::Number(n) => ("number", n.to_string()),
+            CustomValue::Bool(b) => ("bool", b.to_string()),
+            CustomValue::Date(d) => ("date", d.to_string()),
+        };
+        lines.push(format!(
+            "X-ROLO-CUSTOM;VALUE={kind}:{};{}",
+            escape(&safe(key)),
+            escape(&safe(&shown)),
+        ));
     }
     lines.push(format!(
         "REV:{}",

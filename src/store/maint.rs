@@ -182,6 +182,11 @@ pub(crate) fn run_migrations(
             let step = steps.iter().find(|m| m.from == version).ok_or_else(|| {
                 StoreError::Corrupt(format!("no migration from schema {version}"))
             })?;
+            let _shown = super::observe(format!(
+                "upgrading the database to schema {}: {}",
+                version + 1,
+                step.description
+            ));
             (step.run)(&txn).map_err(|e| {
                 StoreError::Corrupt(format!("migration `{}` failed: {e}", step.description))
             })?;

@@ -917,10 +917,11 @@ fn submit(state: &mut State) -> Vec<Effect> {
             let field = |f: LogField| log.inputs[f as usize].text().trim().to_string();
             let mut errors = std::collections::HashMap::new();
             let direction = match field(LogField::Direction).as_str() {
-                "" => Direction::Outbound,
+                // An incoming call is the common case, as in `rolo log`.
+                "" => Direction::Inbound,
                 d => d.parse().unwrap_or_else(|e: String| {
                     errors.insert(LogField::Direction.key(), e);
-                    Direction::Outbound
+                    Direction::Inbound
                 }),
             };
             let outcome = match field(LogField::Outcome).as_str() {

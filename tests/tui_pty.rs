@@ -431,3 +431,42 @@ fn with_16_colours_no_24_bit_colour_is_sent() {
     let truecolor = screen_bytes("xterm-256color", &[("COLORTERM", "truecolor")]);
     assert!(truecolor.contains("38;2;") || truecolor.contains("48;2;"));
 }
+
+/// A paste or keys coalesced over SSH: the rest of the query, `enter` and what follows arrive in
+/// one read, before the search worker has answered the query as typed. `enter` must act on the
+/// results of the whole query, not on those of the part typed before the pause.
+#[test]
+fn a_burst_ending_in_enter_opens_the_result_of_the_whole_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--contacts", "4000"])
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("ROLO_AS", "tester")
+        .output()
+        .expect("rolo demo");
+    assert!(demo.status.success(), "{demo:?}");
+    let target = {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Chiara Zanettin")
+    };
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("4001");
+    s.send("/");
+    s.send("chiara");
+    // Demo data holds many a Chiara; the first hit of "chiara" is one of them.
+    std::thread::sleep(Duration::from_millis(800));
+    s.send(" zanettin\rlBurst note\r");
+    s.wait_for("Logged call with");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    let store = Store::open(&db).expect("reopen");
+    match store.timeline(target, 1).expect("timeline").first() {
+        Some(Entry::Interaction(i)) => assert_eq!(i.summary, "Burst note"),
+        other => panic!("the note went to someone else; Chiara Zanettin's timeline: {other:?}"),
+    }
+}

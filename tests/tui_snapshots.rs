@@ -343,7 +343,7 @@ fn new_follow_up_prompt() {
     let mut d = driver(demo_store(20));
     d.keys("f");
     d.type_text("Send the contract");
-    d.keys("enter");
+    d.keys("tab");
     d.type_text("fri");
     insta::assert_snapshot!("new_follow_up_80x24", screen(&mut d, 80, 24));
 }
@@ -458,4 +458,13 @@ fn detail_shows_a_label_only_when_there_is_one() {
     assert!(text.contains("ana@imported.example "), "{text}");
     assert!(!text.contains("ana@imported.example ()"), "{text}");
     assert!(text.contains("ana@work.example (work)"), "{text}");
+}
+
+#[test]
+fn discard_question_over_a_filled_log() {
+    let mut d = driver(demo_store(20));
+    d.keys("l");
+    d.type_text("Called about the renewal");
+    d.keys("esc");
+    insta::assert_snapshot!("discard_log_80x24", screen(&mut d, 80, 24));
 }

@@ -167,6 +167,21 @@ impl App {
                     copy_to_clipboard(&text);
                     Vec::new()
                 }
+                Effect::Replay(keys) => {
+                    // One key at a time, each one's effects before the next key.
+                    let mut keys = keys.into_iter();
+                    if let Some(key) = keys.next() {
+                        let mut next: VecDeque<Effect> =
+                            on_key(&mut self.state, &self.keymap, key).into();
+                        let rest: Vec<_> = keys.collect();
+                        if !rest.is_empty() {
+                            next.push_back(Effect::Replay(rest));
+                        }
+                        next.extend(queue.drain(..));
+                        queue = next;
+                    }
+                    continue;
+                }
                 Effect::LoadDemo => {
                     // Say what is happening before the (short) wait.
                     let _ = term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap));

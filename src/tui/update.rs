@@ -6,7 +6,7 @@ use crate::domain::{
     Address, Channel, Contact, ContactDraft, Direction, Entry, FollowUp, Id, Interaction, Labelled,
     Outcome, Stage, text, time,
 };
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
@@ -26,10 +26,40 @@ const ROW_CACHE_LIMIT: usize = 5_000;
 /// Resolves a key press through the keymap (overlay → pane → global) and applies it.
 /// An unbound printable key types into the focused input; a sequence in progress waits.
 pub fn on_key(state: &mut State, keymap: &Keymap, key: Key) -> Vec<Effect> {
+    // Keys after an `open` that waits for the results of the query as typed wait too, so they
+    // act in the order they were pressed (`l` after `enter` logs with the contact opened).
+    // The quit key still quits (results that never come must not trap anyone).
+    if let Some(Overlay::Search(search)) = &mut state.overlay
+        && search.pending_open
+    {
+        let contexts = [Context::Search, Context::Global];
+        if search.queued.is_empty()
+            && keymap.resolve(&contexts, &[], key) == Resolution::Command(Command::Quit)
+        {
+            return update(state, Msg::Command(Command::Quit));
+        }
+        search.queued.push(key);
+        return Vec::new();
+    }
     // A message stays until the next key press, so it never describes an older state.
     state.status = None;
     let contexts = state.contexts();
     match keymap.resolve(&contexts, &state.pending, key) {
+        // Under the "too small" notice nothing is visible: keys must not act unseen. Only
+        // quitting (when it loses nothing), redrawing and suspending work.
+        Resolution::Command(command) if layout::too_small(state) => {
+            clear_pending(state);
+            match command {
+                Command::Quit | Command::Redraw | Command::Suspend => {
+                    update(state, Msg::Command(command))
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ if layout::too_small(state) => {
+            clear_pending(state);
+            Vec::new()
+        }
         Resolution::Command(command) => {
             clear_pending(state);
             update(state, Msg::Command(command))
@@ -67,6 +97,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Command(command) => command_effects(state, command),
         Msg::Type(c) => edit_input(state, |input| input.insert(c)),
+        // A paste under the "too small" notice or behind a pending search `open` would type
+        // unseen (or into a query already acted on): dropped.
+        Msg::Paste(_) if layout::too_small(state) || search_pending(state) => Vec::new(),
         Msg::Paste(pasted) => edit_input(state, |input| input.paste(&pasted)),
         Msg::Resize(width, height) => {
             state.width = width;
@@ -119,6 +152,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 search.hits = hits;
                 search.answered = generation;
                 search.selected = 0;
+                if search.pending_open {
+                    return pending_open(state);
+                }
             }
             Vec::new()
         }
@@ -474,10 +510,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         return effects;
     }
     match command {
-        Command::Quit => {
-            state.quit = true;
-            Vec::new()
-        }
+        Command::Quit => quit(state),
         Command::Noop => Vec::new(),
         Command::Help => {
             // Help over a prompt keeps the prompt (a half-done merge, a confirmation) for after.
@@ -525,6 +558,11 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::ConfirmYes => match state.overlay.take() {
+            Some(Overlay::Discard { quit, .. }) => {
+                state.quit = quit;
+                state.info(strings::DISCARDED);
+                Vec::new()
+            }
             Some(Overlay::Confirm(Confirm::DeleteContact { id, name })) => {
                 vec![Effect::DeleteContact {
                     id,
@@ -560,12 +598,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 Some(Overlay::Form(form)) => {
                     form.focus = step(form.focus, form.inputs.len(), forward);
                 }
-                Some(Overlay::Reschedule { .. }) if forward => return submit(state),
                 Some(Overlay::NewFollowUp(draft)) => {
-                    // Enter moves on, and on the last field saves.
-                    if forward && draft.focus + 1 == draft.inputs.len() {
-                        return submit(state);
-                    }
                     draft.focus = step(draft.focus, draft.inputs.len(), forward);
                 }
                 _ => {}
@@ -729,6 +762,66 @@ fn edit_input(state: &mut State, edit: impl FnOnce(&mut TextInput)) -> Vec<Effec
     }
 }
 
+fn search_pending(state: &State) -> bool {
+    matches!(&state.overlay, Some(Overlay::Search(s)) if s.pending_open)
+}
+
+/// The results of the query as typed arrived after `open` was pressed: act on them now, then
+/// replay the keys pressed meanwhile.
+fn pending_open(state: &mut State) -> Vec<Effect> {
+    let Some(Overlay::Search(search)) = &mut state.overlay else {
+        return Vec::new();
+    };
+    search.pending_open = false;
+    state.busy = None;
+    let queued = std::mem::take(&mut search.queued);
+    let mut effects = open(state);
+    if !queued.is_empty() {
+        effects.push(Effect::Replay(queued));
+    }
+    effects
+}
+
+/// The quit key: quits at once unless that would lose a filled form; then it asks first, and
+/// a second press (having seen the question) quits.
+fn quit(state: &mut State) -> Vec<Effect> {
+    let too_small = layout::too_small(state);
+    match state.overlay.take() {
+        Some(Overlay::Discard { form, quit }) => {
+            if quit && !too_small {
+                state.quit = true;
+            }
+            state.overlay = Some(Overlay::Discard { form, quit: true });
+        }
+        Some(overlay) if overlay.is_filled_form() => {
+            // Unseen, the question could not be read: nothing happens until the window grows.
+            state.overlay = Some(if too_small {
+                overlay
+            } else {
+                Overlay::Discard {
+                    form: Box::new(unwrap_help(overlay)),
+                    quit: true,
+                }
+            });
+        }
+        other => {
+            state.overlay = other;
+            state.quit = true;
+        }
+    }
+    Vec::new()
+}
+
+/// The form under a help overlay (help shown over a form closes when asking about it).
+fn unwrap_help(overlay: Overlay) -> Overlay {
+    match overlay {
+        Overlay::Help {
+            under: Some(under), ..
+        } => unwrap_help(*under),
+        other => other,
+    }
+}
+
 fn back(state: &mut State) -> Vec<Effect> {
     if !state.pending.is_empty() {
         clear_pending(state);
@@ -743,6 +836,19 @@ fn back(state: &mut State) -> Vec<Effect> {
             state.overlay = under.map(|o| *o);
             Vec::new()
         }
+        // "Keep editing": the form comes back as it was.
+        Some(Overlay::Discard { form, .. }) => {
+            state.overlay = Some(*form);
+            Vec::new()
+        }
+        // Closing a form with typed work asks first.
+        Some(overlay) if overlay.is_filled_form() => {
+            state.overlay = Some(Overlay::Discard {
+                form: Box::new(overlay),
+                quit: false,
+            });
+            Vec::new()
+        }
         Some(_) => Vec::new(),
         None => {
             if state.screen == Screen::Today {
@@ -755,9 +861,19 @@ fn back(state: &mut State) -> Vec<Effect> {
 }
 
 fn open(state: &mut State) -> Vec<Effect> {
-    match &state.overlay {
+    match &mut state.overlay {
         Some(Overlay::Search(search)) => {
+            // The shown hits answer an older query: act once the query as typed is answered.
+            if search.answered != search.generation {
+                search.pending_open = true;
+                state.busy = Some(strings::searching(search.input.text().trim()));
+                return Vec::new();
+            }
             let Some(hit) = search.hits.get(search.selected) else {
+                let query = search.input.text().trim().to_string();
+                if !query.is_empty() {
+                    state.error(strings::no_match(&text::visible(&query, false)));
+                }
                 return Vec::new();
             };
             let id = hit.id;
@@ -851,7 +967,7 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let inputs = FormField::ALL
+    let inputs: Vec<TextInput> = FormField::ALL
         .iter()
         .map(|field| {
             let Some(c) = &original else {
@@ -872,8 +988,10 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
             })
         })
         .collect();
+    let initial = inputs.iter().map(|i| i.text().to_string()).collect();
     FormDraft {
         original,
+        initial,
         inputs,
         focus: 0,
         errors: Default::default(),
@@ -966,7 +1084,17 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 done,
             }]
         }
-        Some(Overlay::Form(form)) => submit_form(form),
+        Some(Overlay::Form(form)) => {
+            let effects = submit_form(form);
+            // A refused save goes to the first field with a problem.
+            if let Some(at) = FormField::ALL
+                .iter()
+                .position(|f| form.errors.contains_key(f.key()))
+            {
+                form.focus = at;
+            }
+            effects
+        }
         Some(Overlay::NewFollowUp(draft)) => match time::parse_due(draft.inputs[1].text(), today) {
             Ok(due) => vec![Effect::AddFollowUp(Box::new(FollowUp {
                 id: 0,
@@ -978,7 +1106,9 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 assignee: String::new(),
             }))],
             Err(e) => {
+                // The date is what is missing or wrong: go there.
                 draft.error = Some(e);
+                draft.focus = 1;
                 Vec::new()
             }
         },

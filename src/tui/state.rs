@@ -379,6 +379,8 @@ pub struct State {
     pub last_channel: Channel,
     /// The keys that undo, as the effective keymap spells them (for confirmations).
     pub undo_keys: String,
+    /// Every context's bindings as help lists them (from the keymap, once at start).
+    pub help_keys: Vec<(Context, Vec<(String, Command)>)>,
     pub quit: bool,
 }
 
@@ -414,6 +416,7 @@ impl State {
             continuations: Vec::new(),
             last_channel: Channel::Call,
             undo_keys: String::new(),
+            help_keys: Vec::new(),
             quit: false,
         }
     }

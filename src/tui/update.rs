@@ -16,7 +16,7 @@ use crate::tui::state::{
     SearchState, State,
 };
 use crate::tui::strings;
-use crate::tui::view::layout;
+use crate::tui::view::{detail, entry, help, layout};
 
 mod merge;
 
@@ -412,18 +412,26 @@ fn is_motion(command: Command) -> bool {
     )
 }
 
-/// Text scroll positions have no known end here; the view clamps them.
-const SCROLL_LIMIT: usize = 10_000;
+/// Moves a text scroll position within `0..=max` (a position left past the end by a resize
+/// counts from the end, so the first step up moves).
+fn scrolled(at: usize, max: usize, command: Command, page: usize) -> usize {
+    moved(at.min(max), max + 1, command, page)
+}
 
 fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     let page = page(state);
+    let text_max = match &state.overlay {
+        Some(Overlay::Help { .. }) => help::max_scroll(state),
+        Some(Overlay::Entry { .. }) => entry::max_scroll(state),
+        _ => 0,
+    };
     match &mut state.overlay {
         Some(Overlay::Search(search)) => {
             search.selected = moved(search.selected, search.hits.len(), command, page);
             return Vec::new();
         }
         Some(Overlay::Help { scroll, .. }) | Some(Overlay::Entry { scroll, .. }) => {
-            *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
+            *scroll = scrolled(*scroll, text_max, command, page);
             return Vec::new();
         }
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
@@ -443,7 +451,8 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
             follow_selection(state)
         }
         Pane::Detail => {
-            state.detail_scroll = moved(state.detail_scroll, SCROLL_LIMIT, command, page);
+            let max = detail::max_scroll(state);
+            state.detail_scroll = scrolled(state.detail_scroll, max, command, page);
             Vec::new()
         }
         Pane::Timeline => {

@@ -5,10 +5,10 @@
 //! theme slots; key names only from the keymap.
 
 mod confirm;
-mod detail;
-mod entry;
+pub mod detail;
+pub mod entry;
 mod form;
-mod help;
+pub mod help;
 pub mod layout;
 mod list;
 mod log;
@@ -108,7 +108,7 @@ fn render_overlay(
         Overlay::Search(search) => search::render(frame, area, search, theme),
         Overlay::Log(log) => log::render(frame, area, log, theme, keymap),
         Overlay::Form(form) => form::render(frame, area, form, theme),
-        Overlay::Help { scroll, .. } => help::render(frame, area, state, *scroll, theme, keymap),
+        Overlay::Help { scroll, .. } => help::render(frame, area, state, *scroll, theme),
         Overlay::Confirm(c) => confirm::render(frame, area, c, theme, keymap),
         Overlay::Entry { entry, scroll } => {
             entry::render(frame, area, entry, *scroll, state, theme);

@@ -1045,3 +1045,82 @@ fn enter_saves_every_form_and_the_status_line_names_the_save_key() {
         "one save key shown for every form"
     );
 }
+
+fn focus_field(d: &mut Driver, field: rolo::tui::state::FormField) {
+    let at = rolo::tui::state::FormField::ALL
+        .iter()
+        .position(|f| *f == field)
+        .expect("a form field");
+    if let Some(Overlay::Form(form)) = &mut d.state.overlay {
+        form.focus = at;
+    }
+}
+
+#[test]
+fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert_eq!(
+                form.inputs[3].text(),
+                "work: ana@example.com",
+                "labels are shown"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    focus_field(&mut d, FormField::Emails);
+    d.keys("ctrl-u");
+    d.type_text("home: ana@home.example, ana@work.example");
+    focus_field(&mut d, FormField::Phones);
+    d.type_text("mobile: +385 91 555 0101");
+    focus_field(&mut d, FormField::Birthday);
+    d.type_text("1990-02-31");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert!(form.errors.contains_key("birthday"), "{:?}", form.errors);
+            assert_eq!(
+                FormField::ALL[form.focus],
+                FormField::Birthday,
+                "the refused field gets the focus"
+            );
+        }
+        other => panic!("a bad birthday keeps the form open, got {other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("--02-14");
+    focus_field(&mut d, FormField::Language);
+    d.type_text("hr");
+    focus_field(&mut d, FormField::PreferredChannel);
+    d.type_text("sms");
+    focus_field(&mut d, FormField::Source);
+    d.type_text("trade fair");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    let emails: Vec<(String, String)> = c
+        .emails
+        .iter()
+        .map(|e| (e.label.clone(), e.value.clone()))
+        .collect();
+    assert_eq!(
+        emails,
+        vec![
+            ("home".to_string(), "ana@home.example".to_string()),
+            ("work".to_string(), "ana@work.example".to_string()),
+        ],
+        "an explicit label is kept; a bare second value takes the default"
+    );
+    assert_eq!(c.phones[0].label, "mobile");
+    assert_eq!(
+        c.birthday.map(|b| b.to_string()).as_deref(),
+        Some("--02-14")
+    );
+    assert_eq!(c.language, "hr");
+    assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("sms"));
+    assert_eq!(c.source, "trade fair");
+}

@@ -167,11 +167,15 @@ pub enum FormField {
     Stage,
     Tier,
     Owner,
+    Birthday,
+    Language,
+    PreferredChannel,
+    Source,
     Notes,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 11] = [
+    pub const ALL: [FormField; 15] = [
         FormField::Name,
         FormField::Organization,
         FormField::Title,
@@ -182,6 +186,10 @@ impl FormField {
         FormField::Stage,
         FormField::Tier,
         FormField::Owner,
+        FormField::Birthday,
+        FormField::Language,
+        FormField::PreferredChannel,
+        FormField::Source,
         FormField::Notes,
     ];
     /// The field names `domain::FieldError` uses.
@@ -197,6 +205,10 @@ impl FormField {
             FormField::Stage => "stage",
             FormField::Tier => "tier",
             FormField::Owner => "owner",
+            FormField::Birthday => "birthday",
+            FormField::Language => "language",
+            FormField::PreferredChannel => "preferred_channel",
+            FormField::Source => "source",
             FormField::Notes => "notes",
         }
     }

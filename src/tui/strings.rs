@@ -88,6 +88,12 @@ pub const FORM_STAGE: &str = "Stage";
 pub const FORM_TIER: &str = "Tier";
 pub const FORM_OWNER: &str = "Owner";
 pub const FORM_NOTES: &str = "Notes";
+pub const FORM_BIRTHDAY: &str = "Birthday";
+pub const FORM_LANGUAGE: &str = "Language";
+pub const FORM_CHANNEL: &str = "Prefers";
+pub const FORM_SOURCE: &str = "Source";
+pub const PLACEHOLDER_LABELLED: &str = "label: value, … (comma separated)";
+pub const PLACEHOLDER_BIRTHDAY: &str = "YYYY-MM-DD or --MM-DD";
 
 pub const LABEL_ORG: &str = "Organisation";
 pub const LABEL_TITLE: &str = "Title";

@@ -969,10 +969,14 @@ fn open_log(state: &mut State) -> Vec<Effect> {
 }
 
 fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
+    // `label: value` so labels can be seen and changed (a value alone keeps no label).
     let join = |points: &[Labelled]| {
         points
             .iter()
-            .map(|p| p.value.as_str())
+            .map(|p| match p.label.as_str() {
+                "" => p.value.clone(),
+                label => format!("{label}: {}", p.value),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -993,6 +997,13 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                 FormField::Stage => c.stage.to_string(),
                 FormField::Tier => c.tier.clone(),
                 FormField::Owner => c.owner.clone(),
+                FormField::Birthday => c.birthday.map(|b| b.to_string()).unwrap_or_default(),
+                FormField::Language => c.language.clone(),
+                FormField::PreferredChannel => c
+                    .preferred_channel
+                    .map(|ch| ch.name().to_string())
+                    .unwrap_or_default(),
+                FormField::Source => c.source.clone(),
                 FormField::Notes => c.notes.clone(),
             })
         })
@@ -1154,13 +1165,18 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             .filter(|s| !s.is_empty())
             .collect()
     };
+    // `label: value` sets the label; a bare value keeps the label at its position (or gets the
+    // default), so values typed without labels behave as before.
     let relabel = |values: Vec<String>, old: &[Labelled], default: &str| -> Vec<Labelled> {
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                let label = old.get(i).map_or(default, |o| o.label.as_str());
-                Labelled::new(label, v)
+            .map(|(i, v)| match split_label(v) {
+                Some((label, value)) => Labelled::new(label, value),
+                None => {
+                    let label = old.get(i).map_or(default, |o| o.label.as_str());
+                    Labelled::new(label, v)
+                }
             })
             .collect()
     };
@@ -1176,6 +1192,29 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }
         },
     };
+    let birthday = match value(FormField::Birthday).trim() {
+        "" => None,
+        b => match b.parse::<crate::domain::Birthday>() {
+            Ok(b) => Some(b),
+            Err(e) => {
+                form.errors.insert(FormField::Birthday.key().to_string(), e);
+                return Vec::new();
+            }
+        },
+    };
+    let preferred_channel = match value(FormField::PreferredChannel).trim() {
+        "" => None,
+        ch => match ch.parse::<Channel>() {
+            Ok(ch) => Some(ch),
+            Err(e) => {
+                form.errors
+                    .insert(FormField::PreferredChannel.key().to_string(), e.to_string());
+                return Vec::new();
+            }
+        },
+    };
+    let language = value(FormField::Language).trim().to_string();
+    let source = value(FormField::Source).trim().to_string();
     let city = value(FormField::City);
     match &form.original {
         None => {
@@ -1198,6 +1237,10 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
                 owner: value(FormField::Owner),
                 tags: list(FormField::Tags),
                 notes: value(FormField::Notes),
+                birthday,
+                language,
+                preferred_channel,
+                source,
                 ..ContactDraft::default()
             };
             // Check here too so problems show next to their fields before anything is written.
@@ -1231,6 +1274,10 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             c.owner = value(FormField::Owner);
             c.tags = list(FormField::Tags);
             c.notes = value(FormField::Notes);
+            c.birthday = birthday;
+            c.language = language;
+            c.preferred_channel = preferred_channel;
+            c.source = source;
             let mut check = c.clone();
             check.clean();
             if let Err(invalid) = check.validate() {
@@ -1243,4 +1290,18 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }]
         }
     }
+}
+
+/// `work: ana@x.example` → `("work", "ana@x.example")`: a short word, a colon and a space make
+/// a label (as the form shows them). Anything else (`sip:…`, spaces in the word) is a value.
+fn split_label(item: &str) -> Option<(&str, &str)> {
+    let (label, value) = item.split_once(": ")?;
+    let label = label.trim();
+    let value = value.trim();
+    let wordlike = !label.is_empty()
+        && label.chars().count() <= 20
+        && label
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    (wordlike && !value.is_empty()).then_some((label, value))
 }

@@ -587,7 +587,10 @@ fn a_terminal_sees_a_bar_with_count_rate_and_time_left_and_quiet_sees_none() {
         "{out}"
     );
     // (How many are created is issue item 2's business, not the bar's.)
-    assert!(out.contains("created "), "the summary follows the bar: {out}");
+    assert!(
+        out.contains("created "),
+        "the summary follows the bar: {out}"
+    );
 
     let out = rolo_in_a_terminal(
         &env,

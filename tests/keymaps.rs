@@ -110,7 +110,7 @@ fn help_text_and_markdown_are_generated_from_the_keymap() {
     );
     let markdown = map.to_markdown();
     assert!(
-        markdown.contains("| `q`, `ctrl-c` | `quit` | Quit rolo |"),
+        markdown.contains("| `q`, `ctrl-c` | `quit` | Quit rolo "),
         "{markdown}"
     );
     assert!(markdown.contains("## list"));

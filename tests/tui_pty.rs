@@ -599,3 +599,42 @@ fn sigterm_while_the_editor_is_open_stops_the_editor_and_removes_the_draft() {
     drop(s);
     assert!(!needs_repair(&db), "the database was closed cleanly");
 }
+
+/// A paste or keys coalesced over SSH: the rest of the query, `enter` and what follows arrive in
+/// one read, before the search worker has answered the query as typed. `enter` must act on the
+/// results of the whole query, not on those of the part typed before the pause.
+#[test]
+fn a_burst_ending_in_enter_opens_the_result_of_the_whole_query() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.redb");
+    let demo = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--contacts", "4000"])
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config"))
+        .env("XDG_DATA_HOME", dir.path().join("data"))
+        .env("ROLO_AS", "tester")
+        .output()
+        .expect("rolo demo");
+    assert!(demo.status.success(), "{demo:?}");
+    let target = {
+        let store = Store::open(&db).expect("open");
+        add(&store, "Chiara Zanettin")
+    };
+    let mut s = Session::start(&db, dir.path(), "xterm-256color");
+    s.wait_for("4001");
+    s.send("/");
+    s.send("chiara");
+    // Demo data holds many a Chiara; the first hit of "chiara" is one of them.
+    std::thread::sleep(Duration::from_millis(800));
+    s.send(" zanettin\rlBurst note\r");
+    s.wait_for("Logged call with");
+    s.send("q");
+    assert!(s.wait_exit(TIMEOUT).success());
+    let store = Store::open(&db).expect("reopen");
+    match store.timeline(target, 1).expect("timeline").first() {
+        Some(Entry::Interaction(i)) => assert_eq!(i.summary, "Burst note"),
+        other => panic!("the note went to someone else; Chiara Zanettin's timeline: {other:?}"),
+    }
+}

@@ -343,7 +343,7 @@ fn new_follow_up_prompt() {
     let mut d = driver(demo_store(20));
     d.keys("f");
     d.type_text("Send the contract");
-    d.keys("enter");
+    d.keys("tab");
     d.type_text("fri");
     insta::assert_snapshot!("new_follow_up_80x24", screen(&mut d, 80, 24));
 }
@@ -458,4 +458,94 @@ fn detail_shows_a_label_only_when_there_is_one() {
     assert!(text.contains("ana@imported.example "), "{text}");
     assert!(!text.contains("ana@imported.example ()"), "{text}");
     assert!(text.contains("ana@work.example (work)"), "{text}");
+}
+
+#[test]
+fn discard_question_over_a_filled_log() {
+    let mut d = driver(demo_store(20));
+    d.keys("l");
+    d.type_text("Called about the renewal");
+    d.keys("esc");
+    insta::assert_snapshot!("discard_log_80x24", screen(&mut d, 80, 24));
+}
+
+fn one_long_note_store() -> Store {
+    let store = Store::in_memory().expect("store");
+    let notes = (1..=12)
+        .map(|n| {
+            format!(
+                "Paragraph {n}: {}",
+                "the customer explained the setup at length ".repeat(3)
+            )
+        })
+        .chain(std::iter::once("LAST-LINE-OF-THE-NOTES".to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let draft = rolo::domain::ContactDraft {
+        name: "Nadia Long".into(),
+        notes,
+        ..rolo::domain::ContactDraft::default()
+    };
+    store.add_contact(&Actor::new("setup"), draft).expect("add");
+    store
+}
+
+/// The detail pane scrolls to its last wrapped line, and `G` then `k` moves at once.
+#[test]
+fn detail_scrolls_to_its_last_wrapped_line_and_g_then_k_moves() {
+    for (w, h) in SIZES {
+        let mut d = driver(one_long_note_store());
+        d.send(Msg::Resize(w, h));
+        d.keys("2");
+        let top = screen(&mut d, w, h);
+        assert!(
+            !top.contains("LAST-LINE-OF-THE-NOTES"),
+            "{w}x{h}: the notes overflow\n{top}"
+        );
+        d.keys("G");
+        let bottom = screen(&mut d, w, h);
+        assert!(
+            bottom.contains("LAST-LINE-OF-THE-NOTES"),
+            "{w}x{h}: G shows the last wrapped line\n{bottom}"
+        );
+        let at_end = d.state.detail_scroll;
+        d.keys("j");
+        assert_eq!(d.state.detail_scroll, at_end, "nothing below the last line");
+        d.keys("k");
+        assert_eq!(d.state.detail_scroll, at_end - 1, "k moves up at once");
+        assert_ne!(
+            screen(&mut d, w, h),
+            bottom,
+            "{w}x{h}: and the screen shows it"
+        );
+        d.keys("g g");
+        assert_eq!(d.state.detail_scroll, 0);
+    }
+}
+
+/// Help scrolls to its last line (the last global binding) and `G` then `k` moves at once.
+#[test]
+fn help_scrolls_to_its_last_line_and_g_then_k_moves() {
+    for (w, h) in [(80, 24), (60, 15)] {
+        let mut d = driver(demo_store(5));
+        d.send(Msg::Resize(w, h));
+        d.keys("?");
+        let last = rolo::tui::view::help::help_entries(&d.state)
+            .last()
+            .and_then(|(_, entries)| entries.last())
+            .map(|(_, command)| command.description())
+            .expect("help lists something");
+        let top = screen(&mut d, w, h);
+        assert!(!top.contains(last), "{w}x{h}: help overflows\n{top}");
+        d.keys("G");
+        let bottom = screen(&mut d, w, h);
+        assert!(bottom.contains(last), "{w}x{h}: G shows `{last}`\n{bottom}");
+        d.keys("k");
+        let up = screen(&mut d, w, h);
+        assert_ne!(up, bottom, "{w}x{h}: k after G moves");
+        assert!(
+            !up.contains(last),
+            "{w}x{h}: one line up hides the last line\n{up}"
+        );
+    }
 }

@@ -837,3 +837,290 @@ fn help_over_the_merge_view_lists_its_keys_and_closing_it_returns_to_the_merge()
     };
     assert_eq!(after.plan, before.plan, "the picks made so far are kept");
 }
+
+/// A driver whose search worker answers late (as over SSH or with a big database).
+fn slow_search_driver(names: &[&str]) -> Driver {
+    let mut d = driver(names);
+    d.hold_search = true;
+    d
+}
+
+#[test]
+fn enter_in_a_burst_opens_the_result_of_the_query_as_typed_not_a_stale_one() {
+    let mut d = slow_search_driver(&["Chiara De Luca", "Chiara Conti", "Ana Perić"]);
+    d.keys("/");
+    d.type_text("chiara");
+    d.answer_searches();
+    // " conti", enter and `l` arrive in one burst, before the worker answers " conti".
+    d.type_text(" conti");
+    d.keys("enter");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Search(_))),
+        "enter waits for the results of `chiara conti`"
+    );
+    d.keys("l");
+    d.type_text("x");
+    d.answer_searches();
+    assert_eq!(selected_name(&d), "Chiara Conti");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert_eq!(log.contact_name, "Chiara Conti");
+            assert_eq!(
+                log.inputs[0].text(),
+                "x",
+                "keys after enter act after it, in order"
+            );
+        }
+        other => panic!("`l` pressed after enter logs with the opened contact, got {other:?}"),
+    }
+}
+
+#[test]
+fn enter_on_a_fresh_query_is_not_swallowed_and_says_when_nothing_matches() {
+    let mut d = slow_search_driver(&["Ana Perić", "Björn Müller"]);
+    d.keys("/");
+    d.type_text("muller");
+    d.keys("enter");
+    d.answer_searches();
+    assert!(d.state.overlay.is_none());
+    assert_eq!(selected_name(&d), "Björn Müller");
+
+    d.keys("/");
+    d.type_text("zzqx");
+    d.keys("enter");
+    d.answer_searches();
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Search(_))),
+        "no match keeps the search open"
+    );
+    assert!(
+        status(&d).contains("No contact matches “zzqx”"),
+        "{}",
+        status(&d)
+    );
+}
+
+#[test]
+fn keys_under_the_too_small_notice_do_not_act_unseen() {
+    let mut d = driver(&["Ana Perić", "Björn Müller"]);
+    d.send(Msg::Resize(30, 8));
+    d.keys("j");
+    d.keys("d");
+    d.keys("l");
+    assert!(d.state.overlay.is_none(), "nothing opened unseen");
+    assert_eq!(selected_name(&d), "Ana Perić", "the selection did not move");
+    d.send(Msg::Resize(120, 40));
+    d.keys("l");
+    d.type_text("half a note");
+    // Quitting would lose the note, and the question could not be seen: nothing happens.
+    d.send(Msg::Resize(30, 8));
+    d.keys("ctrl-c");
+    d.keys("ctrl-c");
+    assert!(!d.state.quit);
+    d.paste("pasted unseen");
+    d.send(Msg::Resize(120, 40));
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => assert_eq!(log.inputs[0].text(), "half a note"),
+        other => panic!("the log is still open as it was, got {other:?}"),
+    }
+    // With nothing typed the quit key quits even while too small.
+    d.keys("esc");
+    d.keys("y");
+    d.send(Msg::Resize(30, 8));
+    d.keys("q");
+    assert!(d.state.quit);
+}
+
+#[test]
+fn esc_on_a_filled_log_asks_before_discarding_and_keep_editing_keeps_it() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("l");
+    d.type_text("Called about the renewal");
+    d.keys("esc");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Discard { quit: false, .. })),
+        "{:?}",
+        d.state.overlay
+    );
+    d.keys("esc"); // keep editing
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => assert_eq!(log.inputs[0].text(), "Called about the renewal"),
+        other => panic!("back in the log with the text, got {other:?}"),
+    }
+    d.keys("esc");
+    d.keys("y");
+    assert!(d.state.overlay.is_none(), "discarded on an explicit yes");
+    // An empty form closes at once.
+    d.keys("l");
+    d.keys("esc");
+    assert!(d.state.overlay.is_none());
+    d.keys("n");
+    d.keys("esc");
+    assert!(d.state.overlay.is_none());
+}
+
+#[test]
+fn ctrl_c_in_a_form_asks_and_only_a_second_press_quits() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    d.keys("ctrl-c");
+    assert!(
+        d.state.quit,
+        "an edit form with no change loses nothing: quits"
+    );
+
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("n");
+    d.type_text("Bea Novak");
+    d.keys("ctrl-c");
+    assert!(!d.state.quit, "ctrl-c never drops typed text silently");
+    assert!(matches!(
+        d.state.overlay,
+        Some(Overlay::Discard { quit: true, .. })
+    ));
+    d.keys("n"); // keep editing
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => assert_eq!(form.inputs[0].text(), "Bea Novak"),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-c");
+    d.keys("ctrl-c");
+    assert!(d.state.quit, "a second ctrl-c, after the question, quits");
+
+    // Help over a filled form: quitting still asks.
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("f");
+    d.type_text("Send the quote");
+    d.keys("f1");
+    d.keys("ctrl-c");
+    assert!(!d.state.quit);
+    d.keys("esc");
+    assert!(matches!(d.state.overlay, Some(Overlay::NewFollowUp(_))));
+}
+
+#[test]
+fn enter_saves_every_form_and_the_status_line_names_the_save_key() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    d.keys("ctrl-u");
+    d.type_text("Ana Perić-Horvat");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "enter saves the contact form");
+    assert!(
+        status(&d).contains("Saved Ana Perić-Horvat"),
+        "{}",
+        status(&d)
+    );
+
+    d.keys("f");
+    d.type_text("Send the quote");
+    d.keys("tab");
+    d.type_text("+2d");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "enter saves the follow-up");
+
+    d.keys("l");
+    d.type_text("Quick call");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "enter saves the log");
+    assert_eq!(
+        rolo::tui::view::key_for(
+            &keymap(),
+            &[
+                rolo::tui::command::Context::Form,
+                rolo::tui::command::Context::Global
+            ],
+            Command::Submit
+        )
+        .as_deref(),
+        rolo::tui::view::key_for(
+            &keymap(),
+            &[
+                rolo::tui::command::Context::Log,
+                rolo::tui::command::Context::Global
+            ],
+            Command::Submit
+        )
+        .as_deref(),
+        "one save key shown for every form"
+    );
+}
+
+fn focus_field(d: &mut Driver, field: rolo::tui::state::FormField) {
+    let at = rolo::tui::state::FormField::ALL
+        .iter()
+        .position(|f| *f == field)
+        .expect("a form field");
+    if let Some(Overlay::Form(form)) = &mut d.state.overlay {
+        form.focus = at;
+    }
+}
+
+#[test]
+fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert_eq!(
+                form.inputs[3].text(),
+                "work: ana@example.com",
+                "labels are shown"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    focus_field(&mut d, FormField::Emails);
+    d.keys("ctrl-u");
+    d.type_text("home: ana@home.example, ana@work.example");
+    focus_field(&mut d, FormField::Phones);
+    d.type_text("mobile: +385 91 555 0101");
+    focus_field(&mut d, FormField::Birthday);
+    d.type_text("1990-02-31");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert!(form.errors.contains_key("birthday"), "{:?}", form.errors);
+            assert_eq!(
+                FormField::ALL[form.focus],
+                FormField::Birthday,
+                "the refused field gets the focus"
+            );
+        }
+        other => panic!("a bad birthday keeps the form open, got {other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("--02-14");
+    focus_field(&mut d, FormField::Language);
+    d.type_text("hr");
+    focus_field(&mut d, FormField::PreferredChannel);
+    d.type_text("sms");
+    focus_field(&mut d, FormField::Source);
+    d.type_text("trade fair");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    let emails: Vec<(String, String)> = c
+        .emails
+        .iter()
+        .map(|e| (e.label.clone(), e.value.clone()))
+        .collect();
+    assert_eq!(
+        emails,
+        vec![
+            ("home".to_string(), "ana@home.example".to_string()),
+            ("work".to_string(), "ana@work.example".to_string()),
+        ],
+        "an explicit label is kept; a bare second value takes the default"
+    );
+    assert_eq!(c.phones[0].label, "mobile");
+    assert_eq!(
+        c.birthday.map(|b| b.to_string()).as_deref(),
+        Some("--02-14")
+    );
+    assert_eq!(c.language, "hr");
+    assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("sms"));
+    assert_eq!(c.source, "trade fair");
+}

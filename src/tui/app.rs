@@ -60,6 +60,7 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
     state.undo_keys =
         key_for(&options.keymap, &[Context::Global], Command::Undo).unwrap_or_default();
     state.agent = options.actor.0.clone();
+    state.help_keys = crate::tui::view::help::key_index(&options.keymap);
     let mut app = App {
         state,
         store: Arc::new(store),
@@ -185,6 +186,21 @@ impl App {
                 Effect::CopyToClipboard(text) => {
                     copy_to_clipboard(&text);
                     Vec::new()
+                }
+                Effect::Replay(keys) => {
+                    // One key at a time, each one's effects before the next key.
+                    let mut keys = keys.into_iter();
+                    if let Some(key) = keys.next() {
+                        let mut next: VecDeque<Effect> =
+                            on_key(&mut self.state, &self.keymap, key).into();
+                        let rest: Vec<_> = keys.collect();
+                        if !rest.is_empty() {
+                            next.push_back(Effect::Replay(rest));
+                        }
+                        next.extend(queue.drain(..));
+                        queue = next;
+                    }
+                    continue;
                 }
                 Effect::LoadDemo => {
                     // Say what is happening before the (short) wait.

@@ -118,7 +118,7 @@ macro_rules! commands {
 }
 
 commands! {
-    Quit = "quit" in [Global]: "Quit rolo";
+    Quit = "quit" in [Global]: "Quit rolo (asks before losing typed text)";
     Help = "help" in [Global]: "Show the keys for where you are";
     Search = "search" in [Global]: "Search contacts";
     QuickLog = "quick_log" in [Global]: "Log a call, email or meeting with the selected contact";
@@ -147,7 +147,7 @@ commands! {
     Open = "open" in [Global, List, Detail, Timeline, Today, Search, Help]: "Open the selection";
     Back = "back" in [Global]: "Go back, close the overlay";
     Submit = "submit" in [Search, Form, Log, Merge]: "Save and close";
-    Cancel = "cancel" in [Search, Form, Log, Confirm, Help, Merge]: "Close without saving";
+    Cancel = "cancel" in [Search, Form, Log, Confirm, Help, Merge]: "Close without saving (asks before losing typed text)";
     NextField = "next_field" in [Form, Log]: "Go to the next field";
     PrevField = "prev_field" in [Form, Log]: "Go to the previous field";
     NextChannel = "next_channel" in [Log]: "Next channel (call, email, meeting…)";

@@ -23,6 +23,10 @@ pub struct Driver {
     pub editor_text: Option<String>,
     /// What was put on "the clipboard".
     pub clipboard: Option<String>,
+    /// While set, searches are not answered at once but held (as a slow worker would) until
+    /// [`Driver::answer_searches`].
+    pub hold_search: bool,
+    held_searches: Vec<(u64, String)>,
 }
 
 impl Driver {
@@ -31,6 +35,7 @@ impl Driver {
         let mut state = State::new(now, jiff::tz::TimeZone::UTC, width, height);
         state.undo_keys = key_for(&keymap, &[Context::Global], Command::Undo).unwrap_or_default();
         state.agent = "tester".to_string();
+        state.help_keys = crate::tui::view::help::key_index(&keymap);
         let mut driver = Driver {
             state,
             store,
@@ -39,6 +44,8 @@ impl Driver {
             corpus: crate::search::Index::new(),
             editor_text: None,
             clipboard: None,
+            hold_search: false,
+            held_searches: Vec::new(),
         };
         driver.run(vec![Effect::Start]);
         driver
@@ -74,6 +81,15 @@ impl Driver {
         }
     }
 
+    /// Answers the held searches as the worker does: only the newest one.
+    pub fn answer_searches(&mut self) {
+        let newest = self.held_searches.drain(..).next_back();
+        if let Some((generation, query)) = newest {
+            let hits = search_bridge::search(&self.store, &self.corpus, &query);
+            self.send(Msg::SearchResults { generation, hits });
+        }
+    }
+
     pub fn paste(&mut self, text: &str) {
         self.send(Msg::Paste(text.to_string()));
     }
@@ -92,6 +108,10 @@ impl Driver {
                     }
                     Vec::new()
                 }
+                Effect::Search { generation, query } if self.hold_search => {
+                    self.held_searches.push((generation, query));
+                    Vec::new()
+                }
                 Effect::Search { generation, query } => vec![Msg::SearchResults {
                     generation,
                     hits: search_bridge::search(&self.store, &self.corpus, &query),
@@ -104,6 +124,20 @@ impl Driver {
                 Effect::CopyToClipboard(text) => {
                     self.clipboard = Some(text);
                     Vec::new()
+                }
+                Effect::Replay(keys) => {
+                    let mut keys = keys.into_iter();
+                    if let Some(key) = keys.next() {
+                        let mut next: std::collections::VecDeque<Effect> =
+                            on_key(&mut self.state, &self.keymap, key).into();
+                        let rest: Vec<_> = keys.collect();
+                        if !rest.is_empty() {
+                            next.push_back(Effect::Replay(rest));
+                        }
+                        next.extend(queue.drain(..));
+                        queue = next;
+                    }
+                    continue;
                 }
                 other => run_store_effect(&self.store, &self.actor, other),
             };

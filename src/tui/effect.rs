@@ -89,6 +89,9 @@ pub enum Effect {
     Redraw,
     /// Put text on the terminal's clipboard (OSC 52; works over SSH in most terminals).
     CopyToClipboard(String),
+    /// Press these keys again, in order, through the keymap (they waited behind a search
+    /// `open` for the results of the query as typed).
+    Replay(Vec<crate::tui::keymap::Key>),
 }
 
 impl Effect {
@@ -269,7 +272,8 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         | Effect::OpenEditor(_)
         | Effect::Suspend
         | Effect::Redraw
-        | Effect::CopyToClipboard(_) => Vec::new(),
+        | Effect::CopyToClipboard(_)
+        | Effect::Replay(_) => Vec::new(),
     }
 }
 

@@ -106,6 +106,11 @@ pub struct SearchState {
     pub selected: usize,
     /// The list selection to restore when the search is cancelled.
     pub previous: (usize, usize),
+    /// `open` was pressed before the results of the query as typed arrived: it acts on them
+    /// when they do (a paste or keys coalesced over SSH must not open a stale result).
+    pub pending_open: bool,
+    /// Keys pressed after a pending `open`, replayed in order once it has acted.
+    pub queued: Vec<Key>,
 }
 
 /// Optional fields of the quick log, in tab order after the summary.
@@ -165,11 +170,15 @@ pub enum FormField {
     Stage,
     Tier,
     Owner,
+    Birthday,
+    Language,
+    PreferredChannel,
+    Source,
     Notes,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 11] = [
+    pub const ALL: [FormField; 15] = [
         FormField::Name,
         FormField::Organization,
         FormField::Title,
@@ -180,6 +189,10 @@ impl FormField {
         FormField::Stage,
         FormField::Tier,
         FormField::Owner,
+        FormField::Birthday,
+        FormField::Language,
+        FormField::PreferredChannel,
+        FormField::Source,
         FormField::Notes,
     ];
     /// The field names `domain::FieldError` uses.
@@ -195,6 +208,10 @@ impl FormField {
             FormField::Stage => "stage",
             FormField::Tier => "tier",
             FormField::Owner => "owner",
+            FormField::Birthday => "birthday",
+            FormField::Language => "language",
+            FormField::PreferredChannel => "preferred_channel",
+            FormField::Source => "source",
             FormField::Notes => "notes",
         }
     }
@@ -206,6 +223,8 @@ pub struct FormDraft {
     /// `None` for a new contact.
     pub original: Option<Contact>,
     pub inputs: Vec<TextInput>,
+    /// The inputs' texts as the form opened (a form differing from them holds typed work).
+    pub initial: Vec<String>,
     pub focus: usize,
     pub errors: HashMap<String, String>,
     /// A refusal that concerns the whole record (e.g. a stale edit).
@@ -298,9 +317,37 @@ pub enum Overlay {
     NewFollowUp(FollowUpDraft),
     MergeChoice(MergeChoice),
     Merge(Box<MergeState>),
+    /// "Discard what you typed?" over a filled form (kept here, back on "keep editing");
+    /// `quit` when the question came from the quit key (then rolo quits on "discard").
+    Discard {
+        form: Box<Overlay>,
+        quit: bool,
+    },
 }
 
 impl Overlay {
+    /// Whether this is a form holding typed work that closing it would lose: a new contact, log
+    /// or follow-up with anything typed, an edit that differs from the record as loaded.
+    pub fn is_filled_form(&self) -> bool {
+        match self {
+            Overlay::Log(log) => {
+                log.inputs.iter().any(|i| !i.text().trim().is_empty())
+                    || !log.body.trim().is_empty()
+            }
+            Overlay::Form(form) => form
+                .inputs
+                .iter()
+                .map(TextInput::text)
+                .ne(form.initial.iter().map(String::as_str)),
+            Overlay::NewFollowUp(draft) => draft.inputs.iter().any(|i| !i.text().trim().is_empty()),
+            Overlay::Reschedule { input, .. } => !input.text().trim().is_empty(),
+            Overlay::Help {
+                under: Some(under), ..
+            } => under.is_filled_form(),
+            _ => false,
+        }
+    }
+
     pub fn context(&self) -> Context {
         match self {
             Overlay::Search(_) => Context::Search,
@@ -309,7 +356,7 @@ impl Overlay {
                 Context::Form
             }
             Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
-            Overlay::Confirm(_) => Context::Confirm,
+            Overlay::Confirm(_) | Overlay::Discard { .. } => Context::Confirm,
             Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
         }
     }
@@ -374,6 +421,8 @@ pub struct State {
     pub undo_keys: String,
     /// The agent this interface acts as ("mine" in the Today queue).
     pub agent: String,
+    /// Every context's bindings as help lists them (from the keymap, once at start).
+    pub help_keys: Vec<(Context, Vec<(String, Command)>)>,
     pub quit: bool,
 }
 
@@ -410,6 +459,7 @@ impl State {
             last_channel: Channel::Call,
             undo_keys: String::new(),
             agent: String::new(),
+            help_keys: Vec::new(),
             quit: false,
         }
     }

@@ -63,7 +63,7 @@ pub const IMPORT_HINT: &str =
     "Import from the shell: rolo import contacts.vcf (or .csv), then reopen rolo";
 
 pub fn too_small(width: u16, height: u16) -> String {
-    format!("Terminal too small (need {width}×{height})")
+    format!("Terminal too small (need {width}×{height}): keys are ignored until it is larger")
 }
 
 pub const FIELD_SUMMARY: &str = "Summary";
@@ -96,6 +96,12 @@ pub const FORM_STAGE: &str = "Stage";
 pub const FORM_TIER: &str = "Tier";
 pub const FORM_OWNER: &str = "Owner";
 pub const FORM_NOTES: &str = "Notes";
+pub const FORM_BIRTHDAY: &str = "Birthday";
+pub const FORM_LANGUAGE: &str = "Language";
+pub const FORM_CHANNEL: &str = "Prefers";
+pub const FORM_SOURCE: &str = "Source";
+pub const PLACEHOLDER_LABELLED: &str = "label: value, … (comma separated)";
+pub const PLACEHOLDER_BIRTHDAY: &str = "YYYY-MM-DD or --MM-DD";
 
 pub const LABEL_ORG: &str = "Organisation";
 pub const LABEL_TITLE: &str = "Title";
@@ -114,6 +120,26 @@ pub const LABEL_DEALS: &str = "Deals";
 
 pub fn confirm_delete(name: &str) -> String {
     format!("Move {name} to the trash?")
+}
+pub const DISCARDED: &str = "Discarded what was typed.";
+pub fn confirm_discard(what: &str) -> String {
+    format!("Discard what you typed in the {what}?")
+}
+pub fn confirm_quit_discard(what: &str) -> String {
+    format!("Quit rolo and lose what you typed in the {what}?")
+}
+pub const FORM_KIND_LOG: &str = "log";
+pub const FORM_KIND_CONTACT: &str = "contact form";
+pub const FORM_KIND_FOLLOW_UP: &str = "follow-up";
+pub fn discard_keys(yes: &str, no: &str, quitting: bool) -> String {
+    let act = if quitting { "quit" } else { "discard" };
+    format!("{yes} {act}   {no} keep editing")
+}
+pub fn searching(query: &str) -> String {
+    format!("Searching for “{query}”…")
+}
+pub fn no_match(query: &str) -> String {
+    format!("No contact matches “{query}”.")
 }
 pub fn confirm_keys(yes: &str, no: &str) -> String {
     format!("{yes} yes   {no} no")

@@ -307,6 +307,15 @@ impl Theme {
 
     /// The style for a slot such as `list.selected`; unknown slots fall back along their dots
     /// and finally to `text`.
+    /// A theme with no styles at all: for measuring text (wrapping does not depend on style).
+    pub fn plain() -> Theme {
+        Theme {
+            name: String::new(),
+            support: ColorSupport::None,
+            styles: BTreeMap::new(),
+        }
+    }
+
     pub fn style(&self, slot: &str) -> Style {
         let mut slot = slot;
         loop {

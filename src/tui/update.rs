@@ -6,7 +6,7 @@ use crate::domain::{
     Address, Channel, Contact, ContactDraft, Direction, Entry, FollowUp, Id, Interaction, Labelled,
     Outcome, Stage, text, time,
 };
-use crate::tui::command::Command;
+use crate::tui::command::{Command, Context};
 use crate::tui::effect::Effect;
 use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
@@ -16,7 +16,7 @@ use crate::tui::state::{
     SearchState, State,
 };
 use crate::tui::strings;
-use crate::tui::view::layout;
+use crate::tui::view::{detail, entry, help, layout};
 
 mod merge;
 
@@ -26,10 +26,40 @@ const ROW_CACHE_LIMIT: usize = 5_000;
 /// Resolves a key press through the keymap (overlay → pane → global) and applies it.
 /// An unbound printable key types into the focused input; a sequence in progress waits.
 pub fn on_key(state: &mut State, keymap: &Keymap, key: Key) -> Vec<Effect> {
+    // Keys after an `open` that waits for the results of the query as typed wait too, so they
+    // act in the order they were pressed (`l` after `enter` logs with the contact opened).
+    // The quit key still quits (results that never come must not trap anyone).
+    if let Some(Overlay::Search(search)) = &mut state.overlay
+        && search.pending_open
+    {
+        let contexts = [Context::Search, Context::Global];
+        if search.queued.is_empty()
+            && keymap.resolve(&contexts, &[], key) == Resolution::Command(Command::Quit)
+        {
+            return update(state, Msg::Command(Command::Quit));
+        }
+        search.queued.push(key);
+        return Vec::new();
+    }
     // A message stays until the next key press, so it never describes an older state.
     state.status = None;
     let contexts = state.contexts();
     match keymap.resolve(&contexts, &state.pending, key) {
+        // Under the "too small" notice nothing is visible: keys must not act unseen. Only
+        // quitting (when it loses nothing), redrawing and suspending work.
+        Resolution::Command(command) if layout::too_small(state) => {
+            clear_pending(state);
+            match command {
+                Command::Quit | Command::Redraw | Command::Suspend => {
+                    update(state, Msg::Command(command))
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ if layout::too_small(state) => {
+            clear_pending(state);
+            Vec::new()
+        }
         Resolution::Command(command) => {
             clear_pending(state);
             update(state, Msg::Command(command))
@@ -67,6 +97,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Command(command) => command_effects(state, command),
         Msg::Type(c) => edit_input(state, |input| input.insert(c)),
+        // A paste under the "too small" notice or behind a pending search `open` would type
+        // unseen (or into a query already acted on): dropped.
+        Msg::Paste(_) if layout::too_small(state) || search_pending(state) => Vec::new(),
         Msg::Paste(pasted) => edit_input(state, |input| input.paste(&pasted)),
         Msg::Resize(width, height) => {
             state.width = width;
@@ -119,6 +152,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 search.hits = hits;
                 search.answered = generation;
                 search.selected = 0;
+                if search.pending_open {
+                    return pending_open(state);
+                }
             }
             Vec::new()
         }
@@ -373,18 +409,26 @@ fn is_motion(command: Command) -> bool {
     )
 }
 
-/// Text scroll positions have no known end here; the view clamps them.
-const SCROLL_LIMIT: usize = 10_000;
+/// Moves a text scroll position within `0..=max` (a position left past the end by a resize
+/// counts from the end, so the first step up moves).
+fn scrolled(at: usize, max: usize, command: Command, page: usize) -> usize {
+    moved(at.min(max), max + 1, command, page)
+}
 
 fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     let page = page(state);
+    let text_max = match &state.overlay {
+        Some(Overlay::Help { .. }) => help::max_scroll(state),
+        Some(Overlay::Entry { .. }) => entry::max_scroll(state),
+        _ => 0,
+    };
     match &mut state.overlay {
         Some(Overlay::Search(search)) => {
             search.selected = moved(search.selected, search.hits.len(), command, page);
             return Vec::new();
         }
         Some(Overlay::Help { scroll, .. }) | Some(Overlay::Entry { scroll, .. }) => {
-            *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
+            *scroll = scrolled(*scroll, text_max, command, page);
             return Vec::new();
         }
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
@@ -404,7 +448,8 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
             follow_selection(state)
         }
         Pane::Detail => {
-            state.detail_scroll = moved(state.detail_scroll, SCROLL_LIMIT, command, page);
+            let max = detail::max_scroll(state);
+            state.detail_scroll = scrolled(state.detail_scroll, max, command, page);
             Vec::new()
         }
         Pane::Timeline => {
@@ -471,10 +516,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         return effects;
     }
     match command {
-        Command::Quit => {
-            state.quit = true;
-            Vec::new()
-        }
+        Command::Quit => quit(state),
         Command::Noop => Vec::new(),
         Command::Help => {
             // Help over a prompt keeps the prompt (a half-done merge, a confirmation) for after.
@@ -522,6 +564,11 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::ConfirmYes => match state.overlay.take() {
+            Some(Overlay::Discard { quit, .. }) => {
+                state.quit = quit;
+                state.info(strings::DISCARDED);
+                Vec::new()
+            }
             Some(Overlay::Confirm(Confirm::DeleteContact { id, name })) => {
                 vec![Effect::DeleteContact {
                     id,
@@ -557,12 +604,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 Some(Overlay::Form(form)) => {
                     form.focus = step(form.focus, form.inputs.len(), forward);
                 }
-                Some(Overlay::Reschedule { .. }) if forward => return submit(state),
                 Some(Overlay::NewFollowUp(draft)) => {
-                    // Enter moves on, and on the last field saves.
-                    if forward && draft.focus + 1 == draft.inputs.len() {
-                        return submit(state);
-                    }
                     draft.focus = step(draft.focus, draft.inputs.len(), forward);
                 }
                 _ => {}
@@ -746,6 +788,66 @@ fn edit_input(state: &mut State, edit: impl FnOnce(&mut TextInput)) -> Vec<Effec
     }
 }
 
+fn search_pending(state: &State) -> bool {
+    matches!(&state.overlay, Some(Overlay::Search(s)) if s.pending_open)
+}
+
+/// The results of the query as typed arrived after `open` was pressed: act on them now, then
+/// replay the keys pressed meanwhile.
+fn pending_open(state: &mut State) -> Vec<Effect> {
+    let Some(Overlay::Search(search)) = &mut state.overlay else {
+        return Vec::new();
+    };
+    search.pending_open = false;
+    state.busy = None;
+    let queued = std::mem::take(&mut search.queued);
+    let mut effects = open(state);
+    if !queued.is_empty() {
+        effects.push(Effect::Replay(queued));
+    }
+    effects
+}
+
+/// The quit key: quits at once unless that would lose a filled form; then it asks first, and
+/// a second press (having seen the question) quits.
+fn quit(state: &mut State) -> Vec<Effect> {
+    let too_small = layout::too_small(state);
+    match state.overlay.take() {
+        Some(Overlay::Discard { form, quit }) => {
+            if quit && !too_small {
+                state.quit = true;
+            }
+            state.overlay = Some(Overlay::Discard { form, quit: true });
+        }
+        Some(overlay) if overlay.is_filled_form() => {
+            // Unseen, the question could not be read: nothing happens until the window grows.
+            state.overlay = Some(if too_small {
+                overlay
+            } else {
+                Overlay::Discard {
+                    form: Box::new(unwrap_help(overlay)),
+                    quit: true,
+                }
+            });
+        }
+        other => {
+            state.overlay = other;
+            state.quit = true;
+        }
+    }
+    Vec::new()
+}
+
+/// The form under a help overlay (help shown over a form closes when asking about it).
+fn unwrap_help(overlay: Overlay) -> Overlay {
+    match overlay {
+        Overlay::Help {
+            under: Some(under), ..
+        } => unwrap_help(*under),
+        other => other,
+    }
+}
+
 fn back(state: &mut State) -> Vec<Effect> {
     if !state.pending.is_empty() {
         clear_pending(state);
@@ -760,6 +862,19 @@ fn back(state: &mut State) -> Vec<Effect> {
             state.overlay = under.map(|o| *o);
             Vec::new()
         }
+        // "Keep editing": the form comes back as it was.
+        Some(Overlay::Discard { form, .. }) => {
+            state.overlay = Some(*form);
+            Vec::new()
+        }
+        // Closing a form with typed work asks first.
+        Some(overlay) if overlay.is_filled_form() => {
+            state.overlay = Some(Overlay::Discard {
+                form: Box::new(overlay),
+                quit: false,
+            });
+            Vec::new()
+        }
         Some(_) => Vec::new(),
         None => {
             if state.screen == Screen::Today {
@@ -772,9 +887,19 @@ fn back(state: &mut State) -> Vec<Effect> {
 }
 
 fn open(state: &mut State) -> Vec<Effect> {
-    match &state.overlay {
+    match &mut state.overlay {
         Some(Overlay::Search(search)) => {
+            // The shown hits answer an older query: act once the query as typed is answered.
+            if search.answered != search.generation {
+                search.pending_open = true;
+                state.busy = Some(strings::searching(search.input.text().trim()));
+                return Vec::new();
+            }
             let Some(hit) = search.hits.get(search.selected) else {
+                let query = search.input.text().trim().to_string();
+                if !query.is_empty() {
+                    state.error(strings::no_match(&text::visible(&query, false)));
+                }
                 return Vec::new();
             };
             let id = hit.id;
@@ -868,14 +993,18 @@ fn open_log(state: &mut State) -> Vec<Effect> {
 }
 
 fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
+    // `label: value` so labels can be seen and changed (a value alone keeps no label).
     let join = |points: &[Labelled]| {
         points
             .iter()
-            .map(|p| p.value.as_str())
+            .map(|p| match p.label.as_str() {
+                "" => p.value.clone(),
+                label => format!("{label}: {}", p.value),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let inputs = FormField::ALL
+    let inputs: Vec<TextInput> = FormField::ALL
         .iter()
         .map(|field| {
             let Some(c) = &original else {
@@ -892,12 +1021,21 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                 FormField::Stage => c.stage.to_string(),
                 FormField::Tier => c.tier.clone(),
                 FormField::Owner => c.owner.clone(),
+                FormField::Birthday => c.birthday.map(|b| b.to_string()).unwrap_or_default(),
+                FormField::Language => c.language.clone(),
+                FormField::PreferredChannel => c
+                    .preferred_channel
+                    .map(|ch| ch.name().to_string())
+                    .unwrap_or_default(),
+                FormField::Source => c.source.clone(),
                 FormField::Notes => c.notes.clone(),
             })
         })
         .collect();
+    let initial = inputs.iter().map(|i| i.text().to_string()).collect();
     FormDraft {
         original,
+        initial,
         inputs,
         focus: 0,
         errors: Default::default(),
@@ -992,7 +1130,17 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 done,
             }]
         }
-        Some(Overlay::Form(form)) => submit_form(form),
+        Some(Overlay::Form(form)) => {
+            let effects = submit_form(form);
+            // A refused save goes to the first field with a problem.
+            if let Some(at) = FormField::ALL
+                .iter()
+                .position(|f| form.errors.contains_key(f.key()))
+            {
+                form.focus = at;
+            }
+            effects
+        }
         Some(Overlay::NewFollowUp(draft)) => match time::parse_due(draft.inputs[1].text(), today) {
             Ok(due) => vec![Effect::AddFollowUp(Box::new(FollowUp {
                 id: 0,
@@ -1004,7 +1152,9 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 assignee: String::new(),
             }))],
             Err(e) => {
+                // The date is what is missing or wrong: go there.
                 draft.error = Some(e);
+                draft.focus = 1;
                 Vec::new()
             }
         },
@@ -1041,13 +1191,18 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             .filter(|s| !s.is_empty())
             .collect()
     };
+    // `label: value` sets the label; a bare value keeps the label at its position (or gets the
+    // default), so values typed without labels behave as before.
     let relabel = |values: Vec<String>, old: &[Labelled], default: &str| -> Vec<Labelled> {
         values
             .iter()
             .enumerate()
-            .map(|(i, v)| {
-                let label = old.get(i).map_or(default, |o| o.label.as_str());
-                Labelled::new(label, v)
+            .map(|(i, v)| match split_label(v) {
+                Some((label, value)) => Labelled::new(label, value),
+                None => {
+                    let label = old.get(i).map_or(default, |o| o.label.as_str());
+                    Labelled::new(label, v)
+                }
             })
             .collect()
     };
@@ -1063,6 +1218,29 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }
         },
     };
+    let birthday = match value(FormField::Birthday).trim() {
+        "" => None,
+        b => match b.parse::<crate::domain::Birthday>() {
+            Ok(b) => Some(b),
+            Err(e) => {
+                form.errors.insert(FormField::Birthday.key().to_string(), e);
+                return Vec::new();
+            }
+        },
+    };
+    let preferred_channel = match value(FormField::PreferredChannel).trim() {
+        "" => None,
+        ch => match ch.parse::<Channel>() {
+            Ok(ch) => Some(ch),
+            Err(e) => {
+                form.errors
+                    .insert(FormField::PreferredChannel.key().to_string(), e.to_string());
+                return Vec::new();
+            }
+        },
+    };
+    let language = value(FormField::Language).trim().to_string();
+    let source = value(FormField::Source).trim().to_string();
     let city = value(FormField::City);
     match &form.original {
         None => {
@@ -1085,6 +1263,10 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
                 owner: value(FormField::Owner),
                 tags: list(FormField::Tags),
                 notes: value(FormField::Notes),
+                birthday,
+                language,
+                preferred_channel,
+                source,
                 ..ContactDraft::default()
             };
             // Check here too so problems show next to their fields before anything is written.
@@ -1118,6 +1300,10 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             c.owner = value(FormField::Owner);
             c.tags = list(FormField::Tags);
             c.notes = value(FormField::Notes);
+            c.birthday = birthday;
+            c.language = language;
+            c.preferred_channel = preferred_channel;
+            c.source = source;
             let mut check = c.clone();
             check.clean();
             if let Err(invalid) = check.validate() {
@@ -1130,4 +1316,18 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }]
         }
     }
+}
+
+/// `work: ana@x.example` → `("work", "ana@x.example")`: a short word, a colon and a space make
+/// a label (as the form shows them). Anything else (`sip:…`, spaces in the word) is a value.
+fn split_label(item: &str) -> Option<(&str, &str)> {
+    let (label, value) = item.split_once(": ")?;
+    let label = label.trim();
+    let value = value.trim();
+    let wordlike = !label.is_empty()
+        && label.chars().count() <= 20
+        && label
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    (wordlike && !value.is_empty()).then_some((label, value))
 }

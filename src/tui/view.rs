@@ -5,10 +5,10 @@
 //! theme slots; key names only from the keymap.
 
 mod confirm;
-mod detail;
-mod entry;
+pub mod detail;
+pub mod entry;
 mod form;
-mod help;
+pub mod help;
 pub mod layout;
 mod list;
 mod log;
@@ -86,35 +86,48 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             status::switcher(frame, r, state, theme, keymap);
         }
     }
-    match &state.overlay {
-        Some(Overlay::Search(search)) => search::render(frame, areas.main, search, theme),
-        Some(Overlay::Log(log)) => log::render(frame, areas.main, log, theme, keymap),
-        Some(Overlay::Form(form)) => form::render(frame, areas.main, form, theme),
-        Some(Overlay::Help { scroll, .. }) => {
-            help::render(frame, areas.main, state, *scroll, theme, keymap)
-        }
-        Some(Overlay::Confirm(c)) => confirm::render(frame, areas.main, c, theme, keymap),
-        Some(Overlay::Entry { entry, scroll }) => {
-            entry::render(frame, areas.main, entry, *scroll, state, theme);
-        }
-        Some(Overlay::Reschedule {
-            follow_up,
-            input,
-            error,
-        }) => {
-            confirm::reschedule(frame, areas.main, follow_up, input, error.as_deref(), theme);
-        }
-        Some(Overlay::NewFollowUp(draft)) => {
-            confirm::new_follow_up(frame, areas.main, draft, theme)
-        }
-        Some(Overlay::MergeChoice(choice)) => merge::choice(frame, areas.main, choice, theme),
-        Some(Overlay::Merge(m)) => merge::side_by_side(frame, areas.main, m, theme),
-        None => {}
+    if let Some(overlay) = &state.overlay {
+        render_overlay(frame, areas.main, overlay, state, theme, keymap);
     }
     if !state.continuations.is_empty() {
         which_key::render(frame, areas.main, state, theme);
     }
     status::render(frame, areas.status, state, theme, keymap);
+}
+
+/// One overlay over the screen (a discard question draws the form it asks about under it).
+fn render_overlay(
+    frame: &mut Frame,
+    area: Rect,
+    overlay: &Overlay,
+    state: &State,
+    theme: &Theme,
+    keymap: &Keymap,
+) {
+    match overlay {
+        Overlay::Search(search) => search::render(frame, area, search, theme),
+        Overlay::Log(log) => log::render(frame, area, log, theme, keymap),
+        Overlay::Form(form) => form::render(frame, area, form, theme),
+        Overlay::Help { scroll, .. } => help::render(frame, area, state, *scroll, theme),
+        Overlay::Confirm(c) => confirm::render(frame, area, c, theme, keymap),
+        Overlay::Entry { entry, scroll } => {
+            entry::render(frame, area, entry, *scroll, state, theme);
+        }
+        Overlay::Reschedule {
+            follow_up,
+            input,
+            error,
+        } => {
+            confirm::reschedule(frame, area, follow_up, input, error.as_deref(), theme);
+        }
+        Overlay::NewFollowUp(draft) => confirm::new_follow_up(frame, area, draft, theme),
+        Overlay::MergeChoice(choice) => merge::choice(frame, area, choice, theme),
+        Overlay::Merge(m) => merge::side_by_side(frame, area, m, theme),
+        Overlay::Discard { form, quit } => {
+            render_overlay(frame, area, form, state, theme, keymap);
+            confirm::discard(frame, area, form, *quit, theme, keymap);
+        }
+    }
 }
 
 /// Stored text made safe to draw: control characters become visible symbols.

@@ -10,7 +10,7 @@ use crate::domain::FollowUp;
 use crate::tui::command::{Command, Context};
 use crate::tui::input::TextInput;
 use crate::tui::keymap::Keymap;
-use crate::tui::state::{Confirm, FollowUpDraft};
+use crate::tui::state::{Confirm, FollowUpDraft, Overlay};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::view::{centered, input_line, key_for, popup, safe};
@@ -30,6 +30,46 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
             Line::from(""),
             Line::from(Span::styled(
                 strings::confirm_keys(&yes, &no),
+                theme.style("help.key"),
+            )),
+        ])
+        .wrap(Wrap { trim: false })
+        .style(theme.style("popup")),
+        inner,
+    );
+}
+
+/// "Discard what you typed?" over the form it is about: the keys for discarding (or quitting)
+/// and for going back to the form, from the keymap.
+pub fn discard(
+    frame: &mut Frame,
+    area: Rect,
+    form: &Overlay,
+    quitting: bool,
+    theme: &Theme,
+    keymap: &Keymap,
+) {
+    let rect = centered(area, area.width.saturating_sub(4).min(60), 6);
+    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
+    let what = match form {
+        Overlay::Log(_) => strings::FORM_KIND_LOG,
+        Overlay::NewFollowUp(_) | Overlay::Reschedule { .. } => strings::FORM_KIND_FOLLOW_UP,
+        _ => strings::FORM_KIND_CONTACT,
+    };
+    let question = if quitting {
+        strings::confirm_quit_discard(what)
+    } else {
+        strings::confirm_discard(what)
+    };
+    let contexts = [Context::Confirm, Context::Global];
+    let yes = key_for(keymap, &contexts, Command::ConfirmYes).unwrap_or_default();
+    let no = key_for(keymap, &contexts, Command::ConfirmNo).unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled(question, theme.style("popup"))),
+            Line::from(""),
+            Line::from(Span::styled(
+                strings::discard_keys(&yes, &no, quitting),
                 theme.style("help.key"),
             )),
         ])

@@ -3,14 +3,15 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::{Channel, Labelled};
-use crate::tui::state::State;
+use crate::tui::state::{ContactView, State};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::view::{pane_block, safe};
+use crate::tui::view::{layout, pane_block, safe};
 
 pub fn render(
     frame: &mut Frame,
@@ -36,9 +37,37 @@ pub fn render(
         frame.render_widget(Paragraph::new(text).style(theme.style("text.dim")), inner);
         return;
     };
+    let paragraph = paragraph(view, &|slot| theme.style(slot));
+    let max_scroll = paragraph
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    let scroll = state.detail_scroll.min(max_scroll);
+    frame.render_widget(
+        paragraph.scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
+        inner,
+    );
+}
+
+/// The furthest the detail pane scrolls at this terminal size: its last wrapped line at the
+/// bottom of the pane (0 when everything fits or no detail is shown). `update` clamps with it,
+/// so `G` then `k` moves at once.
+pub fn max_scroll(state: &State) -> usize {
+    let areas = layout::areas(Rect::new(0, 0, state.width, state.height), state);
+    let (Some(area), Some(view)) = (areas.detail, state.selected_detail()) else {
+        return 0;
+    };
+    let inner = Block::bordered().inner(area);
+    paragraph(view, &|_| Style::default())
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height))
+}
+
+/// The profile as it is drawn, wrapped to the pane; `style` maps theme slots to styles (the
+/// wrapped height does not depend on them).
+fn paragraph(view: &ContactView, style: &dyn Fn(&str) -> Style) -> Paragraph<'static> {
     let c = &view.contact;
-    let label = theme.style("detail.label");
-    let value = theme.style("detail.value");
+    let label = style("detail.label");
+    let value = style("detail.value");
     let field = |name: &str, text: String| -> Line<'static> {
         Line::from(vec![
             Span::styled(format!("{:<13}", safe(name)), label),
@@ -47,7 +76,7 @@ pub fn render(
     };
     let mut lines = vec![Line::from(Span::styled(
         safe(&c.name).into_owned(),
-        theme.style("title.focused"),
+        style("title.focused"),
     ))];
     let mut role = Vec::new();
     if !c.title.is_empty() {
@@ -96,7 +125,7 @@ pub fn render(
                         .join(" "),
                 )
                 .into_owned(),
-                theme.style("list.tag"),
+                style("list.tag"),
             ),
         ]));
     }
@@ -129,12 +158,5 @@ pub fn render(
             lines.push(Line::from(Span::styled(safe(note).into_owned(), value)));
         }
     }
-    let max_scroll = lines.len().saturating_sub(usize::from(inner.height));
-    let scroll = state.detail_scroll.min(max_scroll);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0)),
-        inner,
-    );
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }

@@ -3,14 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::domain::Entry;
-use crate::tui::state::State;
+use crate::tui::state::{Overlay, State};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
 use crate::tui::view::timeline::entry_spans;
-use crate::tui::view::{centered, popup, safe};
+use crate::tui::view::{centered, layout, popup, safe};
 
 pub fn render(
     frame: &mut Frame,
@@ -20,12 +20,39 @@ pub fn render(
     state: &State,
     theme: &Theme,
 ) {
-    let rect = centered(
+    let inner = popup(frame, outer_rect(area), strings::ENTRY_TITLE, theme);
+    let paragraph = paragraph(entry, state, theme);
+    let max = paragraph
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    frame.render_widget(
+        paragraph.scroll((u16::try_from(scroll.min(max)).unwrap_or(0), 0)),
+        inner,
+    );
+}
+
+fn outer_rect(area: Rect) -> Rect {
+    centered(
         area,
         area.width.saturating_sub(4).min(90),
         area.height.saturating_sub(2),
-    );
-    let inner = popup(frame, rect, strings::ENTRY_TITLE, theme);
+    )
+}
+
+/// The furthest the open entry scrolls at this terminal size (its last wrapped line at the
+/// bottom); 0 when no entry is open.
+pub fn max_scroll(state: &State) -> usize {
+    let Some(Overlay::Entry { entry, .. }) = &state.overlay else {
+        return 0;
+    };
+    let areas = layout::areas(Rect::new(0, 0, state.width, state.height), state);
+    let inner = Block::bordered().inner(outer_rect(areas.main));
+    paragraph(entry, state, &Theme::plain())
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height))
+}
+
+fn paragraph(entry: &Entry, state: &State, theme: &Theme) -> Paragraph<'static> {
     let at = entry
         .at()
         .0
@@ -48,12 +75,7 @@ pub fn render(
     for line in body.lines() {
         lines.push(Line::from(safe(line).into_owned()));
     }
-    let max = lines.len().saturating_sub(usize::from(inner.height));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .style(theme.style("popup"))
-            .wrap(Wrap { trim: false })
-            .scroll((u16::try_from(scroll.min(max)).unwrap_or(0), 0)),
-        inner,
-    );
+    Paragraph::new(lines)
+        .style(theme.style("popup"))
+        .wrap(Wrap { trim: false })
 }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::domain::{Channel, Stage};
 use crate::tui::state::{FormDraft, FormField};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
@@ -25,6 +26,10 @@ fn label(field: FormField) -> &'static str {
         FormField::Stage => strings::FORM_STAGE,
         FormField::Tier => strings::FORM_TIER,
         FormField::Owner => strings::FORM_OWNER,
+        FormField::Birthday => strings::FORM_BIRTHDAY,
+        FormField::Language => strings::FORM_LANGUAGE,
+        FormField::PreferredChannel => strings::FORM_CHANNEL,
+        FormField::Source => strings::FORM_SOURCE,
         FormField::Notes => strings::FORM_NOTES,
     }
 }
@@ -60,17 +65,25 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
         if let Some(input) = form.inputs.get(index) {
             let room = width.saturating_sub(LABEL_WIDTH);
             spans.extend(input_line(input, room, focused, theme.style("form.input")).spans);
-            if input.is_empty()
+            // The values a choice takes, from the domain's own list.
+            let choices = |names: Vec<&str>| Some(names.join(", "));
+            let placeholder = match field {
+                FormField::Emails | FormField::Phones => {
+                    Some(strings::PLACEHOLDER_LABELLED.to_string())
+                }
+                FormField::Tags => Some(strings::PLACEHOLDER_LIST.to_string()),
+                FormField::Birthday => Some(strings::PLACEHOLDER_BIRTHDAY.to_string()),
+                FormField::Stage => choices(Stage::ALL.iter().map(|s| s.name()).collect()),
+                FormField::PreferredChannel => {
+                    choices(Channel::ALL.iter().map(|c| c.name()).collect())
+                }
+                _ => None,
+            };
+            if let Some(placeholder) = placeholder
+                && input.is_empty()
                 && !focused
-                && matches!(
-                    field,
-                    FormField::Emails | FormField::Phones | FormField::Tags
-                )
             {
-                spans.push(Span::styled(
-                    strings::PLACEHOLDER_LIST,
-                    theme.style("text.dim"),
-                ));
+                spans.push(Span::styled(placeholder, theme.style("text.dim")));
             }
         }
         lines.push(Line::from(spans));

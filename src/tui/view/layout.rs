@@ -35,6 +35,11 @@ pub fn pane_count(width: u16) -> usize {
     }
 }
 
+/// Under the minimum size only the "too small" notice is drawn (and keys do not act).
+pub fn too_small(state: &State) -> bool {
+    state.width < MIN_WIDTH || state.height < MIN_HEIGHT
+}
+
 pub fn areas(area: Rect, state: &State) -> Areas {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return Areas {

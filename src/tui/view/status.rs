@@ -22,7 +22,7 @@ fn mode(state: &State) -> &'static str {
             strings::MODE_FORM
         }
         Some(Overlay::Help { .. } | Overlay::Entry { .. }) => strings::MODE_HELP,
-        Some(Overlay::Confirm(_)) => strings::MODE_CONFIRM,
+        Some(Overlay::Confirm(_) | Overlay::Discard { .. }) => strings::MODE_CONFIRM,
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
         None => match (state.screen, state.focus) {
             (Screen::Today, _) => strings::MODE_TODAY,

@@ -210,7 +210,7 @@ fn vcard_round_trip_keeps_an_email_opt_out_custom_fields_and_preferred_channel()
         );
         assert!(card.contains("X-ROLO-PREFERRED-CHANNEL:sms"), "{card}");
         assert!(
-            card.contains("X-ROLO-CUSTOM;VALUE=number:employees;42"),
+            card.contains("X-ROLO-CUSTOM;X-TYPE=number:employees;42"),
             "{card}"
         );
         let db = format!("{version}.redb");
@@ -587,7 +587,10 @@ fn a_terminal_sees_a_bar_with_count_rate_and_time_left_and_quiet_sees_none() {
         "{out}"
     );
     // (How many are created is issue item 2's business, not the bar's.)
-    assert!(out.contains("created "), "the summary follows the bar: {out}");
+    assert!(
+        out.contains("created "),
+        "the summary follows the bar: {out}"
+    );
 
     let out = rolo_in_a_terminal(
         &env,

@@ -678,3 +678,19 @@ fn a_broken_consent_or_custom_cell_is_a_warning_and_the_row_still_lands() {
     let shown = env.show_json("rolo.redb", "cy@example.com");
     assert_eq!(shown["contact"]["name"], "Cy Diaz");
 }
+
+#[test]
+fn dates_in_a_spanish_csv_are_read_day_first() {
+    let env = Env::new();
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "es.csv",
+        "Nombre,Apellido,Correo,Fecha de nacimiento\nLuz,Ortega,luz@example.es,05/03/1990\n",
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = env.show_json("rolo.redb", "luz@example.es");
+    assert_eq!(shown["contact"]["birthday"]["month"], 3);
+    assert_eq!(shown["contact"]["birthday"]["day"], 5);
+}

@@ -813,7 +813,8 @@ impl<R: Read> CsvReader<R> {
                     .join(", "),
             });
         }
-        let french = day_first
+        // French, and every language `synonym` knows except English, write dates day first.
+        let day_first = day_first
             || normalised
                 .iter()
                 .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
@@ -821,7 +822,7 @@ impl<R: Read> CsvReader<R> {
             rows,
             columns,
             headers,
-            order: if french {
+            order: if day_first {
                 DateOrder::DayFirst
             } else {
                 DateOrder::MonthFirst

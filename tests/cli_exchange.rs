@@ -150,7 +150,14 @@ fn csv_round_trip_keeps_an_email_opt_out_custom_fields_and_preferred_channel() {
     }
     assert!(csv.contains(",denied,granted,"), "status columns: {csv}");
 
-    ok(&env.rolo_on("other.redb", &["import", &env.out("list.csv")]));
+    let imported = env.rolo_on("other.redb", &["import", &env.out("list.csv")]);
+    ok(&imported);
+    // rolo's own columns are all read (id and stamps are given anew, on purpose).
+    assert!(
+        !stderr(&imported).contains("not imported"),
+        "{}",
+        stderr(&imported)
+    );
     let shown = env.show_json("other.redb", "ana@acme.example");
     assert_eq!(consent_of(&shown, "email").as_deref(), Some("denied"));
     assert_eq!(consent_of(&shown, "sms").as_deref(), Some("granted"));
@@ -210,7 +217,7 @@ fn vcard_round_trip_keeps_an_email_opt_out_custom_fields_and_preferred_channel()
         );
         assert!(card.contains("X-ROLO-PREFERRED-CHANNEL:sms"), "{card}");
         assert!(
-            card.contains("X-ROLO-CUSTOM;VALUE=number:employees;42"),
+            card.contains("X-ROLO-CUSTOM;X-TYPE=number:employees;42"),
             "{card}"
         );
         let db = format!("{version}.redb");
@@ -640,4 +647,50 @@ fn scripts_get_no_bar_only_the_summary() {
             "{args:?}: {summary}"
         );
     }
+}
+
+#[test]
+fn a_broken_consent_or_custom_cell_is_a_warning_and_the_row_still_lands() {
+    let env = Env::new();
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "broken.csv",
+        "name,email,consent,custom,preferred_channel,consent_sms\n\
+         Cy Diaz,cy@example.com,[{oops,{\"a\":,pigeon,maybe\n",
+        &[],
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("broken.csv:2: warning: the consent cell"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.csv:2: warning: the custom cell"),
+        "{err}"
+    );
+    assert!(err.contains("`pigeon` is not one of"), "{err}");
+    assert!(
+        err.contains("`maybe` is not a consent status for sms"),
+        "{err}"
+    );
+    let shown = env.show_json("rolo.redb", "cy@example.com");
+    assert_eq!(shown["contact"]["name"], "Cy Diaz");
+}
+
+#[test]
+fn dates_in_a_spanish_csv_are_read_day_first() {
+    let env = Env::new();
+    let out = import_csv(
+        &env,
+        "rolo.redb",
+        "es.csv",
+        "Nombre,Apellido,Correo,Fecha de nacimiento\nLuz,Ortega,luz@example.es,05/03/1990\n",
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = env.show_json("rolo.redb", "luz@example.es");
+    assert_eq!(shown["contact"]["birthday"]["month"], 3);
+    assert_eq!(shown["contact"]["birthday"]["day"], 5);
 }

@@ -66,7 +66,7 @@ pub struct ImportArgs {
     /// Report what would be created, updated and flagged without writing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// CSV column mapping file: TOML lines `"Column" = "field"`, e.g. `"Handy" = "phone.mobile"`
+    /// CSV column mapping file: TOML lines `"Column" = "field"`, e.g. `"Festnetz" = "phone.home"`
     /// (fields: see the README, "CSV column mapping")
     #[arg(long, value_name = "FILE")]
     pub map: Option<PathBuf>,

@@ -11,7 +11,7 @@
 //! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
 //! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
 //! created_at, updated_at, preferred_channel, consent_email, consent_sms, consent_call,
-//! consent_post, consent, custom`
+//! consent_post, consent, custom, uid`
 //!
 //! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
 //!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
@@ -28,6 +28,7 @@
 //!   from the history's latest statement (edited in a spreadsheet or by a mailing tool) adds a
 //!   statement made at import time, source [`CONSENT_COLUMN_SOURCE`]; so an opt-out survives a
 //!   round trip through any tool that keeps the column.
+//! - `uid` is the identifier from another system (vCard UID), so a re-import matches by it.
 //! - Unless `raw`, a cell starting with `=`, `@`, tab or CR, or with `+` / `-` when it is not a
 //!   plain number or phone number, gets a leading `'` so spreadsheets do not run it as a
 //!   formula. rolo's reader removes that `'` again.
@@ -55,7 +56,7 @@ use super::encoding::Utf8Reader;
 use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
 
 /// The header of rolo's CSV export, in order.
-pub const EXPORT_HEADER: [&str; 31] = [
+pub const EXPORT_HEADER: [&str; 32] = [
     "id",
     "name",
     "given_name",
@@ -87,6 +88,7 @@ pub const EXPORT_HEADER: [&str; 31] = [
     "consent_post",
     "consent",
     "custom",
+    "uid",
 ];
 
 /// The channels with a `consent_CHANNEL` status column of their own (the ones marketing
@@ -772,7 +774,9 @@ impl<R: Read> CsvReader<R> {
                             None => Target::Ignore,
                         },
                     };
-                    watched[i] = target == Target::Ignore;
+                    // rolo's own `id` and stamps are given anew by the store, on purpose.
+                    watched[i] = target == Target::Ignore
+                        && !matches!(h.as_str(), "id" | "created_at" | "updated_at");
                     columns.push(target);
                 }
                 // `Nombre` beside `Apellido` is a given name, alone it is the whole name;
@@ -809,7 +813,8 @@ impl<R: Read> CsvReader<R> {
                     .join(", "),
             });
         }
-        let french = day_first
+        // French, and every language `synonym` knows except English, write dates day first.
+        let day_first = day_first
             || normalised
                 .iter()
                 .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
@@ -817,7 +822,7 @@ impl<R: Read> CsvReader<R> {
             rows,
             columns,
             headers,
-            order: if french {
+            order: if day_first {
                 DateOrder::DayFirst
             } else {
                 DateOrder::MonthFirst
@@ -1352,7 +1357,7 @@ impl<W: Write> CsvWriter<W> {
             }
         };
         let json_cell = |value: serde_json::Result<String>| value.map_err(io::Error::other);
-        let cells: [String; 31] = [
+        let cells: [String; 32] = [
             c.id.to_string(),
             c.name.clone(),
             c.given_name.clone(),
@@ -1397,6 +1402,7 @@ impl<W: Write> CsvWriter<W> {
             } else {
                 json_cell(serde_json::to_string(&c.custom))?
             },
+            c.uid.clone(),
         ];
         let raw = self.raw;
         let notes_column = 21;

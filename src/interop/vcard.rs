@@ -8,6 +8,11 @@
 //! Apple groups (`item1.EMAIL` + `item1.X-ABLabel`), invalid UTF-8 (abook cuts values
 //! mid-character: replaced with U+FFFD and warned about), missing `VERSION` or `END:VCARD`, and
 //! embedded PHOTO / LOGO / SOUND / KEY data, which is skipped without being kept in memory.
+//!
+//! What vCard has no property for travels as `X-ROLO-*` (written and read back): stage, tier,
+//! owner, source, `X-ROLO-PREFERRED-CHANNEL`, one `X-ROLO-CONSENT;CHANNEL=…:status;at;source;
+//! purpose` per consent statement (oldest first, so an opt-out is never lost), and one
+//! `X-ROLO-CUSTOM;X-TYPE=kind:key;value` per custom field.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -688,7 +693,8 @@ fn read_consent(p: &Property) -> Result<Consent, String> {
     })
 }
 
-/// `X-ROLO-CUSTOM;VALUE=number:KEY;VALUE` (`VALUE=` text, number, bool or date).
+/// `X-ROLO-CUSTOM;X-TYPE=number:KEY;VALUE` (`X-TYPE=` text, number, bool or date; not
+/// vCard 4's `VALUE=`, whose values are fixed).
 fn read_custom(p: &Property) -> Result<(String, CustomValue), String> {
     let parts = split_escaped(&p.value, ';');
     let key = parts.first().map(|k| k.trim()).unwrap_or_default();
@@ -700,7 +706,7 @@ fn read_custom(p: &Property) -> Result<(String, CustomValue), String> {
         .get(1..)
         .map(|rest| rest.join(";"))
         .unwrap_or_default();
-    let kind = p.param("VALUE").unwrap_or("text").to_ascii_lowercase();
+    let kind = p.param("X-TYPE").unwrap_or("text").to_ascii_lowercase();
     let bad = || format!("`{value}` is not a {kind} (custom field `{key}`)");
     let v = match kind.as_str() {
         "number" => CustomValue::Number(
@@ -931,7 +937,7 @@ pub fn write_card<W: Write>(
             CustomValue::Date(d) => ("date", d.to_string()),
         };
         lines.push(format!(
-            "X-ROLO-CUSTOM;VALUE={kind}:{};{}",
+            "X-ROLO-CUSTOM;X-TYPE={kind}:{};{}",
             escape(&safe(key)),
             escape(&safe(&shown)),
         ));

@@ -1124,3 +1124,56 @@ fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
     assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("sms"));
     assert_eq!(c.source, "trade fair");
 }
+
+#[test]
+fn a_logged_call_is_edited_and_deleted_from_the_timeline_and_undo_brings_it_back() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("l");
+    d.type_text("Called about the invoce");
+    d.keys("enter");
+    d.keys("3"); // the timeline
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert!(log.editing.is_some());
+            assert_eq!(log.inputs[0].text(), "Called about the invoce");
+            assert_eq!(log.inputs[1].text(), "out");
+        }
+        other => panic!("e on a call edits it, got {other:?}"),
+    }
+    d.keys("esc");
+    assert!(
+        d.state.overlay.is_none(),
+        "an unchanged edit closes at once"
+    );
+    d.keys("e");
+    d.keys("ctrl-u");
+    d.type_text("Called about the invoice");
+    d.keys("tab");
+    d.keys("ctrl-u");
+    d.type_text("in");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "{}", status(&d));
+    let first = |d: &Driver| match d.state.detail.as_ref().and_then(|v| v.timeline.first()) {
+        Some(Entry::Interaction(i)) => Some((i.summary.clone(), i.direction.to_string())),
+        _ => None,
+    };
+    assert_eq!(
+        first(&d),
+        Some(("Called about the invoice".to_string(), "in".to_string()))
+    );
+    d.keys("d");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "delete asks"
+    );
+    d.keys("y");
+    assert_eq!(first(&d), None, "deleted");
+    assert!(status(&d).contains("u to undo"), "{}", status(&d));
+    d.keys("u");
+    assert_eq!(
+        first(&d),
+        Some(("Called about the invoice".to_string(), "in".to_string())),
+        "undo brings it back"
+    );
+}

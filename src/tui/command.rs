@@ -154,6 +154,8 @@ commands! {
     PrevChannel = "prev_channel" in [Log]: "Previous channel";
     OpenEditor = "open_editor" in [Form, Log, Detail]: "Write the long note in $EDITOR";
     MarkDone = "mark_done" in [Today, Timeline, Detail]: "Mark the follow-up done";
+    EditEntry = "edit_entry" in [Timeline]: "Edit the selected call, email or meeting";
+    DeleteEntry = "delete_entry" in [Timeline]: "Delete the selected call, email or meeting (undo brings it back)";
     Reschedule = "reschedule" in [Today, Timeline, Detail]: "Move the follow-up to another day";
     LoadDemo = "load_demo" in [Global, List]: "Load demo contacts to try rolo";
     ImportHint = "import_hint" in [Global, List]: "Show how to import contacts (vCard, CSV)";

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 
 use crate::domain::merge::{MergeField, MergePlan};
-use crate::domain::{At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id};
+use crate::domain::{
+    At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id, Interaction,
+};
 use crate::store::{DueItem, ListRow};
 use crate::tui::command::{Command, Context};
 use crate::tui::input::TextInput;
@@ -152,6 +154,26 @@ pub struct LogDraft {
     /// The long note written in $EDITOR.
     pub body: String,
     pub errors: HashMap<&'static str, String>,
+    /// A logged interaction being edited (as it was read); `None` logs a new one.
+    pub editing: Option<Box<Interaction>>,
+}
+
+/// The log inputs showing `interaction` (summary, direction, outcome, satisfaction, no
+/// follow-up): what editing a logged interaction starts from.
+pub fn log_inputs(interaction: &Interaction) -> [String; 5] {
+    [
+        interaction.summary.clone(),
+        interaction.direction.to_string(),
+        interaction
+            .outcome
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+        interaction
+            .satisfaction
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        String::new(),
+    ]
 }
 
 /// The contact form's fields, in order.
@@ -285,6 +307,7 @@ impl MergeState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
     DeleteContact { id: Id, name: String },
+    DeleteInteraction(Box<Interaction>),
 }
 
 /// At most one overlay exists at a time, so the size difference between variants costs nothing.
@@ -327,10 +350,21 @@ impl Overlay {
     /// or follow-up with anything typed, an edit that differs from the record as loaded.
     pub fn is_filled_form(&self) -> bool {
         match self {
-            Overlay::Log(log) => {
-                log.inputs.iter().any(|i| !i.text().trim().is_empty())
-                    || !log.body.trim().is_empty()
-            }
+            Overlay::Log(log) => match &log.editing {
+                // An edit holds work once it differs from the interaction as read.
+                Some(original) => {
+                    log.inputs
+                        .iter()
+                        .map(TextInput::text)
+                        .ne(log_inputs(original).iter().map(String::as_str))
+                        || log.body != original.body
+                        || log.channel != original.channel
+                }
+                None => {
+                    log.inputs.iter().any(|i| !i.text().trim().is_empty())
+                        || !log.body.trim().is_empty()
+                }
+            },
             Overlay::Form(form) => form
                 .inputs
                 .iter()

@@ -127,6 +127,20 @@ pub fn discard_keys(yes: &str, no: &str, quitting: bool) -> String {
     let act = if quitting { "quit" } else { "discard" };
     format!("{yes} {act}   {no} keep editing")
 }
+pub fn interaction_edited(channel: &str) -> String {
+    format!("Saved the {channel}")
+}
+pub fn interaction_deleted(channel: &str, undo: &str) -> String {
+    format!("Deleted the {channel} — {undo} to undo")
+}
+pub fn confirm_delete_interaction(channel: &str, summary: &str) -> String {
+    format!("Delete the {channel} “{summary}”?")
+}
+pub const NO_FOLLOW_UP_ON_EDIT: &str =
+    "a follow-up is scheduled on its own (close this and use the follow-up key)";
+pub const EDIT_LOG_TITLE: &str = "Edit the interaction";
+pub const NOT_AN_INTERACTION: &str =
+    "Select a call, email or meeting in the timeline to change it.";
 pub fn searching(query: &str) -> String {
     format!("Searching for “{query}”…")
 }

@@ -502,6 +502,8 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::ShowDetail
             | Command::ShowTimeline
             | Command::MarkDone
+            | Command::EditEntry
+            | Command::DeleteEntry
             | Command::Reschedule
             | Command::LoadDemo
             | Command::ImportHint
@@ -572,6 +574,10 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 state.info(strings::DISCARDED);
                 Vec::new()
             }
+            Some(Overlay::Confirm(Confirm::DeleteInteraction(original))) => {
+                let done = strings::interaction_deleted(original.channel.name(), &state.undo_keys);
+                vec![Effect::DeleteInteraction { original, done }]
+            }
             Some(Overlay::Confirm(Confirm::DeleteContact { id, name })) => {
                 vec![Effect::DeleteContact {
                     id,
@@ -636,6 +642,31 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Command::EditEntry | Command::DeleteEntry => {
+            match selected_interaction(state) {
+                Some(original) if command == Command::EditEntry => {
+                    let contact_name = state.subject().map(|(_, n)| n).unwrap_or_default();
+                    state.overlay = Some(Overlay::Log(LogDraft {
+                        contact: original.contact,
+                        contact_name,
+                        channel: original.channel,
+                        inputs: crate::tui::state::log_inputs(&original)
+                            .map(|t| TextInput::new(&t)),
+                        focus: 0,
+                        body: original.body.clone(),
+                        errors: Default::default(),
+                        editing: Some(Box::new(original)),
+                    }));
+                }
+                Some(original) => {
+                    state.overlay = Some(Overlay::Confirm(Confirm::DeleteInteraction(Box::new(
+                        original,
+                    ))));
+                }
+                None => state.error(strings::NOT_AN_INTERACTION),
+            }
+            Vec::new()
+        }
         Command::MarkDone => match selected_follow_up(state) {
             Some(f) => vec![Effect::CompleteFollowUp(Box::new(f))],
             None => {
@@ -950,6 +981,21 @@ fn selected_follow_up(state: &State) -> Option<crate::domain::FollowUp> {
     }
 }
 
+/// The interaction selected in the timeline (when the timeline has the focus).
+fn selected_interaction(state: &State) -> Option<Interaction> {
+    if state.screen != Screen::Main || state.focus != Pane::Timeline {
+        return None;
+    }
+    match state
+        .selected_detail()?
+        .timeline
+        .get(state.timeline_selected)?
+    {
+        Entry::Interaction(i) => Some(i.clone()),
+        _ => None,
+    }
+}
+
 fn open_log(state: &mut State) -> Vec<Effect> {
     match state.subject() {
         Some((contact, contact_name)) => {
@@ -961,6 +1007,7 @@ fn open_log(state: &mut State) -> Vec<Effect> {
                 focus: 0,
                 body: String::new(),
                 errors: Default::default(),
+                editing: None,
             }));
         }
         None => state.error(strings::NOTHING_SELECTED),
@@ -1076,6 +1123,29 @@ fn submit(state: &mut State) -> Vec<Effect> {
             if !errors.is_empty() {
                 log.errors = errors;
                 return Vec::new();
+            }
+            if let Some(original) = &log.editing {
+                if follow_up.is_some() {
+                    log.errors.insert(
+                        LogField::FollowUp.key(),
+                        strings::NO_FOLLOW_UP_ON_EDIT.to_string(),
+                    );
+                    return Vec::new();
+                }
+                log.errors.clear();
+                let edited = Interaction {
+                    channel: log.channel,
+                    direction,
+                    summary: field(LogField::Summary),
+                    body: log.body.clone(),
+                    outcome,
+                    satisfaction,
+                    ..(**original).clone()
+                };
+                return vec![Effect::EditInteraction {
+                    original: original.clone(),
+                    edited: Box::new(edited),
+                }];
             }
             log.errors.clear();
             let interaction = Interaction {

@@ -1177,3 +1177,70 @@ fn a_logged_call_is_edited_and_deleted_from_the_timeline_and_undo_brings_it_back
         "undo brings it back"
     );
 }
+
+#[test]
+fn the_edit_form_changes_custom_fields_and_records_a_consent_change_with_purpose_and_evidence() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    focus_field(&mut d, FormField::Custom);
+    d.type_text("employees=40; region=north");
+    focus_field(&mut d, FormField::Consent);
+    d.type_text("email=denied");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert!(
+                form.errors.contains_key("consent_evidence"),
+                "{:?}",
+                form.errors
+            );
+            assert_eq!(FormField::ALL[form.focus], FormField::ConsentEvidence);
+        }
+        other => panic!("a consent change needs its evidence, got {other:?}"),
+    }
+    d.type_text("phone call with Ana");
+    focus_field(&mut d, FormField::ConsentPurpose);
+    d.type_text("newsletter");
+    focus_field(&mut d, FormField::Consent);
+    d.keys("ctrl-u");
+    d.type_text("fax=maybe");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => assert!(form.errors["consent"].contains("fax=maybe")),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("email=denied");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.custom.len(), 2, "{:?}", c.custom);
+    assert_eq!(
+        c.consent_for(rolo::domain::Channel::Email).to_string(),
+        "denied"
+    );
+    let last = c.consent.last().expect("a consent record");
+    assert_eq!(last.purpose, "newsletter");
+    assert_eq!(last.source, "phone call with Ana");
+
+    // The form shows the custom fields back; emptying a value removes it.
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            let at = FormField::ALL
+                .iter()
+                .position(|f| *f == FormField::Custom)
+                .unwrap();
+            assert_eq!(form.inputs[at].text(), "employees=40; region=north");
+        }
+        other => panic!("{other:?}"),
+    }
+    focus_field(&mut d, FormField::Custom);
+    d.keys("ctrl-u");
+    d.type_text("employees=40; region=");
+    d.keys("enter");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.custom.keys().collect::<Vec<_>>(), vec!["employees"]);
+}

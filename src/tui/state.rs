@@ -193,11 +193,15 @@ pub enum FormField {
     Language,
     PreferredChannel,
     Source,
+    Custom,
+    Consent,
+    ConsentPurpose,
+    ConsentEvidence,
     Notes,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 15] = [
+    pub const ALL: [FormField; 19] = [
         FormField::Name,
         FormField::Organization,
         FormField::Title,
@@ -212,6 +216,10 @@ impl FormField {
         FormField::Language,
         FormField::PreferredChannel,
         FormField::Source,
+        FormField::Custom,
+        FormField::Consent,
+        FormField::ConsentPurpose,
+        FormField::ConsentEvidence,
         FormField::Notes,
     ];
     /// The field names `domain::FieldError` uses.
@@ -231,6 +239,10 @@ impl FormField {
             FormField::Language => "language",
             FormField::PreferredChannel => "preferred_channel",
             FormField::Source => "source",
+            FormField::Custom => "custom",
+            FormField::Consent => "consent",
+            FormField::ConsentPurpose => "consent_purpose",
+            FormField::ConsentEvidence => "consent_evidence",
             FormField::Notes => "notes",
         }
     }

@@ -92,6 +92,21 @@ pub const FORM_BIRTHDAY: &str = "Birthday";
 pub const FORM_LANGUAGE: &str = "Language";
 pub const FORM_CHANNEL: &str = "Prefers";
 pub const FORM_SOURCE: &str = "Source";
+pub const FORM_CUSTOM: &str = "Custom";
+pub const FORM_CONSENT: &str = "Consent now";
+pub const FORM_PURPOSE: &str = " for";
+pub const FORM_EVIDENCE: &str = " evidence";
+pub const PLACEHOLDER_CUSTOM: &str = "key=value; key=value (empty value removes)";
+pub const PLACEHOLDER_CONSENT: &str = "channel=granted|denied|unknown, … (a change; history kept)";
+pub const PLACEHOLDER_PURPOSE: &str = "what the consent is for (newsletter…)";
+pub const PLACEHOLDER_EVIDENCE: &str = "how it was given (call 2026-12-01, signed form…)";
+pub const CONSENT_NEEDS_EVIDENCE: &str = "say how the consent was given or refused";
+pub fn bad_custom(item: &str) -> String {
+    format!("`{item}`: use key=value; key=value")
+}
+pub fn bad_consent(item: &str) -> String {
+    format!("`{item}`: use channel=granted, denied or unknown (e.g. email=denied)")
+}
 pub const PLACEHOLDER_LABELLED: &str = "label: value, … (comma separated)";
 pub const PLACEHOLDER_BIRTHDAY: &str = "YYYY-MM-DD or --MM-DD";
 

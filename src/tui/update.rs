@@ -1051,6 +1051,17 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                     .map(|ch| ch.name().to_string())
                     .unwrap_or_default(),
                 FormField::Source => c.source.clone(),
+                FormField::Custom => c
+                    .custom
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                // Consent is changed, not retyped: these start empty (the detail pane shows
+                // the current state) and a filled line appends to the history.
+                FormField::Consent | FormField::ConsentPurpose | FormField::ConsentEvidence => {
+                    String::new()
+                }
                 FormField::Notes => c.notes.clone(),
             })
         })
@@ -1175,7 +1186,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
             }]
         }
         Some(Overlay::Form(form)) => {
-            let effects = submit_form(form);
+            let effects = submit_form(form, now);
             // A refused save goes to the first field with a problem.
             if let Some(at) = FormField::ALL
                 .iter()
@@ -1220,7 +1231,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
     }
 }
 
-fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
+fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
     let value = |f: FormField| {
         let at = FormField::ALL.iter().position(|x| *x == f).unwrap_or(0);
         form.inputs
@@ -1283,6 +1294,66 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }
         },
     };
+    let mut custom = std::collections::BTreeMap::new();
+    for item in value(FormField::Custom).split(';') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        match item.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                if !v.trim().is_empty() {
+                    custom.insert(
+                        k.trim().to_string(),
+                        crate::domain::CustomValue::guess(v.trim()),
+                    );
+                }
+            }
+            _ => {
+                form.errors.insert(
+                    FormField::Custom.key().to_string(),
+                    strings::bad_custom(item),
+                );
+                return Vec::new();
+            }
+        }
+    }
+    let evidence = value(FormField::ConsentEvidence).trim().to_string();
+    let purpose = value(FormField::ConsentPurpose).trim().to_string();
+    let mut consent = Vec::new();
+    for item in value(FormField::Consent).split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let parsed = item.split_once('=').and_then(|(ch, status)| {
+            Some((
+                ch.trim().parse::<Channel>().ok()?,
+                status.trim().parse::<crate::domain::ConsentStatus>().ok()?,
+            ))
+        });
+        let Some((channel, status)) = parsed else {
+            form.errors.insert(
+                FormField::Consent.key().to_string(),
+                strings::bad_consent(item),
+            );
+            return Vec::new();
+        };
+        consent.push(crate::domain::Consent {
+            channel,
+            status,
+            at: now,
+            source: evidence.clone(),
+            purpose: purpose.clone(),
+        });
+    }
+    if !consent.is_empty() && evidence.is_empty() {
+        form.errors.insert(
+            FormField::ConsentEvidence.key().to_string(),
+            strings::CONSENT_NEEDS_EVIDENCE.to_string(),
+        );
+        return Vec::new();
+    }
     let language = value(FormField::Language).trim().to_string();
     let source = value(FormField::Source).trim().to_string();
     let city = value(FormField::City);
@@ -1311,6 +1382,8 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
                 language,
                 preferred_channel,
                 source,
+                custom,
+                consent,
                 ..ContactDraft::default()
             };
             // Check here too so problems show next to their fields before anything is written.
@@ -1348,6 +1421,8 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             c.language = language;
             c.preferred_channel = preferred_channel;
             c.source = source;
+            c.custom = custom;
+            c.consent.extend(consent);
             let mut check = c.clone();
             check.clean();
             if let Err(invalid) = check.validate() {

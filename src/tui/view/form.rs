@@ -30,6 +30,10 @@ fn label(field: FormField) -> &'static str {
         FormField::Language => strings::FORM_LANGUAGE,
         FormField::PreferredChannel => strings::FORM_CHANNEL,
         FormField::Source => strings::FORM_SOURCE,
+        FormField::Custom => strings::FORM_CUSTOM,
+        FormField::Consent => strings::FORM_CONSENT,
+        FormField::ConsentPurpose => strings::FORM_PURPOSE,
+        FormField::ConsentEvidence => strings::FORM_EVIDENCE,
         FormField::Notes => strings::FORM_NOTES,
     }
 }
@@ -73,6 +77,10 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
                 }
                 FormField::Tags => Some(strings::PLACEHOLDER_LIST.to_string()),
                 FormField::Birthday => Some(strings::PLACEHOLDER_BIRTHDAY.to_string()),
+                FormField::Custom => Some(strings::PLACEHOLDER_CUSTOM.to_string()),
+                FormField::Consent => Some(strings::PLACEHOLDER_CONSENT.to_string()),
+                FormField::ConsentPurpose => Some(strings::PLACEHOLDER_PURPOSE.to_string()),
+                FormField::ConsentEvidence => Some(strings::PLACEHOLDER_EVIDENCE.to_string()),
                 FormField::Stage => choices(Stage::ALL.iter().map(|s| s.name()).collect()),
                 FormField::PreferredChannel => {
                     choices(Channel::ALL.iter().map(|c| c.name()).collect())

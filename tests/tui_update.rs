@@ -1098,6 +1098,15 @@ fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
     d.type_text("sms");
     focus_field(&mut d, FormField::Source);
     d.type_text("trade fair");
+    for (field, text) in [
+        (FormField::Street, "Ilica 5"),
+        (FormField::Postcode, "10000"),
+        (FormField::City, "Zagreb"),
+        (FormField::Country, "HR"),
+    ] {
+        focus_field(&mut d, field);
+        d.type_text(text);
+    }
     d.keys("enter");
     assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
     let id = d.state.list.selected_id().expect("selected");
@@ -1123,6 +1132,31 @@ fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
     assert_eq!(c.language, "hr");
     assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("sms"));
     assert_eq!(c.source, "trade fair");
+    let a = &c.addresses[0];
+    assert_eq!(
+        (
+            a.street.as_str(),
+            a.postcode.as_str(),
+            a.city.as_str(),
+            a.country.as_str()
+        ),
+        ("Ilica 5", "10000", "Zagreb", "HR"),
+        "the whole address is edited"
+    );
+    // Emptied, the address goes.
+    d.keys("e");
+    for field in [
+        FormField::Street,
+        FormField::Postcode,
+        FormField::City,
+        FormField::Country,
+    ] {
+        focus_field(&mut d, field);
+        d.keys("ctrl-u");
+    }
+    d.keys("enter");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert!(c.addresses.is_empty(), "{:?}", c.addresses);
 }
 
 #[test]

@@ -184,7 +184,11 @@ pub enum FormField {
     Title,
     Emails,
     Phones,
+    Street,
+    Postcode,
     City,
+    Region,
+    Country,
     Tags,
     Stage,
     Tier,
@@ -201,13 +205,17 @@ pub enum FormField {
 }
 
 impl FormField {
-    pub const ALL: [FormField; 19] = [
+    pub const ALL: [FormField; 23] = [
         FormField::Name,
         FormField::Organization,
         FormField::Title,
         FormField::Emails,
         FormField::Phones,
+        FormField::Street,
+        FormField::Postcode,
         FormField::City,
+        FormField::Region,
+        FormField::Country,
         FormField::Tags,
         FormField::Stage,
         FormField::Tier,
@@ -230,7 +238,11 @@ impl FormField {
             FormField::Title => "title",
             FormField::Emails => "email",
             FormField::Phones => "phone",
+            FormField::Street => "street",
+            FormField::Postcode => "postcode",
             FormField::City => "city",
+            FormField::Region => "region",
+            FormField::Country => "country",
             FormField::Tags => "tags",
             FormField::Stage => "stage",
             FormField::Tier => "tier",

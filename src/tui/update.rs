@@ -1015,6 +1015,14 @@ fn open_log(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
+/// One part of the contact's first address, empty without one.
+fn address(c: &Contact, part: impl Fn(&Address) -> &String) -> String {
+    c.addresses
+        .first()
+        .map(|a| part(a).clone())
+        .unwrap_or_default()
+}
+
 fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
     // `label: value` so labels can be seen and changed (a value alone keeps no label).
     let join = |points: &[Labelled]| {
@@ -1039,7 +1047,12 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                 FormField::Title => c.title.clone(),
                 FormField::Emails => join(&c.emails),
                 FormField::Phones => join(&c.phones),
-                FormField::City => c.city().unwrap_or_default().to_string(),
+                // The first address in full (others are kept as they are).
+                FormField::Street => address(c, |a| &a.street),
+                FormField::Postcode => address(c, |a| &a.postcode),
+                FormField::City => address(c, |a| &a.city),
+                FormField::Region => address(c, |a| &a.region),
+                FormField::Country => address(c, |a| &a.country),
                 FormField::Tags => c.tags.join(", "),
                 FormField::Stage => c.stage.to_string(),
                 FormField::Tier => c.tier.clone(),
@@ -1356,7 +1369,15 @@ fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
     }
     let language = value(FormField::Language).trim().to_string();
     let source = value(FormField::Source).trim().to_string();
-    let city = value(FormField::City);
+    let typed_address = Address {
+        street: value(FormField::Street).trim().to_string(),
+        postcode: value(FormField::Postcode).trim().to_string(),
+        city: value(FormField::City).trim().to_string(),
+        region: value(FormField::Region).trim().to_string(),
+        country: value(FormField::Country).trim().to_string(),
+        ..Address::default()
+    };
+    let no_address = typed_address == Address::default();
     match &form.original {
         None => {
             let draft = ContactDraft {
@@ -1365,13 +1386,10 @@ fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
                 title: value(FormField::Title),
                 emails: relabel(list(FormField::Emails), &[], "work"),
                 phones: relabel(list(FormField::Phones), &[], "mobile"),
-                addresses: if city.trim().is_empty() {
+                addresses: if no_address {
                     Vec::new()
                 } else {
-                    vec![Address {
-                        city,
-                        ..Address::default()
-                    }]
+                    vec![typed_address]
                 },
                 stage,
                 tier: value(FormField::Tier),
@@ -1402,13 +1420,19 @@ fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
             c.title = value(FormField::Title);
             c.emails = relabel(list(FormField::Emails), &original.emails, "work");
             c.phones = relabel(list(FormField::Phones), &original.phones, "mobile");
-            match c.addresses.iter_mut().find(|a| !a.city.is_empty()) {
-                Some(address) => address.city = city,
-                None if !city.trim().is_empty() => c.addresses.push(Address {
-                    city,
-                    ..Address::default()
-                }),
-                None => {}
+            // The first address as typed (its label kept); emptied, it is removed.
+            match (c.addresses.first_mut(), no_address) {
+                (Some(_), true) => {
+                    c.addresses.remove(0);
+                }
+                (Some(first), false) => {
+                    *first = Address {
+                        label: first.label.clone(),
+                        ..typed_address
+                    }
+                }
+                (None, false) => c.addresses.push(typed_address),
+                (None, true) => {}
             }
             if let Some(stage) = stage {
                 c.stage = stage;

@@ -21,7 +21,11 @@ fn label(field: FormField) -> &'static str {
         FormField::Title => strings::FORM_TITLE,
         FormField::Emails => strings::FORM_EMAILS,
         FormField::Phones => strings::FORM_PHONES,
+        FormField::Street => strings::FORM_STREET,
+        FormField::Postcode => strings::FORM_POSTCODE,
         FormField::City => strings::FORM_CITY,
+        FormField::Region => strings::FORM_REGION,
+        FormField::Country => strings::FORM_COUNTRY,
         FormField::Tags => strings::FORM_TAGS,
         FormField::Stage => strings::FORM_STAGE,
         FormField::Tier => strings::FORM_TIER,
@@ -46,7 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
     };
     let rows = u16::try_from(FormField::ALL.len() + form.errors.len() + 3).unwrap_or(u16::MAX);
     let rect = centered(area, area.width.saturating_sub(4).min(76), rows);
-    let inner = popup(frame, rect, title, theme);
+    let inner = ratatui::widgets::Block::bordered().inner(rect);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
     if let Some(refusal) = &form.refusal {
@@ -104,6 +108,14 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
     }
     let height = usize::from(inner.height);
     let scroll = (focus_line + 2).saturating_sub(height);
+    // Fields out of sight are announced in the title (the form scrolls with the focus).
+    let title = match (scroll > 0, lines.len() > scroll + height) {
+        (true, true) => format!("{title} {}", strings::FORM_MORE_BOTH),
+        (false, true) => format!("{title} {}", strings::FORM_MORE_BELOW),
+        (true, false) => format!("{title} {}", strings::FORM_MORE_ABOVE),
+        (false, false) => title.to_string(),
+    };
+    let inner = popup(frame, rect, &title, theme);
     frame.render_widget(
         Paragraph::new(lines)
             .style(theme.style("popup"))

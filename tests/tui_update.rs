@@ -1278,3 +1278,45 @@ fn the_edit_form_changes_custom_fields_and_records_a_consent_change_with_purpose
     let c = d.store.contact(id).expect("read").expect("contact");
     assert_eq!(c.custom.keys().collect::<Vec<_>>(), vec!["employees"]);
 }
+
+#[test]
+fn stage_and_preferred_channel_are_picked_with_the_choice_keys() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    let text = |d: &Driver, field: FormField| match &d.state.overlay {
+        Some(Overlay::Form(form)) => form.inputs
+            [FormField::ALL.iter().position(|f| *f == field).unwrap()]
+        .text()
+        .to_string(),
+        other => panic!("{other:?}"),
+    };
+    focus_field(&mut d, FormField::Stage);
+    let first = text(&d, FormField::Stage);
+    d.keys("ctrl-n");
+    assert_ne!(text(&d, FormField::Stage), first);
+    d.keys("ctrl-p");
+    assert_eq!(text(&d, FormField::Stage), first, "and back");
+    focus_field(&mut d, FormField::PreferredChannel);
+    d.keys("ctrl-n");
+    assert_eq!(text(&d, FormField::PreferredChannel), "call");
+    d.keys("ctrl-p");
+    assert_eq!(
+        text(&d, FormField::PreferredChannel),
+        "",
+        "none is a choice too"
+    );
+    d.keys("ctrl-p");
+    assert_eq!(text(&d, FormField::PreferredChannel), "note");
+    focus_field(&mut d, FormField::Name);
+    d.keys("ctrl-n");
+    assert_eq!(
+        text(&d, FormField::Name),
+        "Ana Perić",
+        "other fields are not choices"
+    );
+    d.keys("enter");
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("note"));
+}

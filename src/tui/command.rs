@@ -152,6 +152,8 @@ commands! {
     PrevField = "prev_field" in [Form, Log]: "Go to the previous field";
     NextChannel = "next_channel" in [Log]: "Next channel (call, email, meeting…)";
     PrevChannel = "prev_channel" in [Log]: "Previous channel";
+    NextChoice = "next_choice" in [Form]: "Next value of a choice field (stage, preferred channel)";
+    PrevChoice = "prev_choice" in [Form]: "Previous value of a choice field";
     OpenEditor = "open_editor" in [Form, Log, Detail]: "Write the long note in $EDITOR";
     MarkDone = "mark_done" in [Today, Timeline, Detail]: "Mark the follow-up done";
     EditEntry = "edit_entry" in [Timeline]: "Edit the selected call, email or meeting";

@@ -620,6 +620,12 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Command::NextChoice | Command::PrevChoice => {
+            if let Some(Overlay::Form(form)) = &mut state.overlay {
+                choose(form, command == Command::NextChoice);
+            }
+            Vec::new()
+        }
         Command::NextChannel | Command::PrevChannel => {
             if let Some(Overlay::Log(log)) = &mut state.overlay {
                 let all = Channel::ALL;
@@ -1013,6 +1019,31 @@ fn open_log(state: &mut State) -> Vec<Effect> {
         None => state.error(strings::NOTHING_SELECTED),
     }
     Vec::new()
+}
+
+/// Steps a choice field (stage, preferred channel) through its values, from the domain's own
+/// lists; the preferred channel can also be none. Other fields are left alone.
+fn choose(form: &mut FormDraft, forward: bool) {
+    let Some(field) = FormField::ALL.get(form.focus).copied() else {
+        return;
+    };
+    let values: Vec<&str> = match field {
+        FormField::Stage => Stage::ALL.iter().map(|s| s.name()).collect(),
+        FormField::PreferredChannel => std::iter::once("")
+            .chain(Channel::ALL.iter().map(|c| c.name()))
+            .collect(),
+        _ => return,
+    };
+    let Some(input) = form.inputs.get_mut(form.focus) else {
+        return;
+    };
+    let now = input.text().trim().to_lowercase();
+    let next = match values.iter().position(|v| *v == now) {
+        Some(at) => step(at, values.len(), forward),
+        None if forward => 0,
+        None => values.len() - 1,
+    };
+    *input = TextInput::new(values[next]);
 }
 
 /// One part of the contact's first address, empty without one.

@@ -7,10 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::domain::{Channel, Stage};
+use crate::tui::command::{Command, Context};
+use crate::tui::keymap::Keymap;
 use crate::tui::state::{FormDraft, FormField};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::view::{centered, input_line, popup, safe};
+use crate::tui::view::{centered, input_line, key_for, popup, safe};
 
 const LABEL_WIDTH: usize = 14;
 
@@ -42,7 +44,13 @@ fn label(field: FormField) -> &'static str {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme, keymap: &Keymap) {
+    let contexts = [Context::Form, Context::Global];
+    let choice_keys = [Command::PrevChoice, Command::NextChoice]
+        .iter()
+        .filter_map(|c| key_for(keymap, &contexts, *c))
+        .collect::<Vec<_>>()
+        .join("/");
     let title = if form.original.is_some() {
         strings::EDIT_CONTACT_TITLE
     } else {
@@ -71,8 +79,17 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
             theme.style("form.label"),
         )];
         if let Some(input) = form.inputs.get(index) {
-            let room = width.saturating_sub(LABEL_WIDTH);
+            let choice = matches!(field, FormField::Stage | FormField::PreferredChannel);
+            let hint = if focused && choice && !choice_keys.is_empty() {
+                format!(" ({choice_keys})")
+            } else {
+                String::new()
+            };
+            let room = width.saturating_sub(LABEL_WIDTH + hint.chars().count());
             spans.extend(input_line(input, room, focused, theme.style("form.input")).spans);
+            if !hint.is_empty() {
+                spans.push(Span::styled(hint, theme.style("text.dim")));
+            }
             // The values a choice takes, from the domain's own list.
             let choices = |names: Vec<&str>| Some(names.join(", "));
             let placeholder = match field {

@@ -12,6 +12,7 @@
 mod actions;
 pub mod audit;
 mod deferred;
+mod entries;
 mod maint;
 mod tables;
 

@@ -2305,3 +2305,57 @@ fn opening_a_schema_3_file_files_the_uids_its_merges_dropped() {
     assert_eq!(store.find_by_uid("urn:a").unwrap(), Some(keep.id));
     assert_doctor_clean(&mut store);
 }
+
+#[test]
+fn a_logged_interaction_is_edited_and_deleted_audited_and_undo_brings_it_back() {
+    on_both(|store| {
+        let ana_c = add(store, "Ana Perić", "ana@example.com");
+        let logged = log(store, &sam(), ana_c.id, at(10), "Called about the invoice");
+        let before = audit_len(store);
+        let mut edited = logged.clone();
+        edited.summary = "Called about the March invoice".into();
+        let saved = store.edit_interaction(&sam(), &logged, edited).unwrap();
+        assert_eq!(saved.summary, "Called about the March invoice");
+        assert_eq!(
+            summaries(&store.timeline(ana_c.id, 10).unwrap()),
+            vec!["Called about the March invoice"]
+        );
+        assert_eq!(audit_len(store), before + 1, "the edit is audited");
+
+        // Working from the copy read before the edit is refused: nothing is overwritten.
+        let mut stale = logged.clone();
+        stale.summary = "older".into();
+        assert!(matches!(
+            store.edit_interaction(&ana(), &logged, stale),
+            Err(StoreError::Invalid(_))
+        ));
+        let mut moved = saved.clone();
+        moved.contact += 1;
+        assert!(
+            store.edit_interaction(&sam(), &saved, moved).is_err(),
+            "cannot move it"
+        );
+
+        store.delete_interaction(&sam(), &saved).unwrap();
+        assert!(store.timeline(ana_c.id, 10).unwrap().is_empty());
+        assert_eq!(audit_len(store), before + 2, "the delete is audited");
+        assert!(matches!(
+            store.delete_interaction(&sam(), &saved),
+            Err(StoreError::NotFound(_))
+        ));
+
+        store.undo(&sam()).unwrap();
+        assert_eq!(
+            summaries(&store.timeline(ana_c.id, 10).unwrap()),
+            vec!["Called about the March invoice"],
+            "undo brings the deleted interaction back"
+        );
+        store.undo(&sam()).unwrap();
+        assert_eq!(
+            summaries(&store.timeline(ana_c.id, 10).unwrap()),
+            vec!["Called about the invoice"],
+            "and undoes the edit"
+        );
+        assert_doctor_clean(store);
+    });
+}

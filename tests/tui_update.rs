@@ -1098,6 +1098,15 @@ fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
     d.type_text("sms");
     focus_field(&mut d, FormField::Source);
     d.type_text("trade fair");
+    for (field, text) in [
+        (FormField::Street, "Ilica 5"),
+        (FormField::Postcode, "10000"),
+        (FormField::City, "Zagreb"),
+        (FormField::Country, "HR"),
+    ] {
+        focus_field(&mut d, field);
+        d.type_text(text);
+    }
     d.keys("enter");
     assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
     let id = d.state.list.selected_id().expect("selected");
@@ -1123,4 +1132,191 @@ fn the_edit_form_shows_and_saves_labels_birthday_language_channel_and_source() {
     assert_eq!(c.language, "hr");
     assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("sms"));
     assert_eq!(c.source, "trade fair");
+    let a = &c.addresses[0];
+    assert_eq!(
+        (
+            a.street.as_str(),
+            a.postcode.as_str(),
+            a.city.as_str(),
+            a.country.as_str()
+        ),
+        ("Ilica 5", "10000", "Zagreb", "HR"),
+        "the whole address is edited"
+    );
+    // Emptied, the address goes.
+    d.keys("e");
+    for field in [
+        FormField::Street,
+        FormField::Postcode,
+        FormField::City,
+        FormField::Country,
+    ] {
+        focus_field(&mut d, field);
+        d.keys("ctrl-u");
+    }
+    d.keys("enter");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert!(c.addresses.is_empty(), "{:?}", c.addresses);
+}
+
+#[test]
+fn a_logged_call_is_edited_and_deleted_from_the_timeline_and_undo_brings_it_back() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("l");
+    d.type_text("Called about the invoce");
+    d.keys("enter");
+    d.keys("3"); // the timeline
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Log(log)) => {
+            assert!(log.editing.is_some());
+            assert_eq!(log.inputs[0].text(), "Called about the invoce");
+            assert_eq!(log.inputs[1].text(), "in");
+        }
+        other => panic!("e on a call edits it, got {other:?}"),
+    }
+    d.keys("esc");
+    assert!(
+        d.state.overlay.is_none(),
+        "an unchanged edit closes at once"
+    );
+    d.keys("e");
+    d.keys("ctrl-u");
+    d.type_text("Called about the invoice");
+    d.keys("tab");
+    d.keys("ctrl-u");
+    d.type_text("in");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "{}", status(&d));
+    let first = |d: &Driver| match d.state.detail.as_ref().and_then(|v| v.timeline.first()) {
+        Some(Entry::Interaction(i)) => Some((i.summary.clone(), i.direction.to_string())),
+        _ => None,
+    };
+    assert_eq!(
+        first(&d),
+        Some(("Called about the invoice".to_string(), "in".to_string()))
+    );
+    d.keys("d");
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Confirm(_))),
+        "delete asks"
+    );
+    d.keys("y");
+    assert_eq!(first(&d), None, "deleted");
+    assert!(status(&d).contains("u to undo"), "{}", status(&d));
+    d.keys("u");
+    assert_eq!(
+        first(&d),
+        Some(("Called about the invoice".to_string(), "in".to_string())),
+        "undo brings it back"
+    );
+}
+
+#[test]
+fn the_edit_form_changes_custom_fields_and_records_a_consent_change_with_purpose_and_evidence() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    focus_field(&mut d, FormField::Custom);
+    d.type_text("employees=40; region=north");
+    focus_field(&mut d, FormField::Consent);
+    d.type_text("email=denied");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            assert!(
+                form.errors.contains_key("consent_evidence"),
+                "{:?}",
+                form.errors
+            );
+            assert_eq!(FormField::ALL[form.focus], FormField::ConsentEvidence);
+        }
+        other => panic!("a consent change needs its evidence, got {other:?}"),
+    }
+    d.type_text("phone call with Ana");
+    focus_field(&mut d, FormField::ConsentPurpose);
+    d.type_text("newsletter");
+    focus_field(&mut d, FormField::Consent);
+    d.keys("ctrl-u");
+    d.type_text("fax=maybe");
+    d.keys("enter");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => assert!(form.errors["consent"].contains("fax=maybe")),
+        other => panic!("{other:?}"),
+    }
+    d.keys("ctrl-u");
+    d.type_text("email=denied");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "saved: {}", status(&d));
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.custom.len(), 2, "{:?}", c.custom);
+    assert_eq!(
+        c.consent_for(rolo::domain::Channel::Email).to_string(),
+        "denied"
+    );
+    let last = c.consent.last().expect("a consent record");
+    assert_eq!(last.purpose, "newsletter");
+    assert_eq!(last.source, "phone call with Ana");
+
+    // The form shows the custom fields back; emptying a value removes it.
+    d.keys("e");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => {
+            let at = FormField::ALL
+                .iter()
+                .position(|f| *f == FormField::Custom)
+                .unwrap();
+            assert_eq!(form.inputs[at].text(), "employees=40; region=north");
+        }
+        other => panic!("{other:?}"),
+    }
+    focus_field(&mut d, FormField::Custom);
+    d.keys("ctrl-u");
+    d.type_text("employees=40; region=");
+    d.keys("enter");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.custom.keys().collect::<Vec<_>>(), vec!["employees"]);
+}
+
+#[test]
+fn stage_and_preferred_channel_are_picked_with_the_choice_keys() {
+    use rolo::tui::state::FormField;
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("e");
+    let text = |d: &Driver, field: FormField| match &d.state.overlay {
+        Some(Overlay::Form(form)) => form.inputs
+            [FormField::ALL.iter().position(|f| *f == field).unwrap()]
+        .text()
+        .to_string(),
+        other => panic!("{other:?}"),
+    };
+    focus_field(&mut d, FormField::Stage);
+    let first = text(&d, FormField::Stage);
+    d.keys("ctrl-n");
+    assert_ne!(text(&d, FormField::Stage), first);
+    d.keys("ctrl-p");
+    assert_eq!(text(&d, FormField::Stage), first, "and back");
+    focus_field(&mut d, FormField::PreferredChannel);
+    d.keys("ctrl-n");
+    assert_eq!(text(&d, FormField::PreferredChannel), "call");
+    d.keys("ctrl-p");
+    assert_eq!(
+        text(&d, FormField::PreferredChannel),
+        "",
+        "none is a choice too"
+    );
+    d.keys("ctrl-p");
+    assert_eq!(text(&d, FormField::PreferredChannel), "note");
+    focus_field(&mut d, FormField::Name);
+    d.keys("ctrl-n");
+    assert_eq!(
+        text(&d, FormField::Name),
+        "Ana Perić",
+        "other fields are not choices"
+    );
+    d.keys("enter");
+    let id = d.state.list.selected_id().expect("selected");
+    let c = d.store.contact(id).expect("read").expect("contact");
+    assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("note"));
 }

@@ -34,7 +34,7 @@ const UNDO_HORIZON: usize = 10_000;
 impl Store {
     /// Runs one action: `build` reads through the tables and returns the changes to make; they
     /// are checked, applied and audited in the same transaction.
-    fn act<R>(
+    pub(super) fn act<R>(
         &self,
         actor: &Actor,
         action: &str,

@@ -152,10 +152,14 @@ commands! {
     PrevField = "prev_field" in [Form, Log]: "Go to the previous field";
     NextChannel = "next_channel" in [Log]: "Next channel (call, email, meeting…)";
     PrevChannel = "prev_channel" in [Log]: "Previous channel";
+    NextChoice = "next_choice" in [Form]: "Next value of a choice field (stage, preferred channel)";
+    PrevChoice = "prev_choice" in [Form]: "Previous value of a choice field";
     OpenEditor = "open_editor" in [Form, Log, Detail]: "Write the long note in $EDITOR";
     MarkDone = "mark_done" in [Today, Timeline, Detail]: "Mark the follow-up done";
     ToggleMine = "toggle_mine" in [Today]: "Show only follow-ups assigned to you, or everyone's";
     ToggleCloses = "toggle_closes" in [Log]: "Close the follow-up this log answers, or leave it open";
+    EditEntry = "edit_entry" in [Timeline]: "Edit the selected call, email or meeting";
+    DeleteEntry = "delete_entry" in [Timeline]: "Delete the selected call, email or meeting (undo brings it back)";
     Reschedule = "reschedule" in [Today, Timeline, Detail]: "Move the follow-up to another day";
     LoadDemo = "load_demo" in [Global, List]: "Load demo contacts to try rolo";
     ImportHint = "import_hint" in [Global, List]: "Show how to import contacts (vCard, CSV)";

@@ -61,6 +61,16 @@ pub enum Effect {
         done: String,
     },
     CompleteFollowUp(Box<FollowUp>),
+    /// Save an edited interaction over `original` (as it was read).
+    EditInteraction {
+        original: Box<Interaction>,
+        edited: Box<Interaction>,
+    },
+    /// `done` is the confirmation shown once it worked.
+    DeleteInteraction {
+        original: Box<Interaction>,
+        done: String,
+    },
     AddFollowUp(Box<FollowUp>),
     Reschedule {
         follow_up: Box<FollowUp>,
@@ -197,6 +207,26 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 Ok(_) => vec![Msg::Written {
                     message: done,
                     select: Some(contact),
+                    reload: Reload::Timeline,
+                }],
+                Err(e) => failed(&e),
+            }
+        }
+        Effect::EditInteraction { original, edited } => {
+            match store.edit_interaction(actor, &original, *edited) {
+                Ok(i) => vec![Msg::Written {
+                    message: strings::interaction_edited(i.channel.name()),
+                    select: None,
+                    reload: Reload::Timeline,
+                }],
+                Err(e) => failed(&e),
+            }
+        }
+        Effect::DeleteInteraction { original, done } => {
+            match store.delete_interaction(actor, &original) {
+                Ok(()) => vec![Msg::Written {
+                    message: done,
+                    select: None,
                     reload: Reload::Timeline,
                 }],
                 Err(e) => failed(&e),

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 
 use crate::domain::merge::{MergeField, MergePlan};
-use crate::domain::{At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id};
+use crate::domain::{
+    At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id, Interaction,
+};
 use crate::store::{DueItem, ListRow};
 use crate::tui::command::{Command, Context};
 use crate::tui::input::TextInput;
@@ -155,6 +157,26 @@ pub struct LogDraft {
     /// The open follow-up this log answers (opened from the Today queue): closed with the log
     /// unless the agent toggles it off.
     pub answers: Option<FollowUp>,
+    /// A logged interaction being edited (as it was read); `None` logs a new one.
+    pub editing: Option<Box<Interaction>>,
+}
+
+/// The log inputs showing `interaction` (summary, direction, outcome, satisfaction, no
+/// follow-up): what editing a logged interaction starts from.
+pub fn log_inputs(interaction: &Interaction) -> [String; 5] {
+    [
+        interaction.summary.clone(),
+        interaction.direction.to_string(),
+        interaction
+            .outcome
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+        interaction
+            .satisfaction
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        String::new(),
+    ]
 }
 
 /// The contact form's fields, in order.
@@ -165,7 +187,11 @@ pub enum FormField {
     Title,
     Emails,
     Phones,
+    Street,
+    Postcode,
     City,
+    Region,
+    Country,
     Tags,
     Stage,
     Tier,
@@ -174,17 +200,25 @@ pub enum FormField {
     Language,
     PreferredChannel,
     Source,
+    Custom,
+    Consent,
+    ConsentPurpose,
+    ConsentEvidence,
     Notes,
 }
 
 impl FormField {
-    pub const ALL: [FormField; 15] = [
+    pub const ALL: [FormField; 23] = [
         FormField::Name,
         FormField::Organization,
         FormField::Title,
         FormField::Emails,
         FormField::Phones,
+        FormField::Street,
+        FormField::Postcode,
         FormField::City,
+        FormField::Region,
+        FormField::Country,
         FormField::Tags,
         FormField::Stage,
         FormField::Tier,
@@ -193,6 +227,10 @@ impl FormField {
         FormField::Language,
         FormField::PreferredChannel,
         FormField::Source,
+        FormField::Custom,
+        FormField::Consent,
+        FormField::ConsentPurpose,
+        FormField::ConsentEvidence,
         FormField::Notes,
     ];
     /// The field names `domain::FieldError` uses.
@@ -203,7 +241,11 @@ impl FormField {
             FormField::Title => "title",
             FormField::Emails => "email",
             FormField::Phones => "phone",
+            FormField::Street => "street",
+            FormField::Postcode => "postcode",
             FormField::City => "city",
+            FormField::Region => "region",
+            FormField::Country => "country",
             FormField::Tags => "tags",
             FormField::Stage => "stage",
             FormField::Tier => "tier",
@@ -212,6 +254,10 @@ impl FormField {
             FormField::Language => "language",
             FormField::PreferredChannel => "preferred_channel",
             FormField::Source => "source",
+            FormField::Custom => "custom",
+            FormField::Consent => "consent",
+            FormField::ConsentPurpose => "consent_purpose",
+            FormField::ConsentEvidence => "consent_evidence",
             FormField::Notes => "notes",
         }
     }
@@ -288,6 +334,7 @@ impl MergeState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
     DeleteContact { id: Id, name: String },
+    DeleteInteraction(Box<Interaction>),
 }
 
 /// At most one overlay exists at a time, so the size difference between variants costs nothing.
@@ -330,10 +377,21 @@ impl Overlay {
     /// or follow-up with anything typed, an edit that differs from the record as loaded.
     pub fn is_filled_form(&self) -> bool {
         match self {
-            Overlay::Log(log) => {
-                log.inputs.iter().any(|i| !i.text().trim().is_empty())
-                    || !log.body.trim().is_empty()
-            }
+            Overlay::Log(log) => match &log.editing {
+                // An edit holds work once it differs from the interaction as read.
+                Some(original) => {
+                    log.inputs
+                        .iter()
+                        .map(TextInput::text)
+                        .ne(log_inputs(original).iter().map(String::as_str))
+                        || log.body != original.body
+                        || log.channel != original.channel
+                }
+                None => {
+                    log.inputs.iter().any(|i| !i.text().trim().is_empty())
+                        || !log.body.trim().is_empty()
+                }
+            },
             Overlay::Form(form) => form
                 .inputs
                 .iter()

@@ -90,7 +90,14 @@ pub const FORM_ORG: &str = "Organisation";
 pub const FORM_TITLE: &str = "Title";
 pub const FORM_EMAILS: &str = "Emails";
 pub const FORM_PHONES: &str = "Phones";
+pub const FORM_MORE_BELOW: &str = "(more below ↓)";
+pub const FORM_MORE_ABOVE: &str = "(more above ↑)";
+pub const FORM_MORE_BOTH: &str = "(more above ↑ and below ↓)";
+pub const FORM_STREET: &str = "Street";
+pub const FORM_POSTCODE: &str = "Postcode";
 pub const FORM_CITY: &str = "City";
+pub const FORM_REGION: &str = "Region";
+pub const FORM_COUNTRY: &str = "Country";
 pub const FORM_TAGS: &str = "Tags";
 pub const FORM_STAGE: &str = "Stage";
 pub const FORM_TIER: &str = "Tier";
@@ -100,6 +107,21 @@ pub const FORM_BIRTHDAY: &str = "Birthday";
 pub const FORM_LANGUAGE: &str = "Language";
 pub const FORM_CHANNEL: &str = "Prefers";
 pub const FORM_SOURCE: &str = "Source";
+pub const FORM_CUSTOM: &str = "Custom";
+pub const FORM_CONSENT: &str = "Consent now";
+pub const FORM_PURPOSE: &str = " for";
+pub const FORM_EVIDENCE: &str = " evidence";
+pub const PLACEHOLDER_CUSTOM: &str = "key=value; key=value (empty value removes)";
+pub const PLACEHOLDER_CONSENT: &str = "channel=granted|denied|unknown, … (a change; history kept)";
+pub const PLACEHOLDER_PURPOSE: &str = "what the consent is for (newsletter…)";
+pub const PLACEHOLDER_EVIDENCE: &str = "how it was given (call 2026-12-01, signed form…)";
+pub const CONSENT_NEEDS_EVIDENCE: &str = "say how the consent was given or refused";
+pub fn bad_custom(item: &str) -> String {
+    format!("`{item}`: use key=value; key=value")
+}
+pub fn bad_consent(item: &str) -> String {
+    format!("`{item}`: use channel=granted, denied or unknown (e.g. email=denied)")
+}
 pub const PLACEHOLDER_LABELLED: &str = "label: value, … (comma separated)";
 pub const PLACEHOLDER_BIRTHDAY: &str = "YYYY-MM-DD or --MM-DD";
 
@@ -135,6 +157,20 @@ pub fn discard_keys(yes: &str, no: &str, quitting: bool) -> String {
     let act = if quitting { "quit" } else { "discard" };
     format!("{yes} {act}   {no} keep editing")
 }
+pub fn interaction_edited(channel: &str) -> String {
+    format!("Saved the {channel}")
+}
+pub fn interaction_deleted(channel: &str, undo: &str) -> String {
+    format!("Deleted the {channel} — {undo} to undo")
+}
+pub fn confirm_delete_interaction(channel: &str, summary: &str) -> String {
+    format!("Delete the {channel} “{summary}”?")
+}
+pub const NO_FOLLOW_UP_ON_EDIT: &str =
+    "a follow-up is scheduled on its own (close this and use the follow-up key)";
+pub const EDIT_LOG_TITLE: &str = "Edit the interaction";
+pub const NOT_AN_INTERACTION: &str =
+    "Select a call, email or meeting in the timeline to change it.";
 pub fn searching(query: &str) -> String {
     format!("Searching for “{query}”…")
 }

@@ -499,6 +499,8 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::ShowDetail
             | Command::ShowTimeline
             | Command::MarkDone
+            | Command::EditEntry
+            | Command::DeleteEntry
             | Command::Reschedule
             | Command::LoadDemo
             | Command::ImportHint
@@ -569,6 +571,10 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 state.info(strings::DISCARDED);
                 Vec::new()
             }
+            Some(Overlay::Confirm(Confirm::DeleteInteraction(original))) => {
+                let done = strings::interaction_deleted(original.channel.name(), &state.undo_keys);
+                vec![Effect::DeleteInteraction { original, done }]
+            }
             Some(Overlay::Confirm(Confirm::DeleteContact { id, name })) => {
                 vec![Effect::DeleteContact {
                     id,
@@ -631,6 +637,12 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             today.refilter(&state.agent);
             Vec::new()
         }
+        Command::NextChoice | Command::PrevChoice => {
+            if let Some(Overlay::Form(form)) = &mut state.overlay {
+                choose(form, command == Command::NextChoice);
+            }
+            Vec::new()
+        }
         Command::NextChannel | Command::PrevChannel => {
             if let Some(Overlay::Log(log)) = &mut state.overlay {
                 let all = Channel::ALL;
@@ -653,6 +665,32 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Command::EditEntry | Command::DeleteEntry => {
+            match selected_interaction(state) {
+                Some(original) if command == Command::EditEntry => {
+                    let contact_name = state.subject().map(|(_, n)| n).unwrap_or_default();
+                    state.overlay = Some(Overlay::Log(LogDraft {
+                        contact: original.contact,
+                        contact_name,
+                        channel: original.channel,
+                        inputs: crate::tui::state::log_inputs(&original)
+                            .map(|t| TextInput::new(&t)),
+                        focus: 0,
+                        body: original.body.clone(),
+                        errors: Default::default(),
+                        editing: Some(Box::new(original)),
+                        answers: None,
+                    }));
+                }
+                Some(original) => {
+                    state.overlay = Some(Overlay::Confirm(Confirm::DeleteInteraction(Box::new(
+                        original,
+                    ))));
+                }
+                None => state.error(strings::NOT_AN_INTERACTION),
+            }
+            Vec::new()
+        }
         Command::MarkDone => match selected_follow_up(state) {
             Some(f) => vec![Effect::CompleteFollowUp(Box::new(f))],
             None => {
@@ -967,6 +1005,21 @@ fn selected_follow_up(state: &State) -> Option<crate::domain::FollowUp> {
     }
 }
 
+/// The interaction selected in the timeline (when the timeline has the focus).
+fn selected_interaction(state: &State) -> Option<Interaction> {
+    if state.screen != Screen::Main || state.focus != Pane::Timeline {
+        return None;
+    }
+    match state
+        .selected_detail()?
+        .timeline
+        .get(state.timeline_selected)?
+    {
+        Entry::Interaction(i) => Some(i.clone()),
+        _ => None,
+    }
+}
+
 fn open_log(state: &mut State) -> Vec<Effect> {
     // A call made from the queue answers the follow-up it was made for.
     let answers = if state.screen == Screen::Today {
@@ -985,11 +1038,45 @@ fn open_log(state: &mut State) -> Vec<Effect> {
                 focus: 0,
                 body: String::new(),
                 errors: Default::default(),
+                editing: None,
             }));
         }
         None => state.error(strings::NOTHING_SELECTED),
     }
     Vec::new()
+}
+
+/// Steps a choice field (stage, preferred channel) through its values, from the domain's own
+/// lists; the preferred channel can also be none. Other fields are left alone.
+fn choose(form: &mut FormDraft, forward: bool) {
+    let Some(field) = FormField::ALL.get(form.focus).copied() else {
+        return;
+    };
+    let values: Vec<&str> = match field {
+        FormField::Stage => Stage::ALL.iter().map(|s| s.name()).collect(),
+        FormField::PreferredChannel => std::iter::once("")
+            .chain(Channel::ALL.iter().map(|c| c.name()))
+            .collect(),
+        _ => return,
+    };
+    let Some(input) = form.inputs.get_mut(form.focus) else {
+        return;
+    };
+    let now = input.text().trim().to_lowercase();
+    let next = match values.iter().position(|v| *v == now) {
+        Some(at) => step(at, values.len(), forward),
+        None if forward => 0,
+        None => values.len() - 1,
+    };
+    *input = TextInput::new(values[next]);
+}
+
+/// One part of the contact's first address, empty without one.
+fn address(c: &Contact, part: impl Fn(&Address) -> &String) -> String {
+    c.addresses
+        .first()
+        .map(|a| part(a).clone())
+        .unwrap_or_default()
 }
 
 fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
@@ -1016,7 +1103,12 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                 FormField::Title => c.title.clone(),
                 FormField::Emails => join(&c.emails),
                 FormField::Phones => join(&c.phones),
-                FormField::City => c.city().unwrap_or_default().to_string(),
+                // The first address in full (others are kept as they are).
+                FormField::Street => address(c, |a| &a.street),
+                FormField::Postcode => address(c, |a| &a.postcode),
+                FormField::City => address(c, |a| &a.city),
+                FormField::Region => address(c, |a| &a.region),
+                FormField::Country => address(c, |a| &a.country),
                 FormField::Tags => c.tags.join(", "),
                 FormField::Stage => c.stage.to_string(),
                 FormField::Tier => c.tier.clone(),
@@ -1028,6 +1120,17 @@ fn new_form(original: Option<Contact>, organization: &str) -> FormDraft {
                     .map(|ch| ch.name().to_string())
                     .unwrap_or_default(),
                 FormField::Source => c.source.clone(),
+                FormField::Custom => c
+                    .custom
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                // Consent is changed, not retyped: these start empty (the detail pane shows
+                // the current state) and a filled line appends to the history.
+                FormField::Consent | FormField::ConsentPurpose | FormField::ConsentEvidence => {
+                    String::new()
+                }
                 FormField::Notes => c.notes.clone(),
             })
         })
@@ -1102,6 +1205,29 @@ fn submit(state: &mut State) -> Vec<Effect> {
                 log.errors = errors;
                 return Vec::new();
             }
+            if let Some(original) = &log.editing {
+                if follow_up.is_some() {
+                    log.errors.insert(
+                        LogField::FollowUp.key(),
+                        strings::NO_FOLLOW_UP_ON_EDIT.to_string(),
+                    );
+                    return Vec::new();
+                }
+                log.errors.clear();
+                let edited = Interaction {
+                    channel: log.channel,
+                    direction,
+                    summary: field(LogField::Summary),
+                    body: log.body.clone(),
+                    outcome,
+                    satisfaction,
+                    ..(**original).clone()
+                };
+                return vec![Effect::EditInteraction {
+                    original: original.clone(),
+                    edited: Box::new(edited),
+                }];
+            }
             log.errors.clear();
             let interaction = Interaction {
                 id: 0,
@@ -1131,7 +1257,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
             }]
         }
         Some(Overlay::Form(form)) => {
-            let effects = submit_form(form);
+            let effects = submit_form(form, now);
             // A refused save goes to the first field with a problem.
             if let Some(at) = FormField::ALL
                 .iter()
@@ -1176,7 +1302,7 @@ fn submit(state: &mut State) -> Vec<Effect> {
     }
 }
 
-fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
+fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
     let value = |f: FormField| {
         let at = FormField::ALL.iter().position(|x| *x == f).unwrap_or(0);
         form.inputs
@@ -1239,9 +1365,77 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             }
         },
     };
+    let mut custom = std::collections::BTreeMap::new();
+    for item in value(FormField::Custom).split(';') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        match item.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                if !v.trim().is_empty() {
+                    custom.insert(
+                        k.trim().to_string(),
+                        crate::domain::CustomValue::guess(v.trim()),
+                    );
+                }
+            }
+            _ => {
+                form.errors.insert(
+                    FormField::Custom.key().to_string(),
+                    strings::bad_custom(item),
+                );
+                return Vec::new();
+            }
+        }
+    }
+    let evidence = value(FormField::ConsentEvidence).trim().to_string();
+    let purpose = value(FormField::ConsentPurpose).trim().to_string();
+    let mut consent = Vec::new();
+    for item in value(FormField::Consent).split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let parsed = item.split_once('=').and_then(|(ch, status)| {
+            Some((
+                ch.trim().parse::<Channel>().ok()?,
+                status.trim().parse::<crate::domain::ConsentStatus>().ok()?,
+            ))
+        });
+        let Some((channel, status)) = parsed else {
+            form.errors.insert(
+                FormField::Consent.key().to_string(),
+                strings::bad_consent(item),
+            );
+            return Vec::new();
+        };
+        consent.push(crate::domain::Consent {
+            channel,
+            status,
+            at: now,
+            source: evidence.clone(),
+            purpose: purpose.clone(),
+        });
+    }
+    if !consent.is_empty() && evidence.is_empty() {
+        form.errors.insert(
+            FormField::ConsentEvidence.key().to_string(),
+            strings::CONSENT_NEEDS_EVIDENCE.to_string(),
+        );
+        return Vec::new();
+    }
     let language = value(FormField::Language).trim().to_string();
     let source = value(FormField::Source).trim().to_string();
-    let city = value(FormField::City);
+    let typed_address = Address {
+        street: value(FormField::Street).trim().to_string(),
+        postcode: value(FormField::Postcode).trim().to_string(),
+        city: value(FormField::City).trim().to_string(),
+        region: value(FormField::Region).trim().to_string(),
+        country: value(FormField::Country).trim().to_string(),
+        ..Address::default()
+    };
+    let no_address = typed_address == Address::default();
     match &form.original {
         None => {
             let draft = ContactDraft {
@@ -1250,13 +1444,10 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
                 title: value(FormField::Title),
                 emails: relabel(list(FormField::Emails), &[], "work"),
                 phones: relabel(list(FormField::Phones), &[], "mobile"),
-                addresses: if city.trim().is_empty() {
+                addresses: if no_address {
                     Vec::new()
                 } else {
-                    vec![Address {
-                        city,
-                        ..Address::default()
-                    }]
+                    vec![typed_address]
                 },
                 stage,
                 tier: value(FormField::Tier),
@@ -1267,6 +1458,8 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
                 language,
                 preferred_channel,
                 source,
+                custom,
+                consent,
                 ..ContactDraft::default()
             };
             // Check here too so problems show next to their fields before anything is written.
@@ -1285,13 +1478,19 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             c.title = value(FormField::Title);
             c.emails = relabel(list(FormField::Emails), &original.emails, "work");
             c.phones = relabel(list(FormField::Phones), &original.phones, "mobile");
-            match c.addresses.iter_mut().find(|a| !a.city.is_empty()) {
-                Some(address) => address.city = city,
-                None if !city.trim().is_empty() => c.addresses.push(Address {
-                    city,
-                    ..Address::default()
-                }),
-                None => {}
+            // The first address as typed (its label kept); emptied, it is removed.
+            match (c.addresses.first_mut(), no_address) {
+                (Some(_), true) => {
+                    c.addresses.remove(0);
+                }
+                (Some(first), false) => {
+                    *first = Address {
+                        label: first.label.clone(),
+                        ..typed_address
+                    }
+                }
+                (None, false) => c.addresses.push(typed_address),
+                (None, true) => {}
             }
             if let Some(stage) = stage {
                 c.stage = stage;
@@ -1304,6 +1503,8 @@ fn submit_form(form: &mut FormDraft) -> Vec<Effect> {
             c.language = language;
             c.preferred_channel = preferred_channel;
             c.source = source;
+            c.custom = custom;
+            c.consent.extend(consent);
             let mut check = c.clone();
             check.clean();
             if let Err(invalid) = check.validate() {

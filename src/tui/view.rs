@@ -107,7 +107,7 @@ fn render_overlay(
     match overlay {
         Overlay::Search(search) => search::render(frame, area, search, theme),
         Overlay::Log(log) => log::render(frame, area, log, theme, keymap),
-        Overlay::Form(form) => form::render(frame, area, form, theme),
+        Overlay::Form(form) => form::render(frame, area, form, theme, keymap),
         Overlay::Help { scroll, .. } => help::render(frame, area, state, *scroll, theme),
         Overlay::Confirm(c) => confirm::render(frame, area, c, theme, keymap),
         Overlay::Entry { entry, scroll } => {

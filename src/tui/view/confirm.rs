@@ -20,6 +20,9 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
     let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     let question = match confirm {
         Confirm::DeleteContact { name, .. } => strings::confirm_delete(&safe(name)),
+        Confirm::DeleteInteraction(i) => {
+            strings::confirm_delete_interaction(i.channel.name(), &safe(&i.summary))
+        }
     };
     let contexts = [Context::Confirm];
     let yes = key_for(keymap, &contexts, Command::ConfirmYes).unwrap_or_default();

@@ -7,10 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::domain::{Channel, Stage};
+use crate::tui::command::{Command, Context};
+use crate::tui::keymap::Keymap;
 use crate::tui::state::{FormDraft, FormField};
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::view::{centered, input_line, popup, safe};
+use crate::tui::view::{centered, input_line, key_for, popup, safe};
 
 const LABEL_WIDTH: usize = 14;
 
@@ -21,7 +23,11 @@ fn label(field: FormField) -> &'static str {
         FormField::Title => strings::FORM_TITLE,
         FormField::Emails => strings::FORM_EMAILS,
         FormField::Phones => strings::FORM_PHONES,
+        FormField::Street => strings::FORM_STREET,
+        FormField::Postcode => strings::FORM_POSTCODE,
         FormField::City => strings::FORM_CITY,
+        FormField::Region => strings::FORM_REGION,
+        FormField::Country => strings::FORM_COUNTRY,
         FormField::Tags => strings::FORM_TAGS,
         FormField::Stage => strings::FORM_STAGE,
         FormField::Tier => strings::FORM_TIER,
@@ -30,11 +36,21 @@ fn label(field: FormField) -> &'static str {
         FormField::Language => strings::FORM_LANGUAGE,
         FormField::PreferredChannel => strings::FORM_CHANNEL,
         FormField::Source => strings::FORM_SOURCE,
+        FormField::Custom => strings::FORM_CUSTOM,
+        FormField::Consent => strings::FORM_CONSENT,
+        FormField::ConsentPurpose => strings::FORM_PURPOSE,
+        FormField::ConsentEvidence => strings::FORM_EVIDENCE,
         FormField::Notes => strings::FORM_NOTES,
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme, keymap: &Keymap) {
+    let contexts = [Context::Form, Context::Global];
+    let choice_keys = [Command::PrevChoice, Command::NextChoice]
+        .iter()
+        .filter_map(|c| key_for(keymap, &contexts, *c))
+        .collect::<Vec<_>>()
+        .join("/");
     let title = if form.original.is_some() {
         strings::EDIT_CONTACT_TITLE
     } else {
@@ -42,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
     };
     let rows = u16::try_from(FormField::ALL.len() + form.errors.len() + 3).unwrap_or(u16::MAX);
     let rect = centered(area, area.width.saturating_sub(4).min(76), rows);
-    let inner = popup(frame, rect, title, theme);
+    let inner = ratatui::widgets::Block::bordered().inner(rect);
     let width = usize::from(inner.width);
     let mut lines = Vec::new();
     if let Some(refusal) = &form.refusal {
@@ -63,8 +79,17 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
             theme.style("form.label"),
         )];
         if let Some(input) = form.inputs.get(index) {
-            let room = width.saturating_sub(LABEL_WIDTH);
+            let choice = matches!(field, FormField::Stage | FormField::PreferredChannel);
+            let hint = if focused && choice && !choice_keys.is_empty() {
+                format!(" ({choice_keys})")
+            } else {
+                String::new()
+            };
+            let room = width.saturating_sub(LABEL_WIDTH + hint.chars().count());
             spans.extend(input_line(input, room, focused, theme.style("form.input")).spans);
+            if !hint.is_empty() {
+                spans.push(Span::styled(hint, theme.style("text.dim")));
+            }
             // The values a choice takes, from the domain's own list.
             let choices = |names: Vec<&str>| Some(names.join(", "));
             let placeholder = match field {
@@ -73,6 +98,10 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
                 }
                 FormField::Tags => Some(strings::PLACEHOLDER_LIST.to_string()),
                 FormField::Birthday => Some(strings::PLACEHOLDER_BIRTHDAY.to_string()),
+                FormField::Custom => Some(strings::PLACEHOLDER_CUSTOM.to_string()),
+                FormField::Consent => Some(strings::PLACEHOLDER_CONSENT.to_string()),
+                FormField::ConsentPurpose => Some(strings::PLACEHOLDER_PURPOSE.to_string()),
+                FormField::ConsentEvidence => Some(strings::PLACEHOLDER_EVIDENCE.to_string()),
                 FormField::Stage => choices(Stage::ALL.iter().map(|s| s.name()).collect()),
                 FormField::PreferredChannel => {
                     choices(Channel::ALL.iter().map(|c| c.name()).collect())
@@ -96,6 +125,14 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme) {
     }
     let height = usize::from(inner.height);
     let scroll = (focus_line + 2).saturating_sub(height);
+    // Fields out of sight are announced in the title (the form scrolls with the focus).
+    let title = match (scroll > 0, lines.len() > scroll + height) {
+        (true, true) => format!("{title} {}", strings::FORM_MORE_BOTH),
+        (false, true) => format!("{title} {}", strings::FORM_MORE_BELOW),
+        (true, false) => format!("{title} {}", strings::FORM_MORE_ABOVE),
+        (false, false) => title.to_string(),
+    };
+    let inner = popup(frame, rect, &title, theme);
     frame.render_widget(
         Paragraph::new(lines)
             .style(theme.style("popup"))

@@ -22,7 +22,12 @@ pub fn render(frame: &mut Frame, area: Rect, log: &LogDraft, theme: &Theme, keym
         area.width.saturating_sub(4).min(88),
         12 + u16::from(log.answers.is_some()),
     );
-    let title = format!("{} — {}", strings::LOG_TITLE, safe(&log.contact_name));
+    let heading = if log.editing.is_some() {
+        strings::EDIT_LOG_TITLE
+    } else {
+        strings::LOG_TITLE
+    };
+    let title = format!("{heading} — {}", safe(&log.contact_name));
     let inner = popup(frame, rect, &title, theme);
     let width = usize::from(inner.width);
     let label = theme.style("form.label");

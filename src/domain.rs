@@ -33,13 +33,34 @@ impl Actor {
         })
     }
     /// The OS user running rolo.
+    /// The OS user: `$USER`/`$LOGNAME`, else (cron, containers, `env -i`) the account's name in
+    /// the password database, so a write is never attributed to "unknown" while the account
+    /// has a name.
     pub fn from_os() -> Self {
-        let name = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+        let name = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .filter_map(|v| std::env::var(v).ok())
+            .find(|n| !n.trim().is_empty())
+            .or_else(passwd_name)
+            .unwrap_or_else(|| "unknown".into());
         Actor::new(&name)
     }
+}
+
+/// This process's account name from `/etc/passwd` (`name:x:uid:…`), by real uid.
+fn passwd_name() -> Option<String> {
+    let uid = rustix::process::getuid().as_raw();
+    passwd_name_for(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
+}
+
+fn passwd_name_for(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        let id: u32 = fields.next()?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 impl fmt::Display for Actor {
@@ -935,6 +956,15 @@ mod tests {
         assert_eq!("no-answer".parse::<Outcome>(), Ok(Outcome::NoAnswer));
         let err = "fax".parse::<Channel>().unwrap_err();
         assert!(err.contains("call, email, meeting"), "{err}");
+    }
+
+    #[test]
+    fn the_agent_falls_back_to_the_passwd_name() {
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\n# comment\nsam:x:1000:1000::/home/sam:/bin/sh\n";
+        assert_eq!(passwd_name_for(passwd, 1000).as_deref(), Some("sam"));
+        assert_eq!(passwd_name_for(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(passwd_name_for(passwd, 42), None);
     }
 
     #[test]

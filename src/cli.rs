@@ -31,18 +31,26 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use commands::run;
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (README, "Exit codes" — one table; `tests/cli.rs` triggers each).
 pub mod exit {
     pub const OK: u8 = 0;
+    /// Anything else: I/O, disk full (nothing was changed).
     pub const ERROR: u8 = 1;
+    /// A bad command line (clap's own code).
     pub const USAGE: u8 = 2;
+    /// The database is open in another rolo process.
     pub const LOCKED: u8 = 3;
+    /// No such contact, follow-up or trash entry — or a CONTACT that does not name exactly one
+    /// contact (the candidates are listed; nothing was changed).
     pub const NOT_FOUND: u8 = 4;
+    /// Invalid input: a bad email, date, flag value, keymap or theme (name or file).
     pub const INVALID: u8 = 5;
     pub const CONFLICT: u8 = 6;
     pub const UNHEALTHY: u8 = 7;
     pub const PARTIAL: u8 = 8;
     pub const NEWER_SCHEMA: u8 = 9;
+    /// No database at the `--db` path (a read never creates one).
+    pub const NO_DATABASE: u8 = 10;
     /// The reader of our output went away (`rolo export | head`): 128 + SIGPIPE, no message.
     pub const BROKEN_PIPE: u8 = 141;
 }
@@ -72,6 +80,7 @@ impl From<crate::store::StoreError> for Failure {
         let code = match &e {
             E::Locked { .. } => exit::LOCKED,
             E::NewerSchema { .. } => exit::NEWER_SCHEMA,
+            E::NoDatabase { .. } => exit::NO_DATABASE,
             E::NotFound(_) => exit::NOT_FOUND,
             E::Stale { .. } | E::Conflict(_) | E::NothingToUndo => exit::CONFLICT,
             E::Invalid(_) => exit::INVALID,

@@ -56,7 +56,15 @@ impl Context {
         })
     }
 
-    fn open(&self) -> Result<Store, Failure> {
+    /// Opens an existing database; a missing file is "no database at PATH" (exit 10) and
+    /// nothing is created. Every command but the ones in [`Context::create`] uses this.
+    pub fn open(&self) -> Result<Store, Failure> {
+        Ok(Store::open_existing(&self.db_path)?)
+    }
+
+    /// Opens the database, creating it (and its folder, owner-only) on first use: only the
+    /// full-screen interface and writes that bring in data of their own (`add`).
+    pub fn create(&self) -> Result<Store, Failure> {
         Ok(Store::open(&self.db_path)?)
     }
 }
@@ -93,7 +101,7 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
     let (Ok(keymap), Ok(theme)) = (keymap, theme) else {
         return Err(Failure::new(exit::INVALID, problems.join("\n")));
     };
-    let store = ctx.open()?;
+    let store = ctx.create()?;
     let options = crate::tui::TuiOptions {
         actor: ctx.actor.clone(),
         keymap,
@@ -143,7 +151,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Purchase(args)) => purchase(&ctx, args),
         Some(Command::Rm { contact }) => {
             let store = ctx.open()?;
-            let c = resolve(&store, &contact)?;
+            let c = resolve_target(&store, &contact)?;
             store.delete_contact(&ctx.actor, c.id)?;
             outln!(
                 "Moved {} (#{}) to the trash — `rolo undo` or `rolo restore {}` brings it back",
@@ -203,59 +211,192 @@ fn invalid(message: impl Into<String>) -> Failure {
     Failure::new(exit::INVALID, message)
 }
 
-/// Finds the one contact an argument means: an id, an exact email/phone/uid, or a search that
-/// matches exactly one contact (an exact name match wins over partial ones).
+/// How sure a CONTACT argument must be: a write never acts on a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Certainty {
+    /// `show`, `export --contact`: a search matching exactly one contact is accepted too.
+    Read,
+    /// `rm`, `edit`, `log`, `merge`, `purchase`: only an id, an exact email, phone digits, UID
+    /// or full name; anything else is refused with the candidates listed.
+    Write,
+}
+
+/// Finds the one contact a read command's argument means (see [`resolve_as`]).
 pub fn resolve(store: &Store, query: &str) -> Result<Contact, Failure> {
+    resolve_as(store, query, Certainty::Read)
+}
+
+/// Finds the contact a write acts on (see [`resolve_as`]).
+pub fn resolve_target(store: &Store, query: &str) -> Result<Contact, Failure> {
+    resolve_as(store, query, Certainty::Write)
+}
+
+/// The shape of a CONTACT argument decides how it is looked up, never by falling through to a
+/// fuzzy search:
+/// - all digits, or `#` and digits: an id, and only an id;
+/// - an exact UID (as imported from another system) is taken as that contact;
+/// - with an `@`: an exact email, and only an email;
+/// - only digits, spaces, `+ - ( ) . /` with at least six digits: exact phone digits;
+/// - otherwise a full name that folds to exactly one contact's name (`ana horvat`);
+/// - otherwise, for reads only, a search that matches exactly one contact.
+///
+/// Everything else fails with exit 4 and, where there are some, the candidates with id, email,
+/// phone and organisation to pick an id from.
+pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Contact, Failure> {
     let q = query.trim();
-    if let Ok(id) = q.trim_start_matches('#').parse::<Id>()
-        && let Some(c) = store.contact(id)?
-    {
-        return Ok(c);
+    if q.is_empty() {
+        return Err(invalid(
+            "name a contact: an id (17), an email, a phone number or the full name",
+        ));
     }
-    let mut exact: Vec<Id> = store.find_by_email(q)?;
-    if exact.is_empty() && text::phone_key(q).len() >= 6 && !q.chars().any(char::is_alphabetic) {
-        exact = store.find_by_phone(q)?;
+    let digits = q.strip_prefix('#').unwrap_or(q);
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        if let Ok(id) = digits.parse::<Id>()
+            && let Some(c) = store.contact(id)?
+        {
+            return Ok(c);
+        }
+        let mut msg = format!("no contact #{digits}");
+        // An all-digit phone number typed as CONTACT: say whose it is, but do not act on it.
+        if !q.starts_with('#') && digits.len() >= 6 {
+            let owners = store.find_by_phone(digits)?;
+            if !owners.is_empty() {
+                msg.push_str(
+                    " (an all-digit CONTACT is an id; as a phone number it belongs to the contacts below — use the id, or write the number with + or spaces)",
+                );
+                push_candidates(store, &mut msg, &owners)?;
+                return Err(Failure::new(exit::NOT_FOUND, msg));
+            }
+        }
+        if store.contact_count()? > 0 {
+            msg.push_str(" (an all-digit CONTACT is an id; `rolo search` finds people by text)");
+        }
+        return Err(Failure::new(exit::NOT_FOUND, msg));
     }
-    if exact.is_empty()
-        && let Some(id) = store.find_by_uid(q)?
-    {
-        exact.push(id);
+    if let Some(id) = store.find_by_uid(q)? {
+        return existing(store, id);
     }
-    if exact.len() == 1 {
-        return store
-            .contact(exact[0])?
-            .ok_or_else(|| Failure::new(exit::NOT_FOUND, "contact vanished"));
+    if q.contains('@') && !q.contains(char::is_whitespace) {
+        let ids = store.find_by_email(q)?;
+        return one_of(
+            store,
+            &ids,
+            || format!("no contact has the email {}", safe(q)),
+            || {
+                format!(
+                    "the email {} belongs to several contacts; use an id:",
+                    safe(q)
+                )
+            },
+        );
+    }
+    let phone_shaped = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+        && text::phone_key(q).len() >= 6;
+    if phone_shaped {
+        let ids = store.find_by_phone(q)?;
+        return one_of(
+            store,
+            &ids,
+            || format!("no contact has the phone number {}", safe(q)),
+            || {
+                format!(
+                    "the phone number {} belongs to several contacts; use an id:",
+                    safe(q)
+                )
+            },
+        );
+    }
+    let named = store.find_by_name(q)?;
+    if !named.is_empty() {
+        return one_of(
+            store,
+            &named,
+            || format!("no contact is called `{}`", safe(q)),
+            || format!("several contacts are called `{}`; use an id:", safe(q)),
+        );
     }
     let hits = super::lookup::find(store, q, 11)?;
-    let folded = text::sort_key(q);
-    let exact_names: Vec<&Contact> = hits
-        .iter()
-        .filter(|c| text::sort_key(&c.name) == folded)
-        .collect();
-    match (hits.len(), exact_names.len()) {
+    match (hits.len(), certainty) {
         (0, _) => Err(Failure::new(
             exit::NOT_FOUND,
             format!("no contact matches `{}`", safe(q)),
         )),
-        (1, _) => Ok(hits[0].clone()),
-        (_, 1) => Ok(exact_names[0].clone()),
-        _ => {
+        (1, Certainty::Read) => Ok(hits[0].clone()),
+        (_, Certainty::Read) => {
             let mut msg = format!(
                 "`{}` matches several contacts; use an id or a narrower query:",
                 safe(q)
             );
-            for c in hits.iter().take(10) {
-                msg.push_str(&format!(
-                    "\n{}",
-                    output::contact_line(c, &store.organization_name(c.organization)?)
-                ));
-            }
-            if hits.len() > 10 {
-                msg.push_str("\n   …and more");
-            }
+            push_contacts(store, &mut msg, &hits, hits.len() > 10)?;
+            Err(Failure::new(exit::NOT_FOUND, msg))
+        }
+        (_, Certainty::Write) => {
+            let mut msg = format!(
+                "`{}` is not an id, email, phone number or full name, and rolo does not guess whom to change; nothing was changed. Use an id:",
+                safe(q)
+            );
+            push_contacts(store, &mut msg, &hits, hits.len() > 10)?;
             Err(Failure::new(exit::NOT_FOUND, msg))
         }
     }
+}
+
+fn existing(store: &Store, id: Id) -> Result<Contact, Failure> {
+    store
+        .contact(id)?
+        .ok_or_else(|| Failure::new(exit::NOT_FOUND, format!("no contact #{id}")))
+}
+
+/// The one contact of `ids`, or exit 4: `none()` when empty, `several()` and the candidates.
+fn one_of(
+    store: &Store,
+    ids: &[Id],
+    none: impl FnOnce() -> String,
+    several: impl FnOnce() -> String,
+) -> Result<Contact, Failure> {
+    match ids {
+        [] => Err(Failure::new(exit::NOT_FOUND, none())),
+        [id] => existing(store, *id),
+        _ => {
+            let mut msg = several();
+            push_candidates(store, &mut msg, ids)?;
+            Err(Failure::new(exit::NOT_FOUND, msg))
+        }
+    }
+}
+
+/// Appends one line per candidate (at most ten) to `msg`.
+fn push_candidates(store: &Store, msg: &mut String, ids: &[Id]) -> Result<(), Failure> {
+    let mut contacts = Vec::new();
+    for &id in ids.iter().take(10) {
+        if let Some(c) = store.contact(id)? {
+            contacts.push(c);
+        }
+    }
+    push_contacts(store, msg, &contacts, ids.len() > 10)?;
+    if ids.len() > 10 {
+        msg.push_str(&format!(" ({} in all)", ids.len()));
+    }
+    Ok(())
+}
+
+fn push_contacts(
+    store: &Store,
+    msg: &mut String,
+    contacts: &[Contact],
+    more: bool,
+) -> Result<(), Failure> {
+    for c in contacts.iter().take(10) {
+        let org = store.organization_name(c.organization)?;
+        msg.push('\n');
+        msg.push_str(&output::candidate_line(c, &org));
+    }
+    if more {
+        msg.push_str("\n   …and more");
+    }
+    Ok(())
 }
 
 fn labelled(input: &str, default_label: &str) -> Labelled {
@@ -392,7 +533,7 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
         },
         fields,
     )?;
-    let store = ctx.open()?;
+    let store = ctx.create()?;
     let contact = store.add_contact(&ctx.actor, draft)?;
     if json {
         return print_json(&contact);
@@ -409,7 +550,7 @@ fn edit(
     json: bool,
 ) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let mut contact = resolve(&store, query)?;
+    let mut contact = resolve_target(&store, query)?;
     let org = fields.org.take();
     let mut stage = Some(contact.stage);
     apply_fields(
@@ -477,7 +618,7 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
         None => None,
     };
     let store = ctx.open()?;
-    let contact = resolve(&store, &args.contact)?;
+    let contact = resolve_target(&store, &args.contact)?;
     let interaction = Interaction {
         id: 0,
         contact: contact.id,
@@ -540,8 +681,8 @@ struct MergeJson {
 
 fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let kept = resolve(&store, keep)?;
-    let absorbed = resolve(&store, other)?;
+    let kept = resolve_target(&store, keep)?;
+    let absorbed = resolve_target(&store, other)?;
     if kept.id == absorbed.id {
         return Err(invalid(format!(
             "`{}` and `{}` are the same contact (#{}); nothing to merge",
@@ -785,7 +926,7 @@ fn parse_money(input: &str) -> Result<i64, Failure> {
 
 fn purchase(ctx: &Context, args: super::PurchaseArgs) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let contact = resolve(&store, &args.contact)?;
+    let contact = resolve_target(&store, &args.contact)?;
     let entry = Entry::Purchase(Purchase {
         id: 0,
         contact: contact.id,

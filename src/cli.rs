@@ -155,14 +155,20 @@ pub enum Command {
         json: bool,
     },
     /// Change a contact (only the fields given)
+    ///
+    /// Emails and phones are edited like tags: `--email`/`--add-email` add one (the others
+    /// stay), `--rm-email` removes one, `--set-email` replaces the whole list (`--set-email ""`
+    /// empties it); the same for phones.
     Edit {
-        /// Id, or a query matching exactly one contact
+        /// Id, exact email, phone or full name (never a guess; see the README)
         contact: String,
         #[command(flatten)]
         fields: ContactArgs,
         /// Remove these tags
         #[arg(long, value_name = "TAG")]
         untag: Vec<String>,
+        #[command(flatten)]
+        lists: ListEdits,
         #[arg(long)]
         json: bool,
     },
@@ -317,6 +323,29 @@ pub struct ContactArgs {
     pub consent: Vec<String>,
     #[arg(long)]
     pub notes: Option<String>,
+}
+
+/// `rolo edit`'s explicit changes to the email and phone lists (`--email`/`--phone` add).
+#[derive(Debug, Args, Default)]
+pub struct ListEdits {
+    /// Add an email, keeping the others (same as `--email`) (repeatable)
+    #[arg(long, value_name = "[LABEL:]EMAIL")]
+    pub add_email: Vec<String>,
+    /// Remove an email (repeatable)
+    #[arg(long, value_name = "EMAIL")]
+    pub rm_email: Vec<String>,
+    /// Replace all emails with these; `--set-email ""` removes them all (repeatable)
+    #[arg(long, value_name = "[LABEL:]EMAIL", conflicts_with_all = ["email", "add_email", "rm_email"])]
+    pub set_email: Vec<String>,
+    /// Add a phone, keeping the others (same as `--phone`) (repeatable)
+    #[arg(long, value_name = "[LABEL:]PHONE")]
+    pub add_phone: Vec<String>,
+    /// Remove a phone (matched by its digits) (repeatable)
+    #[arg(long, value_name = "PHONE")]
+    pub rm_phone: Vec<String>,
+    /// Replace all phones with these; `--set-phone ""` removes them all (repeatable)
+    #[arg(long, value_name = "[LABEL:]PHONE", conflicts_with_all = ["phone", "add_phone", "rm_phone"])]
+    pub set_phone: Vec<String>,
 }
 
 #[derive(Debug, Args)]

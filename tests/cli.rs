@@ -622,3 +622,121 @@ fn exit_codes_follow_the_documented_table() {
     assert_eq!(c, Some(5), "{err}");
     assert!(!missing.exists(), "a refused start creates no database");
 }
+
+fn phones_and_emails(db: &Path) -> (Vec<String>, Vec<String>) {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(db, &["show", "1", "--json"])).expect("json");
+    let list = |k: &str| -> Vec<String> {
+        json["contact"][k]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}:{}",
+                    l["label"].as_str().unwrap_or(""),
+                    l["value"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    (list("phones"), list("emails"))
+}
+
+/// Reported: adding a work number with `rolo edit --phone` deleted both phones.
+#[test]
+fn edit_adds_removes_and_replaces_emails_and_phones_explicitly() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat",
+            "--phone",
+            "+385 91 234 5678",
+            "--phone",
+            "home:+385 1 555 0000",
+            "--email",
+            "ana@acme.example",
+        ],
+    );
+    ok(&db, &["edit", "1", "--phone", "work:+385 1 999 8888"]);
+    let (phones, _) = phones_and_emails(&db);
+    assert_eq!(
+        phones,
+        [
+            "mobile:+385 91 234 5678",
+            "home:+385 1 555 0000",
+            "work:+385 1 999 8888"
+        ],
+        "a bare --phone on edit adds, like --tag"
+    );
+    ok(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--rm-phone",
+            "+38515550000",
+            "--add-email",
+            "home:ana@home.example",
+        ],
+    );
+    let (phones, emails) = phones_and_emails(&db);
+    assert_eq!(phones, ["mobile:+385 91 234 5678", "work:+385 1 999 8888"]);
+    assert_eq!(emails, ["work:ana@acme.example", "home:ana@home.example"]);
+    // Adding one already there relabels it instead of doubling it.
+    ok(&db, &["edit", "1", "--email", "private:ANA@home.example"]);
+    assert_eq!(
+        phones_and_emails(&db).1,
+        ["work:ana@acme.example", "private:ana@home.example"]
+    );
+
+    // Removing what is not there is refused and changes nothing (the title neither).
+    let (c, err) = code(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--rm-email",
+            "typo@acme.example",
+            "--title",
+            "CTO",
+        ],
+    );
+    assert_eq!(c, Some(5), "{err}");
+    assert!(
+        err.contains("has no email") && err.contains("ana@acme.example"),
+        "{err}"
+    );
+    let shown = ok(&db, &["show", "1", "--json"]);
+    assert!(!shown.contains("CTO"), "{shown}");
+    // Replacing is explicit and does not mix with adding.
+    let (c, _) = code(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--set-email",
+            "a@x.example",
+            "--email",
+            "b@x.example",
+        ],
+    );
+    assert_eq!(c, Some(2));
+    ok(
+        &db,
+        &["edit", "1", "--set-phone", "+1 555 0100", "--set-email", ""],
+    );
+    assert_eq!(
+        phones_and_emails(&db),
+        (vec!["mobile:+1 555 0100".to_string()], vec![])
+    );
+    // `add` keeps its meaning: the values given are the lists.
+    let added = ok(
+        &db,
+        &["add", "--name", "Bo", "--email", "bo@x.example", "--json"],
+    );
+    assert!(added.contains("bo@x.example"));
+}

@@ -137,8 +137,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             contact,
             fields,
             untag,
+            lists,
             json,
-        }) => edit(&ctx, &contact, fields, &untag, json),
+        }) => edit(&ctx, &contact, fields, &untag, lists, json),
         Some(Command::Log(args)) => log(&ctx, args),
         Some(Command::Show {
             contact,
@@ -400,11 +401,85 @@ fn push_contacts(
 }
 
 fn labelled(input: &str, default_label: &str) -> Labelled {
+    match split_label(input) {
+        (Some(label), value) => Labelled::new(label, value),
+        (None, value) => Labelled::new(default_label, value),
+    }
+}
+
+/// `work:ana@x.org` → (`Some("work")`, `ana@x.org`); no label → (`None`, the input).
+fn split_label(input: &str) -> (Option<&str>, &str) {
     match input.split_once(':') {
         Some((label, value)) if !label.is_empty() && label.chars().all(char::is_alphabetic) => {
-            Labelled::new(label, value)
+            (Some(label), value)
         }
-        _ => Labelled::new(default_label, input),
+        _ => (None, input),
+    }
+}
+
+/// One list's explicit edits (`--add-…`, `--rm-…`, `--set-…`).
+struct ListEdit<'a> {
+    /// "email" or "phone", for messages.
+    what: &'a str,
+    default_label: &'a str,
+    /// Two values are the same entry when their keys are equal (email: case; phone: digits).
+    key: fn(&str) -> String,
+    add: Vec<String>,
+    rm: Vec<String>,
+    set: Vec<String>,
+}
+
+impl ListEdit<'_> {
+    fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.rm.is_empty() && self.set.is_empty()
+    }
+
+    /// Applies the edits to `list`: a replacement first, then removals, then additions. Adding
+    /// a value already there changes only its label (when one is given); removing one that is
+    /// not there is refused, listing what there is, so a typo changes nothing.
+    fn apply(&self, list: &mut Vec<Labelled>, name: &str) -> Result<(), Failure> {
+        let key = self.key;
+        if !self.set.is_empty() {
+            list.clear();
+            for v in self.set.iter().filter(|v| !v.trim().is_empty()) {
+                list.push(labelled(v, self.default_label));
+            }
+        }
+        for v in &self.rm {
+            let target = key(split_label(v).1);
+            let before = list.len();
+            list.retain(|l| target.is_empty() || key(&l.value) != target);
+            if list.len() == before {
+                let has: Vec<String> = list.iter().map(|l| safe(&l.value).into_owned()).collect();
+                return Err(invalid(format!(
+                    "{} has no {} `{}` (has: {}); nothing was changed",
+                    safe(name),
+                    self.what,
+                    safe(v),
+                    if has.is_empty() {
+                        "none".to_string()
+                    } else {
+                        has.join(", ")
+                    }
+                )));
+            }
+        }
+        for v in &self.add {
+            let (label, value) = split_label(v);
+            let target = key(value);
+            match list
+                .iter_mut()
+                .find(|l| !target.is_empty() && key(&l.value) == target)
+            {
+                Some(existing) => {
+                    if let Some(label) = label {
+                        existing.label = label.to_string();
+                    }
+                }
+                None => list.push(labelled(v, self.default_label)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -547,10 +622,37 @@ fn edit(
     query: &str,
     mut fields: ContactArgs,
     untag: &[String],
+    lists: super::ListEdits,
     json: bool,
 ) -> Result<(), Failure> {
+    // On edit, `--email`/`--phone` add to the list like `--tag`; only `--set-…` replaces it.
+    let emails = ListEdit {
+        what: "email",
+        default_label: "work",
+        key: text::email_key,
+        add: std::mem::take(&mut fields.email)
+            .into_iter()
+            .chain(lists.add_email)
+            .collect(),
+        rm: lists.rm_email,
+        set: lists.set_email,
+    };
+    let phones = ListEdit {
+        what: "phone",
+        default_label: "mobile",
+        key: text::phone_key,
+        add: std::mem::take(&mut fields.phone)
+            .into_iter()
+            .chain(lists.add_phone)
+            .collect(),
+        rm: lists.rm_phone,
+        set: lists.set_phone,
+    };
     let store = ctx.open()?;
     let mut contact = resolve_target(&store, query)?;
+    let name = contact.name.clone();
+    emails.apply(&mut contact.emails, &name)?;
+    phones.apply(&mut contact.phones, &name)?;
     let org = fields.org.take();
     let mut stage = Some(contact.stage);
     apply_fields(
@@ -589,6 +691,23 @@ fn edit(
         saved.id,
         saved.version
     );
+    for (edit, list) in [(&emails, &saved.emails), (&phones, &saved.phones)] {
+        if !edit.is_empty() {
+            let shown: Vec<String> = list
+                .iter()
+                .map(|l| format!("{} {}", safe(&l.label), safe(&l.value)))
+                .collect();
+            outln!(
+                "{:>8}  {}",
+                format!("{}s", edit.what),
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.join(", ")
+                }
+            );
+        }
+    }
     Ok(())
 }
 

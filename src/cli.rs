@@ -215,6 +215,15 @@ pub enum Command {
     Undo,
     /// Show the audit trail (who changed what)
     History {
+        /// Only what concerns this contact (and contacts merged into them)
+        #[arg(long, value_name = "CONTACT")]
+        contact: Option<String>,
+        /// Only what this agent did (as recorded with --as / the OS user)
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Only from this day on: 2026-11-01, today, yesterday, 7d, 2w, 1m
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[arg(long)]

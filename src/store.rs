@@ -674,6 +674,33 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest audit entries for which `keep` holds, newest first, at most `limit`. With
+    /// `since`, the scan stops at the first entry from before that local day (the log is in
+    /// time order), so a recent window never reads the whole trail.
+    pub fn audit_log_where(
+        &self,
+        limit: usize,
+        since: Option<Day>,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let entry: AuditEntry = decode("audit entry", row?.1.value())?;
+            if since.is_some_and(|day| entry.at.local_day() < day) {
+                break;
+            }
+            if keep(&entry) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every audit entry that changed something about one contact, oldest first: their record,
     /// timeline, deals, deletion and restoration — and, through merges, the history of every
     /// contact merged into them (for `rolo export --contact`, the person's right of access). A

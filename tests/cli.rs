@@ -740,3 +740,58 @@ fn edit_adds_removes_and_replaces_emails_and_phones_explicitly() {
     );
     assert!(added.contains("bo@x.example"));
 }
+
+/// Reported: both sides of a change were cut at the same 40 characters (so what changed was
+/// invisible), no names, "contact contact", and no way to narrow the trail.
+#[test]
+fn history_shows_what_changed_with_names_and_filters() {
+    let (_dir, db) = temp_db();
+    let long = "Customer asked about the invoice for the November order, number 4411";
+    ok(&db, &["add", "--name", "Ana Horvat", "--notes", long]);
+    ok(&db, &["add", "--name", "Bo Berg"]);
+    ok(
+        &db,
+        &[
+            "--as",
+            "ivy",
+            "edit",
+            "1",
+            "--notes",
+            &long.replace("4411", "4412"),
+        ],
+    );
+    ok(&db, &["log", "Bo Berg", "--summary", "Called back"]);
+
+    let all = ok(&db, &["history"]);
+    assert!(
+        all.contains("4411 → ") && all.contains("→ …") && all.contains("4412"),
+        "the differing end of the notes is shown on both sides: {all}"
+    );
+    assert!(all.contains("edit contact — Ana Horvat (#1)"), "{all}");
+    assert!(
+        all.contains("log call — Bo Berg (#2)"),
+        "a timeline entry names its contact: {all}"
+    );
+    assert!(!all.contains("contact contact"), "{all}");
+
+    let ivy = ok(&db, &["history", "--agent", "IVY"]);
+    assert!(
+        ivy.contains("edit contact") && !ivy.contains("add contact"),
+        "{ivy}"
+    );
+    let bo = ok(&db, &["history", "--contact", "bo berg"]);
+    assert!(bo.contains("Bo Berg") && !bo.contains("Ana Horvat"), "{bo}");
+    assert!(ok(&db, &["history", "--since", "today"]).contains("add contact"));
+    assert!(!ok(&db, &["history", "--since", "2999-01-01"]).contains("contact —"));
+    let (c, err) = code(&db, &["history", "--since", "someday"]);
+    assert_eq!(c, Some(5), "{err}");
+    let (c, err) = code(&db, &["history", "--contact", "99"]);
+    assert_eq!(c, Some(4), "{err}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["history", "--json", "--contact", "1"])).expect("json");
+    let first = &json.as_array().expect("array")[0];
+    assert_eq!(first["action"], "edit contact");
+    assert_eq!(first["contacts"][0]["name"], "Ana Horvat");
+    assert!(first["changes"].is_array(), "the audit entry's fields stay");
+}

@@ -179,7 +179,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Some(Command::History { limit, json }) => history(&ctx, limit, json),
+        Some(Command::History {
+            contact,
+            agent,
+            since,
+            limit,
+            json,
+        }) => history(
+            &ctx,
+            HistoryFilter {
+                contact,
+                agent,
+                since,
+            },
+            limit,
+            json,
+        ),
         Some(Command::Demo { contacts, seed }) => demo(&ctx, contacts, seed),
         Some(Command::Doctor { json }) => doctor(&ctx, json),
         Some(Command::Backup { path }) => {
@@ -764,10 +779,12 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
             follow_up: &logged.follow_up,
         });
     }
+    // The contact's id in brackets after their name, as everywhere; the entry's id apart.
     out!(
-        "Logged {} with {} (#{})",
+        "Logged {} with {} (#{}), entry #{}",
         logged.interaction.channel,
         safe(&contact.name),
+        contact.id,
         logged.interaction.id
     );
     if let Some(f) = &logged.follow_up {
@@ -1092,37 +1109,207 @@ fn trash(ctx: &Context, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
+/// Fields of a created or deleted record not worth a line: ids and the creation stamp.
+fn is_bookkeeping(field: &str) -> bool {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    matches!(last, "id" | "contact") || field.split('.').any(|part| part == "created")
+}
+
+/// `rolo history`'s filters.
+struct HistoryFilter {
+    contact: Option<String>,
+    agent: Option<String>,
+    since: Option<String>,
+}
+
+/// A `--since` day: `today`, `yesterday`, `7d` / `2w` / `1m` ago (a leading `-` is allowed), or
+/// `YYYY-MM-DD`.
+fn parse_since(input: &str, today: Day) -> Result<Day, Failure> {
+    let text = input.trim().to_lowercase();
+    let bad = || {
+        invalid(format!(
+            "`{}` is not a day to start from (use 2026-11-01, today, yesterday, 7d, 2w or 1m)",
+            safe(input)
+        ))
+    };
+    match text.as_str() {
+        "today" => return Ok(today),
+        "yesterday" => return Ok(today.add_days(-1)),
+        _ => {}
+    }
+    let rel = text.strip_prefix('-').unwrap_or(&text);
+    if let Some(unit_at) = rel.find(|c: char| !c.is_ascii_digit())
+        && unit_at > 0
+    {
+        let (n, unit) = rel.split_at(unit_at);
+        let n: i32 = n.parse().map_err(|_| bad())?;
+        let days = match unit {
+            "d" => Some(n),
+            "w" => n.checked_mul(7),
+            "m" => n.checked_mul(30),
+            "y" => n.checked_mul(365),
+            _ => return text.parse::<Day>().map_err(|_| bad()),
+        }
+        .ok_or_else(bad)?;
+        return Ok(today.add_days(-days));
+    }
+    text.parse::<Day>().map_err(|_| bad())
+}
+
+/// The names of the contacts an entry concerns, `Ana Horvat (#1)`, looked up once each: from
+/// the entry's own records, else the database, else the trash.
+struct Names<'s> {
+    store: &'s Store,
+    known: std::collections::HashMap<Id, String>,
+    trash: Option<Vec<crate::store::TrashBundle>>,
+}
+
+impl Names<'_> {
+    fn name(&mut self, id: Id, carried: Option<&String>) -> Result<String, Failure> {
+        if let Some(n) = carried {
+            return Ok(n.clone());
+        }
+        if let Some(n) = self.known.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = match self.store.contact(id)? {
+            Some(c) => c.name,
+            None => {
+                if self.trash.is_none() {
+                    self.trash = Some(self.store.trash()?);
+                }
+                self.trash
+                    .iter()
+                    .flatten()
+                    .find(|t| t.contact.id == id)
+                    .map(|t| t.contact.name.clone())
+                    .unwrap_or_default()
+            }
+        };
+        self.known.insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn describe(&mut self, e: &crate::store::AuditEntry) -> Result<String, Failure> {
+        let mut who = Vec::new();
+        for (id, carried) in e.contacts() {
+            let name = self.name(id, carried.as_ref())?;
+            who.push(if name.is_empty() {
+                format!("#{id}")
+            } else {
+                format!("{} (#{id})", safe(&name))
+            });
+        }
+        Ok(who.join(", "))
+    }
+}
+
+#[derive(Serialize)]
+struct HistoryJson<'a> {
+    #[serde(flatten)]
+    entry: &'a crate::store::AuditEntry,
+    /// The contacts this action concerns, with their names.
+    contacts: Vec<HistoryContactJson>,
+}
+
+#[derive(Serialize)]
+struct HistoryContactJson {
+    id: Id,
+    name: String,
+}
+
+fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Result<(), Failure> {
+    let since = filter
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, Day::today()))
+        .transpose()?;
     let store = ctx.open()?;
-    let entries = store.audit_log(limit)?;
+    let agent = filter.agent.as_deref().map(|a| a.trim().to_lowercase());
+    let by_agent = |e: &crate::store::AuditEntry| {
+        agent
+            .as_deref()
+            .is_none_or(|a| e.actor.trim().to_lowercase() == a)
+    };
+    let in_window = |e: &crate::store::AuditEntry| since.is_none_or(|d| e.at.local_day() >= d);
+    let entries = match &filter.contact {
+        Some(query) => {
+            let contact = resolve(&store, query)?;
+            let mut about = store.audit_about(contact.id)?;
+            about.reverse();
+            about
+                .into_iter()
+                .filter(|e| by_agent(e) && in_window(e))
+                .take(limit)
+                .collect()
+        }
+        None => store.audit_log_where(limit, since, by_agent)?,
+    };
+    let mut names = Names {
+        store: &store,
+        known: std::collections::HashMap::new(),
+        trash: None,
+    };
     if json {
-        return print_json(&entries);
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let mut contacts = Vec::new();
+            for (id, carried) in entry.contacts() {
+                contacts.push(HistoryContactJson {
+                    id,
+                    name: names.name(id, carried.as_ref())?,
+                });
+            }
+            out.push(HistoryJson { entry, contacts });
+        }
+        return print_json(&out);
+    }
+    if entries.is_empty() {
+        outln!("No changes recorded that match.");
     }
     for e in &entries {
-        let subject = e
-            .subject()
-            .map(|(k, id)| format!(" {k} #{id}"))
-            .unwrap_or_default();
+        let who = names.describe(e)?;
         outln!(
             "{:>6}  {}  {:<8} {}{}",
             e.seq,
             e.at.local_display(),
             safe(&e.actor),
             safe(&e.action),
-            subject
-        );
-        for change in e.changes.iter().take(5) {
-            for (field, before, after) in change.field_changes().into_iter().take(8) {
-                let clip = |s: &str| -> String {
-                    let s = safe(s);
-                    if s.chars().count() > 40 {
-                        format!("{}…", s.chars().take(40).collect::<String>())
-                    } else {
-                        s.into_owned()
-                    }
-                };
-                outln!("          {field}: {} → {}", clip(&before), clip(&after));
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!(" — {who}")
             }
+        );
+        let mut shown = 0;
+        let mut total = 0;
+        for change in &e.changes {
+            let fields = change.field_changes();
+            // A created or deleted record: its ids and creation stamp say nothing the header
+            // does not.
+            let fields: Vec<_> = if change.operation() == "update" {
+                fields
+            } else {
+                fields
+                    .into_iter()
+                    .filter(|(f, _, _)| !is_bookkeeping(f))
+                    .collect()
+            };
+            total += fields.len();
+            for (field, before, after) in fields {
+                if shown == 12 {
+                    continue;
+                }
+                shown += 1;
+                let (b, a) = crate::store::audit::clip_change(&safe(&before), &safe(&after), 40);
+                outln!("          {field}: {b} → {a}");
+            }
+        }
+        if total > shown {
+            outln!(
+                "          …and {} more (`rolo history --json` has them all)",
+                total - shown
+            );
         }
     }
     Ok(())

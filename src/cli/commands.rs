@@ -1109,12 +1109,6 @@ fn trash(ctx: &Context, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Fields of a created or deleted record not worth a line: ids and the creation stamp.
-fn is_bookkeeping(field: &str) -> bool {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    matches!(last, "id" | "contact") || field.split('.').any(|part| part == "created")
-}
-
 /// `rolo history`'s filters.
 struct HistoryFilter {
     contact: Option<String>,
@@ -1284,17 +1278,7 @@ fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Re
         let mut shown = 0;
         let mut total = 0;
         for change in &e.changes {
-            let fields = change.field_changes();
-            // A created or deleted record: its ids and creation stamp say nothing the header
-            // does not.
-            let fields: Vec<_> = if change.operation() == "update" {
-                fields
-            } else {
-                fields
-                    .into_iter()
-                    .filter(|(f, _, _)| !is_bookkeeping(f))
-                    .collect()
-            };
+            let fields = change.readable_changes();
             total += fields.len();
             for (field, before, after) in fields {
                 if shown == 12 {

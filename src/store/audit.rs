@@ -90,6 +90,24 @@ impl Change {
         }
     }
 
+    /// [`Change::field_changes`] as people read them: an empty side is `—`, and for a created
+    /// or deleted record its ids and creation stamp are left out (the entry's header says who
+    /// and when).
+    pub fn readable_changes(&self) -> Vec<(String, String, String)> {
+        let update = self.operation() == "update";
+        let dash = |s: String| if s.is_empty() { "—".to_string() } else { s };
+        self.field_changes()
+            .into_iter()
+            .filter(|(field, _, _)| {
+                let last = field.rsplit('.').next().unwrap_or(field);
+                update
+                    || !matches!(last, "id" | "contact")
+                        && !field.split('.').any(|p| p == "created")
+            })
+            .map(|(field, before, after)| (field, dash(before), dash(after)))
+            .collect()
+    }
+
     /// Field-level differences, `(field path, before, after)`, as JSON text.
     pub fn field_changes(&self) -> Vec<(String, String, String)> {
         let before = to_json(self.before.as_ref());

@@ -12,8 +12,8 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
 use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::{
-    Confirm, FollowUpDraft, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen,
-    SearchState, State,
+    Confirm, FollowUpDraft, FormDraft, FormField, HistoryView, LogDraft, LogField, Overlay, Pane,
+    Screen, SearchState, State,
 };
 use crate::tui::strings;
 use crate::tui::view::layout;
@@ -214,6 +214,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             candidates,
         } => merge::duplicates(state, subject, subject_name, candidates),
         Msg::MergeReady(plan) => merge::ready(state, *plan),
+        Msg::HistoryLoaded { contact, entries } => {
+            // Only into the overlay that asked (it may have been closed or reopened since).
+            if let Some(Overlay::History(history)) = &mut state.overlay
+                && history.contact == contact
+            {
+                history.entries = Some(entries);
+            }
+            Vec::new()
+        }
         Msg::EditorDone(result) => {
             match result {
                 Ok(written) => match &mut state.overlay {
@@ -390,6 +399,10 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
             *scroll = moved(*scroll, SCROLL_LIMIT, command, page);
             return Vec::new();
         }
+        Some(Overlay::History(history)) => {
+            history.scroll = moved(history.scroll, SCROLL_LIMIT, command, page);
+            return Vec::new();
+        }
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
             return merge::motion(state, command, page).unwrap_or_default();
         }
@@ -448,6 +461,7 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::NewFollowUp
             | Command::MergeDuplicates
             | Command::CopyEmail
+            | Command::ContactHistory
             | Command::Undo
             | Command::Today
             | Command::FocusNext
@@ -652,6 +666,18 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::MergeDuplicates => merge::start(state),
+        Command::ContactHistory => match state.subject() {
+            Some((contact, name)) => {
+                state.overlay = Some(Overlay::History(Box::new(HistoryView {
+                    contact,
+                    name,
+                    entries: None,
+                    scroll: 0,
+                })));
+                vec![Effect::LoadHistory(contact)]
+            }
+            None => Vec::new(),
+        },
         Command::MergePickLeft
         | Command::MergePickRight
         | Command::MergePickBoth

@@ -9,6 +9,7 @@ mod detail;
 mod entry;
 mod form;
 mod help;
+mod history;
 pub mod layout;
 mod list;
 mod log;
@@ -106,6 +107,9 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         }
         Some(Overlay::NewFollowUp(draft)) => {
             confirm::new_follow_up(frame, areas.main, draft, theme)
+        }
+        Some(Overlay::History(history)) => {
+            history::render(frame, areas.main, history, state, theme)
         }
         Some(Overlay::MergeChoice(choice)) => merge::choice(frame, areas.main, choice, theme),
         Some(Overlay::Merge(m)) => merge::side_by_side(frame, areas.main, m, theme),

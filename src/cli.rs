@@ -176,6 +176,7 @@ pub enum Command {
     Log(LogArgs),
     /// Show a contact's profile and timeline
     Show {
+        /// Id, exact email, phone or full name, or a search matching exactly one contact
         contact: String,
         /// Timeline entries to show
         #[arg(long, default_value_t = 20)]
@@ -203,7 +204,10 @@ pub enum Command {
     /// Record a purchase
     Purchase(PurchaseArgs),
     /// Move a contact to the trash
-    Rm { contact: String },
+    Rm {
+        /// Id, exact email, phone or full name (never a guess; see the README)
+        contact: String,
+    },
     /// Bring a contact back from the trash (id as shown by `rolo trash`)
     Restore { id: u64 },
     /// List the trash
@@ -253,7 +257,9 @@ pub enum Command {
     /// One audited action: `rolo undo` splits them again. (Field-by-field choice: press `m` in
     /// the TUI.)
     Merge {
+        /// The contact that stays: id, exact email, phone or full name (never a guess)
         keep: String,
+        /// The contact merged into KEEP and removed (same forms)
         other: String,
         /// Show the merged profile without writing anything
         #[arg(long)]
@@ -359,6 +365,7 @@ pub struct ListEdits {
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// Id, exact email, phone or full name (never a guess; see the README)
     pub contact: String,
     #[arg(long, short, default_value = "call")]
     pub channel: String,
@@ -388,6 +395,7 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 pub struct PurchaseArgs {
+    /// Id, exact email, phone or full name (never a guess; see the README)
     pub contact: String,
     #[arg(long)]
     pub product: String,

@@ -573,6 +573,11 @@ fn a_missing_database_is_reported_and_never_created_by_a_read() {
         assert!(!folder.exists(), "{args:?} created the folder");
         assert!(!backup.exists(), "{args:?} wrote a backup of nothing");
     }
+    // The interface refuses a non-terminal (as here) before it would create the database.
+    let (c, err) = code(&db, &[]);
+    assert_eq!(c, Some(1), "{err}");
+    assert!(err.contains("interactive terminal"), "{err}");
+    assert!(!folder.exists(), "a refused interface created the database");
     ok(&db, &["add", "--name", "Ana Horvat"]);
     assert!(db.exists(), "add creates the database");
     assert!(ok(&db, &["show", "1"]).contains("Ana Horvat"));

@@ -101,6 +101,8 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
     let (Ok(keymap), Ok(theme)) = (keymap, theme) else {
         return Err(Failure::new(exit::INVALID, problems.join("\n")));
     };
+    // Refused before the database is opened, so a refusal never leaves a new empty file.
+    crate::tui::terminal::check().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
     let store = ctx.create()?;
     let options = crate::tui::TuiOptions {
         actor: ctx.actor.clone(),

@@ -32,18 +32,26 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use commands::run;
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (README, "Exit codes" — one table; `tests/cli.rs` triggers each).
 pub mod exit {
     pub const OK: u8 = 0;
+    /// Anything else: I/O, disk full (nothing was changed).
     pub const ERROR: u8 = 1;
+    /// A bad command line (clap's own code).
     pub const USAGE: u8 = 2;
+    /// The database is open in another rolo process.
     pub const LOCKED: u8 = 3;
+    /// No such contact, follow-up or trash entry — or a CONTACT that does not name exactly one
+    /// contact (the candidates are listed; nothing was changed).
     pub const NOT_FOUND: u8 = 4;
+    /// Invalid input: a bad email, date, flag value, keymap or theme (name or file).
     pub const INVALID: u8 = 5;
     pub const CONFLICT: u8 = 6;
     pub const UNHEALTHY: u8 = 7;
     pub const PARTIAL: u8 = 8;
     pub const NEWER_SCHEMA: u8 = 9;
+    /// No database at the `--db` path (a read never creates one).
+    pub const NO_DATABASE: u8 = 10;
     /// The reader of our output went away (`rolo export | head`): 128 + SIGPIPE, no message.
     pub const BROKEN_PIPE: u8 = 141;
 }
@@ -73,6 +81,7 @@ impl From<crate::store::StoreError> for Failure {
         let code = match &e {
             E::Locked { .. } => exit::LOCKED,
             E::NewerSchema { .. } => exit::NEWER_SCHEMA,
+            E::NoDatabase { .. } => exit::NO_DATABASE,
             E::NotFound(_) => exit::NOT_FOUND,
             E::Stale { .. } | E::Conflict(_) | E::NothingToUndo => exit::CONFLICT,
             E::Invalid(_) => exit::INVALID,
@@ -151,14 +160,20 @@ pub enum Command {
         json: bool,
     },
     /// Change a contact (only the fields given)
+    ///
+    /// Emails and phones are edited like tags: `--email`/`--add-email` add one (the others
+    /// stay), `--rm-email` removes one, `--set-email` replaces the whole list (`--set-email ""`
+    /// empties it); the same for phones.
     Edit {
-        /// Id, or a query matching exactly one contact
+        /// Id, exact email, phone or full name (never a guess; see the README)
         contact: String,
         #[command(flatten)]
         fields: ContactArgs,
         /// Remove these tags
         #[arg(long, value_name = "TAG")]
         untag: Vec<String>,
+        #[command(flatten)]
+        lists: ListEdits,
         #[arg(long)]
         json: bool,
     },
@@ -166,6 +181,7 @@ pub enum Command {
     Log(LogArgs),
     /// Show a contact's profile and timeline
     Show {
+        /// Id, exact email, phone or full name, or a search matching exactly one contact
         contact: String,
         /// Timeline entries to show
         #[arg(long, default_value_t = 20)]
@@ -205,7 +221,10 @@ pub enum Command {
     /// Record a purchase
     Purchase(PurchaseArgs),
     /// Move a contact to the trash
-    Rm { contact: String },
+    Rm {
+        /// Id, exact email, phone or full name (never a guess; see the README)
+        contact: String,
+    },
     /// Bring a contact back from the trash (id as shown by `rolo trash`)
     Restore { id: u64 },
     /// List the trash
@@ -217,6 +236,15 @@ pub enum Command {
     Undo,
     /// Show the audit trail (who changed what)
     History {
+        /// Only what concerns this contact (and contacts merged into them)
+        #[arg(long, value_name = "CONTACT")]
+        contact: Option<String>,
+        /// Only what this agent did (as recorded with --as / the OS user)
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// Only from this day on: 2026-11-01, today, yesterday, 7d, 2w, 1m
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         #[arg(long, default_value_t = 20)]
         limit: usize,
         #[arg(long)]
@@ -246,7 +274,9 @@ pub enum Command {
     /// One audited action: `rolo undo` splits them again. (Field-by-field choice: press `m` in
     /// the TUI.)
     Merge {
+        /// The contact that stays: id, exact email, phone or full name (never a guess)
         keep: String,
+        /// The contact merged into KEEP and removed (same forms)
         other: String,
         /// Show the merged profile without writing anything
         #[arg(long)]
@@ -327,8 +357,32 @@ pub struct ContactArgs {
     pub notes: Option<String>,
 }
 
+/// `rolo edit`'s explicit changes to the email and phone lists (`--email`/`--phone` add).
+#[derive(Debug, Args, Default)]
+pub struct ListEdits {
+    /// Add an email, keeping the others (same as `--email`) (repeatable)
+    #[arg(long, value_name = "[LABEL:]EMAIL")]
+    pub add_email: Vec<String>,
+    /// Remove an email (repeatable)
+    #[arg(long, value_name = "EMAIL")]
+    pub rm_email: Vec<String>,
+    /// Replace all emails with these; `--set-email ""` removes them all (repeatable)
+    #[arg(long, value_name = "[LABEL:]EMAIL", conflicts_with_all = ["email", "add_email", "rm_email"])]
+    pub set_email: Vec<String>,
+    /// Add a phone, keeping the others (same as `--phone`) (repeatable)
+    #[arg(long, value_name = "[LABEL:]PHONE")]
+    pub add_phone: Vec<String>,
+    /// Remove a phone (matched by its digits) (repeatable)
+    #[arg(long, value_name = "PHONE")]
+    pub rm_phone: Vec<String>,
+    /// Replace all phones with these; `--set-phone ""` removes them all (repeatable)
+    #[arg(long, value_name = "[LABEL:]PHONE", conflicts_with_all = ["phone", "add_phone", "rm_phone"])]
+    pub set_phone: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct LogArgs {
+    /// Id, exact email, phone or full name (never a guess; see the README)
     pub contact: String,
     #[arg(long, short, default_value = "call")]
     pub channel: String,
@@ -361,6 +415,7 @@ pub struct LogArgs {
 
 #[derive(Debug, Args)]
 pub struct PurchaseArgs {
+    /// Id, exact email, phone or full name (never a guess; see the README)
     pub contact: String,
     #[arg(long)]
     pub product: String,

@@ -94,6 +94,12 @@ pub enum StoreError {
         found: u64,
         supported: u64,
     },
+    /// A command that only reads or changes existing data was pointed at a file that is not
+    /// there (a typo in `--db`); nothing was created.
+    #[error(
+        "no database at {path} (nothing was created; check --db / ROLO_DB — `rolo add`, `rolo import`, `rolo demo` or `rolo` itself create one)"
+    )]
+    NoDatabase { path: String },
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
     #[error("{0} not found")]
@@ -208,6 +214,13 @@ impl Store {
         Self::open_with_cache(path, CACHE_BYTES)
     }
 
+    /// Opens the database at `path` only if it exists: no file and no folder is created, and a
+    /// missing file is [`StoreError::NoDatabase`]. For every command that reads or changes
+    /// existing data, so a typo in `--db` cannot leave an empty database behind.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        Self::open_inner(path, CACHE_BYTES, false)
+    }
+
     /// Opens with a larger page cache for bulk loads (demo data, imports); the memory goes when
     /// the one-off command exits.
     pub fn open_for_bulk(path: &Path) -> Result<Store, StoreError> {
@@ -226,16 +239,28 @@ impl Store {
     }
 
     fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
+        Self::open_inner(path, cache_bytes, true)
+    }
+
+    fn open_inner(path: &Path, cache_bytes: usize, create: bool) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         let open_err = |reason: String| StoreError::Open {
             path: shown.clone(),
             reason,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if create && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)
                 .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let file = open_private_file(path).map_err(|e| open_err(e.to_string()))?;
+        let file = open_private_file(path, create).map_err(|e| {
+            if !create && e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::NoDatabase {
+                    path: shown.clone(),
+                }
+            } else {
+                open_err(e.to_string())
+            }
+        })?;
         let db = redb::backends::FileBackend::new(file)
             .and_then(|backend| {
                 Database::builder()
@@ -403,6 +428,16 @@ impl Store {
             return Ok(Vec::new());
         }
         self.lookup(PHONES, &key)
+    }
+
+    /// Contacts whose full name folds ([`text::sort_key`]) exactly to `name`'s — one seek in the
+    /// name index.
+    pub fn find_by_name(&self, name: &str) -> Result<Vec<Id>, StoreError> {
+        let key = text::sort_key(name);
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.lookup(BY_NAME, &key)
     }
 
     pub fn find_by_tag(&self, tag: &str) -> Result<Vec<Id>, StoreError> {
@@ -691,6 +726,33 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest audit entries for which `keep` holds, newest first, at most `limit`. With
+    /// `since`, the scan stops at the first entry from before that local day (the log is in
+    /// time order), so a recent window never reads the whole trail.
+    pub fn audit_log_where(
+        &self,
+        limit: usize,
+        since: Option<Day>,
+        mut keep: impl FnMut(&AuditEntry) -> bool,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for row in t.iter()?.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let entry: AuditEntry = decode("audit entry", row?.1.value())?;
+            if since.is_some_and(|day| entry.at.local_day() < day) {
+                break;
+            }
+            if keep(&entry) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every audit entry that changed something about one contact, oldest first: their record,
     /// timeline, deals, deletion and restoration — and, through merges, the history of every
     /// contact merged into them (for `rolo export --contact`, the person's right of access). A
@@ -794,23 +856,23 @@ fn decode_summary(record: &[u8]) -> Result<(Option<At>, Option<Day>), StoreError
 }
 
 #[cfg(unix)]
-fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+fn open_private_file(path: &Path, create: bool) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .create(true)
+        .create(create)
         .truncate(false)
         .mode(0o600)
         .open(path)
 }
 
 #[cfg(not(unix))]
-fn open_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+fn open_private_file(path: &Path, create: bool) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .create(true)
+        .create(create)
         .truncate(false)
         .open(path)
 }

@@ -52,7 +52,7 @@ fn add_log_show_json_shows_the_interaction() {
         &db,
         &[
             "log",
-            "ana",
+            "ana@acme.example",
             "--channel",
             "call",
             "--summary",
@@ -149,8 +149,8 @@ fn escape_sequences_never_reach_the_terminal() {
 fn delete_restore_and_undo_from_the_shell() {
     let (_dir, db) = temp_db();
     ok(&db, &["add", "--name", "Marco Rossi"]);
-    ok(&db, &["log", "marco", "--summary", "Renewal"]);
-    ok(&db, &["rm", "marco"]);
+    ok(&db, &["log", "Marco Rossi", "--summary", "Renewal"]);
+    ok(&db, &["rm", "1"]);
     assert_eq!(rolo(&db, &["show", "marco"]).status.code(), Some(4));
     assert!(ok(&db, &["trash"]).contains("Marco Rossi"));
     ok(&db, &["undo"]);
@@ -376,4 +376,427 @@ fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
             "{args:?} left the database needing a repair"
         );
     }
+}
+
+fn code(db: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = rolo(db, args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn names_in_trash(db: &Path) -> usize {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(db, &["trash", "--json"])).expect("trash json");
+    json.as_array().map_or(0, Vec::len)
+}
+
+/// The reported traps: in a database of #1 and #2, `rm 7` trashed #2 (its phone holds a 7) and
+/// `rm real@x.example` trashed someone whose name matched loosely.
+#[test]
+fn a_write_never_acts_on_a_guessed_contact() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &["add", "--name", "Ana Horvat", "--email", "ana@acme.example"],
+    );
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Mary Davis",
+            "--email",
+            "mary@x.example",
+            "--phone",
+            "+1 555 777 1234",
+            "--org",
+            "Vandelay",
+        ],
+    );
+    let (c, err) = code(&db, &["rm", "7"]);
+    assert_eq!(c, Some(4), "{err}");
+    assert!(err.contains("no contact #7"), "{err}");
+    let (c, err) = code(&db, &["rm", "#7"]);
+    assert_eq!(c, Some(4), "{err}");
+    let (c, err) = code(&db, &["rm", "real@x.example"]);
+    assert_eq!(c, Some(4), "{err}");
+    assert!(
+        err.contains("no contact has the email real@x.example"),
+        "{err}"
+    );
+    let (c, err) = code(&db, &["rm", "+1 555 000 0000"]);
+    assert_eq!(c, Some(4), "{err}");
+    assert_eq!(names_in_trash(&db), 0, "nobody was trashed");
+
+    // A partial name that matches one contact is still a guess for a write: refused, with
+    // what is needed to pick an id.
+    for args in [
+        &["rm", "mary"][..],
+        &["edit", "mary", "--title", "CEO"],
+        &["log", "mary", "--summary", "x"],
+        &["purchase", "mary", "--product", "Kit", "--amount", "1"],
+        &["merge", "1", "mary"],
+        &["merge", "mary", "1"],
+    ] {
+        let (c, err) = code(&db, args);
+        assert_eq!(c, Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains("does not guess")
+                && err.contains("2  Mary Davis")
+                && err.contains("mary@x.example")
+                && err.contains("+1 555 777 1234")
+                && err.contains("Vandelay"),
+            "{args:?}: {err}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["show", "2", "--json"])).expect("json");
+    assert_eq!(
+        json["contact"]["title"], "",
+        "the refused edit wrote nothing"
+    );
+    assert_eq!(json["timeline"].as_array().map(Vec::len), Some(0));
+    assert_eq!(names_in_trash(&db), 0);
+
+    // Reads may take a single search hit, but an id is still only an id.
+    assert!(ok(&db, &["show", "mary"]).contains("Mary Davis (#2)"));
+    let (c, err) = code(&db, &["show", "7"]);
+    assert_eq!(c, Some(4), "{err}");
+
+    // Exact forms act: id, #id, email (any case), phone digits, the full name folded.
+    ok(&db, &["log", "MARY@x.example", "--summary", "by email"]);
+    ok(&db, &["log", "+1 (555) 777-1234", "--summary", "by phone"]);
+    ok(&db, &["log", "mary davis", "--summary", "by name"]);
+    ok(&db, &["log", "#2", "--summary", "by id"]);
+    let shown = ok(&db, &["show", "2"]);
+    for s in ["by email", "by phone", "by name", "by id"] {
+        assert!(shown.contains(s), "{s}: {shown}");
+    }
+    ok(&db, &["rm", "2"]);
+    assert_eq!(names_in_trash(&db), 1);
+}
+
+#[test]
+fn an_all_digit_phone_is_not_taken_for_an_id_but_named() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &["add", "--name", "Ana Horvat", "--phone", "0912345678"],
+    );
+    let (c, err) = code(&db, &["rm", "0912345678"]);
+    assert_eq!(c, Some(4), "{err}");
+    assert!(
+        err.contains("no contact #0912345678") && err.contains("1  Ana Horvat"),
+        "the owner of the number is shown to pick the id from: {err}"
+    );
+    assert_eq!(names_in_trash(&db), 0);
+    ok(&db, &["rm", "091 234 5678"]);
+    assert_eq!(names_in_trash(&db), 1);
+}
+
+#[test]
+fn two_people_of_one_name_or_email_are_listed_not_picked() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat",
+            "--email",
+            "info@acme.example",
+        ],
+    );
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat",
+            "--email",
+            "info@acme.example",
+            "--phone",
+            "+385 1 111 2222",
+        ],
+    );
+    for args in [
+        &["rm", "Ana Horvat"][..],
+        &["rm", "info@acme.example"],
+        &["show", "ana horvat"],
+    ] {
+        let (c, err) = code(&db, args);
+        assert_eq!(c, Some(4), "{args:?}: {err}");
+        assert!(
+            err.contains("1  Ana Horvat")
+                && err.contains("2  Ana Horvat")
+                && err.contains("+385 1 111 2222"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(names_in_trash(&db), 0);
+}
+
+/// A typo in `--db` for a read (or a change to existing data) says so, exits 10 and leaves
+/// neither a file nor its folder behind; `add` creates the database.
+#[test]
+fn a_missing_database_is_reported_and_never_created_by_a_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("typo");
+    let db = folder.join("rolo.redb");
+    let backup = dir.path().join("copy.redb");
+    let backup_arg = backup.to_str().expect("utf-8 path");
+    for args in [
+        &["show", "1"][..],
+        &["search", "ana"],
+        &["history"],
+        &["trash"],
+        &["followups"],
+        &["doctor"],
+        &["dedupe"],
+        &["export", "--format", "json"],
+        &["backup", backup_arg],
+        &["rm", "1"],
+        &["edit", "1", "--title", "x"],
+        &["log", "1", "--summary", "x"],
+        &["undo"],
+        &["restore", "1"],
+        &["done", "1"],
+    ] {
+        let (c, err) = code(&db, args);
+        assert_eq!(c, Some(10), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("no database at {}", db.display())),
+            "{args:?}: {err}"
+        );
+        assert!(!folder.exists(), "{args:?} created the folder");
+        assert!(!backup.exists(), "{args:?} wrote a backup of nothing");
+    }
+    // The interface refuses a non-terminal (as here) before it would create the database.
+    let (c, err) = code(&db, &[]);
+    assert_eq!(c, Some(1), "{err}");
+    assert!(err.contains("interactive terminal"), "{err}");
+    assert!(!folder.exists(), "a refused interface created the database");
+    ok(&db, &["add", "--name", "Ana Horvat"]);
+    assert!(db.exists(), "add creates the database");
+    assert!(ok(&db, &["show", "1"]).contains("Ana Horvat"));
+}
+
+/// Every exit code of the README's table that a test can trigger.
+#[test]
+fn exit_codes_follow_the_documented_table() {
+    let (dir, db) = temp_db();
+    let missing = dir.path().join("nowhere.redb");
+    ok(
+        &db,
+        &["add", "--name", "Ana Horvat", "--email", "ana@acme.example"],
+    );
+    let bad_keymap = dir.path().join("bad-keymap.toml");
+    std::fs::write(&bad_keymap, "[global]\nquit = \"ctrl-nonsense-key\"\n").expect("write");
+    let bad_keymap = bad_keymap.to_str().expect("utf-8 path");
+    let cases: Vec<(i32, Vec<&str>)> = vec![
+        (0, vec!["show", "1"]),
+        (2, vec!["frobnicate"]),
+        (2, vec!["show"]),
+        (4, vec!["show", "99"]),
+        (4, vec!["rm", "nobody@x.example"]),
+        (4, vec!["done", "99"]),
+        (4, vec!["restore", "99"]),
+        (5, vec!["add", "--name", "X", "--email", "not-an-email"]),
+        (5, vec!["log", "1", "-s", "x", "--follow-up", "someday"]),
+        // An unknown keymap or theme is invalid input, not "contact not found"...
+        (5, vec!["keys", "--keymap", "nope"]),
+        (5, vec!["keys", "--check", bad_keymap]),
+        // ...and the full-screen interface refuses them before taking the screen, not with 0.
+        (5, vec!["--keymap", "nope"]),
+        (5, vec!["--theme", "nope"]),
+        (5, vec!["--keymap", bad_keymap]),
+        (6, vec!["--as", "nobody", "undo"]),
+    ];
+    for (want, args) in &cases {
+        let (c, err) = code(&db, args);
+        assert_eq!(c, Some(*want), "rolo {args:?}: {err}");
+        if *want != 0 {
+            assert!(!err.trim().is_empty(), "rolo {args:?} said nothing");
+        }
+    }
+    let (c, err) = code(&missing, &["show", "1"]);
+    assert_eq!(c, Some(10), "{err}");
+    let (c, err) = code(&missing, &["--theme", "nope"]);
+    assert_eq!(c, Some(5), "{err}");
+    assert!(!missing.exists(), "a refused start creates no database");
+}
+
+fn phones_and_emails(db: &Path) -> (Vec<String>, Vec<String>) {
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(db, &["show", "1", "--json"])).expect("json");
+    let list = |k: &str| -> Vec<String> {
+        json["contact"][k]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}:{}",
+                    l["label"].as_str().unwrap_or(""),
+                    l["value"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    (list("phones"), list("emails"))
+}
+
+/// Reported: adding a work number with `rolo edit --phone` deleted both phones.
+#[test]
+fn edit_adds_removes_and_replaces_emails_and_phones_explicitly() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat",
+            "--phone",
+            "+385 91 234 5678",
+            "--phone",
+            "home:+385 1 555 0000",
+            "--email",
+            "ana@acme.example",
+        ],
+    );
+    ok(&db, &["edit", "1", "--phone", "work:+385 1 999 8888"]);
+    let (phones, _) = phones_and_emails(&db);
+    assert_eq!(
+        phones,
+        [
+            "mobile:+385 91 234 5678",
+            "home:+385 1 555 0000",
+            "work:+385 1 999 8888"
+        ],
+        "a bare --phone on edit adds, like --tag"
+    );
+    ok(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--rm-phone",
+            "+38515550000",
+            "--add-email",
+            "home:ana@home.example",
+        ],
+    );
+    let (phones, emails) = phones_and_emails(&db);
+    assert_eq!(phones, ["mobile:+385 91 234 5678", "work:+385 1 999 8888"]);
+    assert_eq!(emails, ["work:ana@acme.example", "home:ana@home.example"]);
+    // Adding one already there relabels it instead of doubling it.
+    ok(&db, &["edit", "1", "--email", "private:ANA@home.example"]);
+    assert_eq!(
+        phones_and_emails(&db).1,
+        ["work:ana@acme.example", "private:ana@home.example"]
+    );
+
+    // Removing what is not there is refused and changes nothing (the title neither).
+    let (c, err) = code(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--rm-email",
+            "typo@acme.example",
+            "--title",
+            "CTO",
+        ],
+    );
+    assert_eq!(c, Some(5), "{err}");
+    assert!(
+        err.contains("has no email") && err.contains("ana@acme.example"),
+        "{err}"
+    );
+    let shown = ok(&db, &["show", "1", "--json"]);
+    assert!(!shown.contains("CTO"), "{shown}");
+    // Replacing is explicit and does not mix with adding.
+    let (c, _) = code(
+        &db,
+        &[
+            "edit",
+            "1",
+            "--set-email",
+            "a@x.example",
+            "--email",
+            "b@x.example",
+        ],
+    );
+    assert_eq!(c, Some(2));
+    ok(
+        &db,
+        &["edit", "1", "--set-phone", "+1 555 0100", "--set-email", ""],
+    );
+    assert_eq!(
+        phones_and_emails(&db),
+        (vec!["mobile:+1 555 0100".to_string()], vec![])
+    );
+    // `add` keeps its meaning: the values given are the lists.
+    let added = ok(
+        &db,
+        &["add", "--name", "Bo", "--email", "bo@x.example", "--json"],
+    );
+    assert!(added.contains("bo@x.example"));
+}
+
+/// Reported: both sides of a change were cut at the same 40 characters (so what changed was
+/// invisible), no names, "contact contact", and no way to narrow the trail.
+#[test]
+fn history_shows_what_changed_with_names_and_filters() {
+    let (_dir, db) = temp_db();
+    let long = "Customer asked about the invoice for the November order, number 4411";
+    ok(&db, &["add", "--name", "Ana Horvat", "--notes", long]);
+    ok(&db, &["add", "--name", "Bo Berg"]);
+    ok(
+        &db,
+        &[
+            "--as",
+            "ivy",
+            "edit",
+            "1",
+            "--notes",
+            &long.replace("4411", "4412"),
+        ],
+    );
+    ok(&db, &["log", "Bo Berg", "--summary", "Called back"]);
+
+    let all = ok(&db, &["history"]);
+    assert!(
+        all.contains("4411 → ") && all.contains("→ …") && all.contains("4412"),
+        "the differing end of the notes is shown on both sides: {all}"
+    );
+    assert!(all.contains("edit contact — Ana Horvat (#1)"), "{all}");
+    assert!(
+        all.contains("log call — Bo Berg (#2)"),
+        "a timeline entry names its contact: {all}"
+    );
+    assert!(!all.contains("contact contact"), "{all}");
+
+    let ivy = ok(&db, &["history", "--agent", "IVY"]);
+    assert!(
+        ivy.contains("edit contact") && !ivy.contains("add contact"),
+        "{ivy}"
+    );
+    let bo = ok(&db, &["history", "--contact", "bo berg"]);
+    assert!(bo.contains("Bo Berg") && !bo.contains("Ana Horvat"), "{bo}");
+    assert!(ok(&db, &["history", "--since", "today"]).contains("add contact"));
+    assert!(!ok(&db, &["history", "--since", "2999-01-01"]).contains("contact —"));
+    let (c, err) = code(&db, &["history", "--since", "someday"]);
+    assert_eq!(c, Some(5), "{err}");
+    let (c, err) = code(&db, &["history", "--contact", "99"]);
+    assert_eq!(c, Some(4), "{err}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["history", "--json", "--contact", "1"])).expect("json");
+    let first = &json.as_array().expect("array")[0];
+    assert_eq!(first["action"], "edit contact");
+    assert_eq!(first["contacts"][0]["name"], "Ana Horvat");
+    assert!(first["changes"].is_array(), "the audit entry's fields stay");
 }

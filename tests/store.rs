@@ -2359,3 +2359,29 @@ fn a_logged_interaction_is_edited_and_deleted_audited_and_undo_brings_it_back() 
         assert_doctor_clean(store);
     });
 }
+
+#[test]
+fn open_existing_creates_nothing_and_names_the_missing_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("typo").join("rolo.redb");
+    match Store::open_existing(&path) {
+        Err(StoreError::NoDatabase { path: shown }) => {
+            assert!(shown.contains("typo"), "{shown}")
+        }
+        other => panic!("expected NoDatabase, got {:?}", other.map(|_| ())),
+    }
+    assert!(!dir.path().join("typo").exists(), "no folder was created");
+    drop(Store::open(&path).expect("create"));
+    let store = Store::open_existing(&path).expect("an existing file opens");
+    add(&store, "Đurđa Müller", "d1@example.com");
+    add(&store, "Durda Muller", "d2@example.com");
+    add(&store, "Durda Mullerova", "d3@example.com");
+    let mut found = store.find_by_name("  durđa MÜLLER ").expect("lookup");
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        vec![1, 2],
+        "case and accents folded, a longer name not included"
+    );
+    assert!(store.find_by_name("").expect("lookup").is_empty());
+}

@@ -549,3 +549,34 @@ fn help_scrolls_to_its_last_line_and_g_then_k_moves() {
         );
     }
 }
+
+/// The history overlay of a contact edited twice, with fixed times: the notes changed near the
+/// end of a long text, and the cut shows that end on both sides.
+#[test]
+fn history_overlay() {
+    use rolo::tui::state::Overlay;
+    let mut d = driver(demo_store(60));
+    d.keys("j j");
+    let id = d.state.list.selected_id().expect("selection");
+    let mut c = d.store.contact(id).expect("read").expect("contact");
+    c.notes = "Customer asked about the invoice for the November order, number 4411".into();
+    c.title = "Head of Purchasing".into();
+    let c = d
+        .store
+        .update_contact(&Actor::new("ivy"), c, None)
+        .expect("edit");
+    let mut c2 = c.clone();
+    c2.notes = c.notes.replace("4411", "4412");
+    d.store
+        .update_contact(&Actor::new("sam"), c2, None)
+        .expect("edit");
+    d.keys("H");
+    if let Some(Overlay::History(history)) = &mut d.state.overlay {
+        for (n, e) in history.entries.iter_mut().flatten().enumerate() {
+            e.at = At::from_millis(NOW - 3_600_000 * (n as i64 + 1));
+        }
+    } else {
+        panic!("no history overlay");
+    }
+    insta::assert_snapshot!("history_80x24", screen(&mut d, 80, 24));
+}

@@ -1320,3 +1320,43 @@ fn stage_and_preferred_channel_are_picked_with_the_choice_keys() {
     let c = d.store.contact(id).expect("read").expect("contact");
     assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("note"));
 }
+
+/// The history key opens the selected contact's audit trail, newest first, with the part of a
+/// long value that changed; other keymaps bind it too; esc closes it.
+#[test]
+fn the_history_key_shows_who_changed_the_selected_contact() {
+    let mut d = driver(&["Ana Perić", "Björn Müller"]);
+    let id = d.state.list.selected_id().expect("selection");
+    let mut c = d.store.contact(id).expect("read").expect("contact");
+    c.notes = "Customer asked about the invoice for the November order, number 4411".into();
+    let c = d
+        .store
+        .update_contact(&Actor::new("ivy"), c, None)
+        .expect("edit");
+    let mut c2 = c.clone();
+    c2.notes = c.notes.replace("4411", "4412");
+    d.store
+        .update_contact(&Actor::new("sam"), c2, None)
+        .expect("edit");
+    d.keys("H");
+    let Some(Overlay::History(history)) = &d.state.overlay else {
+        panic!("no history overlay: {:?}", d.state.overlay.is_some());
+    };
+    assert_eq!(history.contact, id);
+    let entries = history.entries.as_ref().expect("loaded");
+    let actors: Vec<&str> = entries.iter().map(|e| e.actor.as_str()).collect();
+    assert_eq!(actors, ["sam", "ivy", "setup"], "newest first");
+    d.keys("j");
+    d.keys("esc");
+    assert!(d.state.overlay.is_none(), "esc closes the history");
+
+    for (name, keys) in [("vim", "g h"), ("emacs", "alt-h")] {
+        let map = Keymap::load(Some(name), None).expect("keymap");
+        let mut d = Driver::new(store_with(&["Ana Perić"]), map, At::now(), 120, 40);
+        d.keys(keys);
+        assert!(
+            matches!(d.state.overlay, Some(Overlay::History(_))),
+            "{name}: {keys} opens the history"
+        );
+    }
+}

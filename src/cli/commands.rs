@@ -56,7 +56,15 @@ impl Context {
         })
     }
 
-    fn open(&self) -> Result<Store, Failure> {
+    /// Opens an existing database; a missing file is "no database at PATH" (exit 10) and
+    /// nothing is created. Every command but the ones in [`Context::create`] uses this.
+    pub fn open(&self) -> Result<Store, Failure> {
+        Ok(Store::open_existing(&self.db_path)?)
+    }
+
+    /// Opens the database, creating it (and its folder, owner-only) on first use: only the
+    /// full-screen interface and writes that bring in data of their own (`add`).
+    pub fn create(&self) -> Result<Store, Failure> {
         Ok(Store::open(&self.db_path)?)
     }
 }
@@ -93,7 +101,9 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
     let (Ok(keymap), Ok(theme)) = (keymap, theme) else {
         return Err(Failure::new(exit::INVALID, problems.join("\n")));
     };
-    let store = ctx.open()?;
+    // Refused before the database is opened, so a refusal never leaves a new empty file.
+    crate::tui::terminal::check().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
+    let store = ctx.create()?;
     let options = crate::tui::TuiOptions {
         actor: ctx.actor.clone(),
         keymap,
@@ -129,8 +139,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             contact,
             fields,
             untag,
+            lists,
             json,
-        }) => edit(&ctx, &contact, fields, &untag, json),
+        }) => edit(&ctx, &contact, fields, &untag, lists, json),
         Some(Command::Log(args)) => log(&ctx, args),
         Some(Command::Show {
             contact,
@@ -156,7 +167,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Purchase(args)) => purchase(&ctx, args),
         Some(Command::Rm { contact }) => {
             let store = ctx.open()?;
-            let c = resolve(&store, &contact)?;
+            let c = resolve_target(&store, &contact)?;
             store.delete_contact(&ctx.actor, c.id)?;
             outln!(
                 "Moved {} (#{}) to the trash — `rolo undo` or `rolo restore {}` brings it back",
@@ -183,7 +194,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Some(Command::History { limit, json }) => history(&ctx, limit, json),
+        Some(Command::History {
+            contact,
+            agent,
+            since,
+            limit,
+            json,
+        }) => history(
+            &ctx,
+            HistoryFilter {
+                contact,
+                agent,
+                since,
+            },
+            limit,
+            json,
+        ),
         Some(Command::Demo { contacts, seed }) => demo(&ctx, contacts, seed),
         Some(Command::Doctor { json }) => doctor(&ctx, json),
         Some(Command::Backup { path }) => {
@@ -216,67 +242,274 @@ fn invalid(message: impl Into<String>) -> Failure {
     Failure::new(exit::INVALID, message)
 }
 
-/// Finds the one contact an argument means: an id, an exact email/phone/uid, or a search that
-/// matches exactly one contact (an exact name match wins over partial ones).
+/// How sure a CONTACT argument must be: a write never acts on a guess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Certainty {
+    /// `show`, `export --contact`: a search matching exactly one contact is accepted too.
+    Read,
+    /// `rm`, `edit`, `log`, `merge`, `purchase`: only an id, an exact email, phone digits, UID
+    /// or full name; anything else is refused with the candidates listed.
+    Write,
+}
+
+/// Finds the one contact a read command's argument means (see [`resolve_as`]).
 pub fn resolve(store: &Store, query: &str) -> Result<Contact, Failure> {
+    resolve_as(store, query, Certainty::Read)
+}
+
+/// Finds the contact a write acts on (see [`resolve_as`]).
+pub fn resolve_target(store: &Store, query: &str) -> Result<Contact, Failure> {
+    resolve_as(store, query, Certainty::Write)
+}
+
+/// The shape of a CONTACT argument decides how it is looked up, never by falling through to a
+/// fuzzy search:
+/// - all digits, or `#` and digits: an id, and only an id;
+/// - an exact UID (as imported from another system) is taken as that contact;
+/// - with an `@`: an exact email, and only an email;
+/// - only digits, spaces, `+ - ( ) . /` with at least six digits: exact phone digits;
+/// - otherwise a full name that folds to exactly one contact's name (`ana horvat`);
+/// - otherwise, for reads only, a search that matches exactly one contact.
+///
+/// Everything else fails with exit 4 and, where there are some, the candidates with id, email,
+/// phone and organisation to pick an id from.
+pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Contact, Failure> {
     let q = query.trim();
-    if let Ok(id) = q.trim_start_matches('#').parse::<Id>()
-        && let Some(c) = store.contact(id)?
-    {
-        return Ok(c);
+    if q.is_empty() {
+        return Err(invalid(
+            "name a contact: an id (17), an email, a phone number or the full name",
+        ));
     }
-    let mut exact: Vec<Id> = store.find_by_email(q)?;
-    if exact.is_empty() && text::phone_key(q).len() >= 6 && !q.chars().any(char::is_alphabetic) {
-        exact = store.find_by_phone(q)?;
+    let digits = q.strip_prefix('#').unwrap_or(q);
+    if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+        if let Ok(id) = digits.parse::<Id>()
+            && let Some(c) = store.contact(id)?
+        {
+            return Ok(c);
+        }
+        let mut msg = format!("no contact #{digits}");
+        // An all-digit phone number typed as CONTACT: say whose it is, but do not act on it.
+        if !q.starts_with('#') && digits.len() >= 6 {
+            let owners = store.find_by_phone(digits)?;
+            if !owners.is_empty() {
+                msg.push_str(
+                    " (an all-digit CONTACT is an id; as a phone number it belongs to the contacts below — use the id, or write the number with + or spaces)",
+                );
+                push_candidates(store, &mut msg, &owners)?;
+                return Err(Failure::new(exit::NOT_FOUND, msg));
+            }
+        }
+        if store.contact_count()? > 0 {
+            msg.push_str(" (an all-digit CONTACT is an id; `rolo search` finds people by text)");
+        }
+        return Err(Failure::new(exit::NOT_FOUND, msg));
     }
-    if exact.is_empty()
-        && let Some(id) = store.find_by_uid(q)?
-    {
-        exact.push(id);
+    if let Some(id) = store.find_by_uid(q)? {
+        return existing(store, id);
     }
-    if exact.len() == 1 {
-        return store
-            .contact(exact[0])?
-            .ok_or_else(|| Failure::new(exit::NOT_FOUND, "contact vanished"));
+    if q.contains('@') && !q.contains(char::is_whitespace) {
+        let ids = store.find_by_email(q)?;
+        return one_of(
+            store,
+            &ids,
+            || format!("no contact has the email {}", safe(q)),
+            || {
+                format!(
+                    "the email {} belongs to several contacts; use an id:",
+                    safe(q)
+                )
+            },
+        );
+    }
+    let phone_shaped = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
+        && text::phone_key(q).len() >= 6;
+    if phone_shaped {
+        let ids = store.find_by_phone(q)?;
+        return one_of(
+            store,
+            &ids,
+            || format!("no contact has the phone number {}", safe(q)),
+            || {
+                format!(
+                    "the phone number {} belongs to several contacts; use an id:",
+                    safe(q)
+                )
+            },
+        );
+    }
+    let named = store.find_by_name(q)?;
+    if !named.is_empty() {
+        return one_of(
+            store,
+            &named,
+            || format!("no contact is called `{}`", safe(q)),
+            || format!("several contacts are called `{}`; use an id:", safe(q)),
+        );
     }
     let hits = super::lookup::find(store, q, 11)?;
-    let folded = text::sort_key(q);
-    let exact_names: Vec<&Contact> = hits
-        .iter()
-        .filter(|c| text::sort_key(&c.name) == folded)
-        .collect();
-    match (hits.len(), exact_names.len()) {
+    match (hits.len(), certainty) {
         (0, _) => Err(Failure::new(
             exit::NOT_FOUND,
             format!("no contact matches `{}`", safe(q)),
         )),
-        (1, _) => Ok(hits[0].clone()),
-        (_, 1) => Ok(exact_names[0].clone()),
-        _ => {
+        (1, Certainty::Read) => Ok(hits[0].clone()),
+        (_, Certainty::Read) => {
             let mut msg = format!(
                 "`{}` matches several contacts; use an id or a narrower query:",
                 safe(q)
             );
-            for c in hits.iter().take(10) {
-                msg.push_str(&format!(
-                    "\n{}",
-                    output::contact_line(c, &store.organization_name(c.organization)?)
-                ));
-            }
-            if hits.len() > 10 {
-                msg.push_str("\n   …and more");
-            }
+            push_contacts(store, &mut msg, &hits, hits.len() > 10)?;
+            Err(Failure::new(exit::NOT_FOUND, msg))
+        }
+        (_, Certainty::Write) => {
+            let mut msg = format!(
+                "`{}` is not an id, email, phone number or full name, and rolo does not guess whom to change; nothing was changed. Use an id:",
+                safe(q)
+            );
+            push_contacts(store, &mut msg, &hits, hits.len() > 10)?;
             Err(Failure::new(exit::NOT_FOUND, msg))
         }
     }
 }
 
+fn existing(store: &Store, id: Id) -> Result<Contact, Failure> {
+    store
+        .contact(id)?
+        .ok_or_else(|| Failure::new(exit::NOT_FOUND, format!("no contact #{id}")))
+}
+
+/// The one contact of `ids`, or exit 4: `none()` when empty, `several()` and the candidates.
+fn one_of(
+    store: &Store,
+    ids: &[Id],
+    none: impl FnOnce() -> String,
+    several: impl FnOnce() -> String,
+) -> Result<Contact, Failure> {
+    match ids {
+        [] => Err(Failure::new(exit::NOT_FOUND, none())),
+        [id] => existing(store, *id),
+        _ => {
+            let mut msg = several();
+            push_candidates(store, &mut msg, ids)?;
+            Err(Failure::new(exit::NOT_FOUND, msg))
+        }
+    }
+}
+
+/// Appends one line per candidate (at most ten) to `msg`.
+fn push_candidates(store: &Store, msg: &mut String, ids: &[Id]) -> Result<(), Failure> {
+    let mut contacts = Vec::new();
+    for &id in ids.iter().take(10) {
+        if let Some(c) = store.contact(id)? {
+            contacts.push(c);
+        }
+    }
+    push_contacts(store, msg, &contacts, ids.len() > 10)?;
+    if ids.len() > 10 {
+        msg.push_str(&format!(" ({} in all)", ids.len()));
+    }
+    Ok(())
+}
+
+fn push_contacts(
+    store: &Store,
+    msg: &mut String,
+    contacts: &[Contact],
+    more: bool,
+) -> Result<(), Failure> {
+    for c in contacts.iter().take(10) {
+        let org = store.organization_name(c.organization)?;
+        msg.push('\n');
+        msg.push_str(&output::candidate_line(c, &org));
+    }
+    if more {
+        msg.push_str("\n   …and more");
+    }
+    Ok(())
+}
+
 fn labelled(input: &str, default_label: &str) -> Labelled {
+    match split_label(input) {
+        (Some(label), value) => Labelled::new(label, value),
+        (None, value) => Labelled::new(default_label, value),
+    }
+}
+
+/// `work:ana@x.org` → (`Some("work")`, `ana@x.org`); no label → (`None`, the input).
+fn split_label(input: &str) -> (Option<&str>, &str) {
     match input.split_once(':') {
         Some((label, value)) if !label.is_empty() && label.chars().all(char::is_alphabetic) => {
-            Labelled::new(label, value)
+            (Some(label), value)
         }
-        _ => Labelled::new(default_label, input),
+        _ => (None, input),
+    }
+}
+
+/// One list's explicit edits (`--add-…`, `--rm-…`, `--set-…`).
+struct ListEdit<'a> {
+    /// "email" or "phone", for messages.
+    what: &'a str,
+    default_label: &'a str,
+    /// Two values are the same entry when their keys are equal (email: case; phone: digits).
+    key: fn(&str) -> String,
+    add: Vec<String>,
+    rm: Vec<String>,
+    set: Vec<String>,
+}
+
+impl ListEdit<'_> {
+    fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.rm.is_empty() && self.set.is_empty()
+    }
+
+    /// Applies the edits to `list`: a replacement first, then removals, then additions. Adding
+    /// a value already there changes only its label (when one is given); removing one that is
+    /// not there is refused, listing what there is, so a typo changes nothing.
+    fn apply(&self, list: &mut Vec<Labelled>, name: &str) -> Result<(), Failure> {
+        let key = self.key;
+        if !self.set.is_empty() {
+            list.clear();
+            for v in self.set.iter().filter(|v| !v.trim().is_empty()) {
+                list.push(labelled(v, self.default_label));
+            }
+        }
+        for v in &self.rm {
+            let target = key(split_label(v).1);
+            let before = list.len();
+            list.retain(|l| target.is_empty() || key(&l.value) != target);
+            if list.len() == before {
+                let has: Vec<String> = list.iter().map(|l| safe(&l.value).into_owned()).collect();
+                return Err(invalid(format!(
+                    "{} has no {} `{}` (has: {}); nothing was changed",
+                    safe(name),
+                    self.what,
+                    safe(v),
+                    if has.is_empty() {
+                        "none".to_string()
+                    } else {
+                        has.join(", ")
+                    }
+                )));
+            }
+        }
+        for v in &self.add {
+            let (label, value) = split_label(v);
+            let target = key(value);
+            match list
+                .iter_mut()
+                .find(|l| !target.is_empty() && key(&l.value) == target)
+            {
+                Some(existing) => {
+                    if let Some(label) = label {
+                        existing.label = label.to_string();
+                    }
+                }
+                None => list.push(labelled(v, self.default_label)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -405,7 +638,7 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
         },
         fields,
     )?;
-    let store = ctx.open()?;
+    let store = ctx.create()?;
     let contact = store.add_contact(&ctx.actor, draft)?;
     if json {
         return print_json(&contact);
@@ -419,10 +652,37 @@ fn edit(
     query: &str,
     mut fields: ContactArgs,
     untag: &[String],
+    lists: super::ListEdits,
     json: bool,
 ) -> Result<(), Failure> {
+    // On edit, `--email`/`--phone` add to the list like `--tag`; only `--set-…` replaces it.
+    let emails = ListEdit {
+        what: "email",
+        default_label: "work",
+        key: text::email_key,
+        add: std::mem::take(&mut fields.email)
+            .into_iter()
+            .chain(lists.add_email)
+            .collect(),
+        rm: lists.rm_email,
+        set: lists.set_email,
+    };
+    let phones = ListEdit {
+        what: "phone",
+        default_label: "mobile",
+        key: text::phone_key,
+        add: std::mem::take(&mut fields.phone)
+            .into_iter()
+            .chain(lists.add_phone)
+            .collect(),
+        rm: lists.rm_phone,
+        set: lists.set_phone,
+    };
     let store = ctx.open()?;
-    let mut contact = resolve(&store, query)?;
+    let mut contact = resolve_target(&store, query)?;
+    let name = contact.name.clone();
+    emails.apply(&mut contact.emails, &name)?;
+    phones.apply(&mut contact.phones, &name)?;
     let org = fields.org.take();
     let mut stage = Some(contact.stage);
     apply_fields(
@@ -461,6 +721,23 @@ fn edit(
         saved.id,
         saved.version
     );
+    for (edit, list) in [(&emails, &saved.emails), (&phones, &saved.phones)] {
+        if !edit.is_empty() {
+            let shown: Vec<String> = list
+                .iter()
+                .map(|l| format!("{} {}", safe(&l.label), safe(&l.value)))
+                .collect();
+            outln!(
+                "{:>8}  {}",
+                format!("{}s", edit.what),
+                if shown.is_empty() {
+                    "none".to_string()
+                } else {
+                    shown.join(", ")
+                }
+            );
+        }
+    }
     Ok(())
 }
 
@@ -490,7 +767,7 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
         None => None,
     };
     let store = ctx.open()?;
-    let contact = resolve(&store, &args.contact)?;
+    let contact = resolve_target(&store, &args.contact)?;
     let answers = match args.closes {
         Some(id) => {
             let item = open_follow_up(&store, id)?;
@@ -533,10 +810,12 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
             follow_up: &logged.follow_up,
         });
     }
+    // The contact's id in brackets after their name, as everywhere; the entry's id apart.
     out!(
-        "Logged {} with {} (#{})",
+        "Logged {} with {} (#{}), entry #{}",
         logged.interaction.channel,
         safe(&contact.name),
+        contact.id,
         logged.interaction.id
     );
     if let Some(f) = &answers {
@@ -572,8 +851,8 @@ struct MergeJson {
 
 fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let kept = resolve(&store, keep)?;
-    let absorbed = resolve(&store, other)?;
+    let kept = resolve_target(&store, keep)?;
+    let absorbed = resolve_target(&store, other)?;
     if kept.id == absorbed.id {
         return Err(invalid(format!(
             "`{}` and `{}` are the same contact (#{}); nothing to merge",
@@ -872,7 +1151,7 @@ fn parse_money(input: &str) -> Result<i64, Failure> {
 
 fn purchase(ctx: &Context, args: super::PurchaseArgs) -> Result<(), Failure> {
     let store = ctx.open()?;
-    let contact = resolve(&store, &args.contact)?;
+    let contact = resolve_target(&store, &args.contact)?;
     let entry = Entry::Purchase(Purchase {
         id: 0,
         contact: contact.id,
@@ -919,37 +1198,191 @@ fn trash(ctx: &Context, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
+/// `rolo history`'s filters.
+struct HistoryFilter {
+    contact: Option<String>,
+    agent: Option<String>,
+    since: Option<String>,
+}
+
+/// A `--since` day: `today`, `yesterday`, `7d` / `2w` / `1m` ago (a leading `-` is allowed), or
+/// `YYYY-MM-DD`.
+fn parse_since(input: &str, today: Day) -> Result<Day, Failure> {
+    let text = input.trim().to_lowercase();
+    let bad = || {
+        invalid(format!(
+            "`{}` is not a day to start from (use 2026-11-01, today, yesterday, 7d, 2w or 1m)",
+            safe(input)
+        ))
+    };
+    match text.as_str() {
+        "today" => return Ok(today),
+        "yesterday" => return Ok(today.add_days(-1)),
+        _ => {}
+    }
+    let rel = text.strip_prefix('-').unwrap_or(&text);
+    if let Some(unit_at) = rel.find(|c: char| !c.is_ascii_digit())
+        && unit_at > 0
+    {
+        let (n, unit) = rel.split_at(unit_at);
+        let n: i32 = n.parse().map_err(|_| bad())?;
+        let days = match unit {
+            "d" => Some(n),
+            "w" => n.checked_mul(7),
+            "m" => n.checked_mul(30),
+            "y" => n.checked_mul(365),
+            _ => return text.parse::<Day>().map_err(|_| bad()),
+        }
+        .ok_or_else(bad)?;
+        return Ok(today.add_days(-days));
+    }
+    text.parse::<Day>().map_err(|_| bad())
+}
+
+/// The names of the contacts an entry concerns, `Ana Horvat (#1)`, looked up once each: from
+/// the entry's own records, else the database, else the trash.
+struct Names<'s> {
+    store: &'s Store,
+    known: std::collections::HashMap<Id, String>,
+    trash: Option<Vec<crate::store::TrashBundle>>,
+}
+
+impl Names<'_> {
+    fn name(&mut self, id: Id, carried: Option<&String>) -> Result<String, Failure> {
+        if let Some(n) = carried {
+            return Ok(n.clone());
+        }
+        if let Some(n) = self.known.get(&id) {
+            return Ok(n.clone());
+        }
+        let name = match self.store.contact(id)? {
+            Some(c) => c.name,
+            None => {
+                if self.trash.is_none() {
+                    self.trash = Some(self.store.trash()?);
+                }
+                self.trash
+                    .iter()
+                    .flatten()
+                    .find(|t| t.contact.id == id)
+                    .map(|t| t.contact.name.clone())
+                    .unwrap_or_default()
+            }
+        };
+        self.known.insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn describe(&mut self, e: &crate::store::AuditEntry) -> Result<String, Failure> {
+        let mut who = Vec::new();
+        for (id, carried) in e.contacts() {
+            let name = self.name(id, carried.as_ref())?;
+            who.push(if name.is_empty() {
+                format!("#{id}")
+            } else {
+                format!("{} (#{id})", safe(&name))
+            });
+        }
+        Ok(who.join(", "))
+    }
+}
+
+#[derive(Serialize)]
+struct HistoryJson<'a> {
+    #[serde(flatten)]
+    entry: &'a crate::store::AuditEntry,
+    /// The contacts this action concerns, with their names.
+    contacts: Vec<HistoryContactJson>,
+}
+
+#[derive(Serialize)]
+struct HistoryContactJson {
+    id: Id,
+    name: String,
+}
+
+fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Result<(), Failure> {
+    let since = filter
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, Day::today()))
+        .transpose()?;
     let store = ctx.open()?;
-    let entries = store.audit_log(limit)?;
+    let agent = filter.agent.as_deref().map(|a| a.trim().to_lowercase());
+    let by_agent = |e: &crate::store::AuditEntry| {
+        agent
+            .as_deref()
+            .is_none_or(|a| e.actor.trim().to_lowercase() == a)
+    };
+    let in_window = |e: &crate::store::AuditEntry| since.is_none_or(|d| e.at.local_day() >= d);
+    let entries = match &filter.contact {
+        Some(query) => {
+            let contact = resolve(&store, query)?;
+            let mut about = store.audit_about(contact.id)?;
+            about.reverse();
+            about
+                .into_iter()
+                .filter(|e| by_agent(e) && in_window(e))
+                .take(limit)
+                .collect()
+        }
+        None => store.audit_log_where(limit, since, by_agent)?,
+    };
+    let mut names = Names {
+        store: &store,
+        known: std::collections::HashMap::new(),
+        trash: None,
+    };
     if json {
-        return print_json(&entries);
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let mut contacts = Vec::new();
+            for (id, carried) in entry.contacts() {
+                contacts.push(HistoryContactJson {
+                    id,
+                    name: names.name(id, carried.as_ref())?,
+                });
+            }
+            out.push(HistoryJson { entry, contacts });
+        }
+        return print_json(&out);
+    }
+    if entries.is_empty() {
+        outln!("No changes recorded that match.");
     }
     for e in &entries {
-        let subject = e
-            .subject()
-            .map(|(k, id)| format!(" {k} #{id}"))
-            .unwrap_or_default();
+        let who = names.describe(e)?;
         outln!(
             "{:>6}  {}  {:<8} {}{}",
             e.seq,
             e.at.local_display(),
             safe(&e.actor),
             safe(&e.action),
-            subject
-        );
-        for change in e.changes.iter().take(5) {
-            for (field, before, after) in change.field_changes().into_iter().take(8) {
-                let clip = |s: &str| -> String {
-                    let s = safe(s);
-                    if s.chars().count() > 40 {
-                        format!("{}…", s.chars().take(40).collect::<String>())
-                    } else {
-                        s.into_owned()
-                    }
-                };
-                outln!("          {field}: {} → {}", clip(&before), clip(&after));
+            if who.is_empty() {
+                String::new()
+            } else {
+                format!(" — {who}")
             }
+        );
+        let mut shown = 0;
+        let mut total = 0;
+        for change in &e.changes {
+            let fields = change.readable_changes();
+            total += fields.len();
+            for (field, before, after) in fields {
+                if shown == 12 {
+                    continue;
+                }
+                shown += 1;
+                let (b, a) = crate::store::audit::clip_change(&safe(&before), &safe(&after), 40);
+                outln!("          {field}: {b} → {a}");
+            }
+        }
+        if total > shown {
+            outln!(
+                "          …and {} more (`rolo history --json` has them all)",
+                total - shown
+            );
         }
     }
     Ok(())

@@ -20,7 +20,7 @@ struct PairJson {
 }
 
 pub fn run(ctx: &super::commands::Context, json: bool) -> Result<(), Failure> {
-    let store = Store::open(&ctx.db_path)?;
+    let store = Store::open_existing(&ctx.db_path)?;
     // Scoring needs every contact's name and contact points: slim copies, not whole records.
     let mut people: Vec<(Contact, Option<Id>)> = Vec::new();
     store.for_each_contact(|c| {

@@ -205,7 +205,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
             ));
         }
     };
-    let store = Store::open(&ctx.db_path)?;
+    let store = Store::open_existing(&ctx.db_path)?;
     // A chosen few are resolved before the output file is created.
     let chosen: Option<Vec<Contact>> = match (&args.contact, &args.query) {
         (Some(c), _) => Some(vec![super::commands::resolve(&store, c)?]),

@@ -28,10 +28,11 @@ pub struct ThemesArgs {
     pub check: Option<PathBuf>,
 }
 
+/// An unknown keymap or theme name is invalid input (5), like a broken file — not the
+/// "contact not found" code (4).
 fn keymap_failure(e: KeymapError) -> Failure {
     let code = match e {
-        KeymapError::Invalid(_) => exit::INVALID,
-        KeymapError::NotFound { .. } => exit::NOT_FOUND,
+        KeymapError::Invalid(_) | KeymapError::NotFound { .. } => exit::INVALID,
         KeymapError::Read { .. } => exit::ERROR,
     };
     Failure::new(code, e.to_string())
@@ -39,8 +40,7 @@ fn keymap_failure(e: KeymapError) -> Failure {
 
 fn theme_failure(e: ThemeError) -> Failure {
     let code = match e {
-        ThemeError::Invalid(_) => exit::INVALID,
-        ThemeError::NotFound { .. } => exit::NOT_FOUND,
+        ThemeError::Invalid(_) | ThemeError::NotFound { .. } => exit::INVALID,
         ThemeError::Read { .. } => exit::ERROR,
     };
     Failure::new(code, e.to_string())

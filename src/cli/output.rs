@@ -40,6 +40,16 @@ pub fn contact_line(c: &Contact, org: &str) -> String {
     line
 }
 
+/// A contact as a candidate to pick from: id, name, organisation, email and phone — what tells
+/// two people of the same name apart.
+pub fn candidate_line(c: &Contact, org: &str) -> String {
+    let mut line = contact_line(c, org);
+    if let Some(p) = c.primary_phone() {
+        line.push_str(&format!(" {}", safe(p)));
+    }
+    line
+}
+
 pub fn profile(c: &Contact, org: &str) -> String {
     let mut out = String::new();
     let mut row = |label: &str, value: &str| {

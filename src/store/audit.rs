@@ -90,6 +90,24 @@ impl Change {
         }
     }
 
+    /// [`Change::field_changes`] as people read them: an empty side is `—`, and for a created
+    /// or deleted record its ids and creation stamp are left out (the entry's header says who
+    /// and when).
+    pub fn readable_changes(&self) -> Vec<(String, String, String)> {
+        let update = self.operation() == "update";
+        let dash = |s: String| if s.is_empty() { "—".to_string() } else { s };
+        self.field_changes()
+            .into_iter()
+            .filter(|(field, _, _)| {
+                let last = field.rsplit('.').next().unwrap_or(field);
+                update
+                    || !matches!(last, "id" | "contact")
+                        && !field.split('.').any(|p| p == "created")
+            })
+            .map(|(field, before, after)| (field, dash(before), dash(after)))
+            .collect()
+    }
+
     /// Field-level differences, `(field path, before, after)`, as JSON text.
     pub fn field_changes(&self) -> Vec<(String, String, String)> {
         let before = to_json(self.before.as_ref());
@@ -176,11 +194,75 @@ fn is_blank(v: &serde_json::Value) -> bool {
 }
 
 fn short(v: &serde_json::Value) -> String {
+    use serde_json::Value;
     match v {
-        serde_json::Value::Null => "—".into(),
-        serde_json::Value::String(s) => s.clone(),
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        // Labelled emails and phones read as people write them: `work a@x.org, home b@y.org`.
+        Value::Array(items) if !items.is_empty() && items.iter().all(is_labelled) => items
+            .iter()
+            .map(|i| {
+                let part = |k: &str| i.get(k).and_then(Value::as_str).unwrap_or("");
+                if part("label").is_empty() {
+                    part("value").to_string()
+                } else {
+                    format!("{} {}", part("label"), part("value"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
+}
+
+fn is_labelled(v: &serde_json::Value) -> bool {
+    v.as_object().is_some_and(|o| {
+        o.len() == 2
+            && o.get("label").is_some_and(serde_json::Value::is_string)
+            && o.get("value").is_some_and(serde_json::Value::is_string)
+    })
+}
+
+/// Both sides of a change cut to at most `width` characters each around where they differ, so
+/// a long value changed near its end still shows what changed: the common start is elided
+/// (`…`) down to a few characters of context, then the differing part, then `…` if more.
+pub fn clip_change(before: &str, after: &str, width: usize) -> (String, String) {
+    let width = width.max(8);
+    let a: Vec<char> = before.chars().collect();
+    let b: Vec<char> = after.chars().collect();
+    if a.len() <= width && b.len() <= width {
+        return (before.to_string(), after.to_string());
+    }
+    // What comes just before the change, so it reads in context.
+    let context = width / 3;
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    // A change within the part that fits keeps the beginning; a later one cuts it.
+    let start = if prefix + context < width {
+        0
+    } else {
+        prefix - context
+    };
+    let clip = |s: &[char]| -> String {
+        let mut out = String::new();
+        if start > 0 {
+            out.push('…');
+        }
+        let room = width - usize::from(start > 0);
+        let tail = s.get(start..).unwrap_or(&[]);
+        if tail.len() > room {
+            out.extend(&tail[..room - 1]);
+            out.push('…');
+        } else {
+            out.extend(tail);
+        }
+        out
+    };
+    (clip(&a), clip(&b))
 }
 
 /// One user action: who, when, what, and every record it changed.
@@ -214,6 +296,38 @@ impl AuditEntry {
         })
     }
 
+    /// Every contact this action concerns, in order of first mention, with the name its own
+    /// records carry (`None` when it touched only their timeline or deals).
+    pub fn contacts(&self) -> Vec<(Id, Option<String>)> {
+        let mut out: Vec<(Id, Option<String>)> = Vec::new();
+        for r in self
+            .changes
+            .iter()
+            .flat_map(|c| [&c.after, &c.before])
+            .flatten()
+        {
+            let (id, name) = match r {
+                Record::Contact(x) => (x.id, Some(&x.name)),
+                Record::Trash(t) => (t.contact.id, Some(&t.contact.name)),
+                Record::Entry(e) => (e.contact(), None),
+                Record::Deal(d) => match d.contact {
+                    Some(id) => (id, None),
+                    None => continue,
+                },
+                Record::Organization(_) => continue,
+            };
+            match out.iter_mut().find(|(seen, _)| *seen == id) {
+                Some((_, known)) => {
+                    if known.is_none() {
+                        *known = name.cloned();
+                    }
+                }
+                None => out.push((id, name.cloned())),
+            }
+        }
+        out
+    }
+
     /// The first contact this action concerns, for display.
     pub fn subject(&self) -> Option<(&'static str, Id)> {
         self.changes
@@ -221,5 +335,32 @@ impl AuditEntry {
             .filter_map(Change::record)
             .map(|r| (r.kind(), r.id()))
             .next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_change;
+
+    #[test]
+    fn a_change_deep_in_a_long_value_stays_visible() {
+        let before = "Customer asked about the invoice for the November order, number 4411";
+        let after = "Customer asked about the invoice for the November order, number 4412";
+        let (b, a) = clip_change(before, after, 30);
+        assert_ne!(b, a, "the cut sides differ: {b} / {a}");
+        assert!(b.contains("4411") && a.contains("4412"), "{b} / {a}");
+        assert!(b.starts_with('…') && b.chars().count() <= 30, "{b}");
+        // Short values are shown whole; a change at the start keeps the start.
+        assert_eq!(clip_change("a", "b", 30), ("a".into(), "b".into()));
+        let long = "x".repeat(50);
+        let (b, a) = clip_change(&format!("A{long}"), &format!("B{long}"), 20);
+        assert!(
+            b.starts_with('A') && a.starts_with('B') && b.ends_with('…'),
+            "{b}"
+        );
+        assert_eq!(b.chars().count(), 20);
+        // Growing a value: the added tail shows.
+        let (b, a) = clip_change(&long, &format!("{long} and more"), 20);
+        assert!(a.contains("and more"), "{b} / {a}");
     }
 }

@@ -281,7 +281,7 @@ impl Store {
                 reason: "already exists; choose a new file name".into(),
             });
         }
-        let file = open_private_file(dest).map_err(|e| StoreError::Open {
+        let file = open_private_file(dest, true).map_err(|e| StoreError::Open {
             path: shown.clone(),
             reason: e.to_string(),
         })?;

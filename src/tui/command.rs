@@ -128,6 +128,7 @@ commands! {
     NewFollowUp = "new_follow_up" in [List, Detail, Timeline, Today]: "Schedule a follow-up with the selected contact";
     MergeDuplicates = "merge_duplicates" in [List, Detail]: "Find and merge duplicates of the selected contact";
     CopyEmail = "copy_email" in [List, Detail]: "Copy the selected contact's email address";
+    ContactHistory = "contact_history" in [List, Detail, Timeline, Today]: "History: who changed the selected contact, and what";
     Undo = "undo" in [Global]: "Undo the last change";
     Today = "today" in [Global]: "Show follow-ups due today and overdue";
     FocusNext = "focus_next" in [Global]: "Focus the next pane";

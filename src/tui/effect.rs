@@ -77,6 +77,8 @@ pub enum Effect {
         due: Day,
     },
     LoadDemo,
+    /// Read a contact's audit trail for the history overlay.
+    LoadHistory(Id),
     /// Score the likely duplicates of a contact (exact indexes and name neighbours).
     FindDuplicates {
         id: Id,
@@ -148,6 +150,13 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         Effect::LoadContact(id) => match load_contact(store, id) {
             Ok(Some(view)) => vec![Msg::ContactLoaded(Box::new(view))],
             Ok(None) => vec![Msg::ContactMissing(id)],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadHistory(contact) => match store.audit_about(contact) {
+            Ok(mut entries) => {
+                entries.reverse();
+                vec![Msg::HistoryLoaded { contact, entries }]
+            }
             Err(e) => failed(&e),
         },
         Effect::LoadDue(day) => match store.due_until(day, 10_000) {

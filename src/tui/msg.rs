@@ -61,6 +61,11 @@ pub enum Msg {
         fields: Vec<FieldError>,
     },
     EditorDone(Result<String, String>),
+    /// A contact's audit trail, newest first (for the history overlay).
+    HistoryLoaded {
+        contact: Id,
+        entries: Vec<crate::store::AuditEntry>,
+    },
     /// Likely duplicates of `subject`, best first (empty: none found).
     Duplicates {
         subject: Id,

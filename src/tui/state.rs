@@ -337,6 +337,17 @@ pub enum Confirm {
     DeleteInteraction(Box<Interaction>),
 }
 
+/// The history overlay: whom it is about and, once loaded, every audit entry concerning them
+/// (and contacts merged into them), newest first.
+#[derive(Clone, Debug)]
+pub struct HistoryView {
+    pub contact: Id,
+    pub name: String,
+    /// `None` while loading.
+    pub entries: Option<Vec<crate::store::AuditEntry>>,
+    pub scroll: usize,
+}
+
 /// At most one overlay exists at a time, so the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
@@ -362,6 +373,8 @@ pub enum Overlay {
         error: Option<String>,
     },
     NewFollowUp(FollowUpDraft),
+    /// The audit trail of one contact, newest first.
+    History(Box<HistoryView>),
     MergeChoice(MergeChoice),
     Merge(Box<MergeState>),
     /// "Discard what you typed?" over a filled form (kept here, back on "keep editing");
@@ -413,7 +426,7 @@ impl Overlay {
             Overlay::Form(_) | Overlay::Reschedule { .. } | Overlay::NewFollowUp(_) => {
                 Context::Form
             }
-            Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
+            Overlay::Help { .. } | Overlay::Entry { .. } | Overlay::History(_) => Context::Help,
             Overlay::Confirm(_) | Overlay::Discard { .. } => Context::Confirm,
             Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
         }

@@ -282,3 +282,7 @@ pub const HINT_SWAP: &str = "swap";
 pub const HINT_MERGE: &str = "merge";
 
 pub const REFUSE_NOT_A_TERMINAL: &str = "rolo's full-screen interface needs an interactive terminal (stdout is not one, or TERM=dumb). Use the CLI instead: `rolo --help`, e.g. `rolo search NAME`, `rolo log …`";
+
+pub const HISTORY_TITLE: &str = "History";
+pub const HISTORY_LOADING: &str = "Loading the history…";
+pub const HISTORY_EMPTY: &str = "No changes recorded.";

@@ -12,11 +12,11 @@ use crate::tui::input::TextInput;
 use crate::tui::keymap::{Key, Keymap, Resolution};
 use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::{
-    Confirm, FollowUpDraft, FormDraft, FormField, LogDraft, LogField, Overlay, Pane, Screen,
-    SearchState, State,
+    Confirm, FollowUpDraft, FormDraft, FormField, HistoryView, LogDraft, LogField, Overlay, Pane,
+    Screen, SearchState, State,
 };
 use crate::tui::strings;
-use crate::tui::view::{detail, entry, help, layout};
+use crate::tui::view::{detail, entry, help, history, layout};
 
 mod merge;
 
@@ -247,6 +247,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             candidates,
         } => merge::duplicates(state, subject, subject_name, candidates),
         Msg::MergeReady(plan) => merge::ready(state, *plan),
+        Msg::HistoryLoaded { contact, entries } => {
+            // Only into the overlay that asked (it may have been closed or reopened since).
+            if let Some(Overlay::History(history)) = &mut state.overlay
+                && history.contact == contact
+            {
+                history.entries = Some(entries);
+            }
+            Vec::new()
+        }
         Msg::EditorDone(result) => {
             match result {
                 Ok(written) => match &mut state.overlay {
@@ -420,6 +429,7 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     let text_max = match &state.overlay {
         Some(Overlay::Help { .. }) => help::max_scroll(state),
         Some(Overlay::Entry { .. }) => entry::max_scroll(state),
+        Some(Overlay::History(_)) => history::max_scroll(state),
         _ => 0,
     };
     match &mut state.overlay {
@@ -429,6 +439,10 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Some(Overlay::Help { scroll, .. }) | Some(Overlay::Entry { scroll, .. }) => {
             *scroll = scrolled(*scroll, text_max, command, page);
+            return Vec::new();
+        }
+        Some(Overlay::History(history)) => {
+            history.scroll = scrolled(history.scroll, text_max, command, page);
             return Vec::new();
         }
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
@@ -490,6 +504,7 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::NewFollowUp
             | Command::MergeDuplicates
             | Command::CopyEmail
+            | Command::ContactHistory
             | Command::Undo
             | Command::Today
             | Command::FocusNext
@@ -749,6 +764,18 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::MergeDuplicates => merge::start(state),
+        Command::ContactHistory => match state.subject() {
+            Some((contact, name)) => {
+                state.overlay = Some(Overlay::History(Box::new(HistoryView {
+                    contact,
+                    name,
+                    entries: None,
+                    scroll: 0,
+                })));
+                vec![Effect::LoadHistory(contact)]
+            }
+            None => Vec::new(),
+        },
         Command::MergePickLeft
         | Command::MergePickRight
         | Command::MergePickBoth

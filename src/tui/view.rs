@@ -9,6 +9,7 @@ pub mod detail;
 pub mod entry;
 mod form;
 pub mod help;
+pub mod history;
 pub mod layout;
 mod list;
 mod log;
@@ -121,6 +122,7 @@ fn render_overlay(
             confirm::reschedule(frame, area, follow_up, input, error.as_deref(), theme);
         }
         Overlay::NewFollowUp(draft) => confirm::new_follow_up(frame, area, draft, theme),
+        Overlay::History(history) => history::render(frame, area, history, state, theme),
         Overlay::MergeChoice(choice) => merge::choice(frame, area, choice, theme),
         Overlay::Merge(m) => merge::side_by_side(frame, area, m, theme),
         Overlay::Discard { form, quit } => {

@@ -21,7 +21,9 @@ fn mode(state: &State) -> &'static str {
         Some(Overlay::Form(_) | Overlay::Reschedule { .. } | Overlay::NewFollowUp(_)) => {
             strings::MODE_FORM
         }
-        Some(Overlay::Help { .. } | Overlay::Entry { .. }) => strings::MODE_HELP,
+        Some(Overlay::Help { .. } | Overlay::Entry { .. } | Overlay::History(_)) => {
+            strings::MODE_HELP
+        }
         Some(Overlay::Confirm(_) | Overlay::Discard { .. }) => strings::MODE_CONFIRM,
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
         None => match (state.screen, state.focus) {

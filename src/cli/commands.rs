@@ -171,7 +171,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::History { limit, json }) => history(&ctx, limit, json),
-        Some(Command::Demo { contacts, seed }) => demo(&ctx, contacts, seed),
+        Some(Command::Demo {
+            contacts,
+            seed,
+            into_nonempty,
+        }) => demo(&ctx, contacts, seed, into_nonempty),
         Some(Command::Doctor { json }) => doctor(&ctx, json),
         Some(Command::Backup { path }) => {
             let store = ctx.open()?;
@@ -868,8 +872,21 @@ fn history(ctx: &Context, limit: usize, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
+fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<(), Failure> {
     let store = Store::open_for_bulk(&ctx.db_path)?;
+    let existing = store.contact_count()?;
+    if existing > 0 && !into_nonempty {
+        return Err(Failure::new(
+            exit::CONFLICT,
+            format!(
+                "{} already holds {existing} contacts; demo data goes into an empty database \
+                 (e.g. --db /tmp/demo.redb). To mix demo contacts into this one anyway, add \
+                 --into-nonempty: they are tagged `{}`, and undo cannot take a demo load back",
+                safe(&ctx.db_path.display().to_string()),
+                crate::store::DEMO_TAG
+            ),
+        ));
+    }
     let started = Instant::now();
     let interactive = std::io::stderr().is_terminal();
     crate::demo::load(&store, &ctx.actor, contacts, seed, |n| {

@@ -42,7 +42,9 @@ use serde::Serialize;
 use super::output::{print_json, safe};
 use super::{Failure, exit};
 use crate::domain::{Actor, Contact, Entry, Id, text};
-use crate::interop::{self, Format, ImportOptions, ImportProblem, ImportRecord, JsonRecord};
+use crate::interop::{
+    self, Format, ImportOptions, ImportProblem, ImportRecord, JsonItem, JsonRecord,
+};
 use crate::store::{Bulk, Store, StoreError};
 
 /// Records per write transaction. Measured on 1M vCards: 5,000 spent 17 s in the kernel
@@ -269,7 +271,7 @@ enum Incoming {
         organization: String,
         warnings: Vec<String>,
     },
-    Json(u64, JsonRecord),
+    Json(u64, JsonItem),
     Problem(ImportProblem),
 }
 
@@ -317,9 +319,10 @@ fn read_file(
                 .is_ok()
     };
     if format == Format::Json {
-        for r in interop::JsonReader::new(input)? {
+        let mut reader = interop::JsonReader::new(input)?;
+        while let Some(r) = reader.next_item() {
             let item = match r {
-                Ok((line, record)) => Incoming::Json(line, record),
+                Ok((line, item)) => Incoming::Json(line, item),
                 Err(problem) => Incoming::Problem(problem),
             };
             if !push(item) {
@@ -382,6 +385,12 @@ struct Run<'a> {
     tag: Option<String>,
     /// Restoring into a database that never had a timeline entry: entry ids are kept.
     keep_entry_ids: Option<bool>,
+    /// A rolo JSON file into an empty database (no contact, trash or audit entry): a full
+    /// restore, decided at the first JSON record. Nothing is matched by email or phone, and
+    /// the trash, audit trail and counters come back too.
+    restore: Option<bool>,
+    /// The file's trash / audit trail were skipped (not an empty database): said once.
+    warned_tail: bool,
     report: Report,
 }
 
@@ -453,7 +462,50 @@ impl Run<'_> {
                     Err(message) => self.fail(line, message),
                 }
             }
-            Incoming::Json(line, record) => self.json(bulk, line, record)?,
+            Incoming::Json(line, item) => {
+                let restore = match self.restore {
+                    Some(r) => r,
+                    None => {
+                        let r = bulk.is_empty()?;
+                        self.restore = Some(r);
+                        r
+                    }
+                };
+                if restore {
+                    bulk.restoring();
+                }
+                match item {
+                    JsonItem::Contact(record) => self.json(bulk, line, record, restore)?,
+                    _ if !restore => {
+                        if !self.warned_tail {
+                            self.warned_tail = true;
+                            self.warn(
+                                line,
+                                "the file's trash, audit trail and id counters were not imported: \
+                                 they are restored only into an empty database (its contacts \
+                                 were merged into the existing ones)",
+                            );
+                        }
+                    }
+                    JsonItem::Trash(bundle) => {
+                        if let Err(e) = bulk.restore_trash(bundle) {
+                            self.fail(line, e.to_string());
+                        }
+                    }
+                    JsonItem::Organization(org) => bulk.restore_organization(org)?,
+                    JsonItem::Audit(entry) => {
+                        if let Err(e) = bulk.restore_audit(&entry) {
+                            self.fail(line, e.to_string());
+                        }
+                    }
+                    JsonItem::Undone(seq, by) => bulk.restore_undone(seq, by)?,
+                    JsonItem::Counters(counters) => {
+                        for (name, value) in counters {
+                            bulk.restore_counter(&name, value)?;
+                        }
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -473,7 +525,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn json(&mut self, bulk: &mut Bulk, line: u64, record: JsonRecord) -> Result<(), StoreError> {
+    fn json(
+        &mut self,
+        bulk: &mut Bulk,
+        line: u64,
+        record: JsonRecord,
+        restore: bool,
+    ) -> Result<(), StoreError> {
         let keep_entry_ids = match self.keep_entry_ids {
             Some(k) => k,
             None => {
@@ -501,7 +559,10 @@ impl Run<'_> {
         let name = contact.name.clone();
         // rolo's own record: the same id created at the same instant by the same agent is the
         // same contact (how a contact with only a name is recognised on a second restore).
+        // A restore into an empty database matches nothing: every record is its own contact,
+        // whatever emails or phones it shares with another (people do share them).
         let same_record = match bulk.contact(contact.id)? {
+            _ if restore => Match::None,
             Some(c) if contact.id != 0 && c.created == contact.created => Match::One(c.id),
             _ => find_match(bulk, &contact, false)?,
         };
@@ -647,6 +708,8 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             label: label.clone(),
             tag: tag.clone(),
             keep_entry_ids: None,
+            restore: None,
+            warned_tail: false,
             report: Report {
                 file: label.clone(),
                 format: format.name().into(),
@@ -722,7 +785,10 @@ fn import_records(
     batch_size: usize,
 ) -> Result<(), Failure> {
     let interactive = std::io::stderr().is_terminal();
-    let description = format!("import {}", run.label);
+    let description = match &run.tag {
+        Some(tag) => format!("import {}, tagged {tag}", run.label),
+        None => format!("import {}", run.label),
+    };
     let actor = run.actor;
     let mut seen = 0u64;
     let mut shown = false;

@@ -56,6 +56,7 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
     let mut state = State::new(At::now(), TimeZone::system(), size.width, size.height);
     state.undo_keys =
         key_for(&options.keymap, &[Context::Global], Command::Undo).unwrap_or_default();
+    state.db_path = store.path().display().to_string();
     let mut app = App {
         state,
         store: Arc::new(store),

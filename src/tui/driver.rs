@@ -30,6 +30,7 @@ impl Driver {
     pub fn new(store: Store, keymap: Keymap, now: At, width: u16, height: u16) -> Driver {
         let mut state = State::new(now, jiff::tz::TimeZone::UTC, width, height);
         state.undo_keys = key_for(&keymap, &[Context::Global], Command::Undo).unwrap_or_default();
+        state.db_path = store.path().display().to_string();
         let mut driver = Driver {
             state,
             store,

@@ -266,6 +266,8 @@ impl MergeState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
     DeleteContact { id: Id, name: String },
+    /// Demo data into a database that already holds contacts: asked first, naming the file.
+    LoadDemo { path: String, existing: u64 },
 }
 
 /// At most one overlay exists at a time, so the size difference between variants costs nothing.
@@ -344,6 +346,8 @@ pub struct State {
     pub last_channel: Channel,
     /// The keys that undo, as the effective keymap spells them (for confirmations).
     pub undo_keys: String,
+    /// The database file, as confirmations name it.
+    pub db_path: String,
     pub quit: bool,
 }
 
@@ -379,6 +383,7 @@ impl State {
             continuations: Vec::new(),
             last_channel: Channel::Call,
             undo_keys: String::new(),
+            db_path: String::new(),
             quit: false,
         }
     }

@@ -107,6 +107,12 @@ pub const LABEL_DEALS: &str = "Deals";
 pub fn confirm_delete(name: &str) -> String {
     format!("Move {name} to the trash?")
 }
+pub fn confirm_demo(path: &str, existing: u64) -> String {
+    format!(
+        "Load {} demo contacts into {path}, which already holds {existing} contacts? They are tagged demo; undo cannot take them back.",
+        crate::tui::effect::DEMO_CONTACTS
+    )
+}
 pub fn confirm_keys(yes: &str, no: &str) -> String {
     format!("{yes} yes   {no} no")
 }

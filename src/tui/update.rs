@@ -531,6 +531,10 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                     done: strings::deleted(&text::visible(&name, false), &state.undo_keys),
                 }]
             }
+            Some(Overlay::Confirm(Confirm::LoadDemo { .. })) => {
+                state.busy = Some(strings::DEMO_LOADING.to_string());
+                vec![Effect::LoadDemo]
+            }
             other => {
                 state.overlay = other;
                 Vec::new()
@@ -615,6 +619,15 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::LoadDemo => {
+            // Only an empty database (the welcome screen) gets demo data at once; anywhere else
+            // it is asked first, naming the file, as undo cannot take a demo load back.
+            if !state.is_welcome() {
+                state.overlay = Some(Overlay::Confirm(Confirm::LoadDemo {
+                    path: state.db_path.clone(),
+                    existing: state.list.total,
+                }));
+                return Vec::new();
+            }
             state.busy = Some(strings::DEMO_LOADING.to_string());
             vec![Effect::LoadDemo]
         }

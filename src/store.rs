@@ -681,10 +681,7 @@ impl Store {
 
     /// Calls `f` for every audit entry, oldest first, until it returns `false` (the full JSON
     /// export streams the audit trail this way).
-    pub fn for_each_audit(
-        &self,
-        mut f: impl FnMut(AuditEntry) -> bool,
-    ) -> Result<(), StoreError> {
+    pub fn for_each_audit(&self, mut f: impl FnMut(AuditEntry) -> bool) -> Result<(), StoreError> {
         let txn = self.db.begin_read()?;
         let t = txn.open_table(AUDIT)?;
         for row in t.iter()? {

@@ -571,16 +571,28 @@ fn a_json_restore_of_20000_contacts_is_byte_identical_with_trash_and_audit() {
     assert_eq!(report["updated"], 0, "nobody folded into anybody: {out}");
     ok(&env.rolo_on(
         "restored.redb",
-        &["export", "--format", "json", "--out", second.to_str().unwrap()],
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            second.to_str().unwrap(),
+        ],
     ));
-    let (a, b) = (std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap());
+    let (a, b) = (
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+    );
     assert!(a == b, "the re-export differs from the export");
     let text = String::from_utf8_lossy(&a);
     assert!(text.contains("\"trash\":["), "the export carries the trash");
     assert!(text.contains("\"action\":\"undo: add contact\""));
     // The trash came back and restores.
     let trash = ok(&env.rolo_on("restored.redb", &["trash"]));
-    assert!(trash.contains("Undone One") && trash.contains("     5 "), "{trash}");
+    assert!(
+        trash.contains("Undone One") && trash.contains("     5 "),
+        "{trash}"
+    );
     // Undo does not reach back past the restore into the file's history.
     let undo = env.rolo_on("restored.redb", &["undo"]);
     assert_eq!(undo.status.code(), Some(6));
@@ -598,13 +610,26 @@ fn a_json_import_into_a_nonempty_database_merges_and_says_what_it_skipped() {
     ok(&env.rolo(&["add", "-n", "Gone Person"]));
     ok(&env.rolo(&["rm", "2"]));
     let file = env.path("a.json");
-    ok(&env.rolo(&["export", "--format", "json", "--out", file.to_str().unwrap()]));
+    ok(&env.rolo(&[
+        "export",
+        "--format",
+        "json",
+        "--out",
+        file.to_str().unwrap(),
+    ]));
     let other = "other.redb";
     ok(&env.rolo_on(other, &["add", "-n", "Ana L.", "-e", "ana@x.example"]));
     let out = env.rolo_on(other, &["import", file.to_str().unwrap()]);
     assert!(out.status.success());
-    assert!(stdout(&out).contains("created 0, updated 1"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("created 0, updated 1"),
+        "{}",
+        stdout(&out)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("restored only into an empty database"), "{err}");
+    assert!(
+        err.contains("restored only into an empty database"),
+        "{err}"
+    );
     assert!(stdout(&env.rolo_on(other, &["trash"])).contains("empty"));
 }

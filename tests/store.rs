@@ -2313,7 +2313,9 @@ fn opening_a_schema_3_file_files_the_uids_its_merges_dropped() {
 #[test]
 fn an_undone_add_goes_to_the_trash_with_what_others_logged_meanwhile() {
     on_both(|store| {
-        let c = store.add_contact(&sam(), draft("Real Customer", "")).unwrap();
+        let c = store
+            .add_contact(&sam(), draft("Real Customer", ""))
+            .unwrap();
         store
             .log_interaction(&ana(), call(c.id, at(1), "Ana called them"), None)
             .unwrap();
@@ -2323,8 +2325,15 @@ fn an_undone_add_goes_to_the_trash_with_what_others_logged_meanwhile() {
         let trash = store.trash().unwrap();
         assert_eq!(trash.len(), 1);
         assert_eq!(trash[0].contact.name, "Real Customer");
-        assert_eq!(trash[0].entries.len(), 1, "Ana's call went to the trash with it");
-        assert!(store.timeline(c.id, 10).unwrap().is_empty(), "no orphaned entries");
+        assert_eq!(
+            trash[0].entries.len(),
+            1,
+            "Ana's call went to the trash with it"
+        );
+        assert!(
+            store.timeline(c.id, 10).unwrap().is_empty(),
+            "no orphaned entries"
+        );
         let back = store.restore_contact(&sam(), c.id).unwrap();
         assert_eq!(back.name, "Real Customer");
         assert_eq!(store.timeline(c.id, 10).unwrap().len(), 1);
@@ -2334,8 +2343,12 @@ fn an_undone_add_goes_to_the_trash_with_what_others_logged_meanwhile() {
 #[test]
 fn undo_refuses_a_bulk_load_instead_of_skipping_past_it() {
     on_both(|store| {
-        let a = store.add_contact(&sam(), draft("Ana", "a@x.example")).unwrap();
-        let b = store.add_contact(&sam(), draft("Bo", "b@x.example")).unwrap();
+        let a = store
+            .add_contact(&sam(), draft("Ana", "a@x.example"))
+            .unwrap();
+        let b = store
+            .add_contact(&sam(), draft("Bo", "b@x.example"))
+            .unwrap();
         let merged = store.merge_contacts(&sam(), a.clone(), &b).unwrap();
         rolo::demo::load(store, &sam(), 12, 3, |_| {}).unwrap();
         let err = store.undo(&sam()).unwrap_err();
@@ -2343,7 +2356,10 @@ fn undo_refuses_a_bulk_load_instead_of_skipping_past_it() {
         assert!(err.to_string().contains("demo"), "{err}");
         // The merge stays merged, the demo contacts stay, and they carry the demo tag.
         assert!(store.contact(b.id).unwrap().is_none());
-        assert_eq!(store.contact(a.id).unwrap().unwrap().version, merged.contact.version);
+        assert_eq!(
+            store.contact(a.id).unwrap().unwrap().version,
+            merged.contact.version
+        );
         assert_eq!(store.find_by_tag("demo").unwrap().len(), 12);
         // Another agent's undo is about their own actions only.
         assert!(matches!(store.undo(&ana()), Err(StoreError::NothingToUndo)));

@@ -13,9 +13,13 @@
 //! writes).
 //!
 //! rolo's own JSON is restored losslessly ([`JsonRecord`]: timelines, deals, consent, custom
-//! fields, stamps, versions); into an empty database ids are kept too, so export → import →
-//! export gives the same file. A JSON record whose id and creation stamp equal a stored
-//! contact's is that contact (checked before the uid / email / phone rules). JSON restores are
+//! fields, stamps, versions). Into an empty database (no contact, trash or audit entry) it is a
+//! full restore: ids kept, no record matched against another (never by email or phone), and
+//! the trash, organisations, audit trail, undone pairs and id counters the export carries come
+//! back too, with no audit entry of the restore's own, so export → import → export gives the
+//! same file. Into a database with contacts it merges: a JSON record whose id and creation stamp
+//! equal a stored contact's is that contact (checked before the uid / email / phone rules), and
+//! the file's trash / audit trail / counters are skipped with a warning. JSON restores are
 //! tagged only when `--tag` is given (a restore should not change what it restores); other
 //! formats get `import-YYYYMMDD-HHMM` by default.
 //!

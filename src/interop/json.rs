@@ -1,6 +1,8 @@
 //! rolo's own lossless export: a format-versioned JSON document, written and read one contact
-//! at a time. It must not resolve ids: ids in the file are informative, the store assigns new
-//! ones and relinks timeline entries and deals.
+//! at a time. Resolving ids is the importer's business (a restore into an empty database keeps
+//! them; a merge into a populated one assigns new ones and relinks timeline entries and deals).
+//! A full export adds, after `contacts`, the arrays `trash`, `organizations`, `audit` and
+//! `undone` (one element per line, streamed like contacts) and the object `counters`.
 //!
 //! The writer puts one contact per line inside the array:
 //!
@@ -434,7 +436,11 @@ impl<R: BufRead> JsonReader<R> {
         }
     }
 
-    fn stop(&mut self, line: u64, message: impl Into<String>) -> Option<Result<(u64, JsonItem), ImportProblem>> {
+    fn stop(
+        &mut self,
+        line: u64,
+        message: impl Into<String>,
+    ) -> Option<Result<(u64, JsonItem), ImportProblem>> {
         self.section = Section::Done;
         Some(Err(ImportProblem::new(line, message)))
     }
@@ -505,7 +511,9 @@ impl<R: BufRead> JsonReader<R> {
                             return Ok(None);
                         }
                         Some(other) => {
-                            return Ok(self.stop(line, format!("unexpected `{}`", char::from(other))));
+                            return Ok(
+                                self.stop(line, format!("unexpected `{}`", char::from(other)))
+                            );
                         }
                     }
                     let mut raw = Vec::new();
@@ -537,7 +545,9 @@ impl<R: BufRead> JsonReader<R> {
                         Err(e) => return Ok(self.stop(line, format!("bad value of `{key}`: {e}"))),
                     };
                     match key.as_str() {
-                        "format" => self.tail.format = Some(value.as_str().unwrap_or("?").to_string()),
+                        "format" => {
+                            self.tail.format = Some(value.as_str().unwrap_or("?").to_string())
+                        }
                         "version" => self.tail.version = Some(value.as_u64().unwrap_or(u64::MAX)),
                         "counters" => {
                             return Ok(Some(

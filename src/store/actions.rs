@@ -576,7 +576,9 @@ impl Bulk<'_> {
 
     /// Puts a trash bundle back as it was exported.
     pub fn restore_trash(&mut self, bundle: TrashBundle) -> Result<(), StoreError> {
-        if self.t.trash.get(bundle.contact.id)?.is_some() || self.t.contact(bundle.contact.id)?.is_some() {
+        if self.t.trash.get(bundle.contact.id)?.is_some()
+            || self.t.contact(bundle.contact.id)?.is_some()
+        {
             return Err(StoreError::Conflict(format!(
                 "contact {} is in the file twice (trash and list)",
                 bundle.contact.id
@@ -591,7 +593,9 @@ impl Bulk<'_> {
     pub fn restore_organization(&mut self, org: Organization) -> Result<(), StoreError> {
         let change = match self.t.organization(org.id)? {
             Some(current) if current == org => return Ok(()),
-            Some(current) => Change::update(Record::Organization(current), Record::Organization(org)),
+            Some(current) => {
+                Change::update(Record::Organization(current), Record::Organization(org))
+            }
             None => {
                 if self.t.org_by_name(&org.name)?.is_some() {
                     return Ok(());
@@ -897,7 +901,13 @@ fn same_content(a: &Contact, b: &Contact) -> bool {
 }
 
 /// The id counters a JSON export carries and a restore brings back.
-pub const COUNTERS: &[&str] = &["next_contact", "next_entry", "next_deal", "next_org", "audit_seq"];
+pub const COUNTERS: &[&str] = &[
+    "next_contact",
+    "next_entry",
+    "next_deal",
+    "next_org",
+    "audit_seq",
+];
 
 /// What the actor's last action not yet undone is.
 enum Last {

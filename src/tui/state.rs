@@ -265,9 +265,15 @@ impl MergeState {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
-    DeleteContact { id: Id, name: String },
+    DeleteContact {
+        id: Id,
+        name: String,
+    },
     /// Demo data into a database that already holds contacts: asked first, naming the file.
-    LoadDemo { path: String, existing: u64 },
+    LoadDemo {
+        path: String,
+        existing: u64,
+    },
 }
 
 /// At most one overlay exists at a time, so the size difference between variants costs nothing.
@@ -297,6 +303,26 @@ pub enum Overlay {
     NewFollowUp(FollowUpDraft),
     MergeChoice(MergeChoice),
     Merge(Box<MergeState>),
+    Trash(TrashView),
+}
+
+/// One contact in the trash, as the trash view lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrashRow {
+    pub id: Id,
+    pub name: String,
+    pub deleted_at: At,
+    pub deleted_by: String,
+    /// Timeline entries and deals that come back with it.
+    pub history: usize,
+}
+
+/// The trash overlay: most recently deleted first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrashView {
+    pub items: Vec<TrashRow>,
+    pub selected: usize,
+    pub loaded: bool,
 }
 
 impl Overlay {
@@ -310,6 +336,7 @@ impl Overlay {
             Overlay::Help { .. } | Overlay::Entry { .. } => Context::Help,
             Overlay::Confirm(_) => Context::Confirm,
             Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
+            Overlay::Trash(_) => Context::Trash,
         }
     }
 }

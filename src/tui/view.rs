@@ -17,6 +17,7 @@ mod search;
 mod status;
 mod timeline;
 mod today;
+mod trash;
 mod welcome;
 mod which_key;
 
@@ -109,6 +110,7 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         }
         Some(Overlay::MergeChoice(choice)) => merge::choice(frame, areas.main, choice, theme),
         Some(Overlay::Merge(m)) => merge::side_by_side(frame, areas.main, m, theme),
+        Some(Overlay::Trash(t)) => trash::render(frame, areas.main, state, t, theme, keymap),
         None => {}
     }
     if !state.continuations.is_empty() {

@@ -24,6 +24,7 @@ fn mode(state: &State) -> &'static str {
         Some(Overlay::Help { .. } | Overlay::Entry { .. }) => strings::MODE_HELP,
         Some(Overlay::Confirm(_)) => strings::MODE_CONFIRM,
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
+        Some(Overlay::Trash(_)) => strings::MODE_TRASH,
         None => match (state.screen, state.focus) {
             (Screen::Today, _) => strings::MODE_TODAY,
             (_, Pane::List) => strings::MODE_LIST,
@@ -57,6 +58,10 @@ fn hint_commands(context: Context) -> &'static [(Command, &'static str)] {
             (Command::Help, strings::HINT_HELP),
         ],
         Context::Help | Context::Confirm => &[(Command::Cancel, strings::HINT_CANCEL)],
+        Context::Trash => &[
+            (Command::RestoreContact, strings::HINT_RESTORE),
+            (Command::Cancel, strings::HINT_CANCEL),
+        ],
         Context::Merge => &[
             (Command::MergePickLeft, strings::HINT_LEFT),
             (Command::MergePickRight, strings::HINT_RIGHT),

@@ -885,6 +885,8 @@ fn the_trash_view_lists_deleted_contacts_and_restores_the_selected_one() {
     let cy = d.store.find_by_email("cy@example.com").expect("lookup")[0];
     let setup = Actor::new("setup");
     d.store.delete_contact(&setup, bo).expect("delete");
+    // Deletion stamps are in milliseconds: two in the same one would tie.
+    std::thread::sleep(std::time::Duration::from_millis(5));
     d.store.delete_contact(&setup, cy).expect("delete");
     d.keys("ctrl-l");
     d.keys("T");

@@ -879,10 +879,11 @@ fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<
         return Err(Failure::new(
             exit::CONFLICT,
             format!(
-                "{} already holds {existing} contacts; demo data goes into an empty database \
+                "{} already holds {existing} contact{}; demo data goes into an empty database \
                  (e.g. --db /tmp/demo.redb). To mix demo contacts into this one anyway, add \
                  --into-nonempty: they are tagged `{}`, and undo cannot take a demo load back",
                 safe(&ctx.db_path.display().to_string()),
+                if existing == 1 { "" } else { "s" },
                 crate::store::DEMO_TAG
             ),
         ));

@@ -121,8 +121,9 @@ pub fn restored(name: &str) -> String {
 }
 pub fn confirm_demo(path: &str, existing: u64) -> String {
     format!(
-        "Load {} demo contacts into {path}, which already holds {existing} contacts? They are tagged demo; undo cannot take them back.",
-        crate::tui::effect::DEMO_CONTACTS
+        "Load {} demo contacts into {path}, which already holds {existing} {}? They are tagged demo; undo cannot take them back.",
+        crate::tui::effect::DEMO_CONTACTS,
+        if existing == 1 { "contact" } else { "contacts" }
     )
 }
 pub fn confirm_keys(yes: &str, no: &str) -> String {

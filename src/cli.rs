@@ -83,7 +83,9 @@ impl From<crate::store::StoreError> for Failure {
             E::NewerSchema { .. } => exit::NEWER_SCHEMA,
             E::NoDatabase { .. } => exit::NO_DATABASE,
             E::NotFound(_) => exit::NOT_FOUND,
-            E::Stale { .. } | E::Conflict(_) | E::NothingToUndo => exit::CONFLICT,
+            E::Stale { .. } | E::Conflict(_) | E::NothingToUndo | E::NotUndoable(_) => {
+                exit::CONFLICT
+            }
             E::Invalid(_) => exit::INVALID,
             _ => exit::ERROR,
         };
@@ -256,6 +258,10 @@ pub enum Command {
         contacts: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Load demo contacts even though the database already holds contacts (they are
+        /// tagged `demo`; undo cannot take a demo load back)
+        #[arg(long)]
+        into_nonempty: bool,
     },
     /// Check the database: redb integrity plus index consistency
     Doctor {

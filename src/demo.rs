@@ -12,7 +12,7 @@ use crate::domain::{
     DealStage, DealStatus, Direction, Entry, FollowUp, Interaction, Labelled, Outcome, Purchase,
     Stage, Stamp, text,
 };
-use crate::store::{Store, StoreError};
+use crate::store::{DEMO_TAG, Store, StoreError};
 
 struct Culture {
     given: &'static [&'static str],
@@ -821,7 +821,12 @@ pub fn load(
                 if i % 100 == 0 {
                     progress(written + i);
                 }
-                let g = generator.person();
+                let mut g = generator.person();
+                // Tagged so demo data can be found (and removed) among real contacts.
+                if !g.contact.tags.iter().any(|t| t == DEMO_TAG) {
+                    g.contact.tags.push(DEMO_TAG.to_string());
+                    g.contact.tags.sort();
+                }
                 let id = bulk.add_contact(g.contact, &g.org)?;
                 for mut entry in g.entries {
                     entry.set_contact(id);

@@ -26,7 +26,7 @@ use crate::domain::{ContactDraft, check_email, check_phone};
 
 pub use self::csv::{ColumnMap, CsvReader, CsvWriter};
 pub use dedupe::{DuplicatePair, Likely, duplicate_candidates, duplicates_of};
-pub use json::{JsonReader, JsonRecord, JsonWriter};
+pub use json::{JsonItem, JsonReader, JsonRecord, JsonWriter};
 pub use vcard::{VcardReader, VcardVersion};
 
 /// One contact read from a file, ready for [`ContactDraft::into_contact`].

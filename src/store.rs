@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
-pub use actions::{Bulk, Logged, Merged};
+pub use actions::{Bulk, COUNTERS, DEMO_TAG, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
 pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace};
 use tables::*;
@@ -117,6 +117,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("nothing to undo")]
     NothingToUndo,
+    /// The last action cannot be undone (a bulk load, or a restore): undo refuses instead of
+    /// reaching past it.
+    #[error("cannot undo: {0}")]
+    NotUndoable(String),
     #[error("{0}")]
     Invalid(#[from] crate::domain::Invalid),
     #[error("the disk is full; nothing was changed ({0})")]
@@ -786,6 +790,56 @@ impl Store {
             out.push(entry);
         }
         out.reverse();
+        Ok(out)
+    }
+
+    /// Calls `f` for every audit entry, oldest first, until it returns `false` (the full JSON
+    /// export streams the audit trail this way).
+    pub fn for_each_audit(&self, mut f: impl FnMut(AuditEntry) -> bool) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        for row in t.iter()? {
+            if !f(decode("audit entry", row?.1.value())?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Which audit entries were undone, and by which entry: `(undone seq, undo seq)`.
+    pub fn undone_pairs(&self) -> Result<Vec<(u64, u64)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(UNDONE)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            out.push((k.value(), v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Every organisation, in id order.
+    pub fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(ORGS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            out.push(decode("organization", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The id counters ([`COUNTERS`]) as they stand.
+    pub fn counters(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let mut out = std::collections::BTreeMap::new();
+        for name in COUNTERS {
+            out.insert(
+                (*name).to_string(),
+                meta.get(*name)?.map_or(0, |v| v.value()),
+            );
+        }
         Ok(out)
     }
 

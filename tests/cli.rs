@@ -800,3 +800,70 @@ fn history_shows_what_changed_with_names_and_filters() {
     assert_eq!(first["contacts"][0]["name"], "Ana Horvat");
     assert!(first["changes"].is_array(), "the audit entry's fields stay");
 }
+
+fn fails_with(db: &Path, args: &[&str], code: i32) -> String {
+    let out = rolo(db, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "rolo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn undo_refuses_to_reach_past_demo_data_and_keeps_the_real_contact() {
+    let (_dir, db) = temp_db();
+    ok(&db, &["add", "--name", "Real Customer"]);
+    // Demo data only into an empty database, unless asked for by name.
+    let refused = fails_with(&db, &["demo", "--contacts", "10"], 6);
+    assert!(refused.contains("--into-nonempty"), "{refused}");
+    assert!(ok(&db, &["trash"]).contains("empty"));
+    ok(&db, &["demo", "--contacts", "10", "--into-nonempty"]);
+    let err = fails_with(&db, &["undo"], 6);
+    assert!(err.contains("cannot undo"), "{err}");
+    assert!(err.contains("demo data"), "{err}");
+    assert!(err.contains("tag:demo"), "{err}");
+    // Asking again changes nothing either: the real contact stays.
+    fails_with(&db, &["undo"], 6);
+    assert!(ok(&db, &["show", "Real Customer"]).contains("Real Customer"));
+    // The demo rows can be found by their tag.
+    let found: serde_json::Value = serde_json::from_str(&ok(
+        &db,
+        &["search", "tag:demo", "--limit", "100", "--json"],
+    ))
+    .expect("json");
+    assert_eq!(found.as_array().map(Vec::len), Some(10));
+}
+
+#[test]
+fn undo_after_an_import_explains_and_names_the_batch_tag() {
+    let (dir, db) = temp_db();
+    ok(&db, &["add", "--name", "Real Customer"]);
+    let file = dir.path().join("people.vcf");
+    std::fs::write(
+        &file,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Imported Person\r\nEMAIL:imp@x.example\r\nEND:VCARD\r\n",
+    )
+    .expect("write");
+    ok(
+        &db,
+        &["import", file.to_str().expect("path"), "--tag", "batch-7"],
+    );
+    let err = fails_with(&db, &["undo"], 6);
+    assert!(err.contains("import"), "{err}");
+    assert!(err.contains("tag:batch-7"), "{err}");
+    assert!(ok(&db, &["show", "Real Customer"]).contains("Real Customer"));
+}
+
+#[test]
+fn an_undone_add_goes_to_the_trash_and_can_be_restored() {
+    let (_dir, db) = temp_db();
+    ok(&db, &["add", "--name", "Real Customer"]);
+    ok(&db, &["undo"]);
+    let trash = ok(&db, &["trash"]);
+    assert!(trash.contains("Real Customer"), "{trash}");
+    ok(&db, &["restore", "1"]);
+    assert!(ok(&db, &["show", "1"]).contains("Real Customer"));
+}

@@ -499,7 +499,7 @@ fn check_duplicate_after_normalisation() {
 fn check_key_bound_alone_and_as_prefix() {
     assert_eq!(
         fixture_problems("prefix_conflict.toml"),
-        "prefix_conflict.toml:4: `g` is bound to `first` and also starts `g g` (<built-in>/keymaps/default.toml:39), so one of them cannot be typed (unbind one of them, e.g. \"g\" = \"noop\")"
+        "prefix_conflict.toml:4: `g` is bound to `first` and also starts `g g` (<built-in>/keymaps/default.toml:40), so one of them cannot be typed (unbind one of them, e.g. \"g\" = \"noop\")"
     );
 }
 
@@ -507,7 +507,7 @@ fn check_key_bound_alone_and_as_prefix() {
 fn check_quit_unreachable() {
     assert_eq!(
         fixture_problems("quit_unreachable.toml"),
-        "quit_unreachable.toml:5: `quit` cannot be reached in [search], [form], [log], [help], [merge] (bind a key that does not type text, such as ctrl-c or f1, to `quit` in [global])"
+        "quit_unreachable.toml:5: `quit` cannot be reached in [search], [form], [log], [help], [merge], [trash] (bind a key that does not type text, such as ctrl-c or f1, to `quit` in [global])"
     );
 }
 

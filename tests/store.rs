@@ -1006,13 +1006,16 @@ fn undo_of_a_log_is_refused_once_its_follow_up_was_completed_by_someone_else() {
 }
 
 #[test]
-fn undo_of_an_add_is_refused_once_someone_logged_history_on_it() {
+fn undo_of_an_add_with_history_logged_since_moves_it_all_to_the_trash() {
     on_both(|store| {
         let c = add(store, "Ana", "ana@example.com");
         log(store, &ana(), c.id, at(0), "Ana called");
-        let err = store.undo(&sam()).unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err}");
-        assert!(store.contact(c.id).unwrap().is_some());
+        store.undo(&sam()).unwrap();
+        assert!(store.contact(c.id).unwrap().is_none());
+        assert!(store.find_by_email("ana@example.com").unwrap().is_empty());
+        assert_eq!(store.trash().unwrap()[0].entries.len(), 1);
+        assert_doctor_clean(store);
+        store.restore_contact(&sam(), c.id).unwrap();
         assert_eq!(store.timeline(c.id, 10).unwrap().len(), 1);
         assert_eq!(store.find_by_email("ana@example.com").unwrap(), vec![c.id]);
         assert_doctor_clean(store);
@@ -1448,11 +1451,12 @@ fn a_bulk_load_is_indexed_summarised_audited_once_and_not_undoable() {
         );
         assert!(!log[0].undoable);
 
-        // Undo skips the bulk load and takes back the action before it.
-        assert_eq!(store.undo(&sam()).unwrap().action, "add contact");
-        assert_eq!(store.contact(before.id).unwrap(), None);
-        assert_eq!(store.contact_count().unwrap(), 3);
-        assert!(matches!(store.undo(&sam()), Err(StoreError::NothingToUndo)));
+        // Undo refuses the bulk load and never skips past it to the action before.
+        let err = store.undo(&sam()).unwrap_err();
+        assert!(matches!(err, StoreError::NotUndoable(_)), "{err}");
+        assert!(err.to_string().contains("import contacts.csv"), "{err}");
+        assert!(store.contact(before.id).unwrap().is_some());
+        assert_eq!(store.contact_count().unwrap(), 4);
         assert_doctor_clean(store);
     });
 }
@@ -2384,4 +2388,73 @@ fn open_existing_creates_nothing_and_names_the_missing_file() {
         "case and accents folded, a longer name not included"
     );
     assert!(store.find_by_name("").expect("lookup").is_empty());
+}
+
+#[test]
+fn an_undone_add_goes_to_the_trash_with_what_others_logged_meanwhile() {
+    on_both(|store| {
+        let c = store
+            .add_contact(&sam(), draft("Real Customer", ""))
+            .unwrap();
+        store
+            .log_interaction(&ana(), call(c.id, at(1), "Ana called them"), None)
+            .unwrap();
+        let undone = store.undo(&sam()).unwrap();
+        assert_eq!(undone.action, "add contact");
+        assert!(store.contact(c.id).unwrap().is_none());
+        let trash = store.trash().unwrap();
+        assert_eq!(trash.len(), 1);
+        assert_eq!(trash[0].contact.name, "Real Customer");
+        assert_eq!(
+            trash[0].entries.len(),
+            1,
+            "Ana's call went to the trash with it"
+        );
+        assert!(
+            store.timeline(c.id, 10).unwrap().is_empty(),
+            "no orphaned entries"
+        );
+        let back = store.restore_contact(&sam(), c.id).unwrap();
+        assert_eq!(back.name, "Real Customer");
+        assert_eq!(store.timeline(c.id, 10).unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn undo_refuses_a_bulk_load_instead_of_skipping_past_it() {
+    on_both(|store| {
+        let a = store
+            .add_contact(&sam(), draft("Ana", "a@x.example"))
+            .unwrap();
+        let b = store
+            .add_contact(&sam(), draft("Bo", "b@x.example"))
+            .unwrap();
+        let merged = store.merge_contacts(&sam(), a.clone(), &b).unwrap();
+        rolo::demo::load(store, &sam(), 12, 3, |_| {}).unwrap();
+        let err = store.undo(&sam()).unwrap_err();
+        assert!(matches!(err, StoreError::NotUndoable(_)), "{err}");
+        assert!(err.to_string().contains("demo"), "{err}");
+        // The merge stays merged, the demo contacts stay, and they carry the demo tag.
+        assert!(store.contact(b.id).unwrap().is_none());
+        assert_eq!(
+            store.contact(a.id).unwrap().unwrap().version,
+            merged.contact.version
+        );
+        assert_eq!(store.find_by_tag("demo").unwrap().len(), 12);
+        // Another agent's undo is about their own actions only.
+        assert!(matches!(store.undo(&ana()), Err(StoreError::NothingToUndo)));
+    });
+}
+
+#[test]
+fn repeated_undo_still_walks_back_through_ordinary_actions() {
+    on_both(|store| {
+        let a = store.add_contact(&sam(), draft("Ana", "")).unwrap();
+        store
+            .log_interaction(&sam(), call(a.id, at(1), "first"), None)
+            .unwrap();
+        assert!(store.undo(&sam()).unwrap().action.starts_with("log"));
+        assert_eq!(store.undo(&sam()).unwrap().action, "add contact");
+        assert!(matches!(store.undo(&sam()), Err(StoreError::NothingToUndo)));
+    });
 }

@@ -580,3 +580,34 @@ fn history_overlay() {
     }
     insta::assert_snapshot!("history_80x24", screen(&mut d, 80, 24));
 }
+
+#[test]
+fn trash_view() {
+    let store = demo_store(30);
+    let mut generator = Generator::new(9, At::from_millis(NOW), 3);
+    store
+        .bulk(&Actor::new("sam"), "trash", |bulk| {
+            for i in 0..3u64 {
+                let mut person = generator.person();
+                person.contact.id = 1000 + i;
+                for entry in &mut person.entries {
+                    entry.set_contact(1000 + i);
+                }
+                bulk.restore_trash(rolo::store::TrashBundle {
+                    contact: person.contact,
+                    entries: person.entries,
+                    deals: Vec::new(),
+                    deleted: Stamp {
+                        at: At::from_millis(NOW - i as i64 * 3_600_000),
+                        by: "sam".into(),
+                    },
+                })?;
+            }
+            Ok(())
+        })
+        .expect("trash");
+    let mut d = driver(store);
+    d.keys("T");
+    d.keys("j");
+    insta::assert_snapshot!("trash_80x24", screen(&mut d, 80, 24));
+}

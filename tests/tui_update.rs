@@ -1360,3 +1360,80 @@ fn the_history_key_shows_who_changed_the_selected_contact() {
         );
     }
 }
+
+#[test]
+fn demo_on_a_nonempty_database_asks_first_and_undo_then_does_not_undo_an_older_merge() {
+    let mut d = driver(&["Ana Lima", "Bo Chen"]);
+    let ids = d.store.find_by_email("ana@example.com").expect("lookup");
+    let ana = d.store.contact(ids[0]).expect("read").expect("ana");
+    let bo_id = d.store.find_by_email("bo@example.com").expect("lookup")[0];
+    let bo = d.store.contact(bo_id).expect("read").expect("bo");
+    let actor = d.actor.clone();
+    d.store
+        .merge_contacts(&actor, ana.clone(), &bo)
+        .expect("merge");
+    d.keys("ctrl-l");
+    d.keys("D");
+    match &d.state.overlay {
+        Some(Overlay::Confirm(rolo::tui::state::Confirm::LoadDemo { path, .. })) => {
+            assert_eq!(path, "<memory>", "the prompt names the file");
+        }
+        other => panic!("expected a confirmation first, got {other:?}"),
+    }
+    assert_eq!(
+        d.store.contact_count().expect("count"),
+        1,
+        "nothing loaded yet"
+    );
+    d.keys("esc");
+    assert_eq!(d.store.contact_count().expect("count"), 1, "no means no");
+    d.keys("D");
+    d.keys("y");
+    assert_eq!(d.store.contact_count().expect("count"), 201);
+    assert_eq!(d.store.find_by_tag("demo").expect("tag").len(), 200);
+    d.keys("u");
+    assert_eq!(d.state.status.as_ref().map(|s| s.tone), Some(Tone::Error));
+    assert!(status(&d).contains("cannot undo"), "{}", status(&d));
+    assert!(
+        d.store.contact(bo_id).expect("read").is_none(),
+        "the older merge stays merged"
+    );
+    assert_eq!(d.store.contact_count().expect("count"), 201);
+}
+
+#[test]
+fn the_trash_view_lists_deleted_contacts_and_restores_the_selected_one() {
+    let mut d = driver(&["Ana Lima", "Bo Chen", "Cy Diaz"]);
+    let bo = d.store.find_by_email("bo@example.com").expect("lookup")[0];
+    let cy = d.store.find_by_email("cy@example.com").expect("lookup")[0];
+    let setup = Actor::new("setup");
+    d.store.delete_contact(&setup, bo).expect("delete");
+    // Deletion stamps are in milliseconds: two in the same one would tie.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    d.store.delete_contact(&setup, cy).expect("delete");
+    d.keys("ctrl-l");
+    d.keys("T");
+    let Some(Overlay::Trash(trash)) = &d.state.overlay else {
+        panic!("expected the trash, got {:?}", d.state.overlay);
+    };
+    assert!(trash.loaded);
+    let names: Vec<_> = trash.items.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Cy Diaz", "Bo Chen"], "most recently deleted first");
+    assert_eq!(trash.items[0].deleted_by, "setup");
+    d.keys("j");
+    d.keys("enter");
+    assert!(d.state.overlay.is_none(), "{:?}", d.state.overlay);
+    assert!(status(&d).contains("Restored Bo Chen"), "{}", status(&d));
+    assert!(d.store.contact(bo).expect("read").is_some());
+    assert!(d.store.contact(cy).expect("read").is_none());
+    assert_eq!(
+        selected_name(&d),
+        "Bo Chen",
+        "the restored contact is selected"
+    );
+    // Esc closes the trash without restoring anything.
+    d.keys("T");
+    d.keys("esc");
+    assert!(d.state.overlay.is_none());
+    assert!(d.store.contact(cy).expect("read").is_none());
+}

@@ -210,7 +210,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             limit,
             json,
         ),
-        Some(Command::Demo { contacts, seed }) => demo(&ctx, contacts, seed),
+        Some(Command::Demo {
+            contacts,
+            seed,
+            into_nonempty,
+        }) => demo(&ctx, contacts, seed, into_nonempty),
         Some(Command::Doctor { json }) => doctor(&ctx, json),
         Some(Command::Backup { path }) => {
             let store = ctx.open()?;
@@ -1388,8 +1392,22 @@ fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Re
     Ok(())
 }
 
-fn demo(ctx: &Context, contacts: u64, seed: u64) -> Result<(), Failure> {
+fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<(), Failure> {
     let store = Store::open_for_bulk(&ctx.db_path)?;
+    let existing = store.contact_count()?;
+    if existing > 0 && !into_nonempty {
+        return Err(Failure::new(
+            exit::CONFLICT,
+            format!(
+                "{} already holds {existing} contact{}; demo data goes into an empty database \
+                 (e.g. --db /tmp/demo.redb). To mix demo contacts into this one anyway, add \
+                 --into-nonempty: they are tagged `{}`, and undo cannot take a demo load back",
+                safe(&ctx.db_path.display().to_string()),
+                if existing == 1 { "" } else { "s" },
+                crate::store::DEMO_TAG
+            ),
+        ));
+    }
     let started = Instant::now();
     let mut bar = super::progress::Bar::new("demo data", "contacts", Some(contacts));
     crate::demo::load(&store, &ctx.actor, contacts, seed, |n| bar.set(n))?;

@@ -286,6 +286,12 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
             (Writer::Json(w), Some(history)) => {
                 w.finish_with("history", &history).map_err(io_failure)?;
             }
+            (Writer::Json(w), None) if chosen_id.is_none() && args.query.is_none() => {
+                write_database_tail(&store, w).map_err(|e| match e {
+                    Tail::Io(e) => io_failure(e),
+                    Tail::Store(e) => Failure::from(e),
+                })?;
+            }
             (writer, _) => writer.finish().map_err(io_failure)?,
         }
     }
@@ -294,5 +300,54 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
     if let Some(out) = &args.out {
         eprintln!("Exported {count} contacts as {format} to {}", shown(out));
     }
+    Ok(())
+}
+
+enum Tail {
+    Io(io::Error),
+    Store(StoreError),
+}
+
+impl From<io::Error> for Tail {
+    fn from(e: io::Error) -> Self {
+        Tail::Io(e)
+    }
+}
+
+impl From<StoreError> for Tail {
+    fn from(e: StoreError) -> Self {
+        Tail::Store(e)
+    }
+}
+
+/// A full JSON export carries, after the contacts, the rest of the database — the trash, the
+/// organisations, the audit trail (streamed), which entries were undone and the id counters —
+/// so a restore into an empty database gives back the same database and the same file.
+fn write_database_tail(store: &Store, mut w: JsonWriter<&mut Sink>) -> Result<(), Tail> {
+    w.next_array("trash")?;
+    for bundle in store.trash()? {
+        w.element(&bundle)?;
+    }
+    w.next_array("organizations")?;
+    for org in store.organizations()? {
+        w.element(&org)?;
+    }
+    w.next_array("audit")?;
+    let mut failed = None;
+    store.for_each_audit(|entry| match w.element(&entry) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(Tail::Io(e));
+    }
+    w.next_array("undone")?;
+    for pair in store.undone_pairs()? {
+        w.element(&pair)?;
+    }
+    w.finish_with("counters", &store.counters()?)?;
     Ok(())
 }

@@ -13,9 +13,13 @@
 //! writes).
 //!
 //! rolo's own JSON is restored losslessly ([`JsonRecord`]: timelines, deals, consent, custom
-//! fields, stamps, versions); into an empty database ids are kept too, so export → import →
-//! export gives the same file. A JSON record whose id and creation stamp equal a stored
-//! contact's is that contact (checked before the uid / email / phone rules). JSON restores are
+//! fields, stamps, versions). Into an empty database (no contact, trash or audit entry) it is a
+//! full restore: ids kept, no record matched against another (never by email or phone), and
+//! the trash, organisations, audit trail, undone pairs and id counters the export carries come
+//! back too, with no audit entry of the restore's own, so export → import → export gives the
+//! same file. Into a database with contacts it merges: a JSON record whose id and creation stamp
+//! equal a stored contact's is that contact (checked before the uid / email / phone rules), and
+//! the file's trash / audit trail / counters are skipped with a warning. JSON restores are
 //! tagged only when `--tag` is given (a restore should not change what it restores); other
 //! formats get `import-YYYYMMDD-HHMM` by default.
 //!
@@ -44,7 +48,9 @@ use serde::Serialize;
 use super::output::{print_json, safe};
 use super::{Failure, exit};
 use crate::domain::{Actor, Contact, Entry, Id, text};
-use crate::interop::{self, Format, ImportOptions, ImportProblem, ImportRecord, JsonRecord};
+use crate::interop::{
+    self, Format, ImportOptions, ImportProblem, ImportRecord, JsonItem, JsonRecord,
+};
 use crate::store::{Bulk, Store, StoreError};
 
 /// Records per write transaction. Measured on 1M vCards: 5,000 spent 17 s in the kernel
@@ -277,7 +283,7 @@ enum Incoming {
         organization: String,
         warnings: Vec<String>,
     },
-    Json(u64, JsonRecord),
+    Json(u64, JsonItem),
     Problem(ImportProblem),
     /// After a CSV's last row: columns read through a synonym, and columns not imported that
     /// held data (see [`interop::CsvReader::unmapped`]).
@@ -368,9 +374,10 @@ fn read_file(
                 .is_ok()
     };
     if format == Format::Json {
-        for r in interop::JsonReader::new(input)? {
+        let mut reader = interop::JsonReader::new(input)?;
+        while let Some(r) = reader.next_item() {
             let item = match r {
-                Ok((line, record)) => Incoming::Json(line, record),
+                Ok((line, item)) => Incoming::Json(line, item),
                 Err(problem) => Incoming::Problem(problem),
             };
             if !push(item) {
@@ -474,6 +481,12 @@ struct Run<'a> {
     tag: Option<String>,
     /// Restoring into a database that never had a timeline entry: entry ids are kept.
     keep_entry_ids: Option<bool>,
+    /// A rolo JSON file into an empty database (no contact, trash or audit entry): a full
+    /// restore, decided at the first JSON record. Nothing is matched by email or phone, and
+    /// the trash, audit trail and counters come back too.
+    restore: Option<bool>,
+    /// The file's trash / audit trail were skipped (not an empty database): said once.
+    warned_tail: bool,
     report: Report,
 }
 
@@ -548,7 +561,50 @@ impl Run<'_> {
                     Err(message) => self.fail(line, message),
                 }
             }
-            Incoming::Json(line, record) => self.json(bulk, line, record)?,
+            Incoming::Json(line, item) => {
+                let restore = match self.restore {
+                    Some(r) => r,
+                    None => {
+                        let r = bulk.is_empty()?;
+                        self.restore = Some(r);
+                        r
+                    }
+                };
+                if restore {
+                    bulk.restoring();
+                }
+                match item {
+                    JsonItem::Contact(record) => self.json(bulk, line, record, restore)?,
+                    _ if !restore => {
+                        if !self.warned_tail {
+                            self.warned_tail = true;
+                            self.warn(
+                                line,
+                                "the file's trash, audit trail and id counters were not imported: \
+                                 they are restored only into an empty database (its contacts \
+                                 were merged into the existing ones)",
+                            );
+                        }
+                    }
+                    JsonItem::Trash(bundle) => {
+                        if let Err(e) = bulk.restore_trash(bundle) {
+                            self.fail(line, e.to_string());
+                        }
+                    }
+                    JsonItem::Organization(org) => bulk.restore_organization(org)?,
+                    JsonItem::Audit(entry) => {
+                        if let Err(e) = bulk.restore_audit(&entry) {
+                            self.fail(line, e.to_string());
+                        }
+                    }
+                    JsonItem::Undone(seq, by) => bulk.restore_undone(seq, by)?,
+                    JsonItem::Counters(counters) => {
+                        for (name, value) in counters {
+                            bulk.restore_counter(&name, value)?;
+                        }
+                    }
+                }
+            }
             Incoming::Columns { guessed, unmapped } => self.columns(guessed, unmapped),
         }
         Ok(())
@@ -623,7 +679,13 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn json(&mut self, bulk: &mut Bulk, line: u64, record: JsonRecord) -> Result<(), StoreError> {
+    fn json(
+        &mut self,
+        bulk: &mut Bulk,
+        line: u64,
+        record: JsonRecord,
+        restore: bool,
+    ) -> Result<(), StoreError> {
         let keep_entry_ids = match self.keep_entry_ids {
             Some(k) => k,
             None => {
@@ -651,7 +713,10 @@ impl Run<'_> {
         let name = contact.name.clone();
         // rolo's own record: the same id created at the same instant by the same agent is the
         // same contact (how a contact with only a name is recognised on a second restore).
+        // A restore into an empty database matches nothing: every record is its own contact,
+        // whatever emails or phones it shares with another (people do share them).
         let same_record = match bulk.contact(contact.id)? {
+            _ if restore => Match::None,
             Some(c) if contact.id != 0 && c.created == contact.created => Match::One(c.id),
             _ => find_match(bulk, &contact, false)?,
         };
@@ -803,6 +868,8 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             label: label.clone(),
             tag: tag.clone(),
             keep_entry_ids: None,
+            restore: None,
+            warned_tail: false,
             report: Report {
                 file: label.clone(),
                 format: format.name().into(),
@@ -889,7 +956,10 @@ fn import_records(
     batch_size: usize,
     estimate: &dyn Fn() -> Option<u64>,
 ) -> Result<(), Failure> {
-    let description = format!("import {}", run.label);
+    let description = match &run.tag {
+        Some(tag) => format!("import {}, tagged {tag}", run.label),
+        None => format!("import {}", run.label),
+    };
     let restore = run.report.format == "json";
     let mut bar = super::progress::Bar::new(
         format!(

@@ -1,6 +1,8 @@
 //! rolo's own lossless export: a format-versioned JSON document, written and read one contact
-//! at a time. It must not resolve ids: ids in the file are informative, the store assigns new
-//! ones and relinks timeline entries and deals.
+//! at a time. Resolving ids is the importer's business (a restore into an empty database keeps
+//! them; a merge into a populated one assigns new ones and relinks timeline entries and deals).
+//! A full export adds, after `contacts`, the arrays `trash`, `organizations`, `audit` and
+//! `undone` (one element per line, streamed like contacts) and the object `counters`.
 //!
 //! The writer puts one contact per line inside the array:
 //!
@@ -22,7 +24,10 @@ use std::io::{self, BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Contact, ContactDraft, Deal, Entry};
+use std::collections::BTreeMap;
+
+use crate::domain::{Contact, ContactDraft, Deal, Entry, Organization};
+use crate::store::{AuditEntry, TrashBundle};
 
 use super::{ImportProblem, InteropError};
 
@@ -89,10 +94,26 @@ impl<W: Write> JsonWriter<W> {
     }
 
     pub fn write(&mut self, record: &JsonRecord) -> io::Result<()> {
+        self.element(record)
+    }
+
+    /// Writes one element of the array being written, on its own line.
+    pub fn element(&mut self, value: &impl Serialize) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut self.out, record).map_err(io::Error::from)?;
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
         self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the array being written and opens another top-level member holding an array
+    /// (the full export's `trash`, `organizations`, `audit`, `undone`), filled with
+    /// [`JsonWriter::element`].
+    pub fn next_array(&mut self, key: &str) -> io::Result<()> {
+        self.out.write_all(b"\n],")?;
+        serde_json::to_writer(&mut self.out, key).map_err(io::Error::from)?;
+        self.out.write_all(b":[")?;
+        self.written = 0;
         Ok(())
     }
 
@@ -116,14 +137,86 @@ impl<W: Write> JsonWriter<W> {
     }
 }
 
-/// Streams `(line, record)` pairs out of a rolo JSON export.
+/// One element of a rolo JSON export: a contact (the `contacts` array), or part of what a full
+/// export carries after it so a restore into an empty database gives back the whole database:
+/// the trash, the organisations, the audit trail, which audit entries were undone, and the id
+/// counters.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)]
+pub enum JsonItem {
+    Contact(JsonRecord),
+    Trash(TrashBundle),
+    Organization(Organization),
+    Audit(AuditEntry),
+    /// `(undone audit seq, seq of the undo)`.
+    Undone(u64, u64),
+    Counters(BTreeMap<String, u64>),
+}
+
+/// The arrays of a rolo JSON export, read element by element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArrayKind {
+    Contacts,
+    Trash,
+    Organizations,
+    Audit,
+    Undone,
+}
+
+impl ArrayKind {
+    fn from_key(key: &str) -> Option<ArrayKind> {
+        Some(match key {
+            "trash" => ArrayKind::Trash,
+            "organizations" => ArrayKind::Organizations,
+            "audit" => ArrayKind::Audit,
+            "undone" => ArrayKind::Undone,
+            _ => return None,
+        })
+    }
+
+    fn parse(self, raw: &[u8]) -> Result<JsonItem, String> {
+        let what = |e: serde_json::Error, name: &str| format!("not a {name}: {e}");
+        Ok(match self {
+            ArrayKind::Contacts => JsonItem::Contact(
+                serde_json::from_slice(raw).map_err(|e| what(e, "contact record"))?,
+            ),
+            ArrayKind::Trash => {
+                JsonItem::Trash(serde_json::from_slice(raw).map_err(|e| what(e, "trash entry"))?)
+            }
+            ArrayKind::Organizations => JsonItem::Organization(
+                serde_json::from_slice(raw).map_err(|e| what(e, "organization"))?,
+            ),
+            ArrayKind::Audit => {
+                JsonItem::Audit(serde_json::from_slice(raw).map_err(|e| what(e, "audit entry"))?)
+            }
+            ArrayKind::Undone => {
+                let (a, b) = serde_json::from_slice(raw)
+                    .map_err(|e| what(e, "pair of audit entry numbers"))?;
+                JsonItem::Undone(a, b)
+            }
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    Array(ArrayKind),
+    /// Between the top-level members after the `contacts` array.
+    Members,
+    Done,
+}
+
+/// Streams `(line, record)` pairs out of a rolo JSON export (as an iterator: the contacts; with
+/// [`JsonReader::next_item`]: everything).
 pub struct JsonReader<R> {
     input: R,
     line: u64,
     first: bool,
-    done: bool,
+    section: Section,
     /// `format` / `version` were not before `contacts`: they are checked after the array.
     deferred_check: bool,
+    /// `format` / `version` found after the `contacts` array.
+    tail: Members,
 }
 
 #[derive(Default)]
@@ -163,8 +256,9 @@ impl<R: BufRead> JsonReader<R> {
             input,
             line: 1,
             first: true,
-            done: false,
+            section: Section::Array(ArrayKind::Contacts),
             deferred_check: false,
+            tail: Members::default(),
         };
         reader.skip_bom()?;
         reader.skip_ws()?;
@@ -328,74 +422,161 @@ impl<R: BufRead> JsonReader<R> {
         }
     }
 
-    fn next_record(&mut self) -> io::Result<Option<Result<(u64, JsonRecord), ImportProblem>>> {
-        if self.done {
-            return Ok(None);
-        }
-        self.skip_ws()?;
-        if !self.first && self.peek()? == Some(b',') {
-            self.bump()?;
-            self.skip_ws()?;
-        }
-        match self.peek()? {
-            Some(b']') => {
-                self.done = true;
-                self.bump()?;
-                if self.deferred_check {
-                    let line = self.line;
-                    let members = match self.members(false) {
-                        Ok(m) => m,
-                        Err(e) => return Ok(Some(Err(ImportProblem::new(line, e.to_string())))),
-                    };
-                    if let Err(message) = check_header(&members) {
-                        return Ok(Some(Err(ImportProblem::new(
-                            line,
-                            format!("not a rolo JSON export: {message}"),
-                        ))));
-                    }
-                }
-                return Ok(None);
-            }
-            None => {
-                self.done = true;
-                return Ok(None);
-            }
-            _ => {}
-        }
-        self.first = false;
-        let line = self.line;
-        let mut raw = Vec::new();
-        if let Err(message) = self.capture(&mut raw)? {
-            self.done = true;
-            return Ok(Some(Err(ImportProblem::new(line, message))));
-        }
-        if raw.is_empty() {
-            // Not a value at all (stray punctuation): report once and stop.
-            self.done = true;
-            return Ok(Some(Err(ImportProblem::new(
-                line,
-                "a contact record was expected here",
-            ))));
-        }
-        Ok(Some(
-            serde_json::from_slice::<JsonRecord>(&raw)
-                .map(|r| (line, r))
-                .map_err(|e| ImportProblem::new(line, format!("not a contact record: {e}"))),
-        ))
-    }
-}
-
-impl<R: BufRead> Iterator for JsonReader<R> {
-    type Item = Result<(u64, JsonRecord), ImportProblem>;
-    fn next(&mut self) -> Option<Self::Item> {
-        match self.next_record() {
+    /// The next element of any array of the document, in file order.
+    pub fn next_item(&mut self) -> Option<Result<(u64, JsonItem), ImportProblem>> {
+        match self.next_inner() {
             Ok(item) => item,
             Err(e) => {
-                self.done = true;
+                self.section = Section::Done;
                 Some(Err(ImportProblem::new(
                     self.line,
                     format!("cannot read further: {e}"),
                 )))
+            }
+        }
+    }
+
+    fn stop(
+        &mut self,
+        line: u64,
+        message: impl Into<String>,
+    ) -> Option<Result<(u64, JsonItem), ImportProblem>> {
+        self.section = Section::Done;
+        Some(Err(ImportProblem::new(line, message)))
+    }
+
+    fn next_inner(&mut self) -> io::Result<Option<Result<(u64, JsonItem), ImportProblem>>> {
+        loop {
+            match self.section {
+                Section::Done => return Ok(None),
+                Section::Array(kind) => {
+                    self.skip_ws()?;
+                    if !self.first && self.peek()? == Some(b',') {
+                        self.bump()?;
+                        self.skip_ws()?;
+                    }
+                    match self.peek()? {
+                        Some(b']') => {
+                            self.bump()?;
+                            self.section = Section::Members;
+                            continue;
+                        }
+                        None => {
+                            self.section = Section::Done;
+                            return Ok(None);
+                        }
+                        _ => {}
+                    }
+                    self.first = false;
+                    let line = self.line;
+                    let mut raw = Vec::new();
+                    if let Err(message) = self.capture(&mut raw)? {
+                        return Ok(self.stop(line, message));
+                    }
+                    if raw.is_empty() {
+                        // Not a value at all (stray punctuation): report once and stop.
+                        let what = if kind == ArrayKind::Contacts {
+                            "a contact record was expected here"
+                        } else {
+                            "a value was expected here"
+                        };
+                        return Ok(self.stop(line, what));
+                    }
+                    return Ok(Some(
+                        kind.parse(&raw)
+                            .map(|item| (line, item))
+                            .map_err(|message| ImportProblem::new(line, message)),
+                    ));
+                }
+                Section::Members => {
+                    self.skip_ws()?;
+                    let line = self.line;
+                    match self.peek()? {
+                        Some(b',') => {
+                            self.bump()?;
+                            continue;
+                        }
+                        Some(b'"') => {}
+                        Some(b'}') | None => {
+                            self.bump()?;
+                            self.section = Section::Done;
+                            if self.deferred_check
+                                && let Err(message) = check_header(&self.tail)
+                            {
+                                return Ok(Some(Err(ImportProblem::new(
+                                    line,
+                                    format!("not a rolo JSON export: {message}"),
+                                ))));
+                            }
+                            return Ok(None);
+                        }
+                        Some(other) => {
+                            return Ok(
+                                self.stop(line, format!("unexpected `{}`", char::from(other)))
+                            );
+                        }
+                    }
+                    let mut raw = Vec::new();
+                    if let Err(message) = self.capture(&mut raw)? {
+                        return Ok(self.stop(line, message));
+                    }
+                    let Ok(key) = serde_json::from_slice::<String>(&raw) else {
+                        return Ok(self.stop(line, "a member name was expected here"));
+                    };
+                    self.skip_ws()?;
+                    if self.bump()? != Some(b':') {
+                        return Ok(self.stop(line, format!("`:` expected after `{key}`")));
+                    }
+                    self.skip_ws()?;
+                    if let Some(kind) = ArrayKind::from_key(&key)
+                        && self.peek()? == Some(b'[')
+                    {
+                        self.bump()?;
+                        self.first = true;
+                        self.section = Section::Array(kind);
+                        continue;
+                    }
+                    raw.clear();
+                    if let Err(message) = self.capture(&mut raw)? {
+                        return Ok(self.stop(line, message));
+                    }
+                    let value: serde_json::Value = match serde_json::from_slice(&raw) {
+                        Ok(v) => v,
+                        Err(e) => return Ok(self.stop(line, format!("bad value of `{key}`: {e}"))),
+                    };
+                    match key.as_str() {
+                        "format" => {
+                            self.tail.format = Some(value.as_str().unwrap_or("?").to_string())
+                        }
+                        "version" => self.tail.version = Some(value.as_u64().unwrap_or(u64::MAX)),
+                        "counters" => {
+                            return Ok(Some(
+                                serde_json::from_value(value)
+                                    .map(|c| (line, JsonItem::Counters(c)))
+                                    .map_err(|e| {
+                                        ImportProblem::new(line, format!("bad counters: {e}"))
+                                    }),
+                            ));
+                        }
+                        // Members this build does not restore (`history` of a one-person
+                        // export, newer additions) are skipped.
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The contacts only (what the rest of the document holds is read and checked, not returned).
+impl<R: BufRead> Iterator for JsonReader<R> {
+    type Item = Result<(u64, JsonRecord), ImportProblem>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_item()? {
+                Ok((line, JsonItem::Contact(record))) => return Some(Ok((line, record))),
+                Ok(_) => {}
+                Err(problem) => return Some(Err(problem)),
             }
         }
     }

@@ -2,7 +2,7 @@
 //! [`Tables::apply`] and appends one audit entry. Undo replays an entry's inverse the same way.
 //! Bulk loads (demo data, imports) share the primitives but record one summary entry per batch.
 
-use redb::ReadableTable;
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::audit::{AuditEntry, Change, Record, TrashBundle};
 use super::deferred::Kind;
@@ -445,7 +445,18 @@ impl Store {
         let txn = self.db.begin_write()?;
         let undone = {
             let mut t = Tables::open(&txn)?;
-            let target = last_undoable(&t, actor)?.ok_or(StoreError::NothingToUndo)?;
+            let target = match last_action(&t, actor)? {
+                Last::Undoable(entry) => entry,
+                Last::Bulk(entry) => return Err(not_undoable(&entry)),
+                Last::Restored => {
+                    return Err(StoreError::NotUndoable(
+                        "the database was restored from a rolo JSON export after your last \
+                         action, and undo does not reach back past a restore; nothing was changed"
+                            .into(),
+                    ));
+                }
+                Last::Nothing => return Err(StoreError::NothingToUndo),
+            };
             let mut inverse = Vec::new();
             for change in target.changes.iter().rev() {
                 // Organisations created on the way stay: another contact may use them by now.
@@ -475,6 +486,31 @@ impl Store {
                     (&inv.before, &mut inv.after)
                 {
                     after.version = before.version + 1;
+                }
+                // An undone creation of a contact goes to the trash with whatever hangs off it
+                // by now (someone may have logged a call meanwhile): restorable, never destroyed.
+                if let (Some(Record::Contact(gone)), None) = (&inv.before, &inv.after)
+                    && !target.changes.iter().any(
+                        |c| matches!(&c.before, Some(Record::Trash(b)) if b.contact.id == gone.id),
+                    )
+                {
+                    let gone = gone.clone();
+                    let entries = t.timeline_of(gone.id)?;
+                    let deals = t.deals_of(gone.id)?;
+                    for entry in &entries {
+                        inverse.push(Change::delete(Record::Entry(entry.clone())));
+                    }
+                    for deal in &deals {
+                        inverse.push(Change::delete(Record::Deal(deal.clone())));
+                    }
+                    inverse.push(inv);
+                    inverse.push(Change::create(Record::Trash(TrashBundle {
+                        contact: gone,
+                        entries,
+                        deals,
+                        deleted: Stamp::now(actor),
+                    })));
+                    continue;
                 }
                 inverse.push(inv);
             }
@@ -531,13 +567,21 @@ impl Store {
                 t,
                 actor: actor.clone(),
                 written: 0,
+                restoring: false,
             };
             let result = load(&mut bulk)?;
             if commit {
                 bulk.t.write_deferred()?;
             }
-            let summary = format!("{description} ({} records)", bulk.written);
-            append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
+            if bulk.restoring {
+                // A restore brings back the file's own audit trail unchanged (so a re-export is
+                // identical); undo must not reach past it into that history.
+                let floor = bulk.counter("audit_seq")?;
+                bulk.t.meta.insert(UNDO_FLOOR, floor)?;
+            } else {
+                let summary = format!("{description} ({} records)", bulk.written);
+                append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
+            }
             result
         };
         if commit {
@@ -554,9 +598,87 @@ pub struct Bulk<'t> {
     t: Tables<'t>,
     actor: Actor,
     written: u64,
+    /// A full restore of rolo's JSON export into an empty database (see [`Bulk::restoring`]).
+    restoring: bool,
 }
 
+/// The meta key of the last audit seq a restore brought back: undo stops there.
+const UNDO_FLOOR: &str = "undo_floor";
+
 impl Bulk<'_> {
+    /// Marks this load as a full restore into an empty database: it adds no audit entry of its
+    /// own (the file's audit trail is restored as it was, see [`Bulk::restore_audit`]) and undo
+    /// refuses to reach back past it.
+    pub fn restoring(&mut self) {
+        self.restoring = true;
+    }
+
+    /// Whether the database holds nothing at all: no contact, no trash, no audit entry.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.t.contacts.is_empty()? && self.t.trash.is_empty()? && self.t.audit.is_empty()?)
+    }
+
+    /// Puts a trash bundle back as it was exported.
+    pub fn restore_trash(&mut self, bundle: TrashBundle) -> Result<(), StoreError> {
+        if self.t.trash.get(bundle.contact.id)?.is_some()
+            || self.t.contact(bundle.contact.id)?.is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "contact {} is in the file twice (trash and list)",
+                bundle.contact.id
+            )));
+        }
+        self.bump_counter("next_contact", bundle.contact.id)?;
+        self.apply_all(&[Change::create(Record::Trash(bundle))])
+    }
+
+    /// Puts an organisation back as exported: created with its id when absent, else (created by
+    /// a restored contact's name) replaced by the exported record.
+    pub fn restore_organization(&mut self, org: Organization) -> Result<(), StoreError> {
+        let change = match self.t.organization(org.id)? {
+            Some(current) if current == org => return Ok(()),
+            Some(current) => {
+                Change::update(Record::Organization(current), Record::Organization(org))
+            }
+            None => {
+                if self.t.org_by_name(&org.name)?.is_some() {
+                    return Ok(());
+                }
+                self.bump_counter("next_org", org.id)?;
+                Change::create(Record::Organization(org))
+            }
+        };
+        self.apply_all(&[change])
+    }
+
+    /// Puts an audit entry back with its sequence number (a restore into an empty database).
+    pub fn restore_audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        if self.t.audit.get(entry.seq)?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "audit entry {} is in the file twice",
+                entry.seq
+            )));
+        }
+        self.bump_counter("audit_seq", entry.seq)?;
+        self.t.audit.insert(entry.seq, encode(entry)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Records that audit entry `seq` was undone by entry `by` (a restore).
+    pub fn restore_undone(&mut self, seq: u64, by: u64) -> Result<(), StoreError> {
+        self.t.undone.insert(seq, by)?;
+        Ok(())
+    }
+
+    /// Moves an id counter up to at least `value` (a restore brings back the source's counters,
+    /// so ids of deleted records are never handed out again).
+    pub fn restore_counter(&mut self, counter: &str, value: u64) -> Result<(), StoreError> {
+        if COUNTERS.contains(&counter) {
+            self.bump_counter(counter, value)?;
+        }
+        Ok(())
+    }
+
     /// Adds a cleaned contact (stamps kept if set) linked to the named organisation.
     pub fn add_contact(
         &mut self,
@@ -822,13 +944,81 @@ fn same_content(a: &Contact, b: &Contact) -> bool {
     } == *b
 }
 
-fn last_undoable(t: &Tables, actor: &Actor) -> Result<Option<AuditEntry>, StoreError> {
+/// The id counters a JSON export carries and a restore brings back.
+pub const COUNTERS: &[&str] = &[
+    "next_contact",
+    "next_entry",
+    "next_deal",
+    "next_org",
+    "audit_seq",
+];
+
+/// What the actor's last action not yet undone is.
+enum Last {
+    Undoable(AuditEntry),
+    /// A bulk load (demo data, an import): undo cannot take it back, so it must not skip it.
+    Bulk(AuditEntry),
+    /// The actor's next action back is older than a restore.
+    Restored,
+    Nothing,
+}
+
+/// An undo entry records its action as `undo: …`; every other entry undo does not take back is
+/// a bulk load (demo data, import).
+fn is_undo_entry(entry: &AuditEntry) -> bool {
+    entry.action.starts_with("undo: ")
+}
+
+fn last_action(t: &Tables, actor: &Actor) -> Result<Last, StoreError> {
+    let floor = t.meta.get(UNDO_FLOOR)?.map(|v| v.value());
     for row in t.audit.iter()?.rev().take(UNDO_HORIZON) {
         let (seq, bytes) = row?;
-        let entry: AuditEntry = decode("audit entry", bytes.value())?;
-        if entry.actor == actor.0 && entry.undoable && t.undone.get(seq.value())?.is_none() {
-            return Ok(Some(entry));
+        let seq = seq.value();
+        if floor.is_some_and(|f| seq <= f) {
+            return Ok(Last::Restored);
         }
+        let entry: AuditEntry = decode("audit entry", bytes.value())?;
+        if entry.actor != actor.0 || is_undo_entry(&entry) || t.undone.get(seq)?.is_some() {
+            continue;
+        }
+        return Ok(if entry.undoable {
+            Last::Undoable(entry)
+        } else {
+            Last::Bulk(entry)
+        });
     }
-    Ok(None)
+    Ok(Last::Nothing)
 }
+
+/// Why a bulk load cannot be undone, and how to find what it loaded.
+fn not_undoable(entry: &AuditEntry) -> StoreError {
+    let what = text::visible(&entry.action, false);
+    let find = if entry.action.starts_with("demo data") {
+        format!(
+            "Demo contacts carry the tag `{DEMO_TAG}`: `rolo search tag:{DEMO_TAG}` lists them and \
+             `rolo rm ID` moves one to the trash"
+        )
+    } else {
+        match entry.action.rsplit_once(", tagged ") {
+            Some((_, rest)) => {
+                let tag: String = rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ')'))
+                    .collect();
+                format!(
+                    "Its contacts carry the tag `{tag}`: `rolo search tag:{tag}` lists them and \
+                     `rolo rm ID` moves one to the trash"
+                )
+            }
+            None => "`rolo history` shows the batch".to_string(),
+        }
+    };
+    StoreError::NotUndoable(format!(
+        "your last action ({what}, {}) was a bulk load, which undo cannot take back; nothing was \
+         changed. {find}",
+        entry.at.local_display()
+    ))
+}
+
+/// The tag every demo contact carries, so demo data can be found and removed.
+pub const DEMO_TAG: &str = "demo";

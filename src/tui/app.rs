@@ -61,6 +61,7 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
         key_for(&options.keymap, &[Context::Global], Command::Undo).unwrap_or_default();
     state.agent = options.actor.0.clone();
     state.help_keys = crate::tui::view::help::key_index(&options.keymap);
+    state.db_path = store.path().display().to_string();
     let mut app = App {
         state,
         store: Arc::new(store),

@@ -20,6 +20,7 @@ pub enum Context {
     Confirm,
     Help,
     Merge,
+    Trash,
 }
 
 impl Context {
@@ -35,6 +36,7 @@ impl Context {
         Context::Confirm,
         Context::Help,
         Context::Merge,
+        Context::Trash,
     ];
 
     /// The table name in keymap files.
@@ -51,6 +53,7 @@ impl Context {
             Context::Confirm => "confirm",
             Context::Help => "help",
             Context::Merge => "merge",
+            Context::Trash => "trash",
         }
     }
 
@@ -67,6 +70,7 @@ impl Context {
             Context::Confirm => "Yes/no confirmation",
             Context::Help => "Help overlay",
             Context::Merge => "Merging two duplicate contacts",
+            Context::Trash => "The trash: deleted contacts, restorable",
         }
     }
 
@@ -137,18 +141,18 @@ commands! {
     ShowList = "show_list" in [Global]: "Show the contact list";
     ShowDetail = "show_detail" in [Global]: "Show the contact detail";
     ShowTimeline = "show_timeline" in [Global]: "Show the timeline";
-    MoveDown = "move_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Move the selection down";
-    MoveUp = "move_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Move the selection up";
-    PageDown = "page_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Move down one page";
-    PageUp = "page_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Move up one page";
-    First = "first" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Jump to the first item";
-    Last = "last" in [Global, List, Detail, Timeline, Today, Search, Help, Merge]: "Jump to the last item";
+    MoveDown = "move_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move the selection down";
+    MoveUp = "move_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move the selection up";
+    PageDown = "page_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move down one page";
+    PageUp = "page_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move up one page";
+    First = "first" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Jump to the first item";
+    Last = "last" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Jump to the last item";
     ScrollDown = "scroll_down" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text down one line";
     ScrollUp = "scroll_up" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text up one line";
     Open = "open" in [Global, List, Detail, Timeline, Today, Search, Help]: "Open the selection";
     Back = "back" in [Global]: "Go back, close the overlay";
     Submit = "submit" in [Search, Form, Log, Merge]: "Save and close";
-    Cancel = "cancel" in [Search, Form, Log, Confirm, Help, Merge]: "Close without saving (asks before losing typed text)";
+    Cancel = "cancel" in [Search, Form, Log, Confirm, Help, Merge, Trash]: "Close without saving (asks before losing typed text)";
     NextField = "next_field" in [Form, Log]: "Go to the next field";
     PrevField = "prev_field" in [Form, Log]: "Go to the previous field";
     NextChannel = "next_channel" in [Log]: "Next channel (call, email, meeting…)";
@@ -163,6 +167,8 @@ commands! {
     DeleteEntry = "delete_entry" in [Timeline]: "Delete the selected call, email or meeting (undo brings it back)";
     Reschedule = "reschedule" in [Today, Timeline, Detail]: "Move the follow-up to another day";
     LoadDemo = "load_demo" in [Global, List]: "Load demo contacts to try rolo";
+    ShowTrash = "show_trash" in [Global]: "Show the trash (deleted contacts, when and by whom) to restore one";
+    RestoreContact = "restore_contact" in [Trash]: "Restore the selected contact from the trash, with its history";
     ImportHint = "import_hint" in [Global, List]: "Show how to import contacts (vCard, CSV)";
     ConfirmYes = "confirm_yes" in [Confirm]: "Yes, do it";
     ConfirmNo = "confirm_no" in [Confirm]: "No, keep things as they are";

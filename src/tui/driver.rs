@@ -36,6 +36,7 @@ impl Driver {
         state.undo_keys = key_for(&keymap, &[Context::Global], Command::Undo).unwrap_or_default();
         state.agent = "tester".to_string();
         state.help_keys = crate::tui::view::help::key_index(&keymap);
+        state.db_path = store.path().display().to_string();
         let mut driver = Driver {
             state,
             store,

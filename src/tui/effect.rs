@@ -79,6 +79,13 @@ pub enum Effect {
     LoadDemo,
     /// Read a contact's audit trail for the history overlay.
     LoadHistory(Id),
+    /// List the trash for the trash view.
+    LoadTrash,
+    /// Bring a contact back from the trash; `done` is shown once it worked.
+    RestoreContact {
+        id: Id,
+        done: String,
+    },
     /// Score the likely duplicates of a contact (exact indexes and name neighbours).
     FindDuplicates {
         id: Id,
@@ -275,6 +282,29 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 message: strings::demo_loaded(n),
                 select: None,
                 reload: Reload::Everything,
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadTrash => match store.trash() {
+            Ok(bundles) => vec![Msg::TrashLoaded(
+                bundles
+                    .into_iter()
+                    .map(|b| crate::tui::state::TrashRow {
+                        id: b.contact.id,
+                        history: b.entries.len() + b.deals.len(),
+                        name: b.contact.name,
+                        deleted_at: b.deleted.at,
+                        deleted_by: b.deleted.by,
+                    })
+                    .collect(),
+            )],
+            Err(e) => failed(&e),
+        },
+        Effect::RestoreContact { id, done } => match store.restore_contact(actor, id) {
+            Ok(_) => vec![Msg::Written {
+                message: done,
+                select: Some(id),
+                reload: Reload::Contact(id),
             }],
             Err(e) => failed(&e),
         },

@@ -47,6 +47,7 @@ pub enum Msg {
         hits: Vec<SearchHit>,
     },
     DueLoaded(Vec<DueItem>),
+    TrashLoaded(Vec<crate::tui::state::TrashRow>),
     /// A write finished; the message is already worded; `select` is a contact to show.
     Written {
         message: String,

@@ -333,8 +333,16 @@ impl MergeState {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Confirm {
-    DeleteContact { id: Id, name: String },
+    DeleteContact {
+        id: Id,
+        name: String,
+    },
     DeleteInteraction(Box<Interaction>),
+    /// Demo data into a database that already holds contacts: asked first, naming the file.
+    LoadDemo {
+        path: String,
+        existing: u64,
+    },
 }
 
 /// The history overlay: whom it is about and, once loaded, every audit entry concerning them
@@ -383,6 +391,26 @@ pub enum Overlay {
         form: Box<Overlay>,
         quit: bool,
     },
+    Trash(TrashView),
+}
+
+/// One contact in the trash, as the trash view lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrashRow {
+    pub id: Id,
+    pub name: String,
+    pub deleted_at: At,
+    pub deleted_by: String,
+    /// Timeline entries and deals that come back with it.
+    pub history: usize,
+}
+
+/// The trash overlay: most recently deleted first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrashView {
+    pub items: Vec<TrashRow>,
+    pub selected: usize,
+    pub loaded: bool,
 }
 
 impl Overlay {
@@ -429,6 +457,7 @@ impl Overlay {
             Overlay::Help { .. } | Overlay::Entry { .. } | Overlay::History(_) => Context::Help,
             Overlay::Confirm(_) | Overlay::Discard { .. } => Context::Confirm,
             Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
+            Overlay::Trash(_) => Context::Trash,
         }
     }
 }
@@ -494,6 +523,8 @@ pub struct State {
     pub agent: String,
     /// Every context's bindings as help lists them (from the keymap, once at start).
     pub help_keys: Vec<(Context, Vec<(String, Command)>)>,
+    /// The database file, as confirmations name it.
+    pub db_path: String,
     pub quit: bool,
 }
 
@@ -531,6 +562,7 @@ impl State {
             undo_keys: String::new(),
             agent: String::new(),
             help_keys: Vec::new(),
+            db_path: String::new(),
             quit: false,
         }
     }

@@ -177,6 +177,25 @@ pub fn searching(query: &str) -> String {
 pub fn no_match(query: &str) -> String {
     format!("No contact matches “{query}”.")
 }
+pub const TRASH_TITLE: &str = "Trash";
+pub const TRASH_EMPTY: &str = "The trash is empty.";
+pub const TRASH_LOADING: &str = "Reading the trash…";
+pub fn trash_row(name: &str, at: &str, by: &str, history: usize) -> String {
+    format!("{name} — deleted {at} by {by}, {history} entries")
+}
+pub fn trash_keys(restore: &str, close: &str) -> String {
+    format!("{restore} restore with its history · {close} close")
+}
+pub fn restored(name: &str) -> String {
+    format!("Restored {name} from the trash")
+}
+pub fn confirm_demo(path: &str, existing: u64) -> String {
+    format!(
+        "Load {} demo contacts into {path}, which already holds {existing} {}? They are tagged demo; undo cannot take them back.",
+        crate::tui::effect::DEMO_CONTACTS,
+        if existing == 1 { "contact" } else { "contacts" }
+    )
+}
 pub fn confirm_keys(yes: &str, no: &str) -> String {
     format!("{yes} yes   {no} no")
 }
@@ -210,6 +229,7 @@ pub fn rescheduled(day: &str) -> String {
 pub const NOTHING_SELECTED: &str = "Select a contact first";
 pub const NOT_A_FOLLOW_UP: &str = "Select a follow-up first";
 pub const MODE_MERGE: &str = "MERGE";
+pub const MODE_TRASH: &str = "TRASH";
 pub const MERGE_CHOICE_TITLE: &str = "Merge — likely duplicates";
 pub const MERGE_TITLE: &str = "Merge two contacts";
 pub fn merge_choice_of(name: &str) -> String {
@@ -271,6 +291,7 @@ pub const HINT_LOG: &str = "log";
 pub const HINT_QUIT: &str = "quit";
 pub const HINT_SAVE: &str = "save";
 pub const HINT_CANCEL: &str = "cancel";
+pub const HINT_RESTORE: &str = "restore";
 pub const HINT_CHANNEL: &str = "channel";
 pub const HINT_OPEN: &str = "open";
 pub const HINT_DONE: &str = "done";

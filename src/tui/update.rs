@@ -158,6 +158,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::TrashLoaded(items) => {
+            if let Some(Overlay::Trash(trash)) = &mut state.overlay {
+                trash.selected = trash.selected.min(items.len().saturating_sub(1));
+                trash.items = items;
+                trash.loaded = true;
+            }
+            Vec::new()
+        }
         Msg::DueLoaded(items) => {
             state.today_view.all = items;
             state.today_view.loaded = true;
@@ -179,6 +187,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                         | Overlay::Reschedule { .. }
                         | Overlay::NewFollowUp(_)
                         | Overlay::Merge(_)
+                        | Overlay::Trash(_)
                 )
             ) {
                 state.overlay = None;
@@ -448,6 +457,10 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => {
             return merge::motion(state, command, page).unwrap_or_default();
         }
+        Some(Overlay::Trash(trash)) => {
+            trash.selected = moved(trash.selected, trash.items.len(), command, page);
+            return Vec::new();
+        }
         Some(_) => return Vec::new(),
         None => {}
     }
@@ -519,6 +532,7 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::Reschedule
             | Command::LoadDemo
             | Command::ImportHint
+            | Command::ShowTrash
     )
 }
 
@@ -595,6 +609,10 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                     id,
                     done: strings::deleted(&text::visible(&name, false), &state.undo_keys),
                 }]
+            }
+            Some(Overlay::Confirm(Confirm::LoadDemo { .. })) => {
+                state.busy = Some(strings::DEMO_LOADING.to_string());
+                vec![Effect::LoadDemo]
             }
             other => {
                 state.overlay = other;
@@ -727,8 +745,33 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::LoadDemo => {
+            // Only an empty database (the welcome screen) gets demo data at once; anywhere else
+            // it is asked first, naming the file, as undo cannot take a demo load back.
+            if !state.is_welcome() {
+                state.overlay = Some(Overlay::Confirm(Confirm::LoadDemo {
+                    path: state.db_path.clone(),
+                    existing: state.list.total,
+                }));
+                return Vec::new();
+            }
             state.busy = Some(strings::DEMO_LOADING.to_string());
             vec![Effect::LoadDemo]
+        }
+        Command::ShowTrash => {
+            state.overlay = Some(Overlay::Trash(Default::default()));
+            vec![Effect::LoadTrash]
+        }
+        Command::RestoreContact => {
+            let Some(Overlay::Trash(trash)) = &state.overlay else {
+                return Vec::new();
+            };
+            match trash.items.get(trash.selected) {
+                Some(row) => vec![Effect::RestoreContact {
+                    id: row.id,
+                    done: strings::restored(&text::visible(&row.name, false)),
+                }],
+                None => Vec::new(),
+            }
         }
         Command::ImportHint => {
             state.info(strings::IMPORT_HINT);

@@ -18,6 +18,7 @@ mod search;
 mod status;
 mod timeline;
 mod today;
+mod trash;
 mod welcome;
 mod which_key;
 
@@ -123,6 +124,7 @@ fn render_overlay(
         }
         Overlay::NewFollowUp(draft) => confirm::new_follow_up(frame, area, draft, theme),
         Overlay::History(history) => history::render(frame, area, history, state, theme),
+        Overlay::Trash(t) => trash::render(frame, area, state, t, theme, keymap),
         Overlay::MergeChoice(choice) => merge::choice(frame, area, choice, theme),
         Overlay::Merge(m) => merge::side_by_side(frame, area, m, theme),
         Overlay::Discard { form, quit } => {

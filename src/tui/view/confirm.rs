@@ -16,13 +16,19 @@ use crate::tui::theme::Theme;
 use crate::tui::view::{centered, input_line, key_for, popup, safe};
 
 pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, keymap: &Keymap) {
-    let rect = centered(area, area.width.saturating_sub(4).min(60), 6);
+    let height = if matches!(confirm, Confirm::LoadDemo { .. }) {
+        9
+    } else {
+        6
+    };
+    let rect = centered(area, area.width.saturating_sub(4).min(60), height);
     let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     let question = match confirm {
         Confirm::DeleteContact { name, .. } => strings::confirm_delete(&safe(name)),
         Confirm::DeleteInteraction(i) => {
             strings::confirm_delete_interaction(i.channel.name(), &safe(&i.summary))
         }
+        Confirm::LoadDemo { path, existing } => strings::confirm_demo(&safe(path), *existing),
     };
     let contexts = [Context::Confirm];
     let yes = key_for(keymap, &contexts, Command::ConfirmYes).unwrap_or_default();

@@ -26,6 +26,7 @@ fn mode(state: &State) -> &'static str {
         }
         Some(Overlay::Confirm(_) | Overlay::Discard { .. }) => strings::MODE_CONFIRM,
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
+        Some(Overlay::Trash(_)) => strings::MODE_TRASH,
         None => match (state.screen, state.focus) {
             (Screen::Today, _) => strings::MODE_TODAY,
             (_, Pane::List) => strings::MODE_LIST,
@@ -59,6 +60,10 @@ fn hint_commands(context: Context) -> &'static [(Command, &'static str)] {
             (Command::Help, strings::HINT_HELP),
         ],
         Context::Help | Context::Confirm => &[(Command::Cancel, strings::HINT_CANCEL)],
+        Context::Trash => &[
+            (Command::RestoreContact, strings::HINT_RESTORE),
+            (Command::Cancel, strings::HINT_CANCEL),
+        ],
         Context::Merge => &[
             (Command::MergePickLeft, strings::HINT_LEFT),
             (Command::MergePickRight, strings::HINT_RIGHT),

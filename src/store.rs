@@ -27,7 +27,7 @@ use tables::*;
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every

@@ -645,6 +645,21 @@ struct SearchHitJson {
     phone: Option<String>,
     tags: Vec<String>,
     stage: Stage,
+    /// The value the query matched (`{"field":"phone","value":"+385 91 234 5678"}`).
+    matched: Option<MatchedJson>,
+}
+
+#[derive(Serialize)]
+struct MatchedJson {
+    field: crate::search::MatchField,
+    value: String,
+}
+
+/// What the query matched in `c` (its organisation named `org`).
+fn matched_in(query: &str, c: &Contact, org: &str) -> Option<MatchedJson> {
+    let parsed = crate::search::Query::parse(query).ok()?;
+    let doc = crate::search::SearchDoc::from_contact(c, org, 0, None);
+    crate::search::matched_value(&parsed, &doc).map(|(field, value)| MatchedJson { field, value })
 }
 
 fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Failure> {
@@ -655,6 +670,7 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         for c in hits {
             let org = store.organization_name(c.organization)?;
             out.push(SearchHitJson {
+                matched: matched_in(query, &c, &org),
                 id: c.id,
                 organization: (!org.is_empty()).then_some(org),
                 email: c.primary_email().map(str::to_string),
@@ -670,12 +686,29 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         eprintln!("No contacts match `{}`.", safe(query));
     }
     for c in &hits {
-        outln!(
-            "{}",
-            output::contact_line(c, &store.organization_name(c.organization)?)
-        );
+        let org = store.organization_name(c.organization)?;
+        // A contact found by its phone, email, city or tag says which one.
+        let why = match matched_in(query, c, &org) {
+            Some(m) if !matches!(m.field, crate::search::MatchField::Name) => {
+                format!("  [{}: {}]", field_name(m.field), safe(&m.value))
+            }
+            _ => String::new(),
+        };
+        outln!("{}{why}", output::contact_line(c, &org));
     }
     Ok(())
+}
+
+fn field_name(field: crate::search::MatchField) -> &'static str {
+    use crate::search::MatchField as F;
+    match field {
+        F::Name => "name",
+        F::Organization => "organization",
+        F::Email => "email",
+        F::Phone => "phone",
+        F::City => "city",
+        F::Tag => "tag",
+    }
 }
 
 #[derive(Serialize)]

@@ -394,10 +394,53 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
     )?;
     let store = ctx.open()?;
     let contact = store.add_contact(&ctx.actor, draft)?;
+    warn_shared_contact_points(&store, &contact)?;
     if json {
         return print_json(&contact);
     }
     outln!("Added {} (#{})", safe(&contact.name), contact.id);
+    Ok(())
+}
+
+/// Warns on stderr when an email or phone of the just-added `contact` already belongs to
+/// someone else, naming them and the merge that would fold the new record into theirs (the
+/// contact is added anyway: scripts keep working, a person decides).
+fn warn_shared_contact_points(store: &Store, contact: &Contact) -> Result<(), Failure> {
+    let mut warned: Vec<Id> = Vec::new();
+    let points = contact
+        .emails
+        .iter()
+        .map(|e| (e.value.as_str(), store.find_by_email(&e.value)))
+        .chain(
+            contact
+                .phones
+                .iter()
+                .map(|p| (p.value.as_str(), store.find_by_phone(&p.value))),
+        );
+    for (value, owners) in points {
+        for id in owners? {
+            if id == contact.id || warned.contains(&id) {
+                continue;
+            }
+            // A shared switchboard or `info@` may be on hundreds of contacts.
+            if warned.len() == 5 {
+                eprintln!("warning: more contacts share these details; see `rolo dedupe`");
+                return Ok(());
+            }
+            let Some(other) = store.contact(id)? else {
+                continue;
+            };
+            warned.push(id);
+            eprintln!(
+                "warning: {} already belongs to {} (#{}); if they are the same person: rolo merge {} {}",
+                safe(value),
+                safe(&other.name),
+                other.id,
+                other.id,
+                contact.id
+            );
+        }
+    }
     Ok(())
 }
 

@@ -738,7 +738,7 @@ impl Index {
         if solid < limit && query.terms.iter().any(|t| t.typos > 0) {
             // Typo matches rank below direct matches, above scattered ones; merged by score.
             hits.extend(self.typo_scan(query, limit - solid, cancelled)?);
-            hits.sort_by(|a, b| b.score.cmp(&a.score));
+            hits.sort_by_key(|h| Reverse(h.score));
             // A scattered match may also be a typo match: keep its better (typo) rank.
             let mut seen = std::collections::HashSet::with_capacity(hits.len());
             hits.retain(|h| seen.insert(h.id));
@@ -1009,7 +1009,7 @@ fn phone_variants(text: &str, digits: &str) -> Vec<(String, Place)> {
             // `00` is `+`: the country code starts the stored number.
             out.push((intl.to_owned(), Place::Start));
         }
-        if intl.len() >= PHONE_VARIANT_MIN + 1 {
+        if intl.len() > PHONE_VARIANT_MIN {
             for cc in 1..=3 {
                 out.push((format!("0{}", &intl[cc..]), Place::Start));
             }
@@ -1044,8 +1044,7 @@ fn phone_score(number: &str, variants: &[(String, Place)]) -> Option<i64> {
                 .flatten(),
         };
         if let Some(at) = found {
-            let start =
-                matches!(place, Place::Anywhere) && at == 0 || !matches!(place, Place::Anywhere);
+            let start = !matches!(place, Place::Anywhere) || at == 0;
             let score = PHONE_HIT
                 + if at + digits.len() == number.len() {
                     PHONE_END
@@ -1075,8 +1074,8 @@ fn typo_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     }
     let width = b.len() + 1;
     let mut rows = vec![0usize; width * (a.len() + 1)];
-    for j in 0..width {
-        rows[j] = j;
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         rows[i * width] = i;
@@ -1261,7 +1260,7 @@ impl Term {
             return None;
         }
         let term = self.text.as_bytes();
-        name.split(|c: char| c == ' ' || c == '-')
+        name.split([' ', '-'])
             .filter(|w| w.as_bytes().first() == term.first())
             .filter_map(|w| typo_distance(term, w.as_bytes(), self.typos))
             .min()

@@ -14,7 +14,7 @@ pub mod testgen;
 mod worker;
 
 pub use fold::{fold, fold_with_map, highlight};
-pub use index::{DecodeError, Index, IndexEntry, SearchOptions, Searcher};
+pub use index::{DecodeError, Index, IndexEntry, SearchOptions, Searcher, matched_value};
 pub use query::{DueWindow, Filter, FilterKind, Query, QueryError};
 pub use worker::{SearchResponse, SearchWorker};
 
@@ -66,7 +66,8 @@ impl SearchDoc {
 
 /// Which field a hit's text matched in (the field of the first term's best match; for a
 /// filter-only query, `Name`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MatchField {
     Name,
     Organization,

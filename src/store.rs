@@ -28,7 +28,7 @@ use tables::*;
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every
@@ -190,6 +190,28 @@ pub struct ListRow {
     pub organization: String,
     pub last_contact: Option<At>,
     pub next_due: Option<Day>,
+    /// Emails and phones, primary first, and the city and tags: what tells two people of the
+    /// same name apart, and what a search may have matched.
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub city: String,
+    pub tags: Vec<String>,
+}
+
+impl ListRow {
+    /// What search needs to explain a match in this row (see [`crate::search::matched_value`]).
+    pub fn search_doc(&self) -> crate::search::SearchDoc {
+        crate::search::SearchDoc {
+            id: self.id,
+            name: self.name.clone(),
+            organization: self.organization.clone(),
+            emails: self.emails.clone(),
+            phones: self.phones.clone(),
+            city: self.city.clone(),
+            tags: self.tags.clone(),
+            ..crate::search::SearchDoc::default()
+        }
+    }
 }
 
 /// A follow-up with the name of whom it concerns, for the Today view and `rolo followups`.
@@ -574,8 +596,29 @@ impl Store {
                 Some(s) => decode_summary(s.value())?,
                 None => (None, None),
             };
+            let city = c.city().unwrap_or_default().to_string();
+            let primary_first = |values: Vec<String>, primary: Option<&str>| {
+                let mut values = values;
+                if let Some(at) = primary.and_then(|p| values.iter().position(|v| v == p)) {
+                    let first = values.remove(at);
+                    values.insert(0, first);
+                }
+                values
+            };
+            let emails = primary_first(
+                c.emails.iter().map(|e| e.value.clone()).collect(),
+                c.primary_email(),
+            );
+            let phones = primary_first(
+                c.phones.iter().map(|p| p.value.clone()).collect(),
+                c.primary_phone(),
+            );
             out.push(ListRow {
                 id,
+                emails,
+                phones,
+                city,
+                tags: c.tags,
                 name: c.name,
                 organization,
                 last_contact,

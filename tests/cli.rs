@@ -867,3 +867,111 @@ fn an_undone_add_goes_to_the_trash_and_can_be_restored() {
     ok(&db, &["restore", "1"]);
     assert!(ok(&db, &["show", "1"]).contains("Real Customer"));
 }
+
+#[test]
+fn add_warns_when_an_email_or_phone_already_belongs_to_someone() {
+    let (_dir, db) = temp_db();
+    ok(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana Horvat",
+            "--email",
+            "ana@vandelay.example",
+        ],
+    );
+    let out = rolo(
+        &db,
+        &[
+            "add",
+            "--name",
+            "Ana H.",
+            "--email",
+            "ANA@vandelay.example",
+            "--phone",
+            "+385 91 234 5678",
+        ],
+    );
+    assert!(out.status.success(), "the add itself goes through");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ANA@vandelay.example already belongs to Ana Horvat (#1)")
+            && err.contains("rolo merge 1 2"),
+        "{err}"
+    );
+    let out = rolo(
+        &db,
+        &["add", "--name", "Ivo Kos", "--phone", "091 765 4321"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}
+
+#[test]
+fn search_json_names_the_matched_phone_or_email_on_demo_data() {
+    let (_dir, db) = temp_db();
+    ok(&db, &["demo", "--contacts", "20000"]);
+    let all: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["search", "--json", "--limit", "1", "ana"])).unwrap();
+    let phone = all[0]["phone"]
+        .as_str()
+        .expect("demo contacts have phones")
+        .to_owned();
+    let id = all[0]["id"].as_u64().unwrap();
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    // The last four digits: every number holding them comes before anything else.
+    let last4 = &digits[digits.len() - 4..];
+    let hits: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["search", "--json", "--limit", "200", last4])).unwrap();
+    let hits = hits.as_array().unwrap();
+    let holds = |h: &serde_json::Value| {
+        h["matched"]["field"] == "phone"
+            && h["matched"]["value"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                .contains(last4)
+    };
+    let phone_hits = hits.iter().take_while(|h| holds(h)).count();
+    assert!(phone_hits > 0 && hits[phone_hits..].iter().all(|h| !holds(h)));
+    assert!(hits[..phone_hits].iter().any(|h| h["id"] == id), "{last4}");
+    // The whole number with `00` for `+`, and in national form, find that contact first.
+    let mut queries = vec![format!("00{digits}")];
+    if let Some(rest) = phone.strip_prefix("+385 ") {
+        queries.push(format!("0{rest}"));
+    }
+    for q in queries {
+        let hits: serde_json::Value =
+            serde_json::from_str(&ok(&db, &["search", "--json", &q])).unwrap();
+        assert_eq!(hits[0]["id"], id, "{q}");
+        assert_eq!(hits[0]["matched"]["field"], "phone");
+        assert_eq!(hits[0]["matched"]["value"], phone.as_str());
+    }
+    // A domain finds people by their email there.
+    let hits: serde_json::Value = serde_json::from_str(&ok(
+        &db,
+        &["search", "--json", "--limit", "20", "vandelay.example"],
+    ))
+    .unwrap();
+    let hits = hits.as_array().unwrap();
+    assert_eq!(hits.len(), 20);
+    assert!(hits.iter().all(|h| {
+        h["matched"]["field"] == "email"
+            && h["matched"]["value"]
+                .as_str()
+                .unwrap()
+                .ends_with("@vandelay.example")
+    }));
+    // A surname with one letter wrong finds the real spelling first.
+    let hits: serde_json::Value =
+        serde_json::from_str(&ok(&db, &["search", "--json", "--limit", "5", "Gomes"])).unwrap();
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["name"].as_str().unwrap().contains("Gómez")),
+        "{hits}"
+    );
+}

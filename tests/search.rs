@@ -599,3 +599,140 @@ fn top_k_pruning_keeps_exactly_the_best() {
         );
     }
 }
+
+// ---- phone numbers, domains, typos (issue 11, items 10 and 11) ----------------------------
+
+fn with_phone(id: u64, name: &str, phone: &str) -> SearchDoc {
+    let mut d = doc(id, name);
+    d.phones = vec![phone.into()];
+    d
+}
+
+#[test]
+fn the_last_four_digits_find_the_caller_first() {
+    // The scattered 7-8-7-4 of the first number used to rank above the real caller.
+    let mut scattered = with_phone(1, "Ann Lee", "+1 (787) 555-0004");
+    scattered.last_contact_ms = 9_000;
+    let caller = with_phone(2, "Bob Ray", "+49 158 3157874");
+    let middle = with_phone(3, "Cy Day", "+39 376 787 4373");
+    let index = index_of(&[scattered, caller, middle, doc(4, "Dee 7874 Fox")]);
+    let hits = search(&index, "7874");
+    assert_eq!(
+        ids(&hits),
+        vec![2, 3, 4],
+        "a number ending in the digits first"
+    );
+    assert_eq!(hits[0].field, MatchField::Phone);
+    assert_eq!(hits[2].field, MatchField::Name);
+}
+
+#[test]
+fn international_and_national_forms_find_the_same_number() {
+    let croatian = with_phone(1, "Ana Horvat", "+385 91 234 5678");
+    let national = with_phone(2, "Ivo Kos", "091 765 4321");
+    let chinese = with_phone(3, "Li Wei", "+86 10 8888 1234");
+    let not_chinese = with_phone(4, "Al Bo", "+1 212 008 6100");
+    let index = index_of(&[croatian, national, chinese, not_chinese]);
+    for q in [
+        "+385 91 234 5678",
+        "00385 91 234 5678",
+        "091 234 5678",
+        "(091) 234-5678",
+        "091.234.56",
+        "385912345678",
+    ] {
+        assert_eq!(ids(&search(&index, q)), vec![1], "{q}");
+    }
+    // An international query finds a number stored in national form.
+    assert_eq!(ids(&search(&index, "+385 91 765 4321")), vec![2]);
+    // `00` is `+`: the country code starts the number.
+    assert_eq!(ids(&search(&index, "0086 10 8888")), vec![3]);
+    // `0086` alone: every +86 number first (it starts the number), then the digits as typed.
+    assert_eq!(ids(&search(&index, "0086")), vec![3, 4]);
+    let query = Query::parse("091 234 5678").expect("parses");
+    assert_eq!(
+        query.terms().len(),
+        1,
+        "a number typed with spaces is one term"
+    );
+    let mut shown = with_phone(9, "Ana Horvat", "+385 91 234 5678");
+    shown.emails = vec!["ana@vandelay.example".into()];
+    assert_eq!(
+        rolo::search::matched_value(&query, &shown),
+        Some((MatchField::Phone, "+385 91 234 5678".into()))
+    );
+}
+
+#[test]
+fn a_domain_finds_everyone_with_an_email_there() {
+    let mut art = doc(1, "Art Vandelay");
+    art.emails = vec!["art@vandelay.example".into()];
+    let mut kel = doc(2, "Kel Varnsen");
+    kel.emails = vec!["kel@home.example".into(), "kel@vandelay.example".into()];
+    let mut other = doc(3, "Bob Sacamano");
+    other.emails = vec!["bob@kramerica.example".into()];
+    let index = index_of(&[art, kel, other]);
+    let hits = search(&index, "vandelay.example");
+    assert_eq!(sorted(hits.clone()), vec![1, 2]);
+    assert!(hits.iter().all(|h| h.field == MatchField::Email));
+    assert_eq!(ids(&search(&index, "kel@vandelay.example")), vec![2]);
+}
+
+#[test]
+fn a_mistyped_name_is_found_below_exact_matches() {
+    let docs = [
+        doc(1, "Alessandro Conti"),
+        doc(2, "Aleksandar Petrović"),
+        doc(3, "Marta Gómez"),
+        doc(4, "Ana Gomes"),
+        doc(5, "Globex Media Sales"),
+    ];
+    let index = index_of(&docs);
+    let hits = search(&index, "gomes");
+    assert_eq!(ids(&hits)[..2], [4, 3], "exact first, then the typo");
+    assert!(hits[1].score < hits[0].score);
+    let hits = search(&index, "aleksandro");
+    assert_eq!(sorted(hits), vec![1, 2]);
+    assert_eq!(ids(&search(&index, "aleksandro conti")), vec![1]);
+    // Short terms get no typo tolerance: `gome` is a prefix, `gme` nothing typo-matched.
+    assert!(!ids(&search(&index, "petrovac")).contains(&1));
+}
+
+#[test]
+fn phone_and_typo_queries_rank_exactly_at_scale() {
+    let index = index_of(&testgen::contacts(20_000, 5).collect::<Vec<_>>());
+    for q in [
+        "5551",
+        "555 12",
+        "0555 123",
+        "+1 555",
+        "smtih",
+        "jonh smith",
+    ] {
+        let query = Query::parse(q).expect("parses");
+        let everything = index.search(
+            &query,
+            SearchOptions {
+                limit: usize::MAX,
+                today_day: TODAY,
+            },
+        );
+        let top = index.search(
+            &query,
+            SearchOptions {
+                limit: 10,
+                today_day: TODAY,
+            },
+        );
+        assert_eq!(top, everything[..everything.len().min(10)], "{q}");
+        let mut searcher = Searcher::new();
+        let mut typed = String::new();
+        for c in q.chars() {
+            typed.push(c);
+            if let Ok(partial) = Query::parse(&typed) {
+                let narrowed = searcher.search(&index, &partial, OPTS, &|| false);
+                assert_eq!(narrowed, Some(index.search(&partial, OPTS)), "{typed:?}");
+            }
+        }
+    }
+}

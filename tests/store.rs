@@ -2458,3 +2458,48 @@ fn repeated_undo_still_walks_back_through_ordinary_actions() {
         assert!(matches!(store.undo(&sam()), Err(StoreError::NothingToUndo)));
     });
 }
+
+#[test]
+fn opening_a_schema_4_file_makes_email_domains_searchable() {
+    use rolo::search::{IndexEntry, Query, SearchDoc, SearchOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.redb");
+    let ana = {
+        let store = Store::open(&path).unwrap();
+        store
+            .add_contact(&sam(), draft("Ana Lima", "ana@vandelay.example"))
+            .unwrap()
+    };
+    {
+        // What schema 4 stored: the email's local part only.
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut index = txn
+                .open_table(redb::TableDefinition::<u64, &[u8]>::new("contact_index"))
+                .unwrap();
+            let mut doc = SearchDoc::from_contact(&ana, "", i64::MIN, None);
+            doc.emails = vec!["ana".into()];
+            index
+                .insert(ana.id, IndexEntry::from_doc(&doc).encode().as_slice())
+                .unwrap();
+            let mut meta = txn
+                .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .unwrap();
+            meta.insert("schema_version", 4).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), rolo::store::SCHEMA_VERSION);
+    let index = store.load_search_index().unwrap();
+    let hits = index.search(
+        &Query::parse("vandelay.example").unwrap(),
+        SearchOptions {
+            limit: 10,
+            today_day: 20_000,
+        },
+    );
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ana.id]);
+    assert_doctor_clean(&mut store);
+}

@@ -1437,3 +1437,44 @@ fn the_trash_view_lists_deleted_contacts_and_restores_the_selected_one() {
     assert!(d.state.overlay.is_none());
     assert!(d.store.contact(cy).expect("read").is_none());
 }
+
+/// Namesakes are told apart in search results: each hit carries email · phone · city, and a
+/// hit found by its phone shows that number first, marked as what matched.
+#[test]
+fn search_hits_show_what_tells_namesakes_apart_and_what_matched() {
+    let store = Store::in_memory().expect("store");
+    for (email, phone) in [
+        ("ana@vandelay.example", "+385 91 234 5678"),
+        ("ana.h@kramerica.example", "+385 98 765 7874"),
+    ] {
+        let draft = ContactDraft {
+            name: "Ana Horvat".into(),
+            emails: vec![Labelled::new("work", email)],
+            phones: vec![
+                Labelled::new("mobile", "+1 555 0100"),
+                Labelled::new("work", phone),
+            ],
+            ..ContactDraft::default()
+        };
+        store.add_contact(&Actor::new("setup"), draft).expect("add");
+    }
+    let corpus = rolo::tui::search_bridge::load_corpus(&store).expect("corpus");
+    let hits = rolo::tui::search_bridge::search(&store, &corpus, "ana horvat");
+    assert_eq!(hits.len(), 2);
+    assert!(hits.iter().all(|h| !h.matched_detail));
+    let mut firsts: Vec<&str> = hits.iter().map(|h| h.details[0].as_str()).collect();
+    firsts.sort_unstable();
+    assert_eq!(firsts, ["ana.h@kramerica.example", "ana@vandelay.example"]);
+    let hits = rolo::tui::search_bridge::search(&store, &corpus, "7874");
+    assert_eq!(hits.len(), 1);
+    assert!(hits[0].matched_detail);
+    assert_eq!(
+        hits[0].details[0], "+385 98 765 7874",
+        "the matched (second) number"
+    );
+    assert!(
+        hits[0]
+            .details
+            .contains(&"ana.h@kramerica.example".to_string())
+    );
+}

@@ -644,10 +644,53 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
     )?;
     let store = ctx.create()?;
     let contact = store.add_contact(&ctx.actor, draft)?;
+    warn_shared_contact_points(&store, &contact)?;
     if json {
         return print_json(&contact);
     }
     outln!("Added {} (#{})", safe(&contact.name), contact.id);
+    Ok(())
+}
+
+/// Warns on stderr when an email or phone of the just-added `contact` already belongs to
+/// someone else, naming them and the merge that would fold the new record into theirs (the
+/// contact is added anyway: scripts keep working, a person decides).
+fn warn_shared_contact_points(store: &Store, contact: &Contact) -> Result<(), Failure> {
+    let mut warned: Vec<Id> = Vec::new();
+    let points = contact
+        .emails
+        .iter()
+        .map(|e| (e.value.as_str(), store.find_by_email(&e.value)))
+        .chain(
+            contact
+                .phones
+                .iter()
+                .map(|p| (p.value.as_str(), store.find_by_phone(&p.value))),
+        );
+    for (value, owners) in points {
+        for id in owners? {
+            if id == contact.id || warned.contains(&id) {
+                continue;
+            }
+            // A shared switchboard or `info@` may be on hundreds of contacts.
+            if warned.len() == 5 {
+                eprintln!("warning: more contacts share these details; see `rolo dedupe`");
+                return Ok(());
+            }
+            let Some(other) = store.contact(id)? else {
+                continue;
+            };
+            warned.push(id);
+            eprintln!(
+                "warning: {} already belongs to {} (#{}); if they are the same person: rolo merge {} {}",
+                safe(value),
+                safe(&other.name),
+                other.id,
+                other.id,
+                contact.id
+            );
+        }
+    }
     Ok(())
 }
 
@@ -960,6 +1003,21 @@ struct SearchHitJson {
     phone: Option<String>,
     tags: Vec<String>,
     stage: Stage,
+    /// The value the query matched (`{"field":"phone","value":"+385 91 234 5678"}`).
+    matched: Option<MatchedJson>,
+}
+
+#[derive(Serialize)]
+struct MatchedJson {
+    field: crate::search::MatchField,
+    value: String,
+}
+
+/// What the query matched in `c` (its organisation named `org`).
+fn matched_in(query: &str, c: &Contact, org: &str) -> Option<MatchedJson> {
+    let parsed = crate::search::Query::parse(query).ok()?;
+    let doc = crate::search::SearchDoc::from_contact(c, org, 0, None);
+    crate::search::matched_value(&parsed, &doc).map(|(field, value)| MatchedJson { field, value })
 }
 
 fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Failure> {
@@ -970,6 +1028,7 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         for c in hits {
             let org = store.organization_name(c.organization)?;
             out.push(SearchHitJson {
+                matched: matched_in(query, &c, &org),
                 id: c.id,
                 organization: (!org.is_empty()).then_some(org),
                 email: c.primary_email().map(str::to_string),
@@ -985,12 +1044,29 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         eprintln!("No contacts match `{}`.", safe(query));
     }
     for c in &hits {
-        outln!(
-            "{}",
-            output::contact_line(c, &store.organization_name(c.organization)?)
-        );
+        let org = store.organization_name(c.organization)?;
+        // A contact found by its phone, email, city or tag says which one.
+        let why = match matched_in(query, c, &org) {
+            Some(m) if !matches!(m.field, crate::search::MatchField::Name) => {
+                format!("  [{}: {}]", field_name(m.field), safe(&m.value))
+            }
+            _ => String::new(),
+        };
+        outln!("{}{why}", output::contact_line(c, &org));
     }
     Ok(())
+}
+
+fn field_name(field: crate::search::MatchField) -> &'static str {
+    use crate::search::MatchField as F;
+    match field {
+        F::Name => "name",
+        F::Organization => "organization",
+        F::Email => "email",
+        F::Phone => "phone",
+        F::City => "city",
+        F::Tag => "tag",
+    }
 }
 
 #[derive(Serialize)]

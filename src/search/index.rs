@@ -46,9 +46,9 @@ const CANCEL_EVERY: usize = 4_096;
 
 /// The compact, already-folded search record of one contact.
 ///
-/// The key is `name org email-local-parts phone-digits city tags`, folded, each field cut to 255
-/// bytes (on a char boundary) with its length kept so matches can be attributed to a field.
-/// Emails contribute their local part only (the domain is usually the organisation).
+/// The key is `name org emails phone-digits city tags`, folded, each field cut to 255 bytes (on
+/// a char boundary) with its length kept so matches can be attributed to a field. Emails are
+/// whole (`vandelay.example` finds everyone at that domain); phones are their digits only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
     pub id: u64,
@@ -111,12 +111,7 @@ impl IndexEntry {
         let fields = [
             fold(&doc.name),
             fold(&doc.organization),
-            join(
-                &mut doc
-                    .emails
-                    .iter()
-                    .map(|e| fold(e.split('@').next().unwrap_or_default())),
-            ),
+            join(&mut doc.emails.iter().map(|e| fold(e.trim()))),
             join(
                 &mut doc
                     .phones
@@ -731,7 +726,7 @@ impl Index {
         }
         let mut ranked = heap.heap.into_vec();
         ranked.sort_unstable();
-        let hits = ranked
+        let mut hits: Vec<Hit> = ranked
             .into_iter()
             .map(|Reverse(r)| Hit {
                 id: r.id,
@@ -739,7 +734,90 @@ impl Index {
                 field: FIELDS[usize::from(r.field)],
             })
             .collect();
+        let solid = hits.iter().filter(|h| h.score > -TYPO_PENALTY).count();
+        if solid < limit && query.terms.iter().any(|t| t.typos > 0) {
+            // Typo matches rank below direct matches, above scattered ones; merged by score.
+            hits.extend(self.typo_scan(query, limit - solid, cancelled)?);
+            hits.sort_by_key(|h| Reverse(h.score));
+            // A scattered match may also be a typo match: keep its better (typo) rank.
+            let mut seen = std::collections::HashSet::with_capacity(hits.len());
+            hits.retain(|h| seen.insert(h.id));
+            hits.truncate(limit);
+        }
         Some((hits, superset))
+    }
+
+    /// Contacts found only when a term is read with a typo in a name word (`gomes` → Gomez),
+    /// best first, all ranked below direct matches. Scans every entry (typo matches are not
+    /// narrowed), but only name words starting with the term's first letter are compared.
+    fn typo_scan(
+        &self,
+        query: &Compiled,
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Vec<Hit>> {
+        let matcher = SkimMatcherV2::default().respect_case();
+        let mut top = TopK::new(limit);
+        let typo_initials = query
+            .terms
+            .iter()
+            .filter(|t| t.typos > 0)
+            .fold(0, |m, t| m | t.first_initial);
+        for s in 0..self.ids.len() {
+            if s % CANCEL_EVERY == 0 && cancelled() {
+                return None;
+            }
+            if !self.live[s]
+                || self.initials[s] & typo_initials == 0
+                || !query.filters_hold(self, s)
+            {
+                continue;
+            }
+            let name = self.field(s, NAME);
+            let mut total = -TYPO_PENALTY;
+            let mut typo_used = false;
+            let mut first_field = NAME as u8;
+            let mut all = true;
+            for (n, term) in query.terms.iter().enumerate() {
+                let direct = term
+                    .best_in(self, s, &matcher)
+                    .filter(|&(score, _)| score > -TYPO_PENALTY);
+                let found = direct.or_else(|| {
+                    term.typo_in(name).map(|d| {
+                        typo_used = true;
+                        (FIELD_WEIGHT[NAME] - 10 * d as i64, NAME as u8)
+                    })
+                });
+                let Some((score, field)) = found else {
+                    all = false;
+                    break;
+                };
+                total += score;
+                if n == 0 {
+                    first_field = field;
+                }
+            }
+            if all && typo_used {
+                top.offer(Ranked::new(
+                    total,
+                    self.recency[s],
+                    self.ids[s],
+                    first_field,
+                ));
+            }
+        }
+        let mut ranked = top.heap.into_vec();
+        ranked.sort_unstable();
+        Some(
+            ranked
+                .into_iter()
+                .map(|Reverse(r)| Hit {
+                    id: r.id,
+                    score: r.score,
+                    field: FIELDS[usize::from(r.field)],
+                })
+                .collect(),
+        )
     }
 
     fn scan_part(
@@ -892,58 +970,215 @@ const SHORT_SPLIT_MAX: i64 = 37;
 /// Bonus when a term is a whole word of the field, so `john` ranks John before Johnny.
 const WHOLE_WORD: i64 = 8;
 
+/// Score of a phone-like term found in a phone number: above any text match, so a caller-ID
+/// lookup (`7874`) lists the numbers that contain those digits first.
+const PHONE_HIT: i64 = 400;
+/// Added when the digits end the number (the last digits of a caller ID) or start it.
+const PHONE_END: i64 = 30;
+const PHONE_START: i64 = 20;
+/// Highest score a phone-like term can reach in a phone number.
+const PHONE_MAX: i64 = PHONE_HIT + PHONE_END + PHONE_START;
+/// Digits a trunk-prefixed (`091…`) or international (`+385…`, `00385…`) term needs before its
+/// national/international forms are tried too: shorter prefixes match too much.
+const PHONE_VARIANT_MIN: usize = 6;
+
+/// How a phone-like term may appear in a stored number's digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Place {
+    /// Anywhere.
+    Anywhere,
+    /// At the very start of the number (an international number typed in national form).
+    Start,
+    /// Right after a 1–3 digit country code (a national number, its trunk `0` dropped).
+    AfterCountryCode,
+}
+
+/// A phone-like term's digits as they may be stored: as typed; with `00` read as `+`; with a
+/// leading trunk `0` standing for a country code (`091 234 5678` finds `+385 91 234 5678`);
+/// and an international number in national form (`+385 91…` finds `091…`).
+fn phone_variants(text: &str, digits: &str) -> Vec<(String, Place)> {
+    let mut out = vec![(digits.to_owned(), Place::Anywhere)];
+    let plus = text.trim_start().starts_with('+');
+    let international = if plus {
+        Some(digits)
+    } else {
+        digits.strip_prefix("00")
+    };
+    if let Some(intl) = international {
+        if !plus && !intl.is_empty() {
+            // `00` is `+`: the country code starts the stored number.
+            out.push((intl.to_owned(), Place::Start));
+        }
+        if intl.len() > PHONE_VARIANT_MIN {
+            for cc in 1..=3 {
+                out.push((format!("0{}", &intl[cc..]), Place::Start));
+            }
+        }
+    } else if let Some(national) = digits.strip_prefix('0')
+        && digits.len() >= PHONE_VARIANT_MIN
+        && !national.starts_with('0')
+    {
+        out.push((national.to_owned(), Place::AfterCountryCode));
+    }
+    out
+}
+
+/// The score of a phone-like term against one stored number's digits.
+fn phone_score(number: &str, variants: &[(String, Place)]) -> Option<i64> {
+    let mut best = None;
+    for (digits, place) in variants {
+        let found = match place {
+            Place::Anywhere => number
+                .match_indices(digits.as_str())
+                .map(|(at, _)| at)
+                .last(),
+            Place::Start => number.starts_with(digits.as_str()).then_some(0),
+            Place::AfterCountryCode => (!number.starts_with('0'))
+                .then(|| {
+                    (1..=3).find(|&at| {
+                        number
+                            .get(at..)
+                            .is_some_and(|r| r.starts_with(digits.as_str()))
+                    })
+                })
+                .flatten(),
+        };
+        if let Some(at) = found {
+            let start = !matches!(place, Place::Anywhere) || at == 0;
+            let score = PHONE_HIT
+                + if at + digits.len() == number.len() {
+                    PHONE_END
+                } else {
+                    0
+                }
+                + if start { PHONE_START } else { 0 };
+            best = best.max(Some(score));
+        }
+    }
+    best
+}
+
+/// Typo tolerance: terms of at least this many letters also find a name word one edit away
+/// (a substituted, inserted, dropped or transposed letter); from [`TYPO_TWO`] letters, two.
+const TYPO_MIN: usize = 4;
+const TYPO_TWO: usize = 8;
+/// A typo match's score sits this far below every direct match.
+const TYPO_PENALTY: i64 = 10_000;
+/// What a typo-tolerant term found only scattered through a field loses (see `Term::best_in`).
+const SCATTERED_PENALTY: i64 = 2 * TYPO_PENALTY;
+
+/// Optimal-string-alignment distance of `a` and `b` if it is at most `max`.
+fn typo_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; width * (a.len() + 1)];
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        let mut row_min = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > max {
+            return None;
+        }
+    }
+    let d = rows[a.len() * width + b.len()];
+    (d <= max).then_some(d)
+}
+
 struct Term {
     text: String,
     /// Digits only, when the term looks like a phone number ("555-1234", "5551234").
     digits: Option<String>,
+    /// The forms a phone-like term's digits may take in a stored number.
+    phone: Vec<(String, Place)>,
     chars: usize,
-    /// The bytes every match must contain in order (digits for phone-like terms).
+    /// The bytes every match must contain in order (for phone-like terms, digits every form
+    /// of the number shares).
     required: Vec<u8>,
     first_initial: u32,
     /// Best score skim can give this term anywhere: the term matched against itself.
     best_skim: i64,
+    /// Edits a typo match may need; 0 when the term gets no typo tolerance.
+    typos: usize,
 }
 
 impl Term {
     fn new(text: &str) -> Term {
-        let phone_like = text.bytes().any(|b| b.is_ascii_digit())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b"+-()./ ".contains(&b));
+        let phone_like = super::query::is_phone_like(text);
         let digits: Option<String> =
             phone_like.then(|| text.chars().filter(char::is_ascii_digit).collect());
-        let required = digits.as_deref().unwrap_or(text).as_bytes().to_vec();
+        let phone = digits
+            .as_deref()
+            .map(|d| phone_variants(text, d))
+            .unwrap_or_default();
+        // Every form of a number ends with their common suffix: what any match must hold.
+        let required = match phone.split_first() {
+            Some(((first, _), rest)) => {
+                let mut suffix = first.as_bytes();
+                for (other, _) in rest {
+                    let common = suffix
+                        .iter()
+                        .rev()
+                        .zip(other.as_bytes().iter().rev())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    suffix = &suffix[suffix.len() - common..];
+                }
+                suffix.to_vec()
+            }
+            None => text.as_bytes().to_vec(),
+        };
         let first_initial = text.bytes().next().map_or(0, initial_bit);
         let matcher = SkimMatcherV2::default().respect_case();
         let self_score = |t: &str| matcher.fuzzy_match(t, t).unwrap_or(0);
         let best_skim = self_score(text).max(digits.as_deref().map_or(0, self_score));
+        let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+        let typos = if digits.is_some() || letters < TYPO_MIN || letters != text.chars().count() {
+            0
+        } else if letters < TYPO_TWO {
+            1
+        } else {
+            2
+        };
         Term {
             text: text.to_owned(),
             chars: text.chars().count(),
             digits,
+            phone,
             required,
             first_initial,
             best_skim,
-        }
-    }
-
-    fn for_field(&self, field: usize) -> &str {
-        match &self.digits {
-            Some(d) if field == PHONE => d,
-            _ => &self.text,
+            typos,
         }
     }
 
     /// Upper bound of this term's score given the entry's name initials; `None` when unknown
     /// (skim-scored terms).
     fn upper_bound(&self, initials: u32) -> Option<i64> {
+        if self.digits.is_some() {
+            return Some(PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD));
+        }
         self.upper_bound_without_word_bonus(initials)
             .map(|b| b + WHOLE_WORD)
     }
 
     fn upper_bound_without_word_bonus(&self, initials: u32) -> Option<i64> {
         let has_initial = initials & self.first_initial != 0;
-        if self.chars > 2 || self.digits.is_some() {
+        if self.chars > 2 {
             // Nothing beats the term against itself (contiguous, at the very start); a first
             // char that starts no name word loses its doubled boundary bonus (2 x 8) there.
             let anywhere = self.best_skim;
@@ -965,12 +1200,28 @@ impl Term {
         Some((FIELD_WEIGHT[NAME] + in_name).max(FIELD_WEIGHT[ORG] + SHORT_WORD_START[self.chars]))
     }
 
+    /// The term's score in one field, the field's weight not included.
     fn score_field(&self, field_text: &str, field: usize, matcher: &SkimMatcherV2) -> Option<i64> {
-        let pattern = self.for_field(field);
+        if self.digits.is_some() {
+            // A number is its digits in a row: in a phone, any of its forms; elsewhere (a
+            // street number, an email like `ana1984@`), the text as typed, contiguous.
+            if field == PHONE {
+                return field_text
+                    .split(' ')
+                    .filter_map(|number| phone_score(number, &self.phone))
+                    .max()
+                    .map(|s| s - FIELD_WEIGHT[PHONE]);
+            }
+            if !field_text.contains(self.text.as_str()) {
+                return None;
+            }
+            return matcher.fuzzy_match(field_text, &self.text);
+        }
+        let pattern = self.text.as_str();
         if !is_subsequence(field_text.as_bytes(), pattern.as_bytes()) {
             return None;
         }
-        let score = if self.chars <= 2 && self.digits.is_none() {
+        let score = if self.chars <= 2 {
             short_score(field_text, pattern)
         } else {
             matcher.fuzzy_match(field_text, pattern)
@@ -981,6 +1232,38 @@ impl Term {
         } else {
             score
         })
+    }
+
+    /// The term's best score over the fields of a slot, weight included, and that field. A
+    /// typo-tolerant term found only scattered through a field (`gomes` in "Globex Media")
+    /// scores [`SCATTERED_PENALTY`] less, below typo matches: likelier noise than a typo.
+    fn best_in(&self, index: &Index, slot: usize, matcher: &SkimMatcherV2) -> Option<(i64, u8)> {
+        let mut best: Option<(i64, u8)> = None;
+        for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
+            let text = index.field(slot, field);
+            if let Some(score) = self.score_field(text, field, matcher) {
+                let mut score = score + weight;
+                if self.typos > 0 && !text.contains(self.text.as_str()) {
+                    score -= SCATTERED_PENALTY;
+                }
+                if best.is_none_or(|(b, _)| score > b) {
+                    best = Some((score, field as u8));
+                }
+            }
+        }
+        best
+    }
+
+    /// The fewest edits between this term and a word of `name`, within the term's tolerance.
+    fn typo_in(&self, name: &str) -> Option<usize> {
+        if self.typos == 0 {
+            return None;
+        }
+        let term = self.text.as_bytes();
+        name.split([' ', '-'])
+            .filter(|w| w.as_bytes().first() == term.first())
+            .filter_map(|w| typo_distance(term, w.as_bytes(), self.typos))
+            .min()
     }
 }
 
@@ -1162,16 +1445,7 @@ impl<'q> Compiled<'q> {
             if !is_subsequence(key, &term.required) {
                 return None;
             }
-            let mut best: Option<(i64, u8)> = None;
-            for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
-                if let Some(score) = term.score_field(index.field(slot, field), field, matcher) {
-                    let score = score + weight;
-                    if best.is_none_or(|(b, _)| score > b) {
-                        best = Some((score, field as u8));
-                    }
-                }
-            }
-            let (score, field) = best?;
+            let (score, field) = term.best_in(index, slot, matcher)?;
             total += score;
             if n == 0 {
                 first_field = field;
@@ -1179,6 +1453,44 @@ impl<'q> Compiled<'q> {
         }
         Some((total, first_field))
     }
+}
+
+/// Which value of `doc` the query's text matched best, as stored (e.g. `(Phone, "+385 91 234
+/// 5678")` for `7874`), for showing why a contact was found. A phone-like term is explained
+/// first (it ranks first); `None` when the query has no text or nothing matches directly.
+pub fn matched_value(query: &Query, doc: &SearchDoc) -> Option<(MatchField, String)> {
+    let terms: Vec<Term> = query.terms().iter().map(|t| Term::new(t)).collect();
+    let term = terms
+        .iter()
+        .find(|t| t.digits.is_some())
+        .or_else(|| terms.first())?;
+    let matcher = SkimMatcherV2::default().respect_case();
+    let single = |v: &String| vec![v.clone()];
+    let values: [Vec<String>; 6] = [
+        single(&doc.name),
+        single(&doc.organization),
+        doc.emails.clone(),
+        doc.phones.clone(),
+        single(&doc.city),
+        doc.tags.clone(),
+    ];
+    let mut best: Option<(i64, usize, String)> = None;
+    for (field, list) in values.iter().enumerate() {
+        for value in list {
+            let folded = if field == PHONE {
+                value.chars().filter(char::is_ascii_digit).collect()
+            } else {
+                fold(value.trim())
+            };
+            if let Some(score) = term.score_field(&folded, field, &matcher) {
+                let score = score + FIELD_WEIGHT[field];
+                if best.as_ref().is_none_or(|(b, _, _)| score > *b) {
+                    best = Some((score, field, value.clone()));
+                }
+            }
+        }
+    }
+    best.map(|(_, field, value)| (FIELDS[field], value))
 }
 
 /// Whether a word of `text` starts with `value`.

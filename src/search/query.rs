@@ -146,8 +146,10 @@ impl Query {
     /// Parses the search box / command-line text.
     pub fn parse(input: &str) -> Result<Query, QueryError> {
         let mut query = Query::default();
+        let mut last_was_phone = false;
         for token in tokenize(input) {
             if token.quote_at == Some(0) {
+                last_was_phone = false;
                 let term = fold(&token.text);
                 if !term.trim().is_empty() {
                     query.terms.push(term);
@@ -165,13 +167,24 @@ impl Query {
                         rest: body.to_owned(),
                     });
                 }
-                // A pasted address (`zoe@home.de`): the index holds emails' local parts.
-                None => query.terms.extend(
-                    fold(email_local_part(body))
-                        .split_whitespace()
-                        .map(str::to_owned),
-                ),
+                // A phone number typed with spaces (`091 234 5678`) is one number: adjacent
+                // phone-like words join into one term.
+                None if is_phone_like(body)
+                    && !negated
+                    && last_was_phone
+                    && query.terms.last().is_some_and(|t| is_phone_like(t)) =>
+                {
+                    if let Some(last) = query.terms.last_mut() {
+                        last.push_str(body);
+                    }
+                }
+                // Free text, a pasted address (`zoe@home.de`) or a domain (`vandelay.example`):
+                // the index holds whole emails.
+                None => query
+                    .terms
+                    .extend(fold(body).split_whitespace().map(str::to_owned)),
             }
+            last_was_phone = is_phone_like(body) && token.quote_at.is_none();
         }
         Ok(query)
     }
@@ -196,6 +209,11 @@ impl Query {
     /// terms and filters were only added, exclusions are unchanged or added.
     pub fn narrows(&self, previous: &Query) -> bool {
         if self.terms.len() < previous.terms.len()
+            || self
+                .terms
+                .iter()
+                .chain(&previous.terms)
+                .any(|t| phone_with_prefix(t))
             || !previous
                 .terms
                 .iter()
@@ -230,11 +248,22 @@ fn kind_extends(new: &FilterKind, old: &FilterKind) -> bool {
     }
 }
 
-/// The part before `@` of something shaped like an email address, else the text itself.
-fn email_local_part(text: &str) -> &str {
-    match text.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => local,
-        _ => text,
+/// True for text made of digits and the punctuation phone numbers are written with
+/// (`+385 (91) 234-5678`, `091.234.5678`), with at least one digit: it is searched as a phone
+/// number (see the index's phone matching).
+pub(crate) fn is_phone_like(text: &str) -> bool {
+    text.bytes().any(|b| b.is_ascii_digit())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-()./ ".contains(&b))
+}
+
+/// A phone-like term whose matches are not a superset of a longer term's: one with a leading
+/// `+`, `00` or trunk `0` may match national/international forms the longer one need not.
+fn phone_with_prefix(term: &str) -> bool {
+    is_phone_like(term) && {
+        let t = term.trim_start_matches(|c: char| !c.is_ascii_digit() && c != '+');
+        t.starts_with('+') || t.starts_with('0')
     }
 }
 

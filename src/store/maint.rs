@@ -46,7 +46,42 @@ const MIGRATIONS: &[Migration] = &[
         run: v3_to_v4,
         rewrites: false,
     },
+    Migration {
+        from: 4,
+        description: "search records hold whole emails (a domain finds its people)",
+        run: v4_to_v5,
+        rewrites: false,
+    },
 ];
+
+/// Schema 4 search records held emails' local parts only; schema 5 holds whole emails, so the
+/// records are rebuilt from the contacts, keeping their recency fields.
+fn v4_to_v5(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let contacts = txn.open_table(CONTACTS)?;
+    let orgs = txn.open_table(ORGS)?;
+    let mut index = txn.open_table(CONTACT_INDEX)?;
+    for row in contacts.iter()? {
+        let (k, v) = row?;
+        let c: Contact = decode("contact", v.value())?;
+        let (last, due) = match index.get(k.value())? {
+            Some(old) => {
+                let old = crate::search::IndexEntry::decode(old.value())
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                (old.last_contact_ms, old.next_due_day)
+            }
+            None => (NO_CONTACT, None),
+        };
+        let org = match c.organization {
+            Some(id) => match orgs.get(id)? {
+                Some(o) => decode::<Organization>("organization", o.value())?.name,
+                None => String::new(),
+            },
+            None => String::new(),
+        };
+        index.insert(k.value(), index_record(&c, &org, last, due).as_slice())?;
+    }
+    Ok(())
+}
 
 /// Schema 4 files every uid a merge dropped (the survivor's custom field `merged_uid`) in the
 /// uid index under its own key space ([`merged_uid_key`]); merges made under schema 3 get

@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use crate::domain::{Day, Id};
-use crate::search::{Index, Query, SearchOptions};
+use crate::search::{Index, MatchField, Query, SearchOptions};
 use crate::store::{Store, StoreError};
 use crate::tui::msg::Msg;
 use crate::tui::state::SearchHit;
@@ -65,12 +65,35 @@ pub fn search(store: &Store, index: &Index, query: &str) -> Vec<SearchHit> {
     let text = parsed.terms().join(" ");
     let rows = store.list_rows(&ids).unwrap_or_default();
     rows.into_iter()
-        .map(|row| SearchHit {
-            id: row.id,
-            highlights: crate::search::highlight(&row.name, &text),
-            name: row.name,
-            organization: row.organization,
+        .map(|row| {
+            let matched = crate::search::matched_value(&parsed, &row.search_doc())
+                .filter(|(field, _)| !matches!(field, MatchField::Name | MatchField::Organization))
+                .map(|(_, value)| value);
+            let mut details: Vec<String> = matched.iter().cloned().collect();
+            for part in distinguishing(&row) {
+                if !details.contains(&part) {
+                    details.push(part);
+                }
+            }
+            SearchHit {
+                id: row.id,
+                highlights: crate::search::highlight(&row.name, &text),
+                matched_detail: matched.is_some(),
+                details,
+                name: row.name,
+                organization: row.organization,
+            }
         })
+        .collect()
+}
+
+/// A row's primary email and phone and its city, those it has.
+pub fn distinguishing(row: &crate::store::ListRow) -> Vec<String> {
+    [row.emails.first(), row.phones.first(), Some(&row.city)]
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
         .collect()
 }
 

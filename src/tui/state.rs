@@ -96,6 +96,11 @@ pub struct SearchHit {
     pub organization: String,
     /// Char indices into `name` to highlight.
     pub highlights: Vec<usize>,
+    /// What tells this person apart (email, phone, city), the matched value first when the
+    /// query matched something other than the name.
+    pub details: Vec<String>,
+    /// Whether `details[0]` is the value the query matched (shown highlighted).
+    pub matched_detail: bool,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -33,6 +33,7 @@ pub const SEARCH_NO_RESULTS: &str = "No contact matches.";
 pub const SEARCH_INDEXING: &str = "indexing contacts…";
 pub const COLUMN_NAME: &str = "Name";
 pub const COLUMN_ORG: &str = "Organisation";
+pub const COLUMN_DETAILS: &str = "Email · phone · city";
 pub const COLUMN_LAST: &str = "Last";
 pub const COLUMN_NEXT: &str = "Next";
 
@@ -275,6 +276,15 @@ pub fn field_problems(count: usize) -> String {
 pub fn error(message: &str) -> String {
     format!("Error: {message}")
 }
+/// The search overlay's result count; `capped` when the search stopped at its limit.
+pub fn search_count(hits: usize, capped: bool) -> String {
+    match (hits, capped) {
+        (n, true) => format!(" {n}+ results "),
+        (1, false) => " 1 result ".to_string(),
+        (n, false) => format!(" {n} results "),
+    }
+}
+pub const DETAIL_SEPARATOR: &str = " · ";
 pub fn count_line(shown: usize, total: u64) -> String {
     format!("{shown}/{total}")
 }

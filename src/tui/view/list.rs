@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use crate::domain::{Day, time};
 use crate::tui::state::State;
@@ -43,22 +44,35 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         return;
     }
     let width = usize::from(inner.width);
-    let fixed = LAST_WIDTH + NEXT_WIDTH + 3;
+    // Narrow panes (an 80-column terminal) drop the last-contact column, never the
+    // organisation; wide ones add what tells namesakes apart (email · phone · city).
+    let last_width = if width >= 50 { LAST_WIDTH } else { 0 };
+    let fixed = last_width + NEXT_WIDTH + 2 + usize::from(last_width > 0);
     let flexible = width.saturating_sub(fixed);
-    let (name_width, org_width) = if width >= 50 {
+    let (name_width, org_width, detail_width) = if width >= 90 {
+        let name = flexible * 30 / 100;
+        let org = flexible * 25 / 100;
+        (name, org, flexible - name - org)
+    } else if width >= 30 {
         let name = flexible * 55 / 100;
-        (name, flexible - name)
+        (name, flexible - name, 0)
     } else {
-        (flexible + 1, 0)
+        (flexible + 1, 0, 0)
     };
-    let columns = |name: &str, org: &str, last: &str, next: &str| -> String {
+    let columns = |name: &str, org: &str, detail: &str, last: &str, next: &str| -> String {
         let mut row = fit(name, name_width);
         if org_width > 0 {
             row.push(' ');
             row.push_str(&fit(org, org_width.saturating_sub(1)));
         }
-        row.push(' ');
-        row.push_str(&fit(last, LAST_WIDTH));
+        if detail_width > 0 {
+            row.push(' ');
+            row.push_str(&fit(detail, detail_width.saturating_sub(1)));
+        }
+        if last_width > 0 {
+            row.push(' ');
+            row.push_str(&fit(last, last_width));
+        }
         row.push(' ');
         row.push_str(&fit(next, NEXT_WIDTH));
         row
@@ -67,6 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         columns(
             strings::COLUMN_NAME,
             strings::COLUMN_ORG,
+            strings::COLUMN_DETAILS,
             strings::COLUMN_LAST,
             strings::COLUMN_NEXT,
         ),
@@ -93,8 +108,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         let (next, overdue) = row
             .next_due
             .map_or((String::new(), false), |d| due_label(d, state.today));
-        let head = columns(&row.name, &row.organization, &last, "");
+        let detail = if detail_width > 0 {
+            crate::tui::search_bridge::distinguishing(row).join(strings::DETAIL_SEPARATOR)
+        } else {
+            String::new()
+        };
+        let head = columns(&row.name, &row.organization, &detail, &last, "");
         let head = head[..head.len() - NEXT_WIDTH].to_string();
+        let used = head.width() + NEXT_WIDTH;
         let next_style = if overdue {
             base.patch(theme.style("list.overdue"))
         } else {
@@ -104,7 +125,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
             Span::styled(head, base),
             Span::styled(fit(&next, NEXT_WIDTH), next_style),
         ];
-        let used = name_width + org_width + LAST_WIDTH + NEXT_WIDTH + 2;
         if used < width {
             spans.push(Span::styled(" ".repeat(width - used), base));
         }

@@ -23,9 +23,27 @@ pub fn render(frame: &mut Frame, area: Rect, search: &SearchState, theme: &Theme
         return;
     }
     let width = usize::from(inner.width);
+    // The separator carries the result count once there are results.
+    let count = if search.hits.is_empty() {
+        String::new()
+    } else {
+        let capped = search.hits.len() >= crate::tui::search_bridge::LIMIT;
+        strings::search_count(search.hits.len(), capped)
+    };
+    let rule = width.saturating_sub(count.width() + 2);
     let mut lines = vec![
         input_line(&search.input, width, true, theme.style("search.input")),
-        Line::from(Span::styled("─".repeat(width), theme.style("popup.border"))),
+        Line::from(vec![
+            Span::styled("─".repeat(rule.min(width)), theme.style("popup.border")),
+            Span::styled(
+                truncate(&count, width - rule.min(width)),
+                theme.style("text.dim"),
+            ),
+            Span::styled(
+                "─".repeat(width.saturating_sub(rule + count.width())),
+                theme.style("popup.border"),
+            ),
+        ]),
     ];
     let rows = usize::from(inner.height).saturating_sub(2);
     if !search.input.is_empty() && search.hits.is_empty() {
@@ -37,7 +55,13 @@ pub fn render(frame: &mut Frame, area: Rect, search: &SearchState, theme: &Theme
         lines.push(Line::from(Span::styled(note, theme.style("text.dim"))));
     }
     let offset = (search.selected + 1).saturating_sub(rows);
-    let name_width = width * 55 / 100;
+    // Name, organisation, then what tells namesakes apart (email · phone · city, the matched
+    // value first and highlighted); narrow overlays drop the details before the organisation.
+    let (name_width, org_width) = if width >= 60 {
+        (width * 35 / 100, width * 25 / 100)
+    } else {
+        (width * 55 / 100, width)
+    };
     for (index, hit) in search.hits.iter().enumerate().skip(offset).take(rows) {
         let base = if index == search.selected {
             theme.style("list.selected")
@@ -62,10 +86,36 @@ pub fn render(frame: &mut Frame, area: Rect, search: &SearchState, theme: &Theme
         let pad = name_width.saturating_sub(used) + 1;
         spans.push(Span::styled(" ".repeat(pad), base));
         used += pad;
-        spans.push(Span::styled(
-            fit(&safe(&hit.organization), width.saturating_sub(used)),
-            base.patch(theme.style("text.dim")),
-        ));
+        let dim = base.patch(theme.style("text.dim"));
+        let org = fit(
+            &safe(&hit.organization),
+            org_width.min(width.saturating_sub(used)),
+        );
+        used += org.width();
+        spans.push(Span::styled(org, dim));
+        for (n, part) in hit.details.iter().enumerate() {
+            let room = width.saturating_sub(used);
+            let sep = if n == 0 {
+                " "
+            } else {
+                strings::DETAIL_SEPARATOR
+            };
+            if room <= sep.width() {
+                break;
+            }
+            let text = truncate(&safe(part), room - sep.width());
+            used += sep.width() + text.width();
+            spans.push(Span::styled(sep, dim));
+            let style = if n == 0 && hit.matched_detail {
+                mark
+            } else {
+                dim
+            };
+            spans.push(Span::styled(text, style));
+        }
+        if used < width {
+            spans.push(Span::styled(" ".repeat(width - used), base));
+        }
         lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), inner);

@@ -71,9 +71,54 @@ pub struct ListState {
     pub offset: usize,
     /// A contact to select once its position is known (after a reload).
     pub pending_select: Option<Id>,
+    /// The search kept as a filter after `open`: `ids` then holds its hits, best first.
+    pub filter: Option<ListFilter>,
+}
+
+/// A search kept on the list after `open` (esc clears it).
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub query: String,
+    /// Every contact, as the list held it before (kept current by reloads meanwhile).
+    pub all: Vec<Id>,
+    pub all_total: u64,
+    pub all_complete: bool,
 }
 
 impl ListState {
+    /// Takes a (re)loaded id list: shown as is, or — while a search filter is on — kept for
+    /// when it is cleared, the filtered ids losing any contact no longer there.
+    pub fn set_ids(&mut self, ids: Vec<Id>, total: u64, complete: bool) {
+        match &mut self.filter {
+            None => {
+                self.ids = ids;
+                self.total = total;
+                self.complete = complete;
+            }
+            Some(filter) => {
+                if complete {
+                    let present: std::collections::HashSet<Id> = ids.iter().copied().collect();
+                    self.ids.retain(|id| present.contains(id));
+                    self.total = self.ids.len() as u64;
+                }
+                filter.all = ids;
+                filter.all_total = total;
+                filter.all_complete = complete;
+            }
+        }
+    }
+
+    /// Clears the search filter: the whole list again. `false` when there was none.
+    pub fn clear_filter(&mut self) -> bool {
+        let Some(filter) = self.filter.take() else {
+            return false;
+        };
+        self.ids = filter.all;
+        self.total = filter.all_total;
+        self.complete = filter.all_complete;
+        true
+    }
+
     pub fn selected_id(&self) -> Option<Id> {
         self.ids.get(self.selected).copied()
     }

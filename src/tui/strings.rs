@@ -4,6 +4,11 @@
 
 pub const APP: &str = "rolo";
 pub const LIST_TITLE: &str = "Contacts";
+
+/// The list's title while a search filters it (back clears it).
+pub fn filtered_list_title(query: &str, position: &str) -> String {
+    format!("Contacts matching “{query}”{position}")
+}
 pub const DETAIL_TITLE: &str = "Detail";
 pub const TIMELINE_TITLE: &str = "Timeline";
 pub const TODAY_TITLE: &str = "Today — follow-ups due and overdue";

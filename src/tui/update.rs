@@ -116,9 +116,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 .pending_select
                 .take()
                 .or(state.list.selected_id());
-            state.list.total = ids.len() as u64;
-            state.list.ids = ids;
-            state.list.complete = true;
+            let total = ids.len() as u64;
+            state.list.set_ids(ids, total, true);
             reselect(state, keep)
         }
         Msg::Rows(rows) => {
@@ -155,6 +154,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if search.pending_open {
                     return pending_open(state);
                 }
+                return preview_hit(state);
             }
             Vec::new()
         }
@@ -309,9 +309,7 @@ fn started(state: &mut State, total: u64, first_ids: Vec<Id>) -> Vec<Effect> {
         None
     };
     if complete || !refreshing {
-        state.list.ids = first_ids;
-        state.list.total = total;
-        state.list.complete = complete;
+        state.list.set_ids(first_ids, total, complete);
     }
     if !complete {
         effects.push(Effect::LoadAllIds {
@@ -444,7 +442,7 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     match &mut state.overlay {
         Some(Overlay::Search(search)) => {
             search.selected = moved(search.selected, search.hits.len(), command, page);
-            return Vec::new();
+            return preview_hit(state);
         }
         Some(Overlay::Help { scroll, .. }) | Some(Overlay::Entry { scroll, .. }) => {
             *scroll = scrolled(*scroll, text_max, command, page);
@@ -989,8 +987,30 @@ fn back(state: &mut State) -> Vec<Effect> {
                 state.screen = Screen::Main;
                 return follow_selection(state);
             }
+            let keep = state.list.selected_id();
+            if state.list.clear_filter() {
+                return reselect(state, keep);
+            }
             Vec::new()
         }
+    }
+}
+
+/// Shows the selected search result in the detail pane while the search is open: the list
+/// selection follows it underneath (esc puts the previous selection back).
+fn preview_hit(state: &mut State) -> Vec<Effect> {
+    let Some(Overlay::Search(search)) = &state.overlay else {
+        return Vec::new();
+    };
+    let Some(id) = search.hits.get(search.selected).map(|h| h.id) else {
+        return Vec::new();
+    };
+    match state.list.ids.iter().position(|x| *x == id) {
+        Some(at) => {
+            state.list.selected = at;
+            follow_selection(state)
+        }
+        None => Vec::new(),
     }
 }
 
@@ -1011,8 +1031,26 @@ fn open(state: &mut State) -> Vec<Effect> {
                 return Vec::new();
             };
             let id = hit.id;
+            // Several hits: the search stays on the list as a filter (esc clears it).
+            let hits: Vec<Id> = search.hits.iter().map(|h| h.id).collect();
+            let query = search.input.text().trim().to_string();
             state.overlay = None;
             state.screen = Screen::Main;
+            if hits.len() > 1 {
+                let list = &mut state.list;
+                // A search made over a filtered list searched everyone: it replaces the filter.
+                list.clear_filter();
+                list.filter = Some(crate::tui::state::ListFilter {
+                    query,
+                    all: std::mem::take(&mut list.ids),
+                    all_total: list.total,
+                    all_complete: list.complete,
+                });
+                list.total = hits.len() as u64;
+                list.ids = hits;
+                list.complete = true;
+                list.offset = 0;
+            }
             return reselect(state, Some(id));
         }
         Some(_) => return Vec::new(),

@@ -89,7 +89,11 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         }
     }
     if let Some(overlay) = &state.overlay {
-        render_overlay(frame, areas.main, overlay, state, theme, keymap);
+        let area = match areas.list {
+            Some(list) if layout::search_preview(state) => list,
+            _ => areas.main,
+        };
+        render_overlay(frame, area, overlay, state, theme, keymap);
     }
     if !state.continuations.is_empty() {
         which_key::render(frame, areas.main, state, theme);

@@ -35,6 +35,13 @@ pub fn pane_count(width: u16) -> usize {
     }
 }
 
+/// Whether the search overlay is drawn beside a live preview of its selected result.
+pub fn search_preview(state: &State) -> bool {
+    matches!(state.overlay, Some(crate::tui::state::Overlay::Search(_)))
+        && state.screen == Screen::Main
+        && pane_count(state.width) == 3
+}
+
 /// Under the minimum size only the "too small" notice is drawn (and keys do not act).
 pub fn too_small(state: &State) -> bool {
     state.width < MIN_WIDTH || state.height < MIN_HEIGHT
@@ -59,6 +66,18 @@ pub fn areas(area: Rect, state: &State) -> Areas {
         return out;
     }
     match pane_count(area.width) {
+        // Searching, three panes wide: the search takes the left 60% (over the list) and the
+        // selected result is previewed in the detail pane, full height, on the right.
+        3 if search_preview(state) => {
+            let list_width = main.width * 60 / 100;
+            out.list = Some(Rect::new(main.x, main.y, list_width, main.height));
+            out.detail = Some(Rect::new(
+                main.x + list_width,
+                main.y,
+                main.width - list_width,
+                main.height,
+            ));
+        }
         3 => {
             let list_width = main.width * 45 / 100;
             let right = Rect::new(

@@ -11,7 +11,7 @@ use crate::domain::{Day, time};
 use crate::tui::state::State;
 use crate::tui::strings;
 use crate::tui::theme::Theme;
-use crate::tui::view::{fit, pane_block};
+use crate::tui::view::{fit, pane_block, safe};
 
 const LAST_WIDTH: usize = 5;
 const NEXT_WIDTH: usize = 10;
@@ -33,11 +33,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
     } else {
         format!(" {}", strings::count_line(list.selected + 1, list.total))
     };
-    let block = pane_block(
-        &format!("{}{position}", strings::LIST_TITLE),
-        focused,
-        theme,
-    );
+    let title = match &list.filter {
+        Some(filter) => strings::filtered_list_title(&safe(&filter.query), &position),
+        None => format!("{}{position}", strings::LIST_TITLE),
+    };
+    let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height == 0 || inner.width == 0 {

@@ -6,6 +6,7 @@ use rolo::domain::{Actor, At, ContactDraft, Labelled};
 use rolo::store::Store;
 use rolo::tui::driver::Driver;
 use rolo::tui::keymap::Keymap;
+use rolo::tui::state::Overlay;
 
 /// Three "Ana Horvat" (told apart by email) and a Bob, on a terminal wide enough for three
 /// panes (`width`).
@@ -107,4 +108,66 @@ fn a_single_hit_opens_without_filtering() {
     assert!(d.state.list.filter.is_none());
     assert_eq!(d.state.list.ids.len(), 4);
     assert!(!rolo::tui::view::layout::search_preview(&d.state));
+}
+
+fn new_contact_sharing_an_email(d: &mut Driver) {
+    d.keys("n");
+    d.type_text("Anna Horvath");
+    d.keys("tab tab tab"); // organisation, title, emails
+    d.type_text("ana@globex.example");
+    d.keys("enter");
+}
+
+fn contact_count(d: &Driver) -> u64 {
+    d.store.contact_count().expect("count")
+}
+
+#[test]
+fn adding_someone_whose_email_is_taken_asks_first_and_back_keeps_the_form() {
+    let mut d = namesakes(120);
+    new_contact_sharing_an_email(&mut d);
+    match &d.state.overlay {
+        Some(Overlay::SharedOnAdd(shared)) => {
+            assert_eq!(shared.value, "ana@globex.example");
+            assert_eq!(shared.owner_name, "Ana Horvat");
+        }
+        other => panic!("expected the question, got {other:?}"),
+    }
+    assert_eq!(contact_count(&d), 4, "nothing saved yet");
+    d.keys("esc");
+    match &d.state.overlay {
+        Some(Overlay::Form(form)) => assert_eq!(form.inputs[0].text(), "Anna Horvath"),
+        other => panic!("back to the form as typed, got {other:?}"),
+    }
+    // Saved anyway on the second try.
+    d.keys("enter");
+    d.keys("y");
+    assert_eq!(contact_count(&d), 5);
+}
+
+#[test]
+fn open_goes_to_the_one_who_has_it_and_merge_saves_then_offers_the_merge() {
+    let mut d = namesakes(120);
+    new_contact_sharing_an_email(&mut d);
+    let owner = match &d.state.overlay {
+        Some(Overlay::SharedOnAdd(shared)) => shared.owner,
+        other => panic!("expected the question, got {other:?}"),
+    };
+    d.keys("o");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(d.state.list.selected_id(), Some(owner));
+    assert_eq!(contact_count(&d), 4, "the new one was not saved");
+
+    new_contact_sharing_an_email(&mut d);
+    d.keys("m");
+    assert_eq!(contact_count(&d), 5, "saved");
+    match &d.state.overlay {
+        Some(Overlay::MergeChoice(choice)) => {
+            assert!(
+                choice.candidates.iter().any(|c| c.id == owner),
+                "{choice:?}"
+            )
+        }
+        other => panic!("the merge choice opens, got {other:?}"),
+    }
 }

@@ -172,6 +172,8 @@ commands! {
     ImportHint = "import_hint" in [Global, List]: "Show how to import contacts (vCard, CSV)";
     ConfirmYes = "confirm_yes" in [Confirm]: "Yes, do it";
     ConfirmNo = "confirm_no" in [Confirm]: "No, keep things as they are";
+    OpenExisting = "open_existing" in [Confirm]: "Open the contact who already has this email or phone (drops the new one)";
+    MergeExisting = "merge_existing" in [Confirm]: "Save the new contact, then merge it with the one who has this email or phone";
     MergePickLeft = "merge_pick_left" in [Merge]: "Keep the left value for this field";
     MergePickRight = "merge_pick_right" in [Merge]: "Keep the right value for this field";
     MergePickBoth = "merge_pick_both" in [Merge]: "Keep both values (emails, phones, addresses, tags, custom fields, notes)";

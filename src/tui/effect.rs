@@ -42,7 +42,12 @@ pub enum Effect {
         query: String,
     },
     LoadDue(Day),
-    AddContact(Box<ContactDraft>),
+    /// Add a contact; with `check_shared`, first look for someone who already has one of its
+    /// emails or phones and ask (`Msg::SharedOnAdd`) instead of saving.
+    AddContact {
+        draft: Box<ContactDraft>,
+        check_shared: bool,
+    },
     UpdateContact {
         contact: Box<Contact>,
         organization: String,
@@ -170,10 +175,29 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(items) => vec![Msg::DueLoaded(items)],
             Err(e) => failed(&e),
         },
-        Effect::AddContact(draft) => match store.add_contact(actor, *draft) {
-            Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
-            Err(e) => failed(&e),
-        },
+        Effect::AddContact {
+            draft,
+            check_shared,
+        } => {
+            if check_shared {
+                match shared_owner(store, &draft) {
+                    Ok(Some((owner, owner_name, value))) => {
+                        return vec![Msg::SharedOnAdd {
+                            draft,
+                            owner,
+                            owner_name,
+                            value,
+                        }];
+                    }
+                    Ok(None) => {}
+                    Err(e) => return failed(&e),
+                }
+            }
+            match store.add_contact(actor, *draft) {
+                Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
+                Err(e) => failed(&e),
+            }
+        }
         Effect::UpdateContact {
             contact,
             organization,
@@ -420,4 +444,30 @@ pub fn load_contact(store: &Store, id: Id) -> Result<Option<ContactView>, StoreE
         deals: store.deals_for(id)?,
         contact,
     }))
+}
+
+/// Someone who already has one of `draft`'s emails or phones: their id, name and the value.
+fn shared_owner(
+    store: &Store,
+    draft: &ContactDraft,
+) -> Result<Option<(Id, String, String)>, crate::store::StoreError> {
+    let emails = draft.emails.iter().map(|e| (true, &e.value));
+    let phones = draft.phones.iter().map(|p| (false, &p.value));
+    for (is_email, value) in emails.chain(phones) {
+        let value = text::clean_line(value);
+        if value.is_empty() {
+            continue;
+        }
+        let owners = if is_email {
+            store.find_by_email(&value)?
+        } else {
+            store.find_by_phone(&value)?
+        };
+        for id in owners {
+            if let Some(c) = store.contact(id)? {
+                return Ok(Some((c.id, c.name, value)));
+            }
+        }
+    }
+    Ok(None)
 }

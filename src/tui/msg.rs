@@ -56,6 +56,13 @@ pub enum Msg {
     },
     /// A contact form was saved.
     ContactSaved(Box<Contact>),
+    /// A new contact was not saved: `owner` already has its email or phone `value`.
+    SharedOnAdd {
+        draft: Box<crate::domain::ContactDraft>,
+        owner: Id,
+        owner_name: String,
+        value: String,
+    },
     /// The store refused a write; `fields` are per-field problems for the open form or log.
     Refused {
         message: String,

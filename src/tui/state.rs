@@ -8,7 +8,7 @@ use jiff::tz::TimeZone;
 
 use crate::domain::merge::{MergeField, MergePlan};
 use crate::domain::{
-    At, Channel, Contact, Day, Deal, Entry, FieldError, FollowUp, Id, Interaction,
+    At, Channel, Contact, ContactDraft, Day, Deal, Entry, FieldError, FollowUp, Id, Interaction,
 };
 use crate::store::{DueItem, ListRow};
 use crate::tui::command::{Command, Context};
@@ -435,6 +435,9 @@ pub enum Overlay {
     History(Box<HistoryView>),
     MergeChoice(MergeChoice),
     Merge(Box<MergeState>),
+    /// Saving a new contact whose email or phone already belongs to someone: save anyway,
+    /// open the one who has it, save and merge, or back to the form (kept here).
+    SharedOnAdd(Box<SharedOnAdd>),
     /// "Discard what you typed?" over a filled form (kept here, back on "keep editing");
     /// `quit` when the question came from the quit key (then rolo quits on "discard").
     Discard {
@@ -442,6 +445,17 @@ pub enum Overlay {
         quit: bool,
     },
     Trash(TrashView),
+}
+
+/// What [`Overlay::SharedOnAdd`] asks about.
+#[derive(Clone, Debug)]
+pub struct SharedOnAdd {
+    pub form: Overlay,
+    pub draft: ContactDraft,
+    pub owner: Id,
+    pub owner_name: String,
+    /// The email or phone they share.
+    pub value: String,
 }
 
 /// One contact in the trash, as the trash view lists it.
@@ -490,6 +504,7 @@ impl Overlay {
                 .ne(form.initial.iter().map(String::as_str)),
             Overlay::NewFollowUp(draft) => draft.inputs.iter().any(|i| !i.text().trim().is_empty()),
             Overlay::Reschedule { input, .. } => !input.text().trim().is_empty(),
+            Overlay::SharedOnAdd(_) => true,
             Overlay::Help {
                 under: Some(under), ..
             } => under.is_filled_form(),
@@ -505,7 +520,9 @@ impl Overlay {
                 Context::Form
             }
             Overlay::Help { .. } | Overlay::Entry { .. } | Overlay::History(_) => Context::Help,
-            Overlay::Confirm(_) | Overlay::Discard { .. } => Context::Confirm,
+            Overlay::Confirm(_) | Overlay::Discard { .. } | Overlay::SharedOnAdd(_) => {
+                Context::Confirm
+            }
             Overlay::MergeChoice(_) | Overlay::Merge(_) => Context::Merge,
             Overlay::Trash(_) => Context::Trash,
         }
@@ -573,6 +590,8 @@ pub struct State {
     pub agent: String,
     /// Every context's bindings as help lists them (from the keymap, once at start).
     pub help_keys: Vec<(Context, Vec<(String, Command)>)>,
+    /// A contact just added is to be merged with its duplicate once saved.
+    pub merge_after_save: bool,
     /// The database file, as confirmations name it.
     pub db_path: String,
     pub quit: bool,
@@ -613,6 +632,7 @@ impl State {
             agent: String::new(),
             help_keys: Vec::new(),
             db_path: String::new(),
+            merge_after_save: false,
             quit: false,
         }
     }

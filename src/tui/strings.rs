@@ -150,6 +150,12 @@ pub fn confirm_delete(name: &str) -> String {
     format!("Move {name} to the trash?")
 }
 pub const DISCARDED: &str = "Discarded what was typed.";
+pub fn shared_on_add(value: &str, owner: &str, id: u64) -> String {
+    format!("{value} already belongs to {owner} (#{id}). Is this the same person?")
+}
+pub fn shared_on_add_keys(save: &str, open: &str, merge: &str, back: &str) -> String {
+    format!("{save} save anyway   {open} open them   {merge} save and merge   {back} back")
+}
 pub fn confirm_discard(what: &str) -> String {
     format!("Discard what you typed in the {what}?")
 }

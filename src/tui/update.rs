@@ -221,7 +221,40 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.detail = None;
             let mut effects = refresh(state, Some(contact.id));
             effects.push(Effect::IndexContact(contact.id));
+            if std::mem::take(&mut state.merge_after_save) {
+                state.busy = Some(strings::finding_duplicates(&text::visible(
+                    &contact.name,
+                    false,
+                )));
+                effects.push(Effect::FindDuplicates {
+                    id: contact.id,
+                    name: contact.name.clone(),
+                });
+            }
             effects
+        }
+        Msg::SharedOnAdd {
+            draft,
+            owner,
+            owner_name,
+            value,
+        } => {
+            // Only while the form it came from is still open (else the answer is stale).
+            match state.overlay.take() {
+                Some(form @ Overlay::Form(_)) => {
+                    state.overlay = Some(Overlay::SharedOnAdd(Box::new(
+                        crate::tui::state::SharedOnAdd {
+                            form,
+                            draft: *draft,
+                            owner,
+                            owner_name,
+                            value,
+                        },
+                    )));
+                }
+                other => state.overlay = other,
+            }
+            Vec::new()
         }
         Msg::Refused { message, fields } => {
             state.busy = None;
@@ -608,9 +641,32 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                     done: strings::deleted(&text::visible(&name, false), &state.undo_keys),
                 }]
             }
+            Some(Overlay::SharedOnAdd(shared)) => vec![Effect::AddContact {
+                draft: Box::new(shared.draft),
+                check_shared: false,
+            }],
             Some(Overlay::Confirm(Confirm::LoadDemo { .. })) => {
                 state.busy = Some(strings::DEMO_LOADING.to_string());
                 vec![Effect::LoadDemo]
+            }
+            other => {
+                state.overlay = other;
+                Vec::new()
+            }
+        },
+        Command::OpenExisting | Command::MergeExisting => match state.overlay.take() {
+            Some(Overlay::SharedOnAdd(shared)) if command == Command::OpenExisting => {
+                // The one who already has it: the typed form is dropped on purpose.
+                state.screen = Screen::Main;
+                state.list.clear_filter();
+                reselect(state, Some(shared.owner))
+            }
+            Some(Overlay::SharedOnAdd(shared)) => {
+                state.merge_after_save = true;
+                vec![Effect::AddContact {
+                    draft: Box::new(shared.draft),
+                    check_shared: false,
+                }]
             }
             other => {
                 state.overlay = other;
@@ -971,6 +1027,10 @@ fn back(state: &mut State) -> Vec<Effect> {
         // "Keep editing": the form comes back as it was.
         Some(Overlay::Discard { form, .. }) => {
             state.overlay = Some(*form);
+            Vec::new()
+        }
+        Some(Overlay::SharedOnAdd(shared)) => {
+            state.overlay = Some(shared.form);
             Vec::new()
         }
         // Closing a form with typed work asks first.
@@ -1578,7 +1638,10 @@ fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
                 form.field_errors(&invalid.0);
                 return Vec::new();
             }
-            vec![Effect::AddContact(Box::new(draft))]
+            vec![Effect::AddContact {
+                draft: Box::new(draft),
+                check_shared: true,
+            }]
         }
         Some(original) => {
             let mut c = original.clone();

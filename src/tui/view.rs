@@ -131,6 +131,10 @@ fn render_overlay(
         Overlay::Trash(t) => trash::render(frame, area, state, t, theme, keymap),
         Overlay::MergeChoice(choice) => merge::choice(frame, area, choice, theme),
         Overlay::Merge(m) => merge::side_by_side(frame, area, m, theme),
+        Overlay::SharedOnAdd(shared) => {
+            render_overlay(frame, area, &shared.form, state, theme, keymap);
+            confirm::shared_on_add(frame, area, shared, theme, keymap);
+        }
         Overlay::Discard { form, quit } => {
             render_overlay(frame, area, form, state, theme, keymap);
             confirm::discard(frame, area, form, *quit, theme, keymap);

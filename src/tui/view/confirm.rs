@@ -50,6 +50,41 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
 
 /// "Discard what you typed?" over the form it is about: the keys for discarding (or quitting)
 /// and for going back to the form, from the keymap.
+/// A new contact shares an email or phone with someone: save anyway, open them, merge, or back.
+pub fn shared_on_add(
+    frame: &mut Frame,
+    area: Rect,
+    shared: &crate::tui::state::SharedOnAdd,
+    theme: &Theme,
+    keymap: &Keymap,
+) {
+    let rect = centered(area, area.width.saturating_sub(4).min(64), 8);
+    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
+    let contexts = [Context::Confirm, Context::Global];
+    let key = |c| key_for(keymap, &contexts, c).unwrap_or_default();
+    let question = strings::shared_on_add(
+        &safe(&shared.value),
+        &safe(&shared.owner_name),
+        shared.owner,
+    );
+    let keys = strings::shared_on_add_keys(
+        &key(Command::ConfirmYes),
+        &key(Command::OpenExisting),
+        &key(Command::MergeExisting),
+        &key(Command::ConfirmNo),
+    );
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(Span::styled(question, theme.style("popup"))),
+            Line::from(""),
+            Line::from(Span::styled(keys, theme.style("help.key"))),
+        ])
+        .wrap(Wrap { trim: false })
+        .style(theme.style("popup")),
+        inner,
+    );
+}
+
 pub fn discard(
     frame: &mut Frame,
     area: Rect,

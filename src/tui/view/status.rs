@@ -24,7 +24,9 @@ fn mode(state: &State) -> &'static str {
         Some(Overlay::Help { .. } | Overlay::Entry { .. } | Overlay::History(_)) => {
             strings::MODE_HELP
         }
-        Some(Overlay::Confirm(_) | Overlay::Discard { .. }) => strings::MODE_CONFIRM,
+        Some(Overlay::Confirm(_) | Overlay::Discard { .. } | Overlay::SharedOnAdd(_)) => {
+            strings::MODE_CONFIRM
+        }
         Some(Overlay::MergeChoice(_) | Overlay::Merge(_)) => strings::MODE_MERGE,
         Some(Overlay::Trash(_)) => strings::MODE_TRASH,
         None => match (state.screen, state.focus) {

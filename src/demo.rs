@@ -356,7 +356,7 @@ const TAGS: &[&str] = &[
     "priority",
     "reseller",
 ];
-const TIERS: &[&str] = &["bronze", "silver", "gold", "platinum"];
+use crate::domain::TIERS;
 const SOURCES: &[&str] = &[
     "web",
     "referral",

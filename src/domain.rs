@@ -662,6 +662,10 @@ impl FollowUp {
     }
 }
 
+/// The customer tiers rolo offers in pickers (and demo data uses). A tier is free text: any
+/// other name a team uses is kept as typed.
+pub const TIERS: &[&str] = &["bronze", "silver", "gold", "platinum"];
+
 /// Money in minor units (cents) of an ISO 4217 currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {

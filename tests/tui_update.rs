@@ -1310,6 +1310,11 @@ fn stage_and_preferred_channel_are_picked_with_the_choice_keys() {
     );
     d.keys("ctrl-p");
     assert_eq!(text(&d, FormField::PreferredChannel), "note");
+    focus_field(&mut d, FormField::Tier);
+    d.keys("ctrl-n");
+    assert_eq!(text(&d, FormField::Tier), "bronze", "tier is a picker too");
+    d.keys("ctrl-p ctrl-p");
+    assert_eq!(text(&d, FormField::Tier), "platinum");
     focus_field(&mut d, FormField::Name);
     d.keys("ctrl-n");
     assert_eq!(
@@ -1321,6 +1326,7 @@ fn stage_and_preferred_channel_are_picked_with_the_choice_keys() {
     let id = d.state.list.selected_id().expect("selected");
     let c = d.store.contact(id).expect("read").expect("contact");
     assert_eq!(c.preferred_channel.map(|ch| ch.name()), Some("note"));
+    assert_eq!(c.tier, "platinum");
 }
 
 /// The history key opens the selected contact's audit trail, newest first, with the part of a

@@ -1225,6 +1225,9 @@ fn choose(form: &mut FormDraft, forward: bool) {
         FormField::PreferredChannel => std::iter::once("")
             .chain(Channel::ALL.iter().map(|c| c.name()))
             .collect(),
+        FormField::Tier => std::iter::once("")
+            .chain(crate::domain::TIERS.iter().copied())
+            .collect(),
         _ => return,
     };
     let Some(input) = form.inputs.get_mut(form.focus) else {

@@ -79,7 +79,10 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme, ke
             theme.style("form.label"),
         )];
         if let Some(input) = form.inputs.get(index) {
-            let choice = matches!(field, FormField::Stage | FormField::PreferredChannel);
+            let choice = matches!(
+                field,
+                FormField::Stage | FormField::PreferredChannel | FormField::Tier
+            );
             let hint = if focused && choice && !choice_keys.is_empty() {
                 format!(" ({choice_keys})")
             } else {
@@ -103,6 +106,7 @@ pub fn render(frame: &mut Frame, area: Rect, form: &FormDraft, theme: &Theme, ke
                 FormField::ConsentPurpose => Some(strings::PLACEHOLDER_PURPOSE.to_string()),
                 FormField::ConsentEvidence => Some(strings::PLACEHOLDER_EVIDENCE.to_string()),
                 FormField::Stage => choices(Stage::ALL.iter().map(|s| s.name()).collect()),
+                FormField::Tier => choices(crate::domain::TIERS.to_vec()),
                 FormField::PreferredChannel => {
                     choices(Channel::ALL.iter().map(|c| c.name()).collect())
                 }

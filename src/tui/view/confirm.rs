@@ -21,8 +21,6 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
     } else {
         6
     };
-    let rect = centered(area, area.width.saturating_sub(4).min(60), height);
-    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     let question = match confirm {
         Confirm::DeleteContact { name, .. } => strings::confirm_delete(&safe(name)),
         Confirm::DeleteInteraction(i) => {
@@ -33,14 +31,27 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
     let contexts = [Context::Confirm];
     let yes = key_for(keymap, &contexts, Command::ConfirmYes).unwrap_or_default();
     let no = key_for(keymap, &contexts, Command::ConfirmNo).unwrap_or_default();
+    let keys = strings::confirm_keys(&yes, &no);
+    question_popup(frame, area, (60, height), question, keys, theme);
+}
+
+/// A question with the keys that answer it under, centred in `area` (`size`: at most width,
+/// exactly height).
+fn question_popup(
+    frame: &mut Frame,
+    area: Rect,
+    size: (u16, u16),
+    question: String,
+    keys: String,
+    theme: &Theme,
+) {
+    let rect = centered(area, area.width.saturating_sub(4).min(size.0), size.1);
+    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     frame.render_widget(
         Paragraph::new(vec![
             Line::from(Span::styled(question, theme.style("popup"))),
             Line::from(""),
-            Line::from(Span::styled(
-                strings::confirm_keys(&yes, &no),
-                theme.style("help.key"),
-            )),
+            Line::from(Span::styled(keys, theme.style("help.key"))),
         ])
         .wrap(Wrap { trim: false })
         .style(theme.style("popup")),
@@ -48,8 +59,6 @@ pub fn render(frame: &mut Frame, area: Rect, confirm: &Confirm, theme: &Theme, k
     );
 }
 
-/// "Discard what you typed?" over the form it is about: the keys for discarding (or quitting)
-/// and for going back to the form, from the keymap.
 /// A new contact shares an email or phone with someone: save anyway, open them, merge, or back.
 pub fn shared_on_add(
     frame: &mut Frame,
@@ -58,8 +67,6 @@ pub fn shared_on_add(
     theme: &Theme,
     keymap: &Keymap,
 ) {
-    let rect = centered(area, area.width.saturating_sub(4).min(64), 8);
-    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     let contexts = [Context::Confirm, Context::Global];
     let key = |c| key_for(keymap, &contexts, c).unwrap_or_default();
     let question = strings::shared_on_add(
@@ -73,18 +80,11 @@ pub fn shared_on_add(
         &key(Command::MergeExisting),
         &key(Command::ConfirmNo),
     );
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(question, theme.style("popup"))),
-            Line::from(""),
-            Line::from(Span::styled(keys, theme.style("help.key"))),
-        ])
-        .wrap(Wrap { trim: false })
-        .style(theme.style("popup")),
-        inner,
-    );
+    question_popup(frame, area, (64, 8), question, keys, theme);
 }
 
+/// "Discard what you typed?" over the form it is about: the keys for discarding (or quitting)
+/// and for going back to the form, from the keymap.
 pub fn discard(
     frame: &mut Frame,
     area: Rect,
@@ -93,8 +93,6 @@ pub fn discard(
     theme: &Theme,
     keymap: &Keymap,
 ) {
-    let rect = centered(area, area.width.saturating_sub(4).min(60), 6);
-    let inner = popup(frame, rect, strings::CONFIRM_TITLE, theme);
     let what = match form {
         Overlay::Log(_) => strings::FORM_KIND_LOG,
         Overlay::NewFollowUp(_) | Overlay::Reschedule { .. } => strings::FORM_KIND_FOLLOW_UP,
@@ -108,19 +106,8 @@ pub fn discard(
     let contexts = [Context::Confirm, Context::Global];
     let yes = key_for(keymap, &contexts, Command::ConfirmYes).unwrap_or_default();
     let no = key_for(keymap, &contexts, Command::ConfirmNo).unwrap_or_default();
-    frame.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(question, theme.style("popup"))),
-            Line::from(""),
-            Line::from(Span::styled(
-                strings::discard_keys(&yes, &no, quitting),
-                theme.style("help.key"),
-            )),
-        ])
-        .wrap(Wrap { trim: false })
-        .style(theme.style("popup")),
-        inner,
-    );
+    let keys = strings::discard_keys(&yes, &no, quitting);
+    question_popup(frame, area, (60, 6), question, keys, theme);
 }
 
 pub fn reschedule(

@@ -15,6 +15,11 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::cli::output::emit(format_args!($($arg)*))? };
 }
 
+/// `eprintln!` that a job inside the server hands back to its client (see `output::capture`).
+macro_rules! warnln {
+    ($($arg:tt)*) => { $crate::cli::output::warn(format_args!($($arg)*)) };
+}
+
 mod bench;
 mod commands;
 mod dedupe;
@@ -24,6 +29,7 @@ mod keys;
 mod lookup;
 mod output;
 pub mod progress;
+mod restricted;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +37,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use commands::run;
+pub(crate) use commands::run_job;
 
 /// Documented exit codes (README, "Exit codes" — one table; `tests/cli.rs` triggers each).
 pub mod exit {
@@ -114,6 +121,18 @@ impl From<std::io::Error> for Failure {
     }
 }
 
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ServerWhat {
+    /// Is a server running for this database: its pid, version, clients and socket
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the server to finish and exit (clients reconnect to a new one on their next
+    /// request)
+    Stop,
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "rolo", version, about = "A keyboard-first CRM that lives in the terminal", long_about = None)]
 pub struct Cli {
@@ -124,6 +143,21 @@ pub struct Cli {
     /// Act as this agent in the audit trail [default: the OS user]
     #[arg(long = "as", global = true, env = "ROLO_AS", value_name = "NAME")]
     pub actor: Option<String>,
+
+    /// Open the database file in this process instead of going through the rolo server
+    /// (maintenance and emergencies; fails while a server has the file)
+    #[arg(long, global = true, env = "ROLO_NO_SERVER")]
+    pub no_server: bool,
+
+    /// The team server's socket (see `rolo serve`) [default: a private server per database,
+    /// started on demand]
+    #[arg(long, global = true, env = "ROLO_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
+    /// For an OpenSSH forced command: a restricted session acting as agent NAME — the
+    /// command comes from SSH_ORIGINAL_COMMAND (allow-listed), no files, no $EDITOR, no suspend
+    #[arg(long, global = true, value_name = "NAME")]
+    pub agent: Option<String>,
 
     /// Keymap name or file (default, vim, emacs, or a path)
     #[arg(long, global = true, env = "ROLO_KEYMAP", value_name = "NAME")]
@@ -301,6 +335,27 @@ pub enum Command {
     Themes(keys::ThemesArgs),
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+    /// Serve the database to every rolo process (started on demand with a private socket;
+    /// run it yourself with --socket for a team, see the README)
+    Serve {
+        /// Exit after this many seconds without clients (0: never) [default: never, or 120 s
+        /// when started on demand]
+        #[arg(long, value_name = "SECS")]
+        idle: Option<u64>,
+        /// Started on demand by a client (private socket, idle exit)
+        #[arg(long, hide = true)]
+        auto: bool,
+    },
+    /// The database's server: status, stop
+    Server {
+        #[command(subcommand)]
+        what: ServerWhat,
+    },
+    /// Who is working in this database right now, and on which contact
+    Who {
+        #[arg(long)]
+        json: bool,
+    },
     /// Measurements for the performance targets (see the README)
     #[command(hide = true)]
     Bench(BenchArgs),

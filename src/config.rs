@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub color: Option<String>,
     /// Who you are in the audit trail when not the OS user.
     pub actor: Option<String>,
+    /// A team server's socket (`rolo serve --socket PATH`) to use instead of a private one.
+    pub socket: Option<PathBuf>,
 }
 
 impl ConfigFile {

@@ -53,7 +53,7 @@ fn passwd_name() -> Option<String> {
     passwd_name_for(&std::fs::read_to_string("/etc/passwd").ok()?, uid)
 }
 
-fn passwd_name_for(passwd: &str, uid: u32) -> Option<String> {
+pub fn passwd_name_for(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|line| {
         let mut fields = line.split(':');
         let name = fields.next()?;
@@ -533,7 +533,7 @@ pub fn check_phone(value: &str) -> Result<(), String> {
 }
 
 /// One validation problem, against the field it concerns (forms show it next to the field).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -549,7 +549,7 @@ impl FieldError {
 }
 
 /// A record that failed validation: all of its problems.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
 pub struct Invalid(pub Vec<FieldError>);
 

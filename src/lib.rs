@@ -3,11 +3,14 @@
 //! The core (`domain`, `store`, `search`, `interop`) knows nothing about terminals; the CLI
 //! (`cli`) and the full-screen interface (`tui`) both sit on it.
 
+pub mod api;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod interop;
 pub mod search;
+pub mod server;
 pub mod store;
 pub mod tui;

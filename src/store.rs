@@ -19,6 +19,7 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
 
 pub use actions::{Bulk, COUNTERS, DEMO_TAG, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle};
@@ -80,7 +81,8 @@ impl Drop for ObservedGuard {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 pub enum StoreError {
     #[error(
         "the database {path} is open in another rolo process; close it there (or use --db to pick another file)"
@@ -129,6 +131,15 @@ pub enum StoreError {
     Io(String),
     #[error("the database looks damaged: {0} (run `rolo doctor`)")]
     Corrupt(String),
+    /// The server could not be reached (and could not be started).
+    #[error("the rolo server is not reachable: {0}")]
+    Unavailable(String),
+    /// The server will not do this for this caller.
+    #[error("{0}")]
+    Refused(String),
+    /// The other side sent something this build cannot read (a version mismatch).
+    #[error("the rolo server and this client do not understand each other: {0}")]
+    Protocol(String),
 }
 
 impl StoreError {
@@ -183,7 +194,7 @@ via_storage!(
 );
 
 /// One row of the contact list.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ListRow {
     pub id: Id,
     pub name: String,
@@ -215,7 +226,7 @@ impl ListRow {
 }
 
 /// A follow-up with the name of whom it concerns, for the Today view and `rolo followups`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DueItem {
     pub follow_up: FollowUp,
     pub contact_name: String,
@@ -847,6 +858,48 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Audit entries after sequence `seq`, oldest first, at most `limit` (the change feed a
+    /// server broadcasts and a reconnecting client catches up from).
+    pub fn audit_after(&self, seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        let mut out = Vec::new();
+        for row in t.range(seq.saturating_add(1)..)? {
+            if out.len() >= limit {
+                break;
+            }
+            out.push(decode("audit entry", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The newest audit sequence (0 for none).
+    pub fn last_audit_seq(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(AUDIT)?;
+        Ok(t.last()?.map_or(0, |(k, _)| k.value()))
+    }
+
+    /// Up to `limit` contacts in id order after `after` (one page of an export through a
+    /// server; no transaction is held between pages).
+    pub fn contacts_after(
+        &self,
+        after: Option<Id>,
+        limit: usize,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CONTACTS)?;
+        let start = after.map_or(0, |id| id.saturating_add(1));
+        let mut out = Vec::new();
+        for row in t.range(start..)? {
+            if out.len() >= limit {
+                break;
+            }
+            out.push(decode("contact", row?.1.value())?);
+        }
+        Ok(out)
     }
 
     /// Which audit entries were undone, and by which entry: `(undone seq, undo seq)`.

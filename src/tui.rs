@@ -25,8 +25,7 @@ pub mod theme;
 pub mod update;
 pub mod view;
 
-use crate::domain::Actor;
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 pub use keymap::Keymap;
 pub use theme::Theme;
@@ -34,9 +33,10 @@ pub use theme::Theme;
 /// What the interface needs besides the store: who acts, and the effective keymap and theme
 /// (loaded and checked before the screen is taken over).
 pub struct TuiOptions {
-    pub actor: Actor,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// An OpenSSH forced-command session: no $EDITOR, no suspend (no way to a shell).
+    pub restricted: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,6 @@ pub enum TuiError {
 
 /// Runs the full-screen interface until the user quits. Refuses (before touching the terminal)
 /// when stdout is not a terminal or `TERM=dumb`.
-pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
+pub fn run(store: crate::api::Db, options: TuiOptions) -> Result<(), TuiError> {
     app::run(store, options)
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::output::{self, print_json, safe};
 use super::{Cli, Command, ContactArgs, DueWindow, Failure, exit};
+use crate::api::{Caller, Db, Source};
 use crate::config::{ConfigFile, Dirs};
 use crate::domain::merge::MergePlan;
 use crate::domain::{
@@ -15,18 +16,71 @@ use crate::domain::{
     CustomValue, Day, Direction, Entry, Id, Interaction, Labelled, Outcome, Purchase, Stage, text,
     time,
 };
+use crate::server::Service;
+use crate::server::socket::Hello;
 use crate::store::Store;
+use std::sync::Arc;
+
+/// Where a command's store operations go.
+#[derive(Clone)]
+pub enum Mode {
+    /// Through the server of this database (started on demand) — what a user meets.
+    Client(crate::client::Target),
+    /// This process opens the file itself (`--no-server`: tests, maintenance, emergencies).
+    InProcess,
+    /// A job running inside the server, for `caller`.
+    InServer(Arc<Service>, Caller),
+}
 
 /// Everything a subcommand needs from the global flags and the config file.
 pub struct Context {
     pub db_path: std::path::PathBuf,
     pub actor: Actor,
+    /// The agent asked for with `--as` (or the forced command's `--agent`); the server decides.
+    pub claim: Option<String>,
+    /// Started by an OpenSSH forced command (`--agent NAME`): no files, no shell escapes.
+    pub restricted: bool,
+    pub mode: Mode,
     /// Keymap and theme asked for by flag, environment or config file (in that order).
     pub keymap: Option<String>,
     pub theme: Option<String>,
     /// The config file's settings (the full-screen interface reads keymap, theme and colour).
     pub config: ConfigFile,
     pub config_dir: Option<std::path::PathBuf>,
+}
+
+/// A store this process holds itself: opened here, or the server's own (in a job).
+pub enum StoreRef {
+    Owned(Store),
+    Served(Arc<Service>),
+}
+
+impl std::ops::Deref for StoreRef {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        match self {
+            StoreRef::Owned(s) => s,
+            StoreRef::Served(s) => s.store(),
+        }
+    }
+}
+
+impl StoreRef {
+    /// Compacts the file if this process owns it (a served file is compacted by
+    /// `rolo server stop` + `--no-server`, never under other clients).
+    pub fn compact(self) -> Result<bool, crate::store::StoreError> {
+        match self {
+            StoreRef::Owned(s) => s.reopen_for_compaction()?.compact(),
+            StoreRef::Served(_) => Ok(false),
+        }
+    }
+
+    /// Broadcasts what a job wrote to the server's other clients.
+    pub fn announce(&self) {
+        if let StoreRef::Served(s) = self {
+            s.catch_up();
+        }
+    }
 }
 
 impl Context {
@@ -42,13 +96,32 @@ impl Context {
             (None, None, Some(d)) => d.default_db(),
             (None, None, None) => return Err(crate::config::ConfigError::NoHome.into()),
         };
-        let actor = match (&cli.actor, &config.actor) {
-            (Some(a), _) | (None, Some(a)) => Actor::new(a),
-            _ => Actor::from_os(),
+        let claim = cli
+            .agent
+            .clone()
+            .or_else(|| cli.actor.clone())
+            .or_else(|| config.actor.clone());
+        let actor = match &claim {
+            Some(a) => Actor::new(a),
+            None => Actor::from_os(),
+        };
+        let socket = cli.socket.clone().or_else(|| config.socket.clone());
+        let mode = if cli.no_server {
+            Mode::InProcess
+        } else if let Some(socket) = socket {
+            Mode::Client(crate::client::Target::shared(&db_path, &socket))
+        } else {
+            Mode::Client(
+                crate::client::Target::private(&db_path)
+                    .map_err(|e| Failure::new(exit::ERROR, e))?,
+            )
         };
         Ok(Context {
             db_path,
             actor,
+            claim,
+            restricted: cli.agent.is_some(),
+            mode,
             keymap: cli.keymap.clone().or(config.keymap.clone()),
             theme: cli.theme.clone().or(config.theme.clone()),
             config,
@@ -56,16 +129,72 @@ impl Context {
         })
     }
 
-    /// Opens an existing database; a missing file is "no database at PATH" (exit 10) and
-    /// nothing is created. Every command but the ones in [`Context::create`] uses this.
-    pub fn open(&self) -> Result<Store, Failure> {
-        Ok(Store::open_existing(&self.db_path)?)
+    fn source(&self) -> Source {
+        if self.restricted {
+            Source::Ssh
+        } else {
+            Source::Cli
+        }
     }
 
-    /// Opens the database, creating it (and its folder, owner-only) on first use: only the
+    /// The store's operations for an existing database; a missing file is "no database at
+    /// PATH" (exit 10) and nothing is created. Every command but the ones that bring data of
+    /// their own uses this.
+    pub fn open(&self) -> Result<Db, Failure> {
+        self.connect(false, self.source())
+    }
+
+    /// The same, creating the database (and its folder, owner-only) on first use: only the
     /// full-screen interface and writes that bring in data of their own (`add`).
-    pub fn create(&self) -> Result<Store, Failure> {
-        Ok(Store::open(&self.db_path)?)
+    pub fn create(&self) -> Result<Db, Failure> {
+        self.connect(true, self.source())
+    }
+
+    pub fn connect(&self, create: bool, source: Source) -> Result<Db, Failure> {
+        match &self.mode {
+            Mode::InProcess => {
+                let store = if create {
+                    Store::open(&self.db_path)?
+                } else {
+                    Store::open_existing(&self.db_path)?
+                };
+                Ok(Db::local(store, Caller::local(self.actor.clone(), source)))
+            }
+            Mode::InServer(service, caller) => {
+                Ok(Db::in_service(Arc::clone(service), caller.clone()))
+            }
+            Mode::Client(target) => {
+                if !create && target.spawn && !self.db_path.exists() {
+                    return Err(crate::store::StoreError::NoDatabase {
+                        path: self.db_path.display().to_string(),
+                    }
+                    .into());
+                }
+                let mut hello = Hello::new(self.claim.clone(), source);
+                hello.restricted = self.restricted;
+                hello.subscribe = source == Source::Tui || self.restricted;
+                let conn = crate::client::Connection::open(target.clone(), hello)?;
+                Ok(Db::remote(conn))
+            }
+        }
+    }
+
+    /// The store itself, for bulk work that runs where the file is (in this process with
+    /// `--no-server`, or inside the server as a job). `bulk` opens it with the bulk cache.
+    pub fn store(&self, bulk: bool, create: bool) -> Result<StoreRef, Failure> {
+        match &self.mode {
+            Mode::InServer(service, _) => Ok(StoreRef::Served(Arc::clone(service))),
+            Mode::InProcess | Mode::Client(_) => Ok(StoreRef::Owned(match (bulk, create) {
+                (true, _) => Store::open_for_bulk(&self.db_path)?,
+                (false, true) => Store::open(&self.db_path)?,
+                (false, false) => Store::open_existing(&self.db_path)?,
+            })),
+        }
+    }
+
+    /// Whether a bulk command must go to the server as a job instead of running here.
+    fn forwards_jobs(&self) -> bool {
+        matches!(self.mode, Mode::Client(_))
     }
 }
 
@@ -103,11 +232,11 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
     };
     // Refused before the database is opened, so a refusal never leaves a new empty file.
     crate::tui::terminal::check().map_err(|e| Failure::new(exit::ERROR, e.to_string()))?;
-    let store = ctx.create()?;
+    let store = ctx.connect(true, Source::Tui)?;
     let options = crate::tui::TuiOptions {
-        actor: ctx.actor.clone(),
         keymap,
         theme,
+        restricted: ctx.restricted,
     };
     crate::tui::run(store, options).map_err(|e| match e {
         crate::tui::TuiError::Store(e) => Failure::from(e),
@@ -125,8 +254,173 @@ fn full_screen(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let ctx = Context::new(&cli)?;
+    if ctx.restricted {
+        return super::restricted::run(&ctx, cli);
+    }
+    run_with(&ctx, cli)
+}
+
+/// Commands that read or write files, or load in bulk: in client mode they run inside the
+/// server as one job (its store, the caller's identity), the client printing what it printed.
+fn is_job(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Import(_)
+            | Command::Export(_)
+            | Command::Demo { .. }
+            | Command::Doctor { .. }
+            | Command::Backup { .. }
+            | Command::Dedupe { .. }
+    )
+}
+
+/// Sends this command line to the server as a job and prints what it printed.
+fn forward_job(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
+    let cwd = std::env::current_dir()?;
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // Export to stdout: the server writes a private temp file this process then copies out.
+    let temp = match &cli.command {
+        Some(Command::Export(e)) if e.out.is_none() => {
+            let dir = crate::client::runtime_dir();
+            let path = dir.join(format!(
+                "export-{}-{}.tmp",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
+            args.push("--out".into());
+            args.push(path.display().to_string());
+            Some(path)
+        }
+        _ => None,
+    };
+    let db = if matches!(
+        cli.command,
+        Some(Command::Demo { .. }) | Some(Command::Import(_))
+    ) {
+        ctx.create()?
+    } else {
+        ctx.open()?
+    };
+    let job = crate::api::Job { args, cwd };
+    let output = super::progress::spin("working (in the rolo server)", || db.run_job(job));
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(t) = &temp {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(t) = &temp {
+        let copied = std::fs::File::open(t).and_then(|mut f| {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            std::io::copy(&mut f, &mut lock)
+        });
+        let _ = std::fs::remove_file(t);
+        copied?;
+    }
+    out!("{}", output.stdout);
+    if !output.stderr.is_empty() {
+        use std::io::Write;
+        let _ = write!(std::io::stderr(), "{}", output.stderr);
+    }
+    if output.code == exit::OK {
+        Ok(())
+    } else {
+        Err(Failure::new(output.code, output.message))
+    }
+}
+
+/// Runs a job for a client inside the server: the command line parsed afresh, relative paths
+/// taken from the client's directory, identity from the connection, output collected.
+pub(crate) fn run_job(
+    service: Arc<Service>,
+    caller: Caller,
+    job: &crate::api::Job,
+) -> crate::api::JobOutput {
+    use crate::api::JobOutput;
+    let argv = std::iter::once("rolo".to_string()).chain(job.args.iter().cloned());
+    let mut cli = match <Cli as clap::Parser>::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return JobOutput {
+                code: exit::USAGE,
+                message: e.to_string(),
+                ..JobOutput::default()
+            };
+        }
+    };
+    let absolute = |p: &mut std::path::PathBuf| {
+        if p.is_relative() {
+            *p = job.cwd.join(&*p);
+        }
+    };
+    match &mut cli.command {
+        Some(Command::Import(a)) => {
+            absolute(&mut a.file);
+            if let Some(m) = a.map.as_mut() {
+                absolute(m);
+            }
+        }
+        Some(Command::Export(a)) => {
+            if let Some(o) = a.out.as_mut() {
+                absolute(o);
+            }
+        }
+        Some(Command::Backup { path }) => absolute(path),
+        Some(c) if is_job(c) => {}
+        _ => {
+            return JobOutput {
+                code: exit::USAGE,
+                message: "only bulk commands run as server jobs".into(),
+                ..JobOutput::default()
+            };
+        }
+    }
+    let ctx = Context {
+        db_path: service.store().path().to_path_buf(),
+        actor: caller.agent.clone(),
+        claim: None,
+        restricted: false,
+        mode: Mode::InServer(Arc::clone(&service), caller),
+        keymap: None,
+        theme: None,
+        config: ConfigFile::default(),
+        config_dir: None,
+    };
+    let (result, stdout, stderr) = super::output::capture(|| run_with(&ctx, cli));
+    let (code, message) = match result {
+        Ok(()) => (exit::OK, String::new()),
+        Err(f) => (f.code, f.message),
+    };
+    JobOutput {
+        stdout,
+        stderr,
+        code,
+        message,
+    }
+}
+
+/// A restricted (SSH) session's command, already allow-listed.
+pub fn run_restricted(ctx: &Context, cli: Cli) -> Result<(), Failure> {
+    run_with(ctx, cli)
+}
+
+fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
+    let ctx = ctx;
+    if let Some(command) = &cli.command
+        && is_job(command)
+        && ctx.forwards_jobs()
+    {
+        return forward_job(ctx, &cli);
+    }
     match cli.command {
-        None => full_screen(&ctx, &cli),
+        Some(Command::Serve { idle, auto }) => serve(ctx, &cli, idle, auto),
+        Some(Command::Server { what }) => server_command(ctx, what),
+        Some(Command::Who { json }) => who(ctx, json),
+        None => full_screen(ctx, &cli),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();
@@ -168,7 +462,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Rm { contact }) => {
             let store = ctx.open()?;
             let c = resolve_target(&store, &contact)?;
-            store.delete_contact(&ctx.actor, c.id)?;
+            store.delete_contact(c.id)?;
             outln!(
                 "Moved {} (#{}) to the trash — `rolo undo` or `rolo restore {}` brings it back",
                 safe(&c.name),
@@ -179,14 +473,14 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Restore { id }) => {
             let store = ctx.open()?;
-            let c = store.restore_contact(&ctx.actor, id)?;
+            let c = store.restore_contact(id)?;
             outln!("Restored {} (#{})", safe(&c.name), c.id);
             Ok(())
         }
         Some(Command::Trash { json }) => trash(&ctx, json),
         Some(Command::Undo) => {
             let store = ctx.open()?;
-            let undone = store.undo(&ctx.actor)?;
+            let undone = store.undo()?;
             outln!(
                 "Undid: {} ({})",
                 safe(&undone.action),
@@ -217,7 +511,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }) => demo(&ctx, contacts, seed, into_nonempty),
         Some(Command::Doctor { json }) => doctor(&ctx, json),
         Some(Command::Backup { path }) => {
-            let store = ctx.open()?;
+            let store = ctx.store(false, false)?;
             let report = store.backup(&path)?;
             outln!(
                 "Backed up {} rows to {} ({} bytes)",
@@ -242,6 +536,137 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// `rolo serve`: in the foreground for a team socket (`--socket`), or as the private server a
+/// client started (`--auto`: idle exit, and a start-up failure reported as JSON for it).
+fn serve(ctx: &Context, cli: &Cli, idle: Option<u64>, auto: bool) -> Result<(), Failure> {
+    let (socket, shared) = match &cli.socket {
+        Some(p) => (p.clone(), !auto),
+        None => (
+            crate::client::socket_for(&ctx.db_path).map_err(|e| Failure::new(exit::ERROR, e))?,
+            false,
+        ),
+    };
+    let idle = match (idle, auto) {
+        (Some(0), _) | (None, false) => None,
+        (Some(s), _) => Some(std::time::Duration::from_secs(s)),
+        (None, true) => Some(std::time::Duration::from_secs(120)),
+    };
+    let options = crate::server::ServeOptions {
+        socket: socket.clone(),
+        shared,
+        idle,
+        auto,
+    };
+    if !auto {
+        warnln!(
+            "rolo serves {} on {}{} (ctrl-c stops it)",
+            safe(&ctx.db_path.display().to_string()),
+            safe(&socket.display().to_string()),
+            if shared { " for the team" } else { "" }
+        );
+    }
+    crate::server::serve(&ctx.db_path, &options).map_err(|e| {
+        if auto && let Ok(json) = serde_json::to_string(&e) {
+            // The client that started this server reads why from the log's JSON line.
+            warnln!("{json}");
+        }
+        Failure::from(e)
+    })
+}
+
+/// The running server's status, or asks it to stop.
+fn server_command(ctx: &Context, what: super::ServerWhat) -> Result<(), Failure> {
+    let Mode::Client(target) = &ctx.mode else {
+        return Err(Failure::new(
+            exit::USAGE,
+            "there is no server with --no-server",
+        ));
+    };
+    let mut quiet = target.clone();
+    quiet.spawn = false;
+    let hello = Hello::new(ctx.claim.clone(), Source::Cli);
+    let conn = match crate::client::Connection::open(quiet, hello) {
+        Ok(c) => c,
+        Err(crate::store::StoreError::Unavailable(_)) => {
+            outln!(
+                "no rolo server is running for {} (socket {})",
+                safe(&ctx.db_path.display().to_string()),
+                safe(&target.socket.display().to_string())
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let db = Db::remote(conn);
+    match what {
+        super::ServerWhat::Status { json } => {
+            let status = db.status()?;
+            if json {
+                return print_json(&status);
+            }
+            outln!(
+                "server      rolo {} (protocol {}), pid {}",
+                safe(&status.version),
+                status.protocol,
+                status.pid
+            );
+            outln!("database    {}", safe(&status.db));
+            outln!(
+                "socket      {}{}",
+                safe(&target.socket.display().to_string()),
+                if status.shared {
+                    " (team)"
+                } else {
+                    " (private)"
+                }
+            );
+            outln!("clients     {} (this one included)", status.clients);
+            outln!("last change #{}", status.last_seq);
+            Ok(())
+        }
+        super::ServerWhat::Stop => {
+            if db.shutdown()? {
+                outln!("the server is stopping; the next rolo command starts a new one");
+                Ok(())
+            } else {
+                Err(Failure::new(
+                    exit::CONFLICT,
+                    "this server was not started on demand (or is not yours); stop it where it runs (systemctl stop, ctrl-c)",
+                ))
+            }
+        }
+    }
+}
+
+/// Who is connected and which contact each is on.
+fn who(ctx: &Context, json: bool) -> Result<(), Failure> {
+    let db = ctx.open()?;
+    let status = db.status()?;
+    if json {
+        return print_json(&status.presence);
+    }
+    if status.presence.is_empty() {
+        outln!(
+            "Nobody has a contact open ({} client(s) connected).",
+            status.clients
+        );
+    }
+    for p in &status.presence {
+        let name = db
+            .contact(p.contact)?
+            .map(|c| c.name)
+            .unwrap_or_else(|| format!("#{}", p.contact));
+        outln!(
+            "{:<12} {:<13} {} (#{})",
+            safe(&p.agent),
+            p.mode.verb(),
+            safe(&name),
+            p.contact
+        );
+    }
+    Ok(())
+}
+
 fn invalid(message: impl Into<String>) -> Failure {
     Failure::new(exit::INVALID, message)
 }
@@ -257,12 +682,12 @@ pub enum Certainty {
 }
 
 /// Finds the one contact a read command's argument means (see [`resolve_as`]).
-pub fn resolve(store: &Store, query: &str) -> Result<Contact, Failure> {
+pub fn resolve(store: &Db, query: &str) -> Result<Contact, Failure> {
     resolve_as(store, query, Certainty::Read)
 }
 
 /// Finds the contact a write acts on (see [`resolve_as`]).
-pub fn resolve_target(store: &Store, query: &str) -> Result<Contact, Failure> {
+pub fn resolve_target(store: &Db, query: &str) -> Result<Contact, Failure> {
     resolve_as(store, query, Certainty::Write)
 }
 
@@ -277,7 +702,7 @@ pub fn resolve_target(store: &Store, query: &str) -> Result<Contact, Failure> {
 ///
 /// Everything else fails with exit 4 and, where there are some, the candidates with id, email,
 /// phone and organisation to pick an id from.
-pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Contact, Failure> {
+pub fn resolve_as(store: &Db, query: &str, certainty: Certainty) -> Result<Contact, Failure> {
     let q = query.trim();
     if q.is_empty() {
         return Err(invalid(
@@ -294,7 +719,7 @@ pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Co
         let mut msg = format!("no contact #{digits}");
         // An all-digit phone number typed as CONTACT: say whose it is, but do not act on it.
         if !q.starts_with('#') && digits.len() >= 6 {
-            let owners = store.find_by_phone(digits)?;
+            let owners = store.find_by_phone(digits.to_string())?;
             if !owners.is_empty() {
                 msg.push_str(
                     " (an all-digit CONTACT is an id; as a phone number it belongs to the contacts below — use the id, or write the number with + or spaces)",
@@ -308,11 +733,11 @@ pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Co
         }
         return Err(Failure::new(exit::NOT_FOUND, msg));
     }
-    if let Some(id) = store.find_by_uid(q)? {
+    if let Some(id) = store.find_by_uid(q.to_string())? {
         return existing(store, id);
     }
     if q.contains('@') && !q.contains(char::is_whitespace) {
-        let ids = store.find_by_email(q)?;
+        let ids = store.find_by_email(q.to_string())?;
         return one_of(
             store,
             &ids,
@@ -330,7 +755,7 @@ pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Co
         .all(|c| c.is_ascii_digit() || " +-()./".contains(c))
         && text::phone_key(q).len() >= 6;
     if phone_shaped {
-        let ids = store.find_by_phone(q)?;
+        let ids = store.find_by_phone(q.to_string())?;
         return one_of(
             store,
             &ids,
@@ -343,7 +768,7 @@ pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Co
             },
         );
     }
-    let named = store.find_by_name(q)?;
+    let named = store.find_by_name(q.to_string())?;
     if !named.is_empty() {
         return one_of(
             store,
@@ -378,7 +803,7 @@ pub fn resolve_as(store: &Store, query: &str, certainty: Certainty) -> Result<Co
     }
 }
 
-fn existing(store: &Store, id: Id) -> Result<Contact, Failure> {
+fn existing(store: &Db, id: Id) -> Result<Contact, Failure> {
     store
         .contact(id)?
         .ok_or_else(|| Failure::new(exit::NOT_FOUND, format!("no contact #{id}")))
@@ -386,7 +811,7 @@ fn existing(store: &Store, id: Id) -> Result<Contact, Failure> {
 
 /// The one contact of `ids`, or exit 4: `none()` when empty, `several()` and the candidates.
 fn one_of(
-    store: &Store,
+    store: &Db,
     ids: &[Id],
     none: impl FnOnce() -> String,
     several: impl FnOnce() -> String,
@@ -403,7 +828,7 @@ fn one_of(
 }
 
 /// Appends one line per candidate (at most ten) to `msg`.
-fn push_candidates(store: &Store, msg: &mut String, ids: &[Id]) -> Result<(), Failure> {
+fn push_candidates(store: &Db, msg: &mut String, ids: &[Id]) -> Result<(), Failure> {
     let mut contacts = Vec::new();
     for &id in ids.iter().take(10) {
         if let Some(c) = store.contact(id)? {
@@ -418,7 +843,7 @@ fn push_candidates(store: &Store, msg: &mut String, ids: &[Id]) -> Result<(), Fa
 }
 
 fn push_contacts(
-    store: &Store,
+    store: &Db,
     msg: &mut String,
     contacts: &[Contact],
     more: bool,
@@ -643,7 +1068,7 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
         fields,
     )?;
     let store = ctx.create()?;
-    let contact = store.add_contact(&ctx.actor, draft)?;
+    let contact = store.add_contact(draft)?;
     warn_shared_contact_points(&store, &contact)?;
     if json {
         return print_json(&contact);
@@ -655,17 +1080,17 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
 /// Warns on stderr when an email or phone of the just-added `contact` already belongs to
 /// someone else, naming them and the merge that would fold the new record into theirs (the
 /// contact is added anyway: scripts keep working, a person decides).
-fn warn_shared_contact_points(store: &Store, contact: &Contact) -> Result<(), Failure> {
+fn warn_shared_contact_points(store: &Db, contact: &Contact) -> Result<(), Failure> {
     let mut warned: Vec<Id> = Vec::new();
     let points = contact
         .emails
         .iter()
-        .map(|e| (e.value.as_str(), store.find_by_email(&e.value)))
+        .map(|e| (e.value.as_str(), store.find_by_email(e.value.to_string())))
         .chain(
             contact
                 .phones
                 .iter()
-                .map(|p| (p.value.as_str(), store.find_by_phone(&p.value))),
+                .map(|p| (p.value.as_str(), store.find_by_phone(p.value.to_string()))),
         );
     for (value, owners) in points {
         for id in owners? {
@@ -674,14 +1099,14 @@ fn warn_shared_contact_points(store: &Store, contact: &Contact) -> Result<(), Fa
             }
             // A shared switchboard or `info@` may be on hundreds of contacts.
             if warned.len() == 5 {
-                eprintln!("warning: more contacts share these details; see `rolo dedupe`");
+                warnln!("warning: more contacts share these details; see `rolo dedupe`");
                 return Ok(());
             }
             let Some(other) = store.contact(id)? else {
                 continue;
             };
             warned.push(id);
-            eprintln!(
+            warnln!(
                 "warning: {} already belongs to {} (#{}); if they are the same person: rolo merge {} {}",
                 safe(value),
                 safe(&other.name),
@@ -758,7 +1183,7 @@ fn edit(
     contact
         .tags
         .retain(|t| !remove.contains(&text::clean_tag(t)));
-    let saved = store.update_contact(&ctx.actor, contact, org.as_deref())?;
+    let saved = store.update_contact(contact, org.clone())?;
     if json {
         return print_json(&saved);
     }
@@ -845,7 +1270,7 @@ fn log(ctx: &Context, args: super::LogArgs) -> Result<(), Failure> {
         deal: None,
         campaign: String::new(),
     };
-    let logged = store.log_answering(&ctx.actor, interaction, follow_up, answers.as_ref())?;
+    let logged = store.log_interaction(interaction, follow_up, answers.clone())?;
     if args.json {
         #[derive(Serialize)]
         struct Out<'a> {
@@ -915,7 +1340,7 @@ fn merge(ctx: &Context, keep: &str, other: &str, dry_run: bool, json: bool) -> R
     let (contact, moved) = if dry_run {
         (plan.result(), moved)
     } else {
-        let merged = store.merge_contacts(&ctx.actor, plan.result(), &absorbed)?;
+        let merged = store.merge_contacts(plan.result(), absorbed.clone())?;
         (merged.contact, merged.moved)
     };
     let org = store.organization_name(contact.organization)?;
@@ -1041,7 +1466,7 @@ fn search(ctx: &Context, query: &str, limit: usize, json: bool) -> Result<(), Fa
         return print_json(&out);
     }
     if hits.is_empty() {
-        eprintln!("No contacts match `{}`.", safe(query));
+        warnln!("No contacts match `{}`.", safe(query));
     }
     for c in &hits {
         let org = store.organization_name(c.organization)?;
@@ -1166,7 +1591,7 @@ fn followups(
 }
 
 /// The open follow-up with this id, or a "not found" that says where ids come from.
-fn open_follow_up(store: &Store, id: Id) -> Result<crate::store::DueItem, Failure> {
+fn open_follow_up(store: &Db, id: Id) -> Result<crate::store::DueItem, Failure> {
     store
         .due_until(Day::today().add_days(100 * 366), usize::MAX)?
         .into_iter()
@@ -1182,7 +1607,7 @@ fn open_follow_up(store: &Store, id: Id) -> Result<crate::store::DueItem, Failur
 fn done(ctx: &Context, id: Id) -> Result<(), Failure> {
     let store = ctx.open()?;
     let item = open_follow_up(&store, id)?;
-    store.complete_follow_up(&ctx.actor, &item.follow_up)?;
+    store.complete_follow_up(item.follow_up.clone())?;
     outln!(
         "Done: {} — {}",
         safe(&item.contact_name),
@@ -1195,7 +1620,7 @@ fn reschedule(ctx: &Context, id: Id, when: &str) -> Result<(), Failure> {
     let due = time::parse_due(when, Day::today()).map_err(invalid)?;
     let store = ctx.open()?;
     let item = open_follow_up(&store, id)?;
-    let moved = store.reschedule_follow_up(&ctx.actor, &item.follow_up, due)?;
+    let moved = store.reschedule_follow_up(item.follow_up.clone(), due)?;
     outln!(
         "Moved follow-up #{} ({} — {}) from {} to {} — `rolo undo` takes it back",
         moved.id,
@@ -1244,7 +1669,7 @@ fn purchase(ctx: &Context, args: super::PurchaseArgs) -> Result<(), Failure> {
         channel: args.via,
         location: args.location,
     });
-    let saved = store.add_entry(&ctx.actor, entry)?;
+    let saved = store.add_entry(entry)?;
     if args.json {
         return print_json(&saved);
     }
@@ -1322,7 +1747,7 @@ fn parse_since(input: &str, today: Day) -> Result<Day, Failure> {
 /// The names of the contacts an entry concerns, `Ana Horvat (#1)`, looked up once each: from
 /// the entry's own records, else the database, else the trash.
 struct Names<'s> {
-    store: &'s Store,
+    store: &'s Db,
     known: std::collections::HashMap<Id, String>,
     trash: Option<Vec<crate::store::TrashBundle>>,
 }
@@ -1406,7 +1831,11 @@ fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Re
                 .take(limit)
                 .collect()
         }
-        None => store.audit_log_where(limit, since, by_agent)?,
+        None => store.audit_log(crate::api::HistoryQuery {
+            agent: filter.agent.clone(),
+            since,
+            limit,
+        })?,
     };
     let mut names = Names {
         store: &store,
@@ -1469,7 +1898,7 @@ fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Re
 }
 
 fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<(), Failure> {
-    let store = Store::open_for_bulk(&ctx.db_path)?;
+    let store = ctx.store(true, true)?;
     let existing = store.contact_count()?;
     if existing > 0 && !into_nonempty {
         return Err(Failure::new(
@@ -1486,11 +1915,11 @@ fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<
     }
     let started = Instant::now();
     let mut bar = super::progress::Bar::new("demo data", "contacts", Some(contacts));
-    crate::demo::load(&store, &ctx.actor, contacts, seed, |n| bar.set(n))?;
+    let loaded = crate::demo::load(&store, &ctx.actor, contacts, seed, |n| bar.set(n));
+    store.announce();
+    loaded?;
     bar.finish();
-    super::progress::spin("compacting the database", || {
-        store.reopen_for_compaction()?.compact()
-    })?;
+    super::progress::spin("compacting the database", || store.compact())?;
     outln!(
         "Added {contacts} demo contacts with their history in {:.1} s to {}",
         started.elapsed().as_secs_f64(),
@@ -1500,8 +1929,10 @@ fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<
 }
 
 fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
-    let mut store = ctx.open()?;
-    let report = store.doctor()?;
+    let report = match ctx.store(false, false)? {
+        StoreRef::Owned(mut store) => store.doctor()?,
+        served @ StoreRef::Served(_) => served.doctor_online()?,
+    };
     if json {
         print_json(&report)?;
     } else {
@@ -1509,7 +1940,12 @@ fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
         outln!("schema      {}", report.schema_version);
         outln!(
             "integrity   {}",
-            if report.integrity_ok { "ok" } else { "FAILED" }
+            match (report.integrity_checked, report.integrity_ok) {
+                (false, _) =>
+                    "pages not checked while the server serves the file (every record was read; for redb's page check: `rolo server stop`, then `rolo doctor --no-server`)",
+                (true, true) => "ok",
+                (true, false) => "FAILED",
+            }
         );
         outln!(
             "records     {} contacts, {} timeline entries, {} open follow-ups, {} audit entries",

@@ -7,7 +7,6 @@ use super::Failure;
 use super::output::{print_json, safe};
 use crate::domain::{Contact, Id};
 use crate::interop::duplicate_candidates;
-use crate::store::Store;
 
 #[derive(Serialize)]
 struct PairJson {
@@ -20,7 +19,7 @@ struct PairJson {
 }
 
 pub fn run(ctx: &super::commands::Context, json: bool) -> Result<(), Failure> {
-    let store = Store::open_existing(&ctx.db_path)?;
+    let store = ctx.store(false, false)?;
     // Scoring needs every contact's name and contact points: slim copies, not whole records.
     let mut people: Vec<(Contact, Option<Id>)> = Vec::new();
     store.for_each_contact(|c| {

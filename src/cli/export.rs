@@ -205,11 +205,12 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
             ));
         }
     };
-    let store = Store::open_existing(&ctx.db_path)?;
+    let store = ctx.store(false, false)?;
+    let db = ctx.open()?;
     // A chosen few are resolved before the output file is created.
     let chosen: Option<Vec<Contact>> = match (&args.contact, &args.query) {
-        (Some(c), _) => Some(vec![super::commands::resolve(&store, c)?]),
-        (None, Some(q)) => Some(super::lookup::find(&store, q, usize::MAX)?),
+        (Some(c), _) => Some(vec![super::commands::resolve(&db, c)?]),
+        (None, Some(q)) => Some(super::lookup::find(&db, q, usize::MAX)?),
         (None, None) => None,
     };
     let chosen_id = chosen.as_ref().and_then(|list| list.first()).map(|c| c.id);
@@ -298,7 +299,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
     sink.finish().map_err(io_failure)?;
     bar.finish();
     if let Some(out) = &args.out {
-        eprintln!("Exported {count} contacts as {format} to {}", shown(out));
+        warnln!("Exported {count} contacts as {format} to {}", shown(out));
     }
     Ok(())
 }

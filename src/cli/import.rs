@@ -45,6 +45,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
+use super::commands::StoreRef;
 use super::output::{print_json, safe};
 use super::{Failure, exit};
 use crate::domain::{Actor, Contact, Entry, Id, text};
@@ -493,7 +494,7 @@ struct Run<'a> {
 impl Run<'_> {
     fn fail(&mut self, line: u64, message: String) {
         super::progress::interrupt();
-        eprintln!("{}:{line}: {}", self.label, safe(&message));
+        warnln!("{}:{line}: {}", self.label, safe(&message));
         self.report.failed.push(LineReport { line, message });
     }
 
@@ -508,7 +509,7 @@ impl Run<'_> {
             None => (line, message.to_string()),
         };
         super::progress::interrupt();
-        eprintln!("{}:{line}: warning: {}", self.label, safe(&message));
+        warnln!("{}:{line}: warning: {}", self.label, safe(&message));
         self.report.warnings.push(LineReport { line, message });
     }
 
@@ -524,7 +525,7 @@ impl Run<'_> {
             Outcome::Candidates(ids) => {
                 let list: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
                 super::progress::interrupt();
-                eprintln!(
+                warnln!(
                     "{}:{line}: merge candidate: {} matches {} — nothing imported; merge those (`rolo merge {}`), then import again",
                     self.label,
                     safe(name),
@@ -619,7 +620,7 @@ impl Run<'_> {
                 .map(|(c, what)| format!("`{}` as {what}", safe(c)))
                 .collect();
             super::progress::interrupt();
-            eprintln!("{}: read column {}", self.label, list.join(", "));
+            warnln!("{}: read column {}", self.label, list.join(", "));
         }
         if !unmapped.is_empty() {
             let list: Vec<String> = unmapped
@@ -640,7 +641,7 @@ impl Run<'_> {
                 .join("_")
                 .replace('"', "");
             super::progress::interrupt();
-            eprintln!(
+            warnln!(
                 "{}: warning: not imported: column {}; to bring {} in, name {} in a mapping file \
                  (a line like `\"{}\" = \"custom.{}\"`, or another field) and import again with --map FILE \
                  (the fields are listed in the README, \"CSV column mapping\")",
@@ -859,9 +860,9 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         }
         // A dry run against a database that does not exist yet must not create it.
         let store = if args.dry_run && !ctx.db_path.exists() {
-            Store::in_memory()?
+            StoreRef::Owned(Store::in_memory()?)
         } else {
-            Store::open_for_bulk(&ctx.db_path)?
+            ctx.store(true, true)?
         };
         let mut run = Run {
             actor: &ctx.actor,
@@ -887,20 +888,22 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             None => BATCH,
         };
         let estimate = || read_progress.estimate(size);
-        import_records(
+        let imported = import_records(
             &store,
             &mut run,
             &mut records,
             args.dry_run,
             batch,
             &estimate,
-        )?;
+        );
+        store.announce();
+        imported?;
         finish(store, run.report, &args, started)
     })
 }
 
 fn finish(
-    store: Store,
+    store: StoreRef,
     mut report: Report,
     args: &ImportArgs,
     started: Instant,
@@ -909,9 +912,7 @@ fn finish(
     let landed = report.created + report.updated;
     if !args.dry_run && landed >= COMPACT_AFTER && landed * 4 >= store.contact_count()? {
         let t = Instant::now();
-        super::progress::spin("compacting the database", || {
-            store.reopen_for_compaction()?.compact()
-        })?;
+        super::progress::spin("compacting the database", || store.compact())?;
         report.compact_seconds = t.elapsed().as_secs_f64();
     }
     report.seconds = started.elapsed().as_secs_f64();

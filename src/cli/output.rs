@@ -13,10 +13,46 @@ pub fn safe_multiline(s: &str) -> Cow<'_, str> {
     text::visible(s, true)
 }
 
+thread_local! {
+    /// While a job runs inside the server: what it prints, (stdout, stderr), for the client.
+    static CAPTURE: std::cell::RefCell<Option<(String, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with everything [`emit`] and [`warn`] print collected instead of written.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String, String) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some((String::new(), String::new())));
+    let result = f();
+    let (out, err) = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (result, out, err)
+}
+
+fn captured(stderr: bool, args: std::fmt::Arguments<'_>) -> bool {
+    CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some((out, err)) => {
+            use std::fmt::Write;
+            let _ = (if stderr { err } else { out }).write_fmt(args);
+            true
+        }
+        None => false,
+    })
+}
+
+/// A line on stderr (warnings, progress notes); never panics when stderr is gone.
+pub fn warn(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if !captured(true, format_args!("{args}\n")) {
+        let _ = writeln!(std::io::stderr(), "{args}");
+    }
+}
+
 /// Writes command output to stdout (see `outln!`). Never exits the process itself: an open
 /// database must be dropped, or its next open needs a repair.
 pub fn emit(args: std::fmt::Arguments<'_>) -> Result<(), super::Failure> {
     use std::io::Write;
+    if captured(false, args) {
+        return Ok(());
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_fmt(args).and_then(|()| stdout.flush())?;
     Ok(())

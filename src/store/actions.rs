@@ -14,7 +14,7 @@ use crate::domain::{
 };
 
 /// What `log_interaction` wrote.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Logged {
     pub interaction: Interaction,
     pub follow_up: Option<FollowUp>,
@@ -22,7 +22,7 @@ pub struct Logged {
 
 /// What `merge_contacts` wrote: the survivor as saved and how many timeline entries and deals
 /// moved to it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Merged {
     pub contact: Contact,
     pub moved: usize,

@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
@@ -13,8 +12,8 @@ use jiff::tz::TimeZone;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-use crate::domain::{Actor, At};
-use crate::store::Store;
+use crate::api::{self, Db, PresenceMode};
+use crate::domain::{At, Id};
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::{Effect, run_store_effect};
 use crate::tui::keymap::{Key, Keymap};
@@ -34,8 +33,11 @@ const POLL: Duration = Duration::from_millis(30);
 
 struct App {
     state: State,
-    store: Arc<Store>,
-    actor: Actor,
+    store: Db,
+    /// Pushed by the server (others' commits, presence, reconnects).
+    events: Receiver<api::Event>,
+    /// The presence last told to the server.
+    presence: Option<(Id, PresenceMode)>,
     keymap: Keymap,
     theme: Theme,
     bridge: SearchBridge,
@@ -46,26 +48,31 @@ struct App {
     draining: bool,
 }
 
-pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
+pub fn run(store: Db, options: TuiOptions) -> Result<(), TuiError> {
     terminal::check()?;
     let _guard = terminal::Guard::enter()?;
     let mut term = Terminal::new(CrosstermBackend::new(terminal::TtyOut::new()))?;
     let size = term.size()?;
     let (results, inbox) = mpsc::channel();
     let deliver = results.clone();
-    let bridge = SearchBridge::spawn(move |msg| {
+    let events = store.subscribe();
+    let bridge = SearchBridge::spawn(store.clone(), move |msg| {
         let _ = deliver.send(msg);
     });
     let mut state = State::new(At::now(), TimeZone::system(), size.width, size.height);
     state.undo_keys =
         key_for(&options.keymap, &[Context::Global], Command::Undo).unwrap_or_default();
-    state.agent = options.actor.0.clone();
+    // Who the server says we are (its word decides what "mine" means and what is recorded).
+    state.agent = store.agent();
+    state.conn = store.conn_id();
+    state.restricted = options.restricted;
     state.help_keys = crate::tui::view::help::key_index(&options.keymap);
-    state.db_path = store.path().display().to_string();
+    state.db_path = store.db_path().unwrap_or_default();
     let mut app = App {
         state,
-        store: Arc::new(store),
-        actor: options.actor,
+        store,
+        events,
+        presence: None,
         keymap: options.keymap,
         theme: options.theme,
         bridge,
@@ -76,20 +83,10 @@ pub fn run(store: Store, options: TuiOptions) -> Result<(), TuiError> {
     };
     app.run_effects(&mut term, vec![Effect::Start]);
     let result = app.event_loop(&mut term);
-    let store = Arc::clone(&app.store);
+    let store = app.store.clone();
     drop(app);
-    close_cleanly(store);
+    store.close();
     result
-}
-
-/// Waits (briefly) until background threads have let go of the store, then drops the last
-/// handle so redb closes the file cleanly; an unclean close costs a full repair on next open.
-fn close_cleanly(store: Arc<Store>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while Arc::strong_count(&store) > 1 && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    drop(store);
 }
 
 impl App {
@@ -100,6 +97,12 @@ impl App {
                 self.run_effects(term, effects);
                 self.dirty = true;
             }
+            while let Ok(event) = self.events.try_recv() {
+                let effects = update(&mut self.state, Msg::Remote(event));
+                self.run_effects(term, effects);
+                self.dirty = true;
+            }
+            self.tell_presence();
             if self.state.quit || terminal::hung_up() {
                 return Ok(());
             }
@@ -156,24 +159,23 @@ impl App {
                     self.bridge.submit(generation, query);
                     continue;
                 }
-                Effect::IndexSearch => {
-                    self.bridge.load_from(Arc::clone(&self.store));
-                    continue;
-                }
-                Effect::IndexContact(id) => {
-                    self.bridge.refresh_contact(Arc::clone(&self.store), id);
-                    continue;
-                }
+                // The server keeps the one search index current.
+                Effect::IndexSearch | Effect::IndexContact(_) => continue,
                 effect @ Effect::LoadAllIds { .. } => {
-                    let store = Arc::clone(&self.store);
-                    let actor = self.actor.clone();
+                    let store = self.store.clone();
                     let results = self.results.clone();
                     std::thread::spawn(move || {
-                        for msg in run_store_effect(&store, &actor, effect) {
+                        for msg in run_store_effect(&store, effect) {
                             let _ = results.send(msg);
                         }
                     });
                     continue;
+                }
+                Effect::OpenEditor(_) | Effect::Suspend if self.state.restricted => {
+                    vec![Msg::Refused {
+                        message: crate::tui::strings::not_in_ssh_session(),
+                        fields: Vec::new(),
+                    }]
                 }
                 Effect::OpenEditor(initial) => vec![edit_in_editor(term, &initial)],
                 Effect::Suspend => {
@@ -206,14 +208,33 @@ impl App {
                 Effect::LoadDemo => {
                     // Say what is happening before the (short) wait.
                     let _ = term.draw(|frame| view(frame, &self.state, &self.theme, &self.keymap));
-                    run_store_effect(&self.store, &self.actor, Effect::LoadDemo)
+                    run_store_effect(&self.store, Effect::LoadDemo)
                 }
-                other => run_store_effect(&self.store, &self.actor, other),
+                other => run_store_effect(&self.store, other),
             };
             for msg in messages {
                 queue.extend(update(&mut self.state, msg));
             }
         }
+    }
+}
+
+impl App {
+    /// Tells the server which contact this interface is on and what it is doing with it, when
+    /// that changed (fire and forget: presence never holds up typing).
+    fn tell_presence(&mut self) {
+        let now = crate::tui::update::presence(&self.state);
+        if now == self.presence {
+            return;
+        }
+        self.presence = now;
+        let store = self.store.clone();
+        std::thread::spawn(move || {
+            let _ = match now {
+                Some((id, mode)) => store.set_presence(Some(id), mode),
+                None => store.set_presence(None, PresenceMode::Viewing),
+            };
+        });
     }
 }
 

@@ -2,7 +2,11 @@
 //! (background effects inline, search answered at once, the editor replaced by a canned text).
 //! Tests and bug reproductions feed it messages, commands and keys.
 
+use std::sync::Arc;
+
+use crate::api::{Caller, Db, Source};
 use crate::domain::{Actor, At};
+use crate::server::Service;
 use crate::store::Store;
 use crate::tui::command::{Command, Context};
 use crate::tui::effect::{Effect, run_store_effect};
@@ -13,12 +17,32 @@ use crate::tui::state::State;
 use crate::tui::update::{on_key, update};
 use crate::tui::view::key_for;
 
+/// The store under a driver, for tests to read and write directly (as another process would:
+/// nothing is broadcast).
+pub struct StoreHandle(Arc<Service>);
+
+impl std::ops::Deref for StoreHandle {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0.store()
+    }
+}
+
+impl StoreHandle {
+    /// Tells the interface's server about writes made directly (as a server does after each
+    /// commit): broadcast and the search index brought up to date.
+    pub fn announce(&self) {
+        self.0.catch_up();
+    }
+}
+
 pub struct Driver {
     pub state: State,
-    pub store: Store,
+    /// The interface's store operations, as the app makes them (in-process transport).
+    pub db: Db,
+    pub store: StoreHandle,
     pub actor: Actor,
     pub keymap: Keymap,
-    corpus: crate::search::Index,
     /// What "the editor" returns for `open_editor`; `None` makes it fail.
     pub editor_text: Option<String>,
     /// What was put on "the clipboard".
@@ -37,12 +61,18 @@ impl Driver {
         state.agent = "tester".to_string();
         state.help_keys = crate::tui::view::help::key_index(&keymap);
         state.db_path = store.path().display().to_string();
+        let service = Service::new(store, false);
+        let caller = Caller {
+            conn: service.connection(),
+            ..Caller::local(Actor::new("tester"), Source::Tui)
+        };
+        state.conn = caller.conn;
         let mut driver = Driver {
             state,
-            store,
+            db: Db::in_service(Arc::clone(&service), caller),
+            store: StoreHandle(service),
             actor: Actor::new("tester"),
             keymap,
-            corpus: crate::search::Index::new(),
             editor_text: None,
             clipboard: None,
             hold_search: false,
@@ -86,7 +116,7 @@ impl Driver {
     pub fn answer_searches(&mut self) {
         let newest = self.held_searches.drain(..).next_back();
         if let Some((generation, query)) = newest {
-            let hits = search_bridge::search(&self.store, &self.corpus, &query);
+            let hits = search_bridge::search(&self.db, &query);
             self.send(Msg::SearchResults { generation, hits });
         }
     }
@@ -99,23 +129,15 @@ impl Driver {
         let mut queue: std::collections::VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
             let messages = match effect {
-                Effect::IndexSearch => {
-                    self.corpus = search_bridge::load_corpus(&self.store).unwrap_or_default();
-                    Vec::new()
-                }
-                Effect::IndexContact(id) => {
-                    if let Ok(now) = search_bridge::load_candidate(&self.store, id) {
-                        search_bridge::apply_change(&mut self.corpus, id, now);
-                    }
-                    Vec::new()
-                }
+                // The service keeps its index current after every write made through it.
+                Effect::IndexSearch | Effect::IndexContact(_) => Vec::new(),
                 Effect::Search { generation, query } if self.hold_search => {
                     self.held_searches.push((generation, query));
                     Vec::new()
                 }
                 Effect::Search { generation, query } => vec![Msg::SearchResults {
                     generation,
-                    hits: search_bridge::search(&self.store, &self.corpus, &query),
+                    hits: search_bridge::search(&self.db, &query),
                 }],
                 Effect::OpenEditor(_) => vec![Msg::EditorDone(
                     self.editor_text
@@ -140,7 +162,7 @@ impl Driver {
                     }
                     continue;
                 }
-                other => run_store_effect(&self.store, &self.actor, other),
+                other => run_store_effect(&self.db, other),
             };
             for msg in messages {
                 queue.extend(update(&mut self.state, msg));

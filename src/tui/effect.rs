@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use crate::demo;
+use crate::api::Db;
 use crate::domain::merge::MergePlan;
-use crate::domain::{Actor, Contact, ContactDraft, Day, Entry, FollowUp, Id, Interaction, text};
+use crate::domain::{Contact, ContactDraft, Day, Entry, FollowUp, Id, Interaction, text};
 use crate::interop::duplicates_of;
-use crate::store::{Record, Store, StoreError};
+use crate::store::{Record, StoreError};
 use crate::tui::msg::{Msg, Reload};
 use crate::tui::state::{ContactView, MergeCandidate};
 use crate::tui::strings;
@@ -145,7 +145,7 @@ fn failed(e: &StoreError) -> Vec<Msg> {
 
 /// Runs one store effect to completion and returns its messages. Background effects may run here
 /// too (tests do); `Search`, `OpenEditor`, `Suspend` and `Redraw` return nothing.
-pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg> {
+pub fn run_store_effect(store: &Db, effect: Effect) -> Vec<Msg> {
     match effect {
         Effect::Start => match (store.contact_count(), store.ids_by_name(None, FIRST_PAGE)) {
             (Ok(total), Ok(first_ids)) => vec![Msg::Started { total, first_ids }],
@@ -155,7 +155,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(ids) => vec![Msg::AllIds { generation, ids }],
             Err(e) => failed(&e),
         },
-        Effect::LoadRows(ids) => match store.list_rows(&ids) {
+        Effect::LoadRows(ids) => match store.list_rows(ids) {
             Ok(rows) => vec![Msg::Rows(rows)],
             Err(e) => failed(&e),
         },
@@ -193,7 +193,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                     Err(e) => return failed(&e),
                 }
             }
-            match store.add_contact(actor, *draft) {
+            match store.add_contact(*draft) {
                 Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
                 Err(e) => failed(&e),
             }
@@ -201,11 +201,11 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
         Effect::UpdateContact {
             contact,
             organization,
-        } => match store.update_contact(actor, *contact, Some(&organization)) {
+        } => match store.update_contact(*contact, Some(organization)) {
             Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
             Err(e) => failed(&e),
         },
-        Effect::DeleteContact { id, done } => match store.delete_contact(actor, id) {
+        Effect::DeleteContact { id, done } => match store.delete_contact(id) {
             Ok(_) => vec![Msg::Written {
                 message: done,
                 select: None,
@@ -213,7 +213,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }],
             Err(e) => failed(&e),
         },
-        Effect::Undo => match store.undo(actor) {
+        Effect::Undo => match store.undo() {
             Ok(entry) => {
                 // Show the contact the undone action was about (the restored one after a delete).
                 let select = entry.changes.iter().find_map(|change| {
@@ -238,11 +238,10 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             done,
         } => {
             let contact = interaction.contact;
-            match store.log_answering(
-                actor,
+            match store.log_interaction(
                 *interaction,
                 follow_up.map(|d| (d, String::new())),
-                answers.as_deref(),
+                answers.map(|a| *a),
             ) {
                 Ok(_) => vec![Msg::Written {
                     message: done,
@@ -253,7 +252,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }
         }
         Effect::EditInteraction { original, edited } => {
-            match store.edit_interaction(actor, &original, *edited) {
+            match store.edit_interaction(*original, *edited) {
                 Ok(i) => vec![Msg::Written {
                     message: strings::interaction_edited(i.channel.name()),
                     select: None,
@@ -262,17 +261,15 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 Err(e) => failed(&e),
             }
         }
-        Effect::DeleteInteraction { original, done } => {
-            match store.delete_interaction(actor, &original) {
-                Ok(()) => vec![Msg::Written {
-                    message: done,
-                    select: None,
-                    reload: Reload::Timeline,
-                }],
-                Err(e) => failed(&e),
-            }
-        }
-        Effect::CompleteFollowUp(follow_up) => match store.complete_follow_up(actor, &follow_up) {
+        Effect::DeleteInteraction { original, done } => match store.delete_interaction(*original) {
+            Ok(()) => vec![Msg::Written {
+                message: done,
+                select: None,
+                reload: Reload::Timeline,
+            }],
+            Err(e) => failed(&e),
+        },
+        Effect::CompleteFollowUp(follow_up) => match store.complete_follow_up(*follow_up) {
             Ok(f) => vec![Msg::Written {
                 message: strings::follow_up_done(&text::visible(&f.what, false)),
                 select: None,
@@ -280,19 +277,17 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             }],
             Err(e) => failed(&e),
         },
-        Effect::AddFollowUp(follow_up) => {
-            match store.add_entry(actor, Entry::FollowUp(*follow_up)) {
-                Ok(Entry::FollowUp(f)) => vec![Msg::Written {
-                    message: strings::follow_up_added(&f.due.to_string()),
-                    select: Some(f.contact),
-                    reload: Reload::Timeline,
-                }],
-                Ok(_) => Vec::new(),
-                Err(e) => failed(&e),
-            }
-        }
+        Effect::AddFollowUp(follow_up) => match store.add_entry(Entry::FollowUp(*follow_up)) {
+            Ok(Entry::FollowUp(f)) => vec![Msg::Written {
+                message: strings::follow_up_added(&f.due.to_string()),
+                select: Some(f.contact),
+                reload: Reload::Timeline,
+            }],
+            Ok(_) => Vec::new(),
+            Err(e) => failed(&e),
+        },
         Effect::Reschedule { follow_up, due } => {
-            match store.reschedule_follow_up(actor, &follow_up, due) {
+            match store.reschedule_follow_up(*follow_up, due) {
                 Ok(f) => vec![Msg::Written {
                     message: strings::rescheduled(&f.due.to_string()),
                     select: None,
@@ -301,7 +296,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
                 Err(e) => failed(&e),
             }
         }
-        Effect::LoadDemo => match demo::load(store, actor, DEMO_CONTACTS, DEMO_SEED, |_| {}) {
+        Effect::LoadDemo => match store.load_demo(DEMO_CONTACTS, DEMO_SEED) {
             Ok(n) => vec![Msg::Written {
                 message: strings::demo_loaded(n),
                 select: None,
@@ -324,7 +319,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             )],
             Err(e) => failed(&e),
         },
-        Effect::RestoreContact { id, done } => match store.restore_contact(actor, id) {
+        Effect::RestoreContact { id, done } => match store.restore_contact(id) {
             Ok(_) => vec![Msg::Written {
                 message: done,
                 select: Some(id),
@@ -348,7 +343,7 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             merged,
             absorbed,
             done,
-        } => match store.merge_contacts(actor, *merged, &absorbed) {
+        } => match store.merge_contacts(*merged, (*absorbed).clone()) {
             Ok(m) => vec![Msg::Written {
                 message: done,
                 select: Some(m.contact.id),
@@ -371,12 +366,12 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
 }
 
 /// The likely duplicates of one contact, scored, best first.
-fn find_duplicates(store: &Store, id: Id) -> Result<Vec<MergeCandidate>, StoreError> {
+fn find_duplicates(store: &Db, id: Id) -> Result<Vec<MergeCandidate>, StoreError> {
     let subject = store
         .contact(id)?
         .ok_or_else(|| StoreError::NotFound(format!("contact {id}")))?;
     let subject_org = store.organization_name(subject.organization)?;
-    let others = store.possible_duplicates(&subject)?;
+    let others = store.possible_duplicates(subject.clone())?;
     let described: HashMap<Id, (String, String)> = others
         .iter()
         .map(|(c, org)| (c.id, (c.name.clone(), org.clone())))
@@ -397,7 +392,7 @@ fn find_duplicates(store: &Store, id: Id) -> Result<Vec<MergeCandidate>, StoreEr
 }
 
 /// Both contacts of a merge with their organisations and how much history each brings.
-fn load_merge(store: &Store, subject: Id, other: Id) -> Result<MergePlan, StoreError> {
+fn load_merge(store: &Db, subject: Id, other: Id) -> Result<MergePlan, StoreError> {
     let load = |id: Id| -> Result<(Contact, String, usize), StoreError> {
         let c = store
             .contact(id)?
@@ -422,7 +417,7 @@ fn load_merge(store: &Store, subject: Id, other: Id) -> Result<MergePlan, StoreE
 }
 
 /// Every contact id in name order, read in chunks so no transaction is held for long.
-pub fn all_ids(store: &Store) -> Result<Vec<Id>, StoreError> {
+pub fn all_ids(store: &Db) -> Result<Vec<Id>, StoreError> {
     let mut ids: Vec<Id> = Vec::new();
     loop {
         let chunk = store.ids_by_name(ids.last().copied(), ID_CHUNK)?;
@@ -434,7 +429,7 @@ pub fn all_ids(store: &Store) -> Result<Vec<Id>, StoreError> {
     }
 }
 
-pub fn load_contact(store: &Store, id: Id) -> Result<Option<ContactView>, StoreError> {
+pub fn load_contact(store: &Db, id: Id) -> Result<Option<ContactView>, StoreError> {
     let Some(contact) = store.contact(id)? else {
         return Ok(None);
     };
@@ -448,7 +443,7 @@ pub fn load_contact(store: &Store, id: Id) -> Result<Option<ContactView>, StoreE
 
 /// Someone who already has one of `draft`'s emails or phones: their id, name and the value.
 fn shared_owner(
-    store: &Store,
+    store: &Db,
     draft: &ContactDraft,
 ) -> Result<Option<(Id, String, String)>, crate::store::StoreError> {
     let emails = draft.emails.iter().map(|e| (true, &e.value));
@@ -459,9 +454,9 @@ fn shared_owner(
             continue;
         }
         let owners = if is_email {
-            store.find_by_email(&value)?
+            store.find_by_email(value.clone())?
         } else {
-            store.find_by_phone(&value)?
+            store.find_by_phone(value.clone())?
         };
         for id in owners {
             if let Some(c) = store.contact(id)? {

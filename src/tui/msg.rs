@@ -24,6 +24,8 @@ pub enum Reload {
 #[derive(Clone, Debug)]
 pub enum Msg {
     Command(Command),
+    /// Pushed by the server: someone's commit, presence, a reconnect.
+    Remote(crate::api::Event),
     /// A printable key in a text input.
     Type(char),
     /// Bracketed paste: goes to the focused input only, never through the keymap.

@@ -133,20 +133,8 @@ pub struct ContactView {
     pub deals: Vec<Deal>,
 }
 
-/// One match from the search bridge: the id, the display name and which chars of it matched.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SearchHit {
-    pub id: Id,
-    pub name: String,
-    pub organization: String,
-    /// Char indices into `name` to highlight.
-    pub highlights: Vec<usize>,
-    /// What tells this person apart (email, phone, city), the matched value first when the
-    /// query matched something other than the name.
-    pub details: Vec<String>,
-    /// Whether `details[0]` is the value the query matched (shown highlighted).
-    pub matched_detail: bool,
-}
+/// One match from search (answered by the server's index).
+pub use crate::api::SearchHit;
 
 #[derive(Clone, Debug, Default)]
 pub struct SearchState {
@@ -595,6 +583,24 @@ pub struct State {
     /// The database file, as confirmations name it.
     pub db_path: String,
     pub quit: bool,
+    /// Team mode: this interface's connection id (its own commits and presence are skipped).
+    pub conn: u64,
+    /// Who else is on which contact (other connections only).
+    pub presence: Vec<crate::api::Presence>,
+    /// Someone else changed or logged on the open contact since it was opened here.
+    pub changed_by_other: Option<OtherChange>,
+    /// The server connection broke and is being re-established.
+    pub reconnecting: bool,
+    /// An OpenSSH forced-command session: no $EDITOR, no suspend.
+    pub restricted: bool,
+}
+
+/// A change someone else made to the contact open here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherChange {
+    pub contact: Id,
+    pub agent: String,
+    pub action: String,
 }
 
 impl State {
@@ -634,6 +640,11 @@ impl State {
             db_path: String::new(),
             merge_after_save: false,
             quit: false,
+            conn: 0,
+            presence: Vec::new(),
+            changed_by_other: None,
+            reconnecting: false,
+            restricted: false,
         }
     }
 

@@ -247,6 +247,24 @@ pub const MERGE_TITLE: &str = "Merge two contacts";
 pub fn merge_choice_of(name: &str) -> String {
     format!("Possible duplicates of {name}; pick the record to merge:")
 }
+pub fn reconnecting() -> String {
+    "Reconnecting to the rolo server… (your typing is kept)".to_string()
+}
+pub fn changed_meanwhile(agent: &str, action: &str) -> String {
+    format!(
+        "{agent} changed this contact since you opened it ({action}); saving keeps both where they don't clash"
+    )
+}
+pub fn presence_line(others: &[(String, &'static str)]) -> String {
+    others
+        .iter()
+        .map(|(agent, verb)| format!("{agent} is {verb}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+pub fn not_in_ssh_session() -> String {
+    "Not available in an SSH session (no editor or shell)".to_string()
+}
 pub fn finding_duplicates(name: &str) -> String {
     format!("Looking for duplicates of {name}…")
 }

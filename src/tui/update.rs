@@ -19,6 +19,7 @@ use crate::tui::strings;
 use crate::tui::view::{detail, entry, help, history, layout};
 
 mod merge;
+mod remote;
 
 /// Most rows kept in the list cache before it is emptied (only visible rows are ever needed).
 const ROW_CACHE_LIMIT: usize = 5_000;
@@ -93,8 +94,24 @@ pub fn typing(state: &State) -> bool {
         .is_some_and(|o| o.context().is_text_input())
 }
 
+/// What this interface is doing with which contact, for the others (team mode presence).
+pub fn presence(state: &State) -> Option<(Id, crate::api::PresenceMode)> {
+    use crate::api::PresenceMode;
+    match &state.overlay {
+        Some(Overlay::Form(form)) => form
+            .original
+            .as_ref()
+            .map(|c| (c.id, PresenceMode::Editing)),
+        Some(Overlay::Log(log)) => Some((log.contact, PresenceMode::Composing)),
+        _ => state
+            .selected_detail()
+            .map(|d| (d.contact.id, PresenceMode::Viewing)),
+    }
+}
+
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
+        Msg::Remote(event) => remote::on_event(state, event),
         Msg::Command(command) => command_effects(state, command),
         Msg::Type(c) => edit_input(state, |input| input.insert(c)),
         // A paste under the "too small" notice or behind a pending search `open` would type
@@ -134,6 +151,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.timeline_selected = state
                     .timeline_selected
                     .min(view.timeline.len().saturating_sub(1));
+                if state
+                    .changed_by_other
+                    .as_ref()
+                    .is_some_and(|c| c.contact != view.contact.id)
+                {
+                    state.changed_by_other = None;
+                }
                 state.detail = Some(*view);
             }
             Vec::new()
@@ -598,6 +622,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::QuickLog => open_log(state),
         Command::NewContact => {
+            state.changed_by_other = None;
             state.overlay = Some(Overlay::Form(new_form(None, "")));
             Vec::new()
         }
@@ -607,6 +632,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             }
             match state.selected_detail().cloned() {
                 Some(view) => {
+                    state.changed_by_other = None;
                     state.overlay = Some(Overlay::Form(new_form(
                         Some(view.contact),
                         &view.organization,
@@ -756,6 +782,8 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             match selected_interaction(state) {
                 Some(original) if command == Command::EditEntry => {
                     let contact_name = state.subject().map(|(_, n)| n).unwrap_or_default();
+                    state.changed_by_other = None;
+                    state.changed_by_other = None;
                     state.overlay = Some(Overlay::Log(LogDraft {
                         contact: original.contact,
                         contact_name,
@@ -1197,6 +1225,7 @@ fn open_log(state: &mut State) -> Vec<Effect> {
     };
     match state.subject() {
         Some((contact, contact_name)) => {
+            state.changed_by_other = None;
             state.overlay = Some(Overlay::Log(LogDraft {
                 answers,
                 contact,

@@ -1,0 +1,424 @@
+//! The owner of the database file: the [`Service`] answers [`api`](crate::api) requests
+//! against the one [`Store`], keeps the one search index, the presence table and the
+//! subscribers, and broadcasts every commit (from the audit sequence) to them. [`serve`] puts
+//! it on a Unix socket: one reader thread and one writer thread (with a bounded queue) per
+//! client, writes serialised, identity from peer credentials.
+//!
+//! The service never trusts a client's word for who it is on a shared socket: see
+//! [`socket::identify`].
+
+pub mod socket;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::api::{
+    self, Access, Caller, Event, Job, JobOutput, Presence, PresenceMode, Request, Response,
+    SearchHit, ServerStatus,
+};
+use crate::domain::{Day, Id};
+use crate::search::{Index, MatchField, Query, SearchOptions};
+use crate::store::{AuditEntry, Record, Store, StoreError};
+
+/// Events a subscriber may have queued before it is considered stuck (then: one `Resync`).
+pub const QUEUE: usize = 4096;
+/// More new audit entries than this after one commit: one "reload everything" event.
+const EVERYTHING_AFTER: usize = 200;
+/// More contacts than this in one commit: "reload everything" too.
+const CONTACTS_PER_EVENT: usize = 2_000;
+
+struct Subscriber {
+    conn: u64,
+    queue: SyncSender<Event>,
+    lagging: bool,
+}
+
+pub struct Service {
+    pub(crate) store: Store,
+    /// The one search index; `None` until loaded.
+    index: RwLock<Option<Index>>,
+    index_load: Mutex<()>,
+    /// Held for every write and its broadcast, so events go out in commit order. The value is
+    /// the last audit sequence broadcast.
+    written: Mutex<u64>,
+    subscribers: Mutex<Vec<Subscriber>>,
+    presence: Mutex<BTreeMap<u64, Presence>>,
+    next_conn: AtomicU64,
+    /// Whether this service listens on a shared (team) socket.
+    pub shared: bool,
+    pub(crate) clients: AtomicU64,
+    pub(crate) stop: AtomicBool,
+    /// Auto-started servers may be asked to exit by a newer client.
+    pub(crate) auto: AtomicBool,
+    me: std::sync::Weak<Service>,
+}
+
+impl Service {
+    pub fn new(store: Store, shared: bool) -> Arc<Service> {
+        let last = store.last_audit_seq().unwrap_or(0);
+        Arc::new_cyclic(|me| Service {
+            me: me.clone(),
+            store,
+            index: RwLock::new(None),
+            index_load: Mutex::new(()),
+            written: Mutex::new(last),
+            subscribers: Mutex::new(Vec::new()),
+            presence: Mutex::new(BTreeMap::new()),
+            next_conn: AtomicU64::new(1),
+            shared,
+            clients: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            auto: AtomicBool::new(false),
+        })
+    }
+
+    /// This service as a shared handle (jobs run commands against it).
+    pub fn handle_arc(&self) -> Option<Arc<Service>> {
+        self.me.upgrade()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A fresh connection id.
+    pub fn connection(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The last audit sequence broadcast.
+    pub fn last_seq(&self) -> u64 {
+        *lock(&self.written)
+    }
+
+    /// Answers one request; writes are serialised and followed by their broadcast.
+    pub fn handle(&self, caller: &Caller, request: Request) -> Result<Response, StoreError> {
+        if caller.restricted && matches!(request, Request::RunJob(_)) {
+            return Err(StoreError::Refused(
+                "bulk commands (import, export, backup, demo, doctor) are not available in a restricted (SSH) session".into(),
+            ));
+        }
+        match request.access() {
+            Access::Write => {
+                let mut last = lock(&self.written);
+                let result = api::dispatch(self, caller, request);
+                self.broadcast_commits(&mut last, caller.conn);
+                result
+            }
+            Access::Read | Access::Session => api::dispatch(self, caller, request),
+        }
+    }
+
+    /// Broadcasts every audit entry after `*last` (and keeps the search index current).
+    fn broadcast_commits(&self, last: &mut u64, origin: u64) {
+        let Ok(entries) = self.store.audit_after(*last, EVERYTHING_AFTER + 1) else {
+            return;
+        };
+        if entries.is_empty() {
+            return;
+        }
+        if entries.len() > EVERYTHING_AFTER {
+            let seq = self.store.last_audit_seq().unwrap_or(*last);
+            *last = seq;
+            self.reload_index();
+            self.send_all(&Event::Committed {
+                seq,
+                agent: String::new(),
+                action: "bulk changes".into(),
+                contacts: Vec::new(),
+                everything: true,
+                origin,
+                roster: true,
+            });
+            return;
+        }
+        for entry in entries {
+            *last = entry.seq;
+            let mut event = self.committed(&entry);
+            if let Event::Committed { origin: o, .. } = &mut event {
+                *o = origin;
+            }
+            self.send_all(&event);
+        }
+    }
+
+    pub(crate) fn committed(&self, entry: &AuditEntry) -> Event {
+        let bulk = entry.changes.is_empty() || entry.changes.len() > CONTACTS_PER_EVENT;
+        let mut contacts: Vec<Id> = entry.contacts().into_iter().map(|(id, _)| id).collect();
+        contacts.sort_unstable();
+        contacts.dedup();
+        if bulk {
+            self.reload_index();
+        } else {
+            self.refresh_index(&contacts);
+        }
+        let roster = bulk
+            || entry.changes.iter().any(|c| match (&c.before, &c.after) {
+                (Some(Record::Contact(a)), Some(Record::Contact(b))) => a.name != b.name,
+                (Some(Record::Contact(_)), _) | (_, Some(Record::Contact(_))) => true,
+                _ => false,
+            });
+        Event::Committed {
+            seq: entry.seq,
+            agent: entry.actor.clone(),
+            action: entry.action.clone(),
+            contacts: if bulk { Vec::new() } else { contacts },
+            everything: bulk,
+            origin: 0,
+            roster,
+        }
+    }
+
+    /// Writes done outside [`Service::handle`] (a job's bulk load): broadcast them now.
+    pub fn catch_up(&self) {
+        let mut last = lock(&self.written);
+        self.broadcast_commits(&mut last, 0);
+    }
+
+    fn send_all(&self, event: &Event) {
+        let mut subs = lock(&self.subscribers);
+        subs.retain_mut(|s| {
+            if s.lagging {
+                match s.queue.try_send(Event::Resync {
+                    seq: match event {
+                        Event::Committed { seq, .. } => *seq,
+                        _ => 0,
+                    },
+                }) {
+                    Ok(()) => s.lagging = false,
+                    Err(TrySendError::Full(_)) => return true,
+                    Err(TrySendError::Disconnected(_)) => return false,
+                }
+                // The resync covers this event too.
+                return true;
+            }
+            match s.queue.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    s.lagging = true;
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            }
+        });
+    }
+
+    /// Events for connection `conn` from now on, through a bounded queue: a consumer that
+    /// stops reading never blocks the service; it gets one `Resync` when it reads again.
+    pub fn subscribe(&self, conn: u64) -> Receiver<Event> {
+        let (queue, events) = mpsc::sync_channel(QUEUE);
+        lock(&self.subscribers).push(Subscriber {
+            conn,
+            queue,
+            lagging: false,
+        });
+        events
+    }
+
+    /// Forgets a closed connection: its subscription and its presence.
+    pub fn disconnect(&self, conn: u64) {
+        lock(&self.subscribers).retain(|s| s.conn != conn);
+        let removed = lock(&self.presence).remove(&conn).is_some();
+        if removed {
+            self.send_presence();
+        }
+    }
+
+    pub(crate) fn set_presence(&self, caller: &Caller, contact: Option<Id>, mode: PresenceMode) {
+        let changed = {
+            let mut table = lock(&self.presence);
+            let before = table.get(&caller.conn).cloned();
+            match contact {
+                Some(contact) => {
+                    table.insert(
+                        caller.conn,
+                        Presence {
+                            conn: caller.conn,
+                            agent: caller.agent.0.clone(),
+                            contact,
+                            mode,
+                        },
+                    );
+                }
+                None => {
+                    table.remove(&caller.conn);
+                }
+            }
+            before != table.get(&caller.conn).cloned()
+        };
+        if changed {
+            self.send_presence();
+        }
+    }
+
+    fn send_presence(&self) {
+        let entries: Vec<Presence> = lock(&self.presence).values().cloned().collect();
+        self.send_all(&Event::Presence { entries });
+    }
+
+    pub(crate) fn status(&self) -> ServerStatus {
+        ServerStatus {
+            version: env!("CARGO_PKG_VERSION").into(),
+            protocol: api::PROTOCOL,
+            db: self.store.path().display().to_string(),
+            pid: std::process::id(),
+            clients: usize::try_from(self.clients.load(Ordering::Relaxed)).unwrap_or(0),
+            last_seq: self.last_seq(),
+            shared: self.shared,
+            presence: lock(&self.presence).values().cloned().collect(),
+        }
+    }
+
+    pub(crate) fn request_shutdown(&self, caller: &Caller) -> bool {
+        // Only an auto-started server, and only for its own user.
+        if self.auto.load(Ordering::Relaxed) && caller.trusted_paths {
+            self.stop.store(true, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn run_job(&self, caller: &Caller, job: Job) -> Result<JobOutput, StoreError> {
+        if !caller.trusted_paths {
+            return Err(StoreError::Refused(format!(
+                "`rolo {}` reads or writes files as the server's account; on a shared server run it as that account (or ask whoever runs `rolo serve`)",
+                job.args.first().map(String::as_str).unwrap_or("")
+            )));
+        }
+        let Some(me) = self.handle_arc() else {
+            return Err(StoreError::Unavailable("the server is stopping".into()));
+        };
+        let output = crate::cli::run_job(me, caller.clone(), &job);
+        self.catch_up();
+        Ok(output)
+    }
+
+    // ---- search -------------------------------------------------------------------------
+
+    /// Loads the index now if it is not loaded (the server does this at start, in the
+    /// background; a search that comes first waits for it).
+    pub fn ensure_index(&self) -> Result<(), StoreError> {
+        if read(&self.index).is_some() {
+            return Ok(());
+        }
+        let _loading = lock(&self.index_load);
+        if read(&self.index).is_some() {
+            return Ok(());
+        }
+        let index = self.store.load_search_index()?;
+        *write(&self.index) = Some(index);
+        // Changes committed while it was read are applied on top.
+        Ok(())
+    }
+
+    fn reload_index(&self) {
+        if read(&self.index).is_none() {
+            return;
+        }
+        if let Ok(index) = self.store.load_search_index() {
+            *write(&self.index) = Some(index);
+        }
+    }
+
+    fn refresh_index(&self, contacts: &[Id]) {
+        if read(&self.index).is_none() {
+            return;
+        }
+        let records: Vec<(Id, Option<Vec<u8>>)> = contacts
+            .iter()
+            .map(|&id| (id, self.store.search_record(id).ok().flatten()))
+            .collect();
+        if let Some(index) = write(&self.index).as_mut() {
+            for (id, record) in records {
+                match record {
+                    Some(bytes) if index.upsert_encoded(&bytes).is_ok() => {}
+                    _ => index.remove(id),
+                }
+            }
+        }
+    }
+
+    /// Runs `query` (the search language: fuzzy text, `#tag`, `@org`, `city:` …) and names the
+    /// hits. A query that does not parse yet (`city:` still being typed) gives no hits.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
+        let Ok(parsed) = Query::parse(query) else {
+            return Ok(Vec::new());
+        };
+        if parsed.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.ensure_index()?;
+        let ids: Vec<Id> = {
+            let guard = read(&self.index);
+            let Some(index) = guard.as_ref() else {
+                return Ok(Vec::new());
+            };
+            let options = SearchOptions {
+                limit: limit.min(index.len()),
+                today_day: Day::today().number(),
+            };
+            index
+                .search(&parsed, options)
+                .iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        let text = parsed.terms().join(" ");
+        let rows = self.store.list_rows(&ids)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let matched = crate::search::matched_value(&parsed, &row.search_doc())
+                    .filter(|(field, _)| {
+                        !matches!(field, MatchField::Name | MatchField::Organization)
+                    })
+                    .map(|(_, value)| value);
+                let mut details: Vec<String> = matched.iter().cloned().collect();
+                for part in distinguishing(&row) {
+                    if !details.contains(&part) {
+                        details.push(part);
+                    }
+                }
+                SearchHit {
+                    id: row.id,
+                    highlights: crate::search::highlight(&row.name, &text),
+                    matched_detail: matched.is_some(),
+                    details,
+                    name: row.name,
+                    organization: row.organization,
+                }
+            })
+            .collect())
+    }
+}
+
+/// A row's primary email and phone and its city, those it has.
+pub fn distinguishing(row: &crate::store::ListRow) -> Vec<String> {
+    [row.emails.first(), row.phones.first(), Some(&row.city)]
+        .into_iter()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
+        .cloned()
+        .collect()
+}
+
+/// A poisoned lock only means another thread panicked mid-update of plain data; carry on.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub use socket::{ServeOptions, serve};
+
+/// Shared by the socket server and tests: the service behind an `Arc`.
+pub type Shared = Arc<Service>;

@@ -1,0 +1,96 @@
+//! What the server pushes: other people's commits (the list, detail, timeline, Today queue and
+//! search results follow without a key press), presence, and a lost or regained connection.
+//! The interface's own commits are skipped here: `Msg::Written` already reloaded for them.
+
+use crate::api::Event;
+use crate::tui::effect::Effect;
+use crate::tui::state::{OtherChange, Overlay, Screen, State};
+use crate::tui::strings;
+
+use super::{follow_selection, refresh};
+
+pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
+    match event {
+        Event::Committed {
+            agent,
+            action,
+            contacts,
+            everything,
+            origin,
+            roster,
+            ..
+        } => {
+            if origin != 0 && origin == state.conn {
+                return Vec::new();
+            }
+            if let Some(open) = state.detail.as_ref().map(|d| d.contact.id)
+                && (everything || contacts.contains(&open))
+            {
+                state.changed_by_other = Some(OtherChange {
+                    contact: open,
+                    agent: agent.clone(),
+                    action: action.clone(),
+                });
+            }
+            let mut effects = if everything || roster {
+                refresh(state, None)
+            } else {
+                for id in &contacts {
+                    state.list.rows.remove(id);
+                }
+                let open = state.detail.as_ref().map(|d| d.contact.id);
+                let mut effects = follow_selection(state);
+                if let Some(id) = open.filter(|id| contacts.contains(id))
+                    && !effects.contains(&Effect::LoadContact(id))
+                {
+                    effects.push(Effect::LoadContact(id));
+                }
+                if state.screen == Screen::Today {
+                    effects.push(Effect::LoadDue(state.today));
+                }
+                effects
+            };
+            effects.extend(rerun_search(state));
+            effects
+        }
+        Event::Presence { entries } => {
+            let me = state.conn;
+            state.presence = entries.into_iter().filter(|p| p.conn != me).collect();
+            Vec::new()
+        }
+        Event::Resync { .. } => {
+            let mut effects = refresh(state, None);
+            effects.extend(rerun_search(state));
+            effects
+        }
+        Event::Reconnecting => {
+            state.reconnecting = true;
+            state.busy = Some(strings::reconnecting());
+            Vec::new()
+        }
+        Event::Reconnected { .. } => {
+            state.reconnecting = false;
+            if state.busy.as_deref() == Some(strings::reconnecting().as_str()) {
+                state.busy = None;
+            }
+            // Whatever was missed was replayed; reading the screen afresh is the simple truth.
+            let mut effects = refresh(state, None);
+            effects.extend(rerun_search(state));
+            effects
+        }
+    }
+}
+
+/// An open search asks again, so its results show the change.
+fn rerun_search(state: &mut State) -> Vec<Effect> {
+    match &mut state.overlay {
+        Some(Overlay::Search(search)) if !search.input.text().trim().is_empty() => {
+            search.generation += 1;
+            vec![Effect::Search {
+                generation: search.generation,
+                query: search.input.text().trim().to_string(),
+            }]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -200,6 +200,8 @@ pub enum Event {
     Reconnecting,
     /// Back, caught up to `seq`.
     Reconnected { seq: u64 },
+    /// How far a job this client asked for has got (only to that client).
+    Progress(crate::cli::progress::Progress),
 }
 
 /// Read or write: writes are serialised and followed by a broadcast.
@@ -231,9 +233,11 @@ macro_rules! api {
         }
 
         #[derive(Clone, Debug)]
+        #[allow(clippy::large_enum_variant)]
         pub enum Request { $( $variant(args::$variant), )* }
 
         #[derive(Clone, Debug)]
+        #[allow(clippy::large_enum_variant)]
         pub enum Response { $( $variant($ret), )* }
 
         impl Request {

@@ -154,11 +154,6 @@ pub struct Cli {
     #[arg(long, global = true, env = "ROLO_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
-    /// For an OpenSSH forced command: a restricted session acting as agent NAME — the
-    /// command comes from SSH_ORIGINAL_COMMAND (allow-listed), no files, no $EDITOR, no suspend
-    #[arg(long, global = true, value_name = "NAME")]
-    pub agent: Option<String>,
-
     /// Keymap name or file (default, vim, emacs, or a path)
     #[arg(long, global = true, env = "ROLO_KEYMAP", value_name = "NAME")]
     pub keymap: Option<String>,
@@ -345,6 +340,13 @@ pub enum Command {
         /// Started on demand by a client (private socket, idle exit)
         #[arg(long, hide = true)]
         auto: bool,
+    },
+    /// For an OpenSSH forced command (`command="rolo attach --agent NAME"` in
+    /// authorized_keys): a restricted session as agent NAME — the TUI, or the one allow-listed
+    /// command in SSH_ORIGINAL_COMMAND; no files, no $EDITOR, no suspend
+    Attach {
+        #[arg(long, value_name = "NAME")]
+        agent: String,
     },
     /// The database's server: status, stop
     Server {

@@ -16,7 +16,7 @@ pub enum ConfigError {
 }
 
 /// `~/.config/rolo/config.toml`. Every key is optional.
-#[derive(Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub db: Option<PathBuf>,

@@ -83,6 +83,11 @@ impl Service {
         &self.store
     }
 
+    /// The store back, for work that needs the file to itself (compaction, redb's check).
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     /// A fresh connection id.
     pub fn connection(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
@@ -203,6 +208,13 @@ impl Service {
                 Err(TrySendError::Disconnected(_)) => false,
             }
         });
+    }
+
+    /// An event for one connection only (a job's progress).
+    pub fn send_to(&self, conn: u64, event: Event) {
+        for s in lock(&self.subscribers).iter().filter(|s| s.conn == conn) {
+            let _ = s.queue.try_send(event.clone());
+        }
     }
 
     /// Events for connection `conn` from now on, through a bounded queue: a consumer that

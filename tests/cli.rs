@@ -200,13 +200,43 @@ fn commit_loop(db: &Path, contact: &str) -> std::process::Child {
 }
 
 #[test]
-fn a_second_process_gets_a_clear_message_naming_the_file() {
+fn commands_work_while_another_process_keeps_writing() {
     let (_dir, db) = temp_db();
     ok(&db, &["add", "--name", "Holder"]);
     let mut child = commit_loop(&db, "1");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     lines.next().expect("first commit").expect("read");
-    let out = rolo(&db, &["show", "1"]);
+    let shown = rolo(&db, &["show", "1"]);
+    let searched = rolo(&db, &["search", "holder"]);
+    let logged = rolo(&db, &["log", "1", "--summary", "beside the loop"]);
+    let history = rolo(&db, &["history", "--limit", "3"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    for out in [&shown, &searched, &logged, &history] {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(String::from_utf8_lossy(&searched.stdout).contains("Holder"));
+}
+
+#[test]
+fn without_the_server_a_second_process_gets_a_clear_message_naming_the_file() {
+    let (_dir, db) = temp_db();
+    ok(&db, &["--no-server", "add", "--name", "Holder"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--no-server", "bench", "commit-loop", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn commit loop");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    lines.next().expect("first commit").expect("read");
+    let out = rolo(&db, &["--no-server", "show", "1"]);
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(out.status.code(), Some(3));
@@ -329,8 +359,9 @@ fn merge_moves_the_history_dry_run_writes_nothing_and_undo_splits_them_again() {
 fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
     use std::io::Read;
     let (_dir, db) = temp_db();
-    // Enough that `search` prints more than a pipe holds.
-    ok(&db, &["demo", "--contacts", "1500"]);
+    // Enough that `search` prints more than a pipe holds. This is about the process's own
+    // handle on the file closing cleanly, so it runs without a server.
+    ok(&db, &["--no-server", "demo", "--contacts", "1500"]);
     for args in [
         &["export", "--format", "json"][..],
         &["export", "--format", "csv"],
@@ -340,6 +371,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly_not_with_a_panic() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rolo"))
             .arg("--db")
             .arg(&db)
+            .arg("--no-server")
             .args(args)
             .env("XDG_CONFIG_HOME", db.parent().unwrap_or(&db))
             .stdout(Stdio::piped())

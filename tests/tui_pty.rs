@@ -163,6 +163,7 @@ fn search_log_quit_and_reopen_shows_the_entry() {
         "the alternate screen is left"
     );
 
+    stop_server(&db, dir.path());
     {
         let store = Store::open(&db).expect("reopen");
         match store.timeline(bjorn, 1).expect("timeline").first() {
@@ -210,6 +211,7 @@ fn merging_two_records_in_the_real_binary_keeps_both_histories_on_disk() {
     s.wait_for("Merged");
     s.send("q");
     assert!(s.wait_exit(TIMEOUT).success());
+    stop_server(&db, dir.path());
     let mut store = Store::open(&db).expect("reopen");
     let left = [first, second]
         .into_iter()
@@ -432,6 +434,28 @@ fn with_16_colours_no_24_bit_colour_is_sent() {
     assert!(truecolor.contains("38;2;") || truecolor.contains("48;2;"));
 }
 
+/// Stops the database's server (started by the commands and interfaces above) and waits until
+/// it has let go of the file, so the test can open it directly.
+fn stop_server(db: &Path, home: &Path) {
+    stop_server_with(db, home, &[]);
+}
+
+fn stop_server_with(db: &Path, home: &Path, env: &[(&str, &std::ffi::OsStr)]) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rolo"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .arg("--db")
+        .arg(db)
+        .args(["server", "stop"])
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .output()
+        .expect("rolo server stop");
+    assert!(out.status.success(), "{out:?}");
+}
+
 /// Whether opening `db` makes redb repair it (the file was not closed cleanly).
 fn needs_repair(db: &Path) -> bool {
     let repaired = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -508,6 +532,7 @@ fn closing_the_terminal_ends_rolo_through_the_clean_close() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(!status.success(), "a hang-up is not a normal quit");
+    stop_server(&db, dir.path());
     assert!(
         !needs_repair(&db),
         "the database was left unclosed: rolo was cut off instead of closing it"
@@ -538,6 +563,7 @@ fn kill_int_restores_the_terminal_and_closes_the_database() {
         "the alternate screen is left"
     );
     drop(s);
+    stop_server(&db, dir.path());
     assert!(!needs_repair(&db), "the database was closed cleanly");
 }
 
@@ -597,6 +623,7 @@ fn sigterm_while_the_editor_is_open_stops_the_editor_and_removes_the_draft() {
         String::from_utf8_lossy(&editors.stdout)
     );
     drop(s);
+    stop_server_with(&db, dir.path(), &[("TMPDIR", tmp.as_os_str())]);
     assert!(!needs_repair(&db), "the database was closed cleanly");
 }
 
@@ -618,6 +645,7 @@ fn a_burst_ending_in_enter_opens_the_result_of_the_whole_query() {
         .output()
         .expect("rolo demo");
     assert!(demo.status.success(), "{demo:?}");
+    stop_server(&db, dir.path());
     let target = {
         let store = Store::open(&db).expect("open");
         add(&store, "Chiara Zanettin")
@@ -632,6 +660,7 @@ fn a_burst_ending_in_enter_opens_the_result_of_the_whole_query() {
     s.wait_for("Logged call with");
     s.send("q");
     assert!(s.wait_exit(TIMEOUT).success());
+    stop_server(&db, dir.path());
     let store = Store::open(&db).expect("reopen");
     match store.timeline(target, 1).expect("timeline").first() {
         Some(Entry::Interaction(i)) => assert_eq!(i.summary, "Burst note"),

@@ -108,12 +108,13 @@ fn log_latency(ctx: &Context, count: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Logs forever through the store API (a client of the server, or the file itself with
+/// `--no-server`), printing each acknowledged id: the kill -9 tests' writer.
 fn commit_loop(ctx: &Context, contact: u64) -> Result<(), Failure> {
-    let store = Store::open(&ctx.db_path)?;
-    let actor = ctx.actor.clone();
+    let store = ctx.open()?;
     let stdout = std::io::stdout();
     for n in 0.. {
-        let logged = store.log_interaction(&actor, interaction(contact, n), None)?;
+        let logged = store.log_interaction(interaction(contact, n), None, None)?;
         let mut out = stdout.lock();
         writeln!(out, "{}", logged.interaction.id)?;
         out.flush()?;

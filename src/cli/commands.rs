@@ -49,28 +49,44 @@ pub struct Context {
     pub config_dir: Option<std::path::PathBuf>,
 }
 
-/// A store this process holds itself: opened here, or the server's own (in a job).
+/// A store this process holds itself: opened here (`Owned`), or the server's own (in a job).
+/// Either way it sits in a [`Service`], so the same command can also speak the api to it.
 pub enum StoreRef {
-    Owned(Store),
+    Owned(Arc<Service>),
     Served(Arc<Service>),
 }
 
 impl std::ops::Deref for StoreRef {
     type Target = Store;
     fn deref(&self) -> &Store {
-        match self {
-            StoreRef::Owned(s) => s,
-            StoreRef::Served(s) => s.store(),
-        }
+        self.service().store()
     }
 }
 
 impl StoreRef {
+    fn service(&self) -> &Arc<Service> {
+        match self {
+            StoreRef::Owned(s) | StoreRef::Served(s) => s,
+        }
+    }
+
+    /// The api on this very store, as `ctx`'s agent.
+    pub fn db(&self, ctx: &Context) -> Db {
+        let caller = match &ctx.mode {
+            Mode::InServer(_, caller) => caller.clone(),
+            _ => Caller::local(ctx.actor.clone(), ctx.source()),
+        };
+        Db::in_service(Arc::clone(self.service()), caller)
+    }
+
     /// Compacts the file if this process owns it (a served file is compacted by
     /// `rolo server stop` + `--no-server`, never under other clients).
     pub fn compact(self) -> Result<bool, crate::store::StoreError> {
         match self {
-            StoreRef::Owned(s) => s.reopen_for_compaction()?.compact(),
+            StoreRef::Owned(s) => match Arc::try_unwrap(s) {
+                Ok(service) => service.into_store().reopen_for_compaction()?.compact(),
+                Err(_) => Ok(false),
+            },
             StoreRef::Served(_) => Ok(false),
         }
     }
@@ -79,6 +95,17 @@ impl StoreRef {
     pub fn announce(&self) {
         if let StoreRef::Served(s) = self {
             s.catch_up();
+        }
+    }
+
+    /// redb's full check needs the file to itself.
+    pub fn doctor(self) -> Result<crate::store::DoctorReport, crate::store::StoreError> {
+        match self {
+            StoreRef::Owned(s) => match Arc::try_unwrap(s) {
+                Ok(service) => service.into_store().doctor(),
+                Err(s) => s.store().doctor_online(),
+            },
+            StoreRef::Served(s) => s.store().doctor_online(),
         }
     }
 }
@@ -96,8 +123,11 @@ impl Context {
             (None, None, Some(d)) => d.default_db(),
             (None, None, None) => return Err(crate::config::ConfigError::NoHome.into()),
         };
-        let claim = cli
-            .agent
+        let attach = match &cli.command {
+            Some(Command::Attach { agent }) => Some(agent.clone()),
+            _ => None,
+        };
+        let claim = attach
             .clone()
             .or_else(|| cli.actor.clone())
             .or_else(|| config.actor.clone());
@@ -120,7 +150,7 @@ impl Context {
             db_path,
             actor,
             claim,
-            restricted: cli.agent.is_some(),
+            restricted: attach.is_some(),
             mode,
             keymap: cli.keymap.clone().or(config.keymap.clone()),
             theme: cli.theme.clone().or(config.theme.clone()),
@@ -129,7 +159,7 @@ impl Context {
         })
     }
 
-    fn source(&self) -> Source {
+    pub fn source(&self) -> Source {
         if self.restricted {
             Source::Ssh
         } else {
@@ -148,6 +178,25 @@ impl Context {
     /// full-screen interface and writes that bring in data of their own (`add`).
     pub fn create(&self) -> Result<Db, Failure> {
         self.connect(true, self.source())
+    }
+
+    /// A connection for a job: subscribed, so the job's progress reaches this client.
+    fn connect_for_job(&self, create: bool) -> Result<Db, Failure> {
+        let Mode::Client(target) = &self.mode else {
+            return self.connect(create, Source::Cli);
+        };
+        if !create && target.spawn && !self.db_path.exists() {
+            return Err(crate::store::StoreError::NoDatabase {
+                path: self.db_path.display().to_string(),
+            }
+            .into());
+        }
+        let mut hello = Hello::new(self.claim.clone(), Source::Cli);
+        hello.subscribe = true;
+        Ok(Db::remote(crate::client::Connection::open(
+            target.clone(),
+            hello,
+        )?))
     }
 
     pub fn connect(&self, create: bool, source: Source) -> Result<Db, Failure> {
@@ -184,12 +233,71 @@ impl Context {
     pub fn store(&self, bulk: bool, create: bool) -> Result<StoreRef, Failure> {
         match &self.mode {
             Mode::InServer(service, _) => Ok(StoreRef::Served(Arc::clone(service))),
-            Mode::InProcess | Mode::Client(_) => Ok(StoreRef::Owned(match (bulk, create) {
-                (true, _) => Store::open_for_bulk(&self.db_path)?,
-                (false, true) => Store::open(&self.db_path)?,
-                (false, false) => Store::open_existing(&self.db_path)?,
-            })),
+            Mode::InProcess | Mode::Client(_) => Ok(StoreRef::Owned(Service::new(
+                match (bulk, create) {
+                    (true, _) => Store::open_for_bulk(&self.db_path)?,
+                    (false, true) => Store::open(&self.db_path)?,
+                    (false, false) => Store::open_existing(&self.db_path)?,
+                },
+                false,
+            ))),
         }
+    }
+
+    /// For `doctor`'s full check: when no other client uses this database's private server,
+    /// asks the server to exit and returns a context that opens the file itself. `None`: others
+    /// are connected (or the server is a team one); the check then runs inside the server.
+    fn take_the_file(&self) -> Option<Context> {
+        let Mode::Client(target) = &self.mode else {
+            return None;
+        };
+        if !target.spawn {
+            return None;
+        }
+        let mut quiet = target.clone();
+        quiet.spawn = false;
+        if let Ok(conn) =
+            crate::client::Connection::open(quiet, Hello::new(self.claim.clone(), Source::Cli))
+        {
+            let db = Db::remote(conn);
+            let alone = db.status().is_ok_and(|s| s.clients <= 1);
+            if !alone || !db.shutdown().unwrap_or(false) {
+                return None;
+            }
+            db.close();
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            while std::os::unix::net::UnixStream::connect(&target.socket).is_ok() {
+                if Instant::now() > deadline {
+                    return None;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        // The server may still be closing the file; give it a moment.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match Store::open_existing(&self.db_path) {
+                Ok(store) => {
+                    drop(store);
+                    break;
+                }
+                Err(crate::store::StoreError::Locked { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(_) => return None,
+            }
+        }
+        Some(Context {
+            db_path: self.db_path.clone(),
+            actor: self.actor.clone(),
+            claim: self.claim.clone(),
+            restricted: false,
+            mode: Mode::InProcess,
+            keymap: None,
+            theme: None,
+            config: self.config.clone(),
+            config_dir: self.config_dir.clone(),
+        })
     }
 
     /// Whether a bulk command must go to the server as a job instead of running here.
@@ -293,16 +401,34 @@ fn forward_job(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
         }
         _ => None,
     };
-    let db = if matches!(
+    let creates = matches!(
         cli.command,
         Some(Command::Demo { .. }) | Some(Command::Import(_))
-    ) {
-        ctx.create()?
-    } else {
-        ctx.open()?
-    };
+    );
+    let db = ctx.connect_for_job(creates)?;
+    let events = db.subscribe();
+    // The job's progress bars, drawn here as the server reports them.
+    let drawer = std::thread::spawn(move || {
+        let mut bar: Option<super::progress::Bar> = None;
+        while let Ok(event) = events.recv() {
+            if let crate::api::Event::Progress(p) = event {
+                if p.finished {
+                    bar = None;
+                    continue;
+                }
+                let b = bar.get_or_insert_with(|| {
+                    super::progress::Bar::new(p.label.clone(), p.unit.clone(), p.total)
+                });
+                b.set_total(p.total);
+                b.set(p.done);
+            }
+        }
+    });
     let job = crate::api::Job { args, cwd };
-    let output = super::progress::spin("working (in the rolo server)", || db.run_job(job));
+    let output = db.run_job(job);
+    db.close();
+    drop(db);
+    let _ = drawer.join();
     let output = match output {
         Ok(o) => o,
         Err(e) => {
@@ -379,6 +505,7 @@ pub(crate) fn run_job(
             };
         }
     }
+    let caller_conn = caller.conn;
     let ctx = Context {
         db_path: service.store().path().to_path_buf(),
         actor: caller.agent.clone(),
@@ -390,7 +517,15 @@ pub(crate) fn run_job(
         config: ConfigFile::default(),
         config_dir: None,
     };
+    {
+        let service = Arc::clone(&service);
+        let conn = caller_conn;
+        super::progress::relay_to(Box::new(move |p| {
+            service.send_to(conn, crate::api::Event::Progress(p));
+        }));
+    }
     let (result, stdout, stderr) = super::output::capture(|| run_with(&ctx, cli));
+    super::progress::stop_relay();
     let (code, message) = match result {
         Ok(()) => (exit::OK, String::new()),
         Err(f) => (f.code, f.message),
@@ -409,7 +544,12 @@ pub fn run_restricted(ctx: &Context, cli: Cli) -> Result<(), Failure> {
 }
 
 fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
-    let ctx = ctx;
+    if let Some(Command::Doctor { json }) = &cli.command
+        && let Some(owner) = ctx.take_the_file()
+    {
+        // Nobody else is using the file: the full check, redb's page check included.
+        return doctor(&owner, *json);
+    }
     if let Some(command) = &cli.command
         && is_job(command)
         && ctx.forwards_jobs()
@@ -420,6 +560,10 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
         Some(Command::Serve { idle, auto }) => serve(ctx, &cli, idle, auto),
         Some(Command::Server { what }) => server_command(ctx, what),
         Some(Command::Who { json }) => who(ctx, json),
+        Some(Command::Attach { .. }) => Err(Failure::new(
+            exit::USAGE,
+            "`rolo attach` runs only as an OpenSSH forced command",
+        )),
         None => full_screen(ctx, &cli),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -428,21 +572,21 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             out!("{}", String::from_utf8_lossy(&script));
             Ok(())
         }
-        Some(Command::Add { fields, json }) => add(&ctx, fields, json),
+        Some(Command::Add { fields, json }) => add(ctx, fields, json),
         Some(Command::Edit {
             contact,
             fields,
             untag,
             lists,
             json,
-        }) => edit(&ctx, &contact, fields, &untag, lists, json),
-        Some(Command::Log(args)) => log(&ctx, args),
+        }) => edit(ctx, &contact, fields, &untag, lists, json),
+        Some(Command::Log(args)) => log(ctx, args),
         Some(Command::Show {
             contact,
             limit,
             json,
-        }) => show(&ctx, &contact, limit, json),
-        Some(Command::Search { query, limit, json }) => search(&ctx, &query.join(" "), limit, json),
+        }) => show(ctx, &contact, limit, json),
+        Some(Command::Search { query, limit, json }) => search(ctx, &query.join(" "), limit, json),
         Some(Command::Followups {
             due,
             assignee,
@@ -454,11 +598,11 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             } else {
                 assignee
             };
-            followups(&ctx, due, assignee.as_deref(), json)
+            followups(ctx, due, assignee.as_deref(), json)
         }
-        Some(Command::Done { id }) => done(&ctx, id),
-        Some(Command::Reschedule { id, when }) => reschedule(&ctx, id, &when),
-        Some(Command::Purchase(args)) => purchase(&ctx, args),
+        Some(Command::Done { id }) => done(ctx, id),
+        Some(Command::Reschedule { id, when }) => reschedule(ctx, id, &when),
+        Some(Command::Purchase(args)) => purchase(ctx, args),
         Some(Command::Rm { contact }) => {
             let store = ctx.open()?;
             let c = resolve_target(&store, &contact)?;
@@ -477,7 +621,7 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             outln!("Restored {} (#{})", safe(&c.name), c.id);
             Ok(())
         }
-        Some(Command::Trash { json }) => trash(&ctx, json),
+        Some(Command::Trash { json }) => trash(ctx, json),
         Some(Command::Undo) => {
             let store = ctx.open()?;
             let undone = store.undo()?;
@@ -495,7 +639,7 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             limit,
             json,
         }) => history(
-            &ctx,
+            ctx,
             HistoryFilter {
                 contact,
                 agent,
@@ -508,8 +652,8 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             contacts,
             seed,
             into_nonempty,
-        }) => demo(&ctx, contacts, seed, into_nonempty),
-        Some(Command::Doctor { json }) => doctor(&ctx, json),
+        }) => demo(ctx, contacts, seed, into_nonempty),
+        Some(Command::Doctor { json }) => doctor(ctx, json),
         Some(Command::Backup { path }) => {
             let store = ctx.store(false, false)?;
             let report = store.backup(&path)?;
@@ -521,18 +665,18 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Some(Command::Bench(args)) => super::bench::run(&ctx, args.what),
-        Some(Command::Import(args)) => super::import::run(&ctx, args),
-        Some(Command::Export(args)) => super::export::run(&ctx, args),
-        Some(Command::Dedupe { json }) => super::dedupe::run(&ctx, json),
+        Some(Command::Bench(args)) => super::bench::run(ctx, args.what),
+        Some(Command::Import(args)) => super::import::run(ctx, args),
+        Some(Command::Export(args)) => super::export::run(ctx, args),
+        Some(Command::Dedupe { json }) => super::dedupe::run(ctx, json),
         Some(Command::Merge {
             keep,
             other,
             dry_run,
             json,
-        }) => merge(&ctx, &keep, &other, dry_run, json),
-        Some(Command::Keys(args)) => super::keys::keys(&ctx, args),
-        Some(Command::Themes(args)) => super::keys::themes(&ctx, args),
+        }) => merge(ctx, &keep, &other, dry_run, json),
+        Some(Command::Keys(args)) => super::keys::keys(ctx, args),
+        Some(Command::Themes(args)) => super::keys::themes(ctx, args),
     }
 }
 
@@ -626,7 +770,22 @@ fn server_command(ctx: &Context, what: super::ServerWhat) -> Result<(), Failure>
         }
         super::ServerWhat::Stop => {
             if db.shutdown()? {
-                outln!("the server is stopping; the next rolo command starts a new one");
+                db.close();
+                // Wait until it has let go of the file, so what comes next can open it.
+                let deadline = Instant::now() + std::time::Duration::from_secs(10);
+                while std::os::unix::net::UnixStream::connect(&target.socket).is_ok()
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                while matches!(
+                    Store::open_existing(&ctx.db_path),
+                    Err(crate::store::StoreError::Locked { .. })
+                ) && Instant::now() < deadline
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                outln!("the server stopped; the next rolo command starts a new one");
                 Ok(())
             } else {
                 Err(Failure::new(
@@ -1929,10 +2088,7 @@ fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<
 }
 
 fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
-    let report = match ctx.store(false, false)? {
-        StoreRef::Owned(mut store) => store.doctor()?,
-        served @ StoreRef::Served(_) => served.doctor_online()?,
-    };
+    let report = ctx.store(false, false)?.doctor()?;
     if json {
         print_json(&report)?;
     } else {

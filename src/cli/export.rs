@@ -206,7 +206,7 @@ pub fn run(ctx: &super::commands::Context, args: ExportArgs) -> Result<(), Failu
         }
     };
     let store = ctx.store(false, false)?;
-    let db = ctx.open()?;
+    let db = store.db(ctx);
     // A chosen few are resolved before the output file is created.
     let chosen: Option<Vec<Contact>> = match (&args.contact, &args.query) {
         (Some(c), _) => Some(vec![super::commands::resolve(&db, c)?]),

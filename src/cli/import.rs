@@ -860,7 +860,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         }
         // A dry run against a database that does not exist yet must not create it.
         let store = if args.dry_run && !ctx.db_path.exists() {
-            StoreRef::Owned(Store::in_memory()?)
+            StoreRef::Owned(crate::server::Service::new(Store::in_memory()?, false))
         } else {
             ctx.store(true, true)?
         };

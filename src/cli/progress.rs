@@ -86,11 +86,53 @@ fn clear() {
     DRAWN.store(false, Ordering::Relaxed);
 }
 
+/// Progress of a job running inside the server, for the client that asked for it to draw.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    pub label: String,
+    pub unit: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub finished: bool,
+}
+
+/// Where a job's bars go instead of stderr.
+type Relay = Box<dyn Fn(Progress)>;
+
+thread_local! {
+    /// Set while a job runs in the server: bars are sent to its client instead of drawn.
+    static RELAY: std::cell::RefCell<Option<Relay>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Sends this thread's bars to `relay` (until [`stop_relay`]).
+pub fn relay_to(relay: Relay) {
+    RELAY.with(|r| *r.borrow_mut() = Some(relay));
+}
+
+pub fn stop_relay() {
+    RELAY.with(|r| *r.borrow_mut() = None);
+}
+
+fn relayed(p: Progress) -> bool {
+    RELAY.with(|r| match r.borrow().as_ref() {
+        Some(relay) => {
+            relay(p);
+            true
+        }
+        None => false,
+    })
+}
+
+fn relaying() -> bool {
+    RELAY.with(|r| r.borrow().is_some())
+}
+
 /// A progress bar for work counted in `unit`s (`contacts`, `records`).
 pub struct Bar {
     on: bool,
     label: String,
-    unit: &'static str,
+    unit: String,
     total: Option<u64>,
     done: u64,
     started: Instant,
@@ -99,11 +141,11 @@ pub struct Bar {
 
 impl Bar {
     /// A bar for `total` units (`None`: not known yet; the count and rate are shown).
-    pub fn new(label: impl Into<String>, unit: &'static str, total: Option<u64>) -> Bar {
+    pub fn new(label: impl Into<String>, unit: impl Into<String>, total: Option<u64>) -> Bar {
         Bar {
-            on: enabled(),
+            on: enabled() || relaying(),
             label: label.into(),
-            unit,
+            unit: unit.into(),
             total,
             done: 0,
             started: Instant::now(),
@@ -127,7 +169,19 @@ impl Bar {
             return;
         }
         self.last = Some(now);
-        draw(&self.line(now));
+        if !relayed(self.progress(false)) {
+            draw(&self.line(now));
+        }
+    }
+
+    fn progress(&self, finished: bool) -> Progress {
+        Progress {
+            label: self.label.clone(),
+            unit: self.unit.clone(),
+            done: self.done,
+            total: self.total,
+            finished,
+        }
     }
 
     fn line(&self, now: Instant) -> String {
@@ -186,7 +240,7 @@ impl Bar {
 
     /// Clears the bar (the caller prints its summary next).
     pub fn finish(&mut self) {
-        if self.on && self.last.is_some() {
+        if self.on && self.last.is_some() && !relayed(self.progress(true)) {
             clear();
         }
         self.on = false;

@@ -1,7 +1,7 @@
 //! The OpenSSH forced-command gateway (gitolite's model). Each key in the service account's
-//! `authorized_keys` runs `restrict,pty,command="rolo --agent NAME"`: with no command the
+//! `authorized_keys` runs `restrict,pty,command="rolo attach --agent NAME"`: with no command the
 //! session is the TUI; otherwise `SSH_ORIGINAL_COMMAND` is split like a shell would and must be
-//! one allow-listed rolo command with no global flags — never `--db`, `--as`, `--agent`,
+//! one allow-listed rolo command with no global flags — never `--db`, `--as`, `attach`,
 //! `--socket`, a keymap or theme path, `serve`, or anything that reads or writes files.
 
 use super::commands::Context;
@@ -31,7 +31,6 @@ const ALLOWED: &[&str] = &[
 const FORBIDDEN_FLAGS: &[&str] = &[
     "--db",
     "--as",
-    "--agent",
     "--socket",
     "--no-server",
     "--keymap",
@@ -40,12 +39,6 @@ const FORBIDDEN_FLAGS: &[&str] = &[
 ];
 
 pub fn run(ctx: &Context, cli: Cli) -> Result<(), Failure> {
-    if cli.command.is_some() {
-        return Err(Failure::new(
-            exit::USAGE,
-            "--agent is for an OpenSSH forced command: the command comes from SSH_ORIGINAL_COMMAND, not the command line",
-        ));
-    }
     match std::env::var("SSH_ORIGINAL_COMMAND") {
         Ok(command) if !command.trim().is_empty() => {
             let words = allowed(&command)?;
@@ -54,7 +47,13 @@ pub fn run(ctx: &Context, cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::new(exit::USAGE, e.to_string()))?;
             super::commands::run_restricted(ctx, inner)
         }
-        _ => super::commands::run_restricted(ctx, cli),
+        _ => super::commands::run_restricted(
+            ctx,
+            Cli {
+                command: None,
+                ..cli
+            },
+        ),
     }
 }
 
@@ -111,7 +110,9 @@ mod tests {
             "backup /tmp/x",
             "search ana\nserve",
             "search 'ana",
-            "log 1 --agent other",
+            "attach --agent other",
+            "search x --no-server",
+            "search x --socket=/tmp/other.sock",
             "",
         ] {
             assert!(allowed(bad).is_err(), "{bad:?} was allowed");

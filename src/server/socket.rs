@@ -178,6 +178,7 @@ fn watchdog(service: &Arc<Service>, stop: &Arc<AtomicBool>, options: &ServeOptio
     let stop = Arc::clone(stop);
     let socket = options.socket.clone();
     let idle = options.idle;
+    let file = service.store.path().to_path_buf();
     std::thread::spawn(move || {
         let mut idle_since = Instant::now();
         loop {
@@ -185,7 +186,9 @@ fn watchdog(service: &Arc<Service>, stop: &Arc<AtomicBool>, options: &ServeOptio
             if service.clients.load(Ordering::Relaxed) > 0 {
                 idle_since = Instant::now();
             }
-            let idle_over = idle.is_some_and(|d| idle_since.elapsed() >= d);
+            // A database file removed (or moved away) under an idle server: nothing to serve.
+            let gone = !file.exists() && service.clients.load(Ordering::Relaxed) == 0;
+            let idle_over = gone || idle.is_some_and(|d| idle_since.elapsed() >= d);
             if idle_over || stop.load(Ordering::Relaxed) || service.stop.load(Ordering::Relaxed) {
                 stop.store(true, Ordering::Relaxed);
                 let _ = UnixStream::connect(&socket);

@@ -68,6 +68,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
             state.busy = Some(strings::reconnecting());
             Vec::new()
         }
+        Event::Progress(_) => Vec::new(),
         Event::Reconnected { .. } => {
             state.reconnecting = false;
             if state.busy.as_deref() == Some(strings::reconnecting().as_str()) {

@@ -611,6 +611,24 @@ pub struct Interaction {
 }
 
 impl Interaction {
+    /// A new inbound interaction with `contact` now (the store gives it an id and an agent).
+    pub fn new(contact: Id, channel: Channel, summary: &str) -> Interaction {
+        Interaction {
+            id: 0,
+            contact,
+            at: At::now(),
+            channel,
+            direction: Direction::Inbound,
+            summary: summary.to_string(),
+            body: String::new(),
+            outcome: None,
+            satisfaction: None,
+            agent: String::new(),
+            deal: None,
+            campaign: String::new(),
+        }
+    }
+
     pub fn clean(&mut self) -> Result<(), Invalid> {
         self.summary = text::clean_line(&self.summary);
         self.body = text::clean_multiline(&self.body);

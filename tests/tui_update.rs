@@ -1390,3 +1390,117 @@ fn search_hits_show_what_tells_namesakes_apart_and_what_matched() {
             .contains(&"ana.h@kramerica.example".to_string())
     );
 }
+
+// ---- team mode: what other agents do shows up unasked --------------------------------------
+
+fn timeline_summaries(d: &Driver) -> Vec<String> {
+    d.state
+        .selected_detail()
+        .map(|v| {
+            v.timeline
+                .iter()
+                .filter_map(|e| match e {
+                    rolo::domain::Entry::Interaction(i) => Some(i.summary.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_call_another_agent_logs_appears_in_the_open_timeline_without_a_key() {
+    let mut d = driver(&["Ana", "Bob"]);
+    let sam = d.other_agent("sam");
+    let ana = d.state.list.selected_id().expect("selection");
+    assert!(timeline_summaries(&d).is_empty());
+    let call = rolo::domain::Interaction::new(ana, rolo::domain::Channel::Call, "Sam's call");
+    sam.log_interaction(call, None, None).expect("sam logs");
+    assert!(d.pump() >= 1, "the commit was pushed");
+    assert_eq!(timeline_summaries(&d), ["Sam's call"]);
+    // Our own writes are not reloaded twice: the event of our own commit is skipped.
+    d.keys("l");
+    d.type_text("Mine");
+    d.keys("enter");
+    let before = d.pump();
+    assert_eq!(before, 1, "our own commit is announced once");
+    assert_eq!(timeline_summaries(&d).len(), 2);
+}
+
+#[test]
+fn a_contact_another_agent_adds_or_renames_reorders_the_list_live() {
+    let mut d = driver(&["Bob", "Dora"]);
+    let sam = d.other_agent("sam");
+    let added = sam
+        .add_contact(ContactDraft {
+            name: "Carla".into(),
+            ..ContactDraft::default()
+        })
+        .expect("add");
+    d.pump();
+    assert_eq!(d.state.list.total, 3);
+    assert_eq!(
+        d.state.list.ids[1], added.id,
+        "Carla sorts between Bob and Dora"
+    );
+    let mut renamed = added.clone();
+    renamed.name = "Aaron".into();
+    sam.update_contact(renamed, None).expect("rename");
+    d.pump();
+    assert_eq!(d.state.list.ids[0], added.id, "Aaron now comes first");
+}
+
+#[test]
+fn presence_of_others_shows_on_the_contact_and_leaves_with_them() {
+    let mut d = driver(&["Ana", "Bob"]);
+    let sam = d.other_agent("sam");
+    let ana = d.state.list.selected_id().expect("selection");
+    sam.set_presence(Some(ana), rolo::api::PresenceMode::Editing)
+        .expect("presence");
+    d.pump();
+    assert_eq!(d.state.presence.len(), 1);
+    let theme = rolo::tui::Theme::load("default", None, rolo::tui::theme::ColorSupport::None)
+        .expect("theme");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    let screen = |terminal: &mut ratatui::Terminal<ratatui::backend::TestBackend>, d: &Driver| {
+        terminal
+            .draw(|f| rolo::tui::view::view(f, &d.state, &theme, &d.keymap))
+            .expect("draw");
+        format!("{:?}", terminal.backend().buffer())
+    };
+    assert!(screen(&mut terminal, &d).contains("sam is editing"));
+    // Our own presence is never listed.
+    d.db.set_presence(Some(ana), rolo::api::PresenceMode::Viewing)
+        .expect("own presence");
+    d.pump();
+    assert_eq!(d.state.presence.len(), 1);
+    sam.set_presence(None, rolo::api::PresenceMode::Viewing)
+        .expect("gone");
+    d.pump();
+    assert!(d.state.presence.is_empty());
+    assert!(!screen(&mut terminal, &d).contains("sam is editing"));
+}
+
+#[test]
+fn someone_logging_on_the_contact_you_are_logging_on_is_said_before_you_save() {
+    let mut d = driver(&["Ana", "Bob"]);
+    let sam = d.other_agent("sam");
+    let ana = d.state.list.selected_id().expect("selection");
+    d.keys("l");
+    d.type_text("My notes");
+    let call = rolo::domain::Interaction::new(ana, rolo::domain::Channel::Call, "Sam was first");
+    sam.log_interaction(call, None, None).expect("sam logs");
+    d.pump();
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Log(_))),
+        "the log you are typing stays open"
+    );
+    assert!(
+        status(&d).contains("sam changed this contact"),
+        "{}",
+        status(&d)
+    );
+    d.keys("enter");
+    assert_eq!(timeline_summaries(&d).len(), 2, "both calls are kept");
+}

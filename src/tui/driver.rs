@@ -51,6 +51,8 @@ pub struct Driver {
     /// [`Driver::answer_searches`].
     pub hold_search: bool,
     held_searches: Vec<(u64, String)>,
+    /// What the service pushes to this interface (others' commits, presence).
+    events: std::sync::mpsc::Receiver<crate::api::Event>,
 }
 
 impl Driver {
@@ -67,9 +69,12 @@ impl Driver {
             ..Caller::local(Actor::new("tester"), Source::Tui)
         };
         state.conn = caller.conn;
+        let db = Db::in_service(Arc::clone(&service), caller);
+        let events = db.subscribe();
         let mut driver = Driver {
             state,
-            db: Db::in_service(Arc::clone(&service), caller),
+            events,
+            db,
             store: StoreHandle(service),
             actor: Actor::new("tester"),
             keymap,
@@ -80,6 +85,28 @@ impl Driver {
         };
         driver.run(vec![Effect::Start]);
         driver
+    }
+
+    /// Another agent on the same service, as a second interface would be (its own connection).
+    pub fn other_agent(&self, name: &str) -> Db {
+        let service = &self.store.0;
+        Db::in_service(
+            Arc::clone(service),
+            Caller {
+                conn: service.connection(),
+                ..Caller::local(Actor::new(name), Source::Tui)
+            },
+        )
+    }
+
+    /// Takes what the service pushed, as the app loop does each turn; how many events came.
+    pub fn pump(&mut self) -> usize {
+        let mut n = 0;
+        while let Ok(event) = self.events.try_recv() {
+            n += 1;
+            self.send(Msg::Remote(event));
+        }
+        n
     }
 
     pub fn send(&mut self, msg: Msg) {

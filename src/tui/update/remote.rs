@@ -31,6 +31,21 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
                     agent: agent.clone(),
                     action: action.clone(),
                 });
+                // Someone else wrote on the contact you are logging on or editing: say so
+                // before you save (the save itself keeps both where fields don't clash).
+                let composing = match &state.overlay {
+                    Some(Overlay::Log(log)) => log.contact == open,
+                    Some(Overlay::Form(form)) => {
+                        form.original.as_ref().is_some_and(|c| c.id == open)
+                    }
+                    _ => false,
+                };
+                if composing {
+                    state.error(strings::changed_meanwhile(
+                        &crate::domain::text::visible(&agent, false),
+                        &crate::domain::text::visible(&action, false),
+                    ));
+                }
             }
             let mut effects = if everything || roster {
                 refresh(state, None)

@@ -37,7 +37,7 @@ pub fn render(
         frame.render_widget(Paragraph::new(text).style(theme.style("text.dim")), inner);
         return;
     };
-    let paragraph = paragraph(view, &|slot| theme.style(slot));
+    let paragraph = paragraph(view, &others_here(state, view), &|slot| theme.style(slot));
     let max_scroll = paragraph
         .line_count(inner.width)
         .saturating_sub(usize::from(inner.height));
@@ -57,14 +57,35 @@ pub fn max_scroll(state: &State) -> usize {
         return 0;
     };
     let inner = Block::bordered().inner(area);
-    paragraph(view, &|_| Style::default())
+    paragraph(view, &others_here(state, view), &|_| Style::default())
         .line_count(inner.width)
         .saturating_sub(usize::from(inner.height))
 }
 
 /// The profile as it is drawn, wrapped to the pane; `style` maps theme slots to styles (the
 /// wrapped height does not depend on them).
-fn paragraph(view: &ContactView, style: &dyn Fn(&str) -> Style) -> Paragraph<'static> {
+/// Who else is on this contact right now (team mode), most involved first, one per agent.
+fn others_here(state: &State, view: &ContactView) -> Vec<(String, &'static str)> {
+    let mut here: Vec<&crate::api::Presence> = state
+        .presence
+        .iter()
+        .filter(|p| p.contact == view.contact.id)
+        .collect();
+    here.sort_by_key(|p| (std::cmp::Reverse(p.mode), p.agent.clone()));
+    let mut out: Vec<(String, &'static str)> = Vec::new();
+    for p in here {
+        if !out.iter().any(|(a, _)| *a == p.agent) {
+            out.push((safe(&p.agent).into_owned(), p.mode.verb()));
+        }
+    }
+    out
+}
+
+fn paragraph(
+    view: &ContactView,
+    others: &[(String, &'static str)],
+    style: &dyn Fn(&str) -> Style,
+) -> Paragraph<'static> {
     let c = &view.contact;
     let label = style("detail.label");
     let value = style("detail.value");
@@ -78,6 +99,12 @@ fn paragraph(view: &ContactView, style: &dyn Fn(&str) -> Style) -> Paragraph<'st
         safe(&c.name).into_owned(),
         style("title.focused"),
     ))];
+    if !others.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("● {}", strings::presence_line(others)),
+            style("status.info"),
+        )));
+    }
     let mut role = Vec::new();
     if !c.title.is_empty() {
         role.push(c.title.clone());

@@ -364,7 +364,7 @@ api! {
     100 AddContact add_contact(draft: ContactDraft) -> Contact, Write => |s, c| s.store.add_contact(&c.actor(), draft)?;
     /// Saves an edited contact; edits of other fields made meanwhile are kept (field-level
     /// merge), the same fields changed by both are refused as stale.
-    101 UpdateContact update_contact(edited: Contact, organization: Option<String>) -> Contact, Write => |s, c| s.store.update_contact(&c.actor(), edited, organization.as_deref())?;
+    101 UpdateContact update_contact(edited: Contact, organization: Option<String>, base: Option<Contact>) -> Contact, Write => |s, c| s.store.update_contact_from(&c.actor(), base.as_ref(), edited, organization.as_deref())?;
     102 DeleteContact delete_contact(id: Id) -> TrashBundle, Write => |s, c| s.store.delete_contact(&c.actor(), id)?;
     103 MergeContacts merge_contacts(merged: Contact, absorbed: Contact) -> Merged, Write => |s, c| s.store.merge_contacts(&c.actor(), merged, &absorbed)?;
     104 RestoreContact restore_contact(id: Id) -> Contact, Write => |s, c| s.store.restore_contact(&c.actor(), id)?;

@@ -2503,3 +2503,50 @@ fn opening_a_schema_4_file_makes_email_domains_searchable() {
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ana.id]);
     assert_doctor_clean(&mut store);
 }
+
+#[test]
+fn concurrent_edits_of_different_fields_are_merged_and_the_same_field_is_refused() {
+    on_both(|store| {
+        let c = add(store, "Ana", "ana@example.com");
+        let loaded_by_ana = store.contact(c.id).unwrap().unwrap();
+        let loaded_by_sam = loaded_by_ana.clone();
+
+        let mut by_ana = loaded_by_ana.clone();
+        by_ana.title = "CTO".into();
+        store
+            .update_contact_from(&ana(), Some(&loaded_by_ana), by_ana, Some("Acme"))
+            .unwrap();
+
+        // Sam, still on the old version, changes only the notes and keeps the org as loaded.
+        let mut by_sam = loaded_by_sam.clone();
+        by_sam.notes = "Prefers mornings".into();
+        let saved = store
+            .update_contact_from(&sam(), Some(&loaded_by_sam), by_sam, Some(""))
+            .unwrap();
+        assert_eq!(saved.title, "CTO", "Ana's title is kept");
+        assert_eq!(saved.notes, "Prefers mornings", "Sam's notes are saved");
+        assert_eq!(
+            store.organization_name(saved.organization).unwrap(),
+            "Acme",
+            "Sam did not touch the organisation, so Ana's stays"
+        );
+
+        // Now both change the title from the same version: refused, naming the field.
+        let base = store.contact(c.id).unwrap().unwrap();
+        let mut first = base.clone();
+        first.title = "CEO".into();
+        store
+            .update_contact_from(&ana(), Some(&base), first, None)
+            .unwrap();
+        let mut second = base.clone();
+        second.title = "Intern".into();
+        let audit = audit_len(store);
+        let err = store
+            .update_contact_from(&sam(), Some(&base), second, None)
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Stale { .. }), "{err}");
+        assert!(err.to_string().contains("title"), "names the field: {err}");
+        assert_eq!(audit_len(store), audit, "nothing written");
+        assert_eq!(store.contact(c.id).unwrap().unwrap().title, "CEO");
+    });
+}

@@ -1311,6 +1311,7 @@ fn edit(
     };
     let store = ctx.open()?;
     let mut contact = resolve_target(&store, query)?;
+    let base = contact.clone();
     let name = contact.name.clone();
     emails.apply(&mut contact.emails, &name)?;
     phones.apply(&mut contact.phones, &name)?;
@@ -1342,7 +1343,7 @@ fn edit(
     contact
         .tags
         .retain(|t| !remove.contains(&text::clean_tag(t)));
-    let saved = store.update_contact(contact, org.clone())?;
+    let saved = store.update_contact(contact, org.clone(), Some(base))?;
     if json {
         return print_json(&saved);
     }

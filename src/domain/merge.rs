@@ -577,3 +577,90 @@ mod tests {
         );
     }
 }
+
+/// Fields a concurrent-edit merge never takes from an edit: identity and bookkeeping.
+const NOT_MERGED: &[&str] = &["id", "created", "updated", "version"];
+
+/// A three-way merge of two edits of one contact (EspoCRM's rule): `base` is the contact as
+/// the editor loaded it, `current` what is stored now (someone saved meanwhile), `edited` what
+/// the editor wants to save. A field only the editor changed takes the edit; a field only the
+/// other side changed keeps theirs; a field both changed to the same value is fine. `Err`
+/// names the fields both changed differently (nothing is merged then).
+pub fn merge_concurrent_edits(
+    base: &Contact,
+    current: &Contact,
+    edited: &Contact,
+) -> Result<Contact, Vec<String>> {
+    let as_map = |c: &Contact| match serde_json::to_value(c) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(vec!["(the contact could not be compared)".to_string()]),
+    };
+    let (base, mut out, edited) = (as_map(base)?, as_map(current)?, as_map(edited)?);
+    let mut clashes = Vec::new();
+    for (field, mine) in &edited {
+        if NOT_MERGED.contains(&field.as_str()) {
+            continue;
+        }
+        let before = base.get(field);
+        if before == Some(mine) {
+            continue; // not changed by this editor
+        }
+        let theirs = out.get(field);
+        if theirs == before {
+            out.insert(field.clone(), mine.clone());
+        } else if theirs != Some(mine) {
+            clashes.push(field.clone());
+        }
+    }
+    if !clashes.is_empty() {
+        return Err(clashes);
+    }
+    serde_json::from_value(serde_json::Value::Object(out))
+        .map_err(|e| vec![format!("(the merged contact does not read back: {e})")])
+}
+
+#[cfg(test)]
+mod concurrent_tests {
+    use super::*;
+    use crate::domain::Labelled;
+
+    fn contact() -> Contact {
+        let draft = crate::domain::ContactDraft {
+            name: "Ana Lima".into(),
+            title: "Buyer".into(),
+            ..crate::domain::ContactDraft::default()
+        };
+        draft
+            .into_contact(&crate::domain::Actor::new("t"))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn edits_of_different_fields_are_both_kept() {
+        let base = contact();
+        let mut current = base.clone();
+        current.title = "Head buyer".into();
+        current.version = base.version + 1;
+        let mut edited = base.clone();
+        edited.emails.push(Labelled::new("work", "ana@x.org"));
+        let merged = merge_concurrent_edits(&base, &current, &edited).unwrap();
+        assert_eq!(merged.title, "Head buyer", "theirs kept");
+        assert_eq!(merged.emails.len(), 1, "mine taken");
+        assert_eq!(merged.version, current.version);
+    }
+
+    #[test]
+    fn the_same_field_changed_differently_is_a_clash_and_the_same_change_is_not() {
+        let base = contact();
+        let mut current = base.clone();
+        current.title = "CTO".into();
+        let mut edited = base.clone();
+        edited.title = "CEO".into();
+        assert_eq!(
+            merge_concurrent_edits(&base, &current, &edited).unwrap_err(),
+            ["title"]
+        );
+        edited.title = "CTO".into();
+        assert!(merge_concurrent_edits(&base, &current, &edited).is_ok());
+    }
+}

@@ -73,18 +73,59 @@ impl Store {
     pub fn update_contact(
         &self,
         actor: &Actor,
+        edited: Contact,
+        organization: Option<&str>,
+    ) -> Result<Contact, StoreError> {
+        self.update_contact_from(actor, None, edited, organization)
+    }
+
+    /// Saves `edited`. When someone saved the contact since `base` (the contact as the editor
+    /// loaded it) was read, the two edits are merged field by field: refused as stale only
+    /// when both changed the same field differently. Without a base any concurrent save is
+    /// stale. The organisation counts as changed only when its name differs from `base`'s.
+    pub fn update_contact_from(
+        &self,
+        actor: &Actor,
+        base: Option<&Contact>,
         mut edited: Contact,
         organization: Option<&str>,
     ) -> Result<Contact, StoreError> {
         edited.clean();
         edited.validate()?;
-        let org_name = organization.map(text::clean_line);
+        let mut org_name = organization.map(text::clean_line);
         self.act(actor, "edit contact", |t| {
             let current = t
                 .contact(edited.id)?
                 .ok_or_else(|| StoreError::NotFound(format!("contact {}", edited.id)))?;
             if current.version != edited.version {
-                return Err(StoreError::stale(&current));
+                let Some(base) = base.filter(|b| b.version == edited.version) else {
+                    return Err(StoreError::stale(&current));
+                };
+                let base_org = match base.organization {
+                    Some(id) => t.organization(id)?.map(|o| o.name).unwrap_or_default(),
+                    None => String::new(),
+                };
+                if org_name.as_deref() == Some(base_org.as_str()) {
+                    // Not changed by this editor: whatever the other save set stays.
+                    org_name = None;
+                    edited.organization = base.organization;
+                }
+                match crate::domain::merge::merge_concurrent_edits(base, &current, &edited) {
+                    Ok(merged) => edited = merged,
+                    Err(fields) => {
+                        return Err(StoreError::Stale {
+                            id: current.id,
+                            name: text::visible(&current.name, false).into_owned(),
+                            by: format!(
+                                "{} (the same field{}: {})",
+                                current.updated.by,
+                                if fields.len() == 1 { "" } else { "s" },
+                                fields.join(", ")
+                            ),
+                            at: current.updated.at.local_display(),
+                        });
+                    }
+                }
             }
             let mut changes = Vec::new();
             if let Some(name) = &org_name {

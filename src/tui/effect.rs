@@ -51,6 +51,9 @@ pub enum Effect {
     UpdateContact {
         contact: Box<Contact>,
         organization: String,
+        /// The contact as the form loaded it: a save by someone else meanwhile is merged
+        /// field by field against it.
+        base: Option<Box<Contact>>,
     },
     /// `done` is the confirmation shown once it worked.
     DeleteContact {
@@ -201,7 +204,8 @@ pub fn run_store_effect(store: &Db, effect: Effect) -> Vec<Msg> {
         Effect::UpdateContact {
             contact,
             organization,
-        } => match store.update_contact(*contact, Some(organization)) {
+            base,
+        } => match store.update_contact(*contact, Some(organization), base.map(|b| *b)) {
             Ok(contact) => vec![Msg::ContactSaved(Box::new(contact))],
             Err(e) => failed(&e),
         },

@@ -1717,6 +1717,7 @@ fn submit_form(form: &mut FormDraft, now: crate::domain::At) -> Vec<Effect> {
             vec![Effect::UpdateContact {
                 contact: Box::new(c),
                 organization: value(FormField::Organization),
+                base: form.original.clone().map(Box::new),
             }]
         }
     }

@@ -105,7 +105,7 @@ impl Service {
                 "bulk commands (import, export, backup, demo, doctor) are not available in a restricted (SSH) session".into(),
             ));
         }
-        match request.access() {
+        crate::store::with_source(caller.source.name(), || match request.access() {
             Access::Write => {
                 let mut last = lock(&self.written);
                 let result = api::dispatch(self, caller, request);
@@ -113,7 +113,7 @@ impl Service {
                 result
             }
             Access::Read | Access::Session => api::dispatch(self, caller, request),
-        }
+        })
     }
 
     /// Broadcasts every audit entry after `*last` (and keeps the search index current).

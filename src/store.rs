@@ -22,14 +22,14 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 pub use actions::{Bulk, COUNTERS, DEMO_TAG, Logged, Merged};
-pub use audit::{AuditEntry, Change, Record, TrashBundle};
+pub use audit::{AuditEntry, Change, Record, TrashBundle, with_source};
 pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every

@@ -1555,6 +1555,15 @@ fn make_schema_v2_fixture() {
     write_fixture("schema-v2.redb");
 }
 
+/// Writes `tests/fixtures/schema-v5.redb` (same content), run once when schema 5 was current:
+/// `cargo test --test store -- --ignored make_schema_v5_fixture`.
+#[test]
+#[ignore = "generates the committed schema-5 fixture"]
+fn make_schema_v5_fixture() {
+    assert_eq!(rolo::store::SCHEMA_VERSION, 5, "this fixture is schema 5");
+    write_fixture("schema-v5.redb");
+}
+
 /// The content every old-schema fixture holds, which [`check_old_fixture`] expects.
 fn write_fixture(name: &str) {
     let path = fixture(name);
@@ -1599,6 +1608,22 @@ fn schema_v1_fixture_still_opens() {
 #[test]
 fn schema_v2_fixture_still_opens() {
     check_old_fixture("schema-v2.redb");
+}
+
+#[test]
+fn schema_v5_fixture_still_opens_and_its_audit_entries_read_with_no_source() {
+    check_old_fixture("schema-v5.redb");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.redb");
+    std::fs::copy(fixture("schema-v5.redb"), &path).unwrap();
+    let store = Store::open(&path).unwrap();
+    let log = store.audit_log(100).unwrap();
+    assert!(log.len() >= 8, "the whole trail survived: {}", log.len());
+    assert!(log.iter().all(|e| e.source.is_empty()));
+    assert!(
+        log.iter()
+            .any(|e| e.action == "log call" && e.actor == "sam")
+    );
 }
 
 /// Opens a copy of a fixture written by an older schema: it migrates, passes the doctor, reads

@@ -132,11 +132,11 @@ fn esc_in_search_restores_the_previous_selection() {
 }
 
 #[test]
-fn stale_edit_is_refused_with_a_message() {
+fn a_concurrent_edit_of_another_field_is_merged_and_of_the_same_field_refused() {
     let mut d = driver(&["Ana Perić"]);
     d.keys("e");
     assert!(matches!(d.state.overlay, Some(Overlay::Form(_))));
-    // Meanwhile someone else (the CLI) changes the contact.
+    // Meanwhile someone else (the CLI) changes the title.
     let mut other = d.store.contact(1).expect("read").expect("exists");
     other.title = "CTO".into();
     d.store
@@ -145,17 +145,37 @@ fn stale_edit_is_refused_with_a_message() {
     d.keys("ctrl-u");
     d.type_text("Ana Perić-Horvat");
     d.keys("ctrl-s");
+    assert!(d.state.overlay.is_none(), "saved: {:?}", d.state.overlay);
+    let stored = d.store.contact(1).expect("read").expect("exists");
+    assert_eq!(
+        stored.name, "Ana Perić-Horvat",
+        "the form's change is saved"
+    );
+    assert_eq!(stored.title, "CTO", "the other change is kept");
+
+    // Both change the name: refused, naming the field, nothing overwritten.
+    d.keys("e");
+    let mut other = d.store.contact(1).expect("read").expect("exists");
+    other.name = "Ana Horvat".into();
+    d.store
+        .update_contact(&Actor::new("cli"), other, None)
+        .expect("cli edit");
+    d.keys("ctrl-u");
+    d.type_text("Ana P. Horvat");
+    d.keys("ctrl-s");
     match &d.state.overlay {
         Some(Overlay::Form(form)) => {
             let refusal = form.refusal.as_deref().unwrap_or_default();
-            assert!(refusal.contains("was changed by cli"), "{refusal}");
+            assert!(
+                refusal.contains("was changed by cli") && refusal.contains("name"),
+                "{refusal}"
+            );
         }
         other => panic!("the form stays open, got {other:?}"),
     }
     assert_eq!(d.state.status.as_ref().map(|s| s.tone), Some(Tone::Error));
     let stored = d.store.contact(1).expect("read").expect("exists");
-    assert_eq!(stored.name, "Ana Perić", "nothing was overwritten");
-    assert_eq!(stored.title, "CTO");
+    assert_eq!(stored.name, "Ana Horvat", "nothing was overwritten");
 }
 
 #[test]
@@ -1425,6 +1445,15 @@ fn a_call_another_agent_logs_appears_in_the_open_timeline_without_a_key() {
     let before = d.pump();
     assert_eq!(before, 1, "our own commit is announced once");
     assert_eq!(timeline_summaries(&d).len(), 2);
+    let trail = d.store.audit_log(2).expect("audit");
+    assert_eq!(
+        (trail[0].actor.as_str(), trail[0].source.as_str()),
+        ("tester", "tui")
+    );
+    assert_eq!(
+        (trail[1].actor.as_str(), trail[1].source.as_str()),
+        ("sam", "tui")
+    );
 }
 
 #[test]
@@ -1445,7 +1474,7 @@ fn a_contact_another_agent_adds_or_renames_reorders_the_list_live() {
     );
     let mut renamed = added.clone();
     renamed.name = "Aaron".into();
-    sam.update_contact(renamed, None).expect("rename");
+    sam.update_contact(renamed, None, None).expect("rename");
     d.pump();
     assert_eq!(d.state.list.ids[0], added.id, "Aaron now comes first");
 }

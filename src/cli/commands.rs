@@ -524,7 +524,13 @@ pub(crate) fn run_job(
             service.send_to(conn, crate::api::Event::Progress(p));
         }));
     }
-    let (result, stdout, stderr) = super::output::capture(|| run_with(&ctx, cli));
+    let source = if matches!(cli.command, Some(Command::Import(_))) {
+        "import"
+    } else {
+        "cli"
+    };
+    let (result, stdout, stderr) =
+        crate::store::with_source(source, || super::output::capture(|| run_with(&ctx, cli)));
     super::progress::stop_relay();
     let (code, message) = match result {
         Ok(()) => (exit::OK, String::new()),
@@ -2021,11 +2027,16 @@ fn history(ctx: &Context, filter: HistoryFilter, limit: usize, json: bool) -> Re
     }
     for e in &entries {
         let who = names.describe(e)?;
+        let agent = if e.source.is_empty() || e.source == "cli" {
+            safe(&e.actor).into_owned()
+        } else {
+            format!("{} ({})", safe(&e.actor), safe(&e.source))
+        };
         outln!(
             "{:>6}  {}  {:<8} {}{}",
             e.seq,
             e.at.local_display(),
-            safe(&e.actor),
+            agent,
             safe(&e.action),
             if who.is_empty() {
                 String::new()

@@ -971,6 +971,7 @@ fn append_audit(
         action: action.to_string(),
         changes,
         undoable,
+        source: super::audit::current_source().to_string(),
     };
     t.audit.insert(seq, encode(&entry)?.as_slice())?;
     Ok(seq)

@@ -276,6 +276,52 @@ pub struct AuditEntry {
     pub changes: Vec<Change>,
     /// Undo entries and bulk loads are not themselves undone by `undo`.
     pub undoable: bool,
+    /// Where the write came from: `tui`, `cli`, `import` or `ssh` ("" before schema 6).
+    #[serde(default)]
+    pub source: String,
+}
+
+/// An audit entry as schema 5 stored it (no source), read by the migration.
+#[derive(Deserialize)]
+pub(crate) struct AuditEntryV5 {
+    pub seq: u64,
+    pub at: At,
+    pub actor: String,
+    pub action: String,
+    pub changes: Vec<Change>,
+    pub undoable: bool,
+}
+
+impl From<AuditEntryV5> for AuditEntry {
+    fn from(v: AuditEntryV5) -> AuditEntry {
+        AuditEntry {
+            seq: v.seq,
+            at: v.at,
+            actor: v.actor,
+            action: v.action,
+            changes: v.changes,
+            undoable: v.undoable,
+            source: String::new(),
+        }
+    }
+}
+
+thread_local! {
+    /// The source of the writes this thread makes (set by the service per request).
+    static SOURCE: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
+}
+
+/// Runs `f` with its audit entries recorded as coming from `source`.
+pub fn with_source<R>(source: &'static str, f: impl FnOnce() -> R) -> R {
+    let before = SOURCE.with(|s| s.replace(source));
+    let result = f();
+    SOURCE.with(|s| s.set(before));
+    result
+}
+
+/// The source audit entries written now record.
+pub(crate) fn current_source() -> &'static str {
+    SOURCE.with(std::cell::Cell::get)
 }
 
 impl AuditEntry {

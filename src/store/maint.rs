@@ -52,7 +52,28 @@ const MIGRATIONS: &[Migration] = &[
         run: v4_to_v5,
         rewrites: false,
     },
+    Migration {
+        from: 5,
+        description: "audit entries record where each write came from (tui, cli, import, ssh)",
+        run: v5_to_v6,
+        rewrites: true,
+    },
 ];
+
+/// Schema 6 audit entries carry their source; older ones get an empty one ("not recorded").
+fn v5_to_v6(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut audit = txn.open_table(AUDIT)?;
+    let mut rows: Vec<(u64, Vec<u8>)> = Vec::new();
+    for row in audit.iter()? {
+        let (k, v) = row?;
+        let old: super::audit::AuditEntryV5 = decode("audit entry", v.value())?;
+        rows.push((k.value(), encode(&super::AuditEntry::from(old))?));
+    }
+    for (k, v) in rows {
+        audit.insert(k, v.as_slice())?;
+    }
+    Ok(())
+}
 
 /// Schema 4 search records held emails' local parts only; schema 5 holds whole emails, so the
 /// records are rebuilt from the contacts, keeping their recency fields.

@@ -532,6 +532,16 @@ pub enum BenchWhat {
     },
     /// Where the file's bytes go, table by table (redb's own accounting)
     Space,
+    /// Team mode under load: N agents on one server typing searches and logging calls, next
+    /// to the same work in one process (a fresh --db gets CONTACTS demo contacts first)
+    Team {
+        #[arg(long, default_value_t = 50)]
+        agents: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+    },
     /// Time demo generation and report the file size
     Demo {
         #[arg(long, default_value_t = 100_000)]

@@ -1,6 +1,8 @@
 //! `rolo bench …` (hidden): measurements behind the performance targets, run on this machine's
 //! own disk so the numbers can be compared with each other. Not timed tests — reports.
 
+mod team;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,18 @@ pub fn run(ctx: &Context, what: BenchWhat) -> Result<(), Failure> {
         }
         BenchWhat::Space => space(ctx),
         BenchWhat::Vcards { count, out, seed } => vcards(count, &out, seed),
+        BenchWhat::Team {
+            agents,
+            seconds,
+            contacts,
+        } => team::run(
+            &ctx.db_path,
+            &team::Options {
+                agents,
+                seconds,
+                contacts,
+            },
+        ),
     }
 }
 

@@ -356,7 +356,7 @@ api! {
     26 ContactsAfter contacts_after(after: Option<Id>, limit: usize) -> Vec<Contact>, Read => |s, c| s.store.contacts_after(after, limit)?;
     27 SchemaVersion schema_version() -> u64, Read => |s, c| s.store.schema_version()?;
     /// Ranked search hits with highlights, from the server's one index.
-    28 Search search(query: String, limit: usize) -> Vec<SearchHit>, Read => |s, c| s.search(&query, limit)?;
+    28 Search search(query: String, limit: usize) -> Vec<SearchHit>, Read => |s, c| s.search_as(c.conn, &query, limit)?;
     /// The path of the database file, as the server sees it.
     30 DbPath db_path() -> String, Read => |s, c| s.store.path().display().to_string();
 

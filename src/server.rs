@@ -40,9 +40,14 @@ pub struct Service {
     /// The one search index; `None` until loaded.
     index: RwLock<Option<Index>>,
     index_load: Mutex<()>,
-    /// Held for every write and its broadcast, so events go out in commit order. The value is
-    /// the last audit sequence broadcast.
+    /// The last audit sequence broadcast; held while broadcasting, so events go out in commit
+    /// order.
     written: Mutex<u64>,
+    /// With a publisher thread (the socket server), writes hand their broadcast to it and
+    /// return as soon as they committed; without one (in-process) they broadcast inline.
+    publisher: Mutex<Option<std::sync::mpsc::Sender<u64>>>,
+    /// Each connection's last search, to narrow the next keystroke's from it.
+    searchers: Mutex<std::collections::HashMap<u64, crate::search::Searcher>>,
     subscribers: Mutex<Vec<Subscriber>>,
     presence: Mutex<BTreeMap<u64, Presence>>,
     next_conn: AtomicU64,
@@ -64,6 +69,8 @@ impl Service {
             index: RwLock::new(None),
             index_load: Mutex::new(()),
             written: Mutex::new(last),
+            publisher: Mutex::new(None),
+            searchers: Mutex::new(std::collections::HashMap::new()),
             subscribers: Mutex::new(Vec::new()),
             presence: Mutex::new(BTreeMap::new()),
             next_conn: AtomicU64::new(1),
@@ -107,13 +114,40 @@ impl Service {
         }
         crate::store::with_source(caller.source.name(), || match request.access() {
             Access::Write => {
-                let mut last = lock(&self.written);
                 let result = api::dispatch(self, caller, request);
-                self.broadcast_commits(&mut last, caller.conn);
+                self.published(caller.conn);
                 result
             }
             Access::Read | Access::Session => api::dispatch(self, caller, request),
         })
+    }
+
+    /// After a write by `origin`: broadcast it now, or hand it to the publisher thread.
+    fn published(&self, origin: u64) {
+        if let Some(publisher) = lock(&self.publisher).as_ref() {
+            let _ = publisher.send(origin);
+            return;
+        }
+        let mut last = lock(&self.written);
+        self.broadcast_commits(&mut last, origin);
+    }
+
+    /// Starts the thread that keeps the search index current and broadcasts commits, in commit
+    /// order, off the writers' path (a write returns once it is on disk; a slow broadcast or a
+    /// busy index never holds up the next one).
+    pub fn start_publisher(self: &Arc<Self>) {
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
+        *lock(&self.publisher) = Some(tx);
+        let me = Arc::downgrade(self);
+        std::thread::spawn(move || {
+            while let Ok(origin) = rx.recv() {
+                let Some(service) = me.upgrade() else { return };
+                let mut last = lock(&service.written);
+                service.broadcast_commits(&mut last, origin);
+                // Writes that piled up meanwhile were broadcast with this one.
+                while rx.try_recv().is_ok() {}
+            }
+        });
     }
 
     /// Broadcasts every audit entry after `*last` (and keeps the search index current).
@@ -139,11 +173,14 @@ impl Service {
             });
             return;
         }
+        let several = entries.len() > 1;
         for entry in entries {
             *last = entry.seq;
             let mut event = self.committed(&entry);
             if let Event::Committed { origin: o, .. } = &mut event {
-                *o = origin;
+                // Several commits at once (the publisher caught up): whose each was is not
+                // known, so every interface treats them as someone else's and reloads.
+                *o = if several { 0 } else { origin };
             }
             self.send_all(&event);
         }
@@ -229,8 +266,9 @@ impl Service {
         events
     }
 
-    /// Forgets a closed connection: its subscription and its presence.
+    /// Forgets a closed connection: its subscription, its presence, its last search.
     pub fn disconnect(&self, conn: u64) {
+        lock(&self.searchers).remove(&conn);
         lock(&self.subscribers).retain(|s| s.conn != conn);
         let removed = lock(&self.presence).remove(&conn).is_some();
         if removed {
@@ -356,6 +394,17 @@ impl Service {
     /// Runs `query` (the search language: fuzzy text, `#tag`, `@org`, `city:` …) and names the
     /// hits. A query that does not parse yet (`city:` still being typed) gives no hits.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>, StoreError> {
+        self.search_as(0, query, limit)
+    }
+
+    /// [`Service::search`] for connection `conn`: a keystroke that only extends that
+    /// connection's previous query scans only the previous candidates.
+    pub fn search_as(
+        &self,
+        conn: u64,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, StoreError> {
         let Ok(parsed) = Query::parse(query) else {
             return Ok(Vec::new());
         };
@@ -372,11 +421,20 @@ impl Service {
                 limit: limit.min(index.len()),
                 today_day: Day::today().number(),
             };
-            index
-                .search(&parsed, options)
-                .iter()
-                .map(|h| h.id)
-                .collect()
+            if conn == 0 {
+                index
+                    .search(&parsed, options)
+                    .iter()
+                    .map(|h| h.id)
+                    .collect()
+            } else {
+                let mut searcher = lock(&self.searchers).remove(&conn).unwrap_or_default();
+                let hits = searcher
+                    .search(index, &parsed, options, &|| false)
+                    .unwrap_or_default();
+                lock(&self.searchers).insert(conn, searcher);
+                hits.iter().map(|h| h.id).collect()
+            }
         };
         let text = parsed.terms().join(" ");
         let rows = self.store.list_rows(&ids)?;

@@ -497,6 +497,50 @@ fn narrowing_is_not_used_after_an_edit() {
     assert_eq!(hits.len(), 2);
 }
 
+#[test]
+fn narrowing_across_other_peoples_edits_matches_a_fresh_search() {
+    // Team mode: other agents' writes change the index between one agent's keystrokes; the
+    // narrowed search must still equal a fresh one (renamed into a match, removed, added).
+    let docs: Vec<SearchDoc> = testgen::contacts(20_000, 7).collect();
+    let mut index = index_of(&docs);
+    let typed = "zqxwv";
+    let mut searcher = Searcher::new();
+    let mut next_id = 1_000_000;
+    let mut renamed = Vec::new();
+    for end in 1..=typed.len() {
+        let query = Query::parse(&typed[..end]).expect("parses");
+        if end > 1 {
+            // Between keystrokes: a contact renamed to match, one removed, one added.
+            let id = docs[end * 97 % docs.len()].id;
+            index.upsert(&doc(id, &format!("Zqxwv Renamed {end}")));
+            renamed.push(id);
+            index.remove(docs[end * 131 % docs.len()].id);
+            next_id += 1;
+            index.upsert(&doc(next_id, &format!("Zqxwv Added {end}")));
+        }
+        let narrowed = searcher
+            .search(&index, &query, OPTS, &|| false)
+            .expect("not cancelled");
+        assert_eq!(
+            narrowed,
+            index.search(&query, OPTS),
+            "after {:?}",
+            &typed[..end]
+        );
+    }
+    let last = searcher
+        .search(&index, &Query::parse(typed).expect("parses"), OPTS, &|| {
+            false
+        })
+        .expect("runs");
+    for id in renamed {
+        assert!(
+            last.iter().any(|h| h.id == id),
+            "#{id} renamed into a match"
+        );
+    }
+}
+
 // ---- cancellation and the worker -----------------------------------------------------------
 
 #[test]

@@ -400,7 +400,16 @@ pub struct Index {
     /// Scratch for looking up `pair_ids`.
     pair_text: Vec<u8>,
     version: u64,
+    /// Bumped when slots are renumbered (a rebuild): narrowing across it is impossible.
+    epoch: u64,
+    /// The slots changed by the last [`TOUCHED`] versions, oldest first: a search narrowed
+    /// from an older version rescans them too instead of starting over (in team mode other
+    /// agents' writes bump the version several times a second).
+    touched: std::collections::VecDeque<(u64, u32)>,
 }
+
+/// How many recent slot changes the index remembers for narrowing across versions.
+const TOUCHED: usize = 1 << 14;
 
 /// Key text the index holds at most (offsets are `u32`): some 50 million contacts, far past
 /// any memory budget. An entry that would not fit is indexed without its text, so filters
@@ -446,9 +455,38 @@ impl Index {
         self.slot_of(id).is_some_and(|slot| self.live[slot])
     }
 
-    /// Changes on every upsert and removal; narrowing is only used within one version.
+    /// Changes on every upsert and removal.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    fn touch(&mut self, slot: usize) {
+        if self.touched.len() == TOUCHED {
+            self.touched.pop_front();
+        }
+        self.touched.push_back((self.version, slot as u32));
+    }
+
+    /// The slots changed after `version` within `epoch`, if all of them are still known.
+    fn touched_since(&self, epoch: u64, version: u64) -> Option<Vec<u32>> {
+        if epoch != self.epoch {
+            return None;
+        }
+        if version == self.version {
+            return Some(Vec::new());
+        }
+        // Every version after `version` must still be in the log.
+        match self.touched.front() {
+            Some(&(oldest, _)) if oldest <= version + 1 => {}
+            _ => return None,
+        }
+        Some(
+            self.touched
+                .iter()
+                .filter(|(v, _)| *v > version)
+                .map(|&(_, slot)| slot)
+                .collect(),
+        )
     }
 
     /// Adds or replaces a contact.
@@ -515,6 +553,7 @@ impl Index {
             self.live.push(true);
             self.ids.push(entry.id);
             self.count += 1;
+            self.touch(slot);
             if slot >= self.sorted {
                 self.maybe_compact();
             }
@@ -534,6 +573,7 @@ impl Index {
         self.due[slot] = due;
         self.labels[slot] = labels;
         self.live[slot] = true;
+        self.touch(slot);
         self.maybe_compact();
     }
 
@@ -548,6 +588,7 @@ impl Index {
         self.field_lens[slot] = [0; 6];
         self.count -= 1;
         self.dead += 1;
+        self.touch(slot);
         self.maybe_compact();
     }
 
@@ -616,6 +657,8 @@ impl Index {
 
     /// Rewrites the columns with live slots only, in id order, and their keys back to back.
     fn rebuild(&mut self) {
+        self.epoch += 1;
+        self.touched.clear();
         let mut order: Vec<u32> = (0..self.ids.len() as u32)
             .filter(|&slot| self.live[slot as usize])
             .collect();
@@ -1511,6 +1554,7 @@ pub struct Searcher {
 struct Previous {
     query: Query,
     version: u64,
+    epoch: u64,
     today_day: i32,
     candidates: Vec<u32>,
 }
@@ -1531,19 +1575,32 @@ impl Searcher {
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<Vec<Hit>> {
         let compiled = Compiled::new(index, query, options.today_day);
-        let narrowed = self.previous.as_ref().filter(|p| {
-            p.version == index.version
-                && p.today_day == options.today_day
-                && query.narrows(&p.query)
-        });
-        let candidates = match narrowed {
-            Some(p) => Candidates::Slots(&p.candidates),
+        // Narrowing: the previous candidates, plus whatever changed in the index since.
+        // Taken out: a cancelled scan leaves nothing half-narrowed behind.
+        let narrowed: Option<Vec<u32>> = self
+            .previous
+            .take()
+            .filter(|p| p.today_day == options.today_day && query.narrows(&p.query))
+            .and_then(|p| {
+                let changed = index.touched_since(p.epoch, p.version)?;
+                let mut slots = p.candidates;
+                if !changed.is_empty() {
+                    slots.extend(changed);
+                    slots.sort_unstable();
+                    slots.dedup();
+                }
+                slots.retain(|&slot| (slot as usize) < index.ids.len());
+                Some(slots)
+            });
+        let candidates = match &narrowed {
+            Some(slots) => Candidates::Slots(slots),
             None => Candidates::All(index.ids.len()),
         };
         let (hits, superset) = index.scan(&compiled, candidates, options.limit, cancelled)?;
         self.previous = Some(Previous {
             query: query.clone(),
             version: index.version,
+            epoch: index.epoch,
             today_day: options.today_day,
             candidates: superset,
         });

@@ -99,6 +99,7 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
     let listener = bind(&options.socket, options.shared)?;
     let service = Service::new(store, options.shared);
     service.auto.store(options.auto, Ordering::Relaxed);
+    service.start_publisher();
     {
         // The search index is loaded once, here, while the first clients connect.
         let service = Arc::clone(&service);

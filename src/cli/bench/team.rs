@@ -19,9 +19,36 @@ use crate::store::Store;
 
 /// What the agents type: first names, surnames, companies and cities as people search.
 const WORDS: &[&str] = &[
-    "john smith", "ana", "muller", "nguyen", "garcia", "maria", "chen", "kowalski", "sato",
-    "rossi", "dubois", "johnson", "olsen", "acme", "lyon", "berlin", "fatima", "ivan", "lee",
-    "martin", "kim", "silva", "horvat", "novak", "joh", "sam", "li", "hansen", "peter", "moreau",
+    "john smith",
+    "ana",
+    "muller",
+    "nguyen",
+    "garcia",
+    "maria",
+    "chen",
+    "kowalski",
+    "sato",
+    "rossi",
+    "dubois",
+    "johnson",
+    "olsen",
+    "acme",
+    "lyon",
+    "berlin",
+    "fatima",
+    "ivan",
+    "lee",
+    "martin",
+    "kim",
+    "silva",
+    "horvat",
+    "novak",
+    "joh",
+    "sam",
+    "li",
+    "hansen",
+    "peter",
+    "moreau",
 ];
 
 pub struct Options {
@@ -164,7 +191,10 @@ fn one_process(db_path: &Path, exe: &Path) -> Result<Reference, Failure> {
     };
     outln!("  keystroke → results  {}", reference.keystroke);
     outln!("  log commit           {}", reference.commit);
-    outln!("  `rolo show 1`        median {:.1} ms (process start to exit)", cli);
+    outln!(
+        "  `rolo show 1`        median {:.1} ms (process start to exit)",
+        cli
+    );
     outln!("  first-frame reads    {:.1} ms", first);
     Ok(reference)
 }
@@ -262,7 +292,9 @@ fn through_server(
                     {
                         let now = Instant::now();
                         let when = contacts.first().and_then(|c| {
-                            crate::server::lock(&sent).get(&(agent.clone(), *c)).copied()
+                            crate::server::lock(&sent)
+                                .get(&(agent.clone(), *c))
+                                .copied()
                         });
                         if let Some(when) = when {
                             crate::server::lock(&samples)
@@ -288,7 +320,9 @@ fn through_server(
                     }
                     let keyed = Instant::now();
                     if db.search(prefix, 200).is_ok() {
-                        crate::server::lock(&samples).keystroke.push(keyed.elapsed());
+                        crate::server::lock(&samples)
+                            .keystroke
+                            .push(keyed.elapsed());
                     }
                     let pause = Duration::from_millis(125).saturating_sub(keyed.elapsed());
                     std::thread::sleep(pause);
@@ -329,10 +363,7 @@ fn through_server(
         percentiles(samples.commit),
         reference.commit
     );
-    outln!(
-        "  live update to others {}",
-        percentiles(samples.delivery)
-    );
+    outln!("  live update to others {}", percentiles(samples.delivery));
     outln!(
         "  `rolo show 1`        median {cli:.1} ms   [one process: {:.1} ms]",
         reference.cli

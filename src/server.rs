@@ -46,6 +46,10 @@ pub struct Service {
     /// With a publisher thread (the socket server), writes hand their broadcast to it and
     /// return as soon as they committed; without one (in-process) they broadcast inline.
     publisher: Mutex<Option<std::sync::mpsc::Sender<u64>>>,
+    /// Scans running now, at most one per core: many clients' keystrokes queue for a core
+    /// instead of thrashing all of them.
+    scans: Mutex<usize>,
+    scan_done: std::sync::Condvar,
     /// Each connection's last search, to narrow the next keystroke's from it.
     searchers: Mutex<std::collections::HashMap<u64, crate::search::Searcher>>,
     subscribers: Mutex<Vec<Subscriber>>,
@@ -71,6 +75,8 @@ impl Service {
             written: Mutex::new(last),
             publisher: Mutex::new(None),
             searchers: Mutex::new(std::collections::HashMap::new()),
+            scans: Mutex::new(0),
+            scan_done: std::sync::Condvar::new(),
             subscribers: Mutex::new(Vec::new()),
             presence: Mutex::new(BTreeMap::new()),
             next_conn: AtomicU64::new(1),
@@ -358,7 +364,8 @@ impl Service {
         if read(&self.index).is_some() {
             return Ok(());
         }
-        let index = self.store.load_search_index()?;
+        let mut index = self.store.load_search_index()?;
+        index.set_scan_threads(1);
         *write(&self.index) = Some(index);
         // Changes committed while it was read are applied on top.
         Ok(())
@@ -368,7 +375,8 @@ impl Service {
         if read(&self.index).is_none() {
             return;
         }
-        if let Ok(index) = self.store.load_search_index() {
+        if let Ok(mut index) = self.store.load_search_index() {
+            index.set_scan_threads(1);
             *write(&self.index) = Some(index);
         }
     }
@@ -389,6 +397,20 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Waits for a free core to scan on.
+    fn scan_permit(&self) -> ScanPermit<'_> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let mut running = lock(&self.scans);
+        while *running >= cores {
+            running = self
+                .scan_done
+                .wait(running)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *running += 1;
+        ScanPermit(self)
     }
 
     /// Runs `query` (the search language: fuzzy text, `#tag`, `@org`, `city:` …) and names the
@@ -413,6 +435,7 @@ impl Service {
         }
         self.ensure_index()?;
         let ids: Vec<Id> = {
+            let _permit = self.scan_permit();
             let guard = read(&self.index);
             let Some(index) = guard.as_ref() else {
                 return Ok(Vec::new());
@@ -462,6 +485,15 @@ impl Service {
                 }
             })
             .collect())
+    }
+}
+
+struct ScanPermit<'a>(&'a Service);
+
+impl Drop for ScanPermit<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.scans) -= 1;
+        self.0.scan_done.notify_one();
     }
 }
 

@@ -402,6 +402,9 @@ pub struct Index {
     version: u64,
     /// Bumped when slots are renumbered (a rebuild): narrowing across it is impossible.
     epoch: u64,
+    /// At most this many threads per scan (0: one per core). A server answering many clients
+    /// at once runs each scan on one thread: its parallelism is the clients'.
+    scan_threads: usize,
     /// The slots changed by the last [`TOUCHED`] versions, oldest first: a search narrowed
     /// from an older version rescans them too instead of starting over (in team mode other
     /// agents' writes bump the version several times a second).
@@ -453,6 +456,11 @@ impl Index {
     /// Whether `id` is indexed.
     pub fn contains(&self, id: u64) -> bool {
         self.slot_of(id).is_some_and(|slot| self.live[slot])
+    }
+
+    /// Caps the threads one scan uses (0: one per core, the default).
+    pub fn set_scan_threads(&mut self, threads: usize) {
+        self.scan_threads = threads;
     }
 
     /// Changes on every upsert and removal.
@@ -736,7 +744,10 @@ impl Index {
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<(Vec<Hit>, Vec<u32>)> {
         let count = candidates.len();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if self.scan_threads > 0 {
+            threads = threads.min(self.scan_threads);
+        }
         let stop = AtomicBool::new(false);
         let parts: Vec<Option<Part>> = if threads == 1 || count < PARALLEL_MIN {
             vec![self.scan_part(query, candidates, 0..count, limit, cancelled, &stop)]

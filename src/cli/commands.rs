@@ -556,6 +556,19 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
         // Nobody else is using the file: the full check, redb's page check included.
         return doctor(&owner, *json);
     }
+    if let Some(Command::Import(args)) = &cli.command
+        && ctx.forwards_jobs()
+    {
+        super::import::preflight(args)?;
+        // A dry run against a database that does not exist needs no server (and must not
+        // create the file): it runs here, on an in-memory store.
+        if args.dry_run
+            && !ctx.db_path.exists()
+            && let Some(Command::Import(args)) = cli.command
+        {
+            return super::import::run(ctx, args);
+        }
+    }
     if let Some(command) = &cli.command
         && is_job(command)
         && ctx.forwards_jobs()

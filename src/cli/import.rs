@@ -795,6 +795,39 @@ fn input_failure(label: &str, e: impl std::fmt::Display) -> Failure {
     Failure::new(exit::INVALID, format!("{label}: {e}"))
 }
 
+/// What can be refused before the database is touched: the file opens, its format is known
+/// (or given), the encoding and column map are valid. Run by a client before it hands the
+/// import to the server, so a bad file never starts a server or creates a database.
+pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
+    let label = args.file.display().to_string();
+    let file = File::open(&args.file)
+        .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
+    let mut input = BufReader::with_capacity(64 * 1024, file);
+    if args.format.is_none() {
+        let head = input
+            .fill_buf()
+            .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
+        Format::detect(Some(&args.file), head).ok_or_else(|| {
+            input_failure(&label, interop::InteropError::UnknownFormat(label.clone()))
+        })?;
+    }
+    if let Some(name) = &args.encoding
+        && encoding_rs::Encoding::for_label(name.trim().as_bytes()).is_none()
+    {
+        return Err(Failure::new(
+            exit::INVALID,
+            format!(
+                "`{}` is not a text encoding (try utf-8, windows-1252, latin1, utf-16le)",
+                safe(name)
+            ),
+        ));
+    }
+    if let Some(path) = &args.map {
+        interop::ColumnMap::load(path).map_err(|e| input_failure(&label, e))?;
+    }
+    Ok(())
+}
+
 pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failure> {
     let started = Instant::now();
     let label = args.file.display().to_string();

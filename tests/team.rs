@@ -472,9 +472,51 @@ fn cli_commands_work_while_a_tui_is_open() {
 }
 
 #[test]
+fn rolo_no_server_1_in_the_environment_opens_the_file_in_process() {
+    let team = Team::new(&["Ana Lima"]);
+    let out = team
+        .cmd()
+        .env("ROLO_NO_SERVER", "1")
+        .args(["search", "ana"])
+        .output()
+        .expect("rolo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Ana Lima"));
+    assert!(team.servers().is_empty(), "no server was started");
+    // With a server holding the file, the in-process path says so instead.
+    team.ok(&["search", "ana"]);
+    assert_eq!(team.servers().len(), 1);
+    let out = team
+        .cmd()
+        .env("ROLO_NO_SERVER", "1")
+        .args(["search", "ana"])
+        .output()
+        .expect("rolo");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+}
+
+#[test]
 fn eight_clients_starting_at_once_share_one_server() {
     let team = Team::new(&["Ana Lima"]);
     assert!(team.servers().is_empty());
+    // Every server process that runs during the race, however briefly (a second one that
+    // finds the file locked lives for milliseconds).
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let done = Arc::clone(&done);
+        let db = team.db.clone();
+        std::thread::spawn(move || {
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                seen.extend(servers_of(&db));
+            }
+            seen
+        })
+    };
     let children: Vec<_> = (0..8)
         .map(|n| {
             team.cmd()
@@ -493,8 +535,15 @@ fn eight_clients_starting_at_once_share_one_server() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = watcher.join().expect("watcher");
     let servers = team.servers();
     assert_eq!(servers.len(), 1, "server processes: {servers:?}");
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        servers,
+        "one server process ever started"
+    );
     assert_eq!(team.server_pid(), servers[0]);
     let summaries: Vec<String> = team.timeline(1).into_iter().map(|(_, s)| s).collect();
     for n in 0..8 {

@@ -201,12 +201,7 @@ fn servers_of(needle: &Path) -> Vec<u32> {
             .split(|b| *b == 0)
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
-        let zombie = std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| {
-            s.rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'))
-        });
-        if !zombie && args.iter().any(|a| a == "serve") && args.iter().any(|a| *a == needle) {
+        if alive(pid) && args.iter().any(|a| a == "serve") && args.contains(&needle) {
             pids.push(pid);
         }
     }
@@ -219,13 +214,13 @@ fn signal(pid: u32, signal: rustix::process::Signal) {
     }
 }
 
+/// The process exists and is not a zombie (exited, not yet reaped by its parent).
 fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            s.rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'))
-        })
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+    })
 }
 
 /// SIGTERM (a clean close of the file), then SIGKILL if it does not go.
@@ -500,6 +495,33 @@ fn rolo_no_server_1_in_the_environment_opens_the_file_in_process() {
 }
 
 #[test]
+fn an_auto_started_server_exits_when_idle_and_the_next_command_starts_another() {
+    let team = Team::new(&["Ana Lima"]);
+    let out = team
+        .cmd()
+        .env("ROLO_SERVER_IDLE", "1")
+        .args(["search", "ana"])
+        .output()
+        .expect("rolo");
+    assert!(out.status.success(), "{out:?}");
+    let first = team.servers();
+    assert_eq!(first.len(), 1);
+    wait_until("the idle server to exit", || !alive(first[0]));
+    // It removed its socket on the way out; the next command starts a new server.
+    assert!(
+        !std::fs::read_dir(team.run.join("rolo"))
+            .expect("socket dir")
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "sock")),
+        "the socket is removed"
+    );
+    assert!(team.ok(&["search", "ana"]).contains("Ana Lima"));
+    let second = team.servers();
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
+}
+
+#[test]
 fn eight_clients_starting_at_once_share_one_server() {
     let team = Team::new(&["Ana Lima"]);
     assert!(team.servers().is_empty());
@@ -539,6 +561,13 @@ fn eight_clients_starting_at_once_share_one_server() {
     let seen = watcher.join().expect("watcher");
     let servers = team.servers();
     assert_eq!(servers.len(), 1, "server processes: {servers:?}");
+    // The private socket and its directory are the user's alone.
+    let dir = team.run.join("rolo");
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    for entry in std::fs::read_dir(&dir).expect("socket dir").flatten() {
+        assert_eq!(mode(&entry.path()) & 0o077, 0, "{}", entry.path().display());
+    }
     assert_eq!(
         seen.into_iter().collect::<Vec<_>>(),
         servers,
@@ -915,6 +944,10 @@ fn openssh_forced_command_names_the_keys_agent_and_refuses_smuggled_flags() {
     args.extend(ssh_args(&sshd));
     let mut s = Session::start("ssh", &args, &[]);
     s.wait_for("Bruno Costa");
+    // No shell escapes in a restricted session: suspend (ctrl-z) is refused, rolo stays.
+    let mark = s.mark();
+    s.send("\u{1a}");
+    s.wait_for_after(mark, "Not available in an SSH session");
     log_in_tui(&mut s, "Ana Lima", "Called-over-ssh");
     s.quit();
     assert_eq!(
@@ -1055,6 +1088,25 @@ fn a_malformed_or_oversized_frame_closes_only_that_connection() {
     assert_eq!(bad.kind, kind::ERROR);
     let unknown = ask(&mut good, 0x7777, 3, b"{}");
     assert_eq!(unknown.kind, kind::UNSUPPORTED);
+
+    // A client of another protocol is told which versions are talking.
+    let mut future = UnixStream::connect(&socket).expect("connect");
+    let mut hello = Hello::new(None, rolo::api::Source::Cli);
+    hello.protocol = 99;
+    hello.min_protocol = 99;
+    hello.version = "9.9.9".into();
+    Frame::new(kind::HELLO, 0, serde_json::to_vec(&hello).expect("hello"))
+        .write_to(&mut future)
+        .expect("send hello");
+    let refused = Frame::read_from(&mut future)
+        .expect("read")
+        .expect("an answer");
+    assert_eq!(refused.kind, kind::REFUSED);
+    let reason = String::from_utf8_lossy(&refused.payload);
+    assert!(
+        reason.contains("9.9.9") && reason.contains(env!("CARGO_PKG_VERSION")),
+        "{reason}"
+    );
 
     // The well-behaved client, and new ones, carry on.
     let answer = ask(&mut good, count.kind(), 4, &payload);

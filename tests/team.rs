@@ -113,15 +113,20 @@ impl Team {
         servers_of(&self.db)
     }
 
-    /// Takes the auto-start lock of this database's private socket (released when dropped).
-    fn start_lock(&self) -> std::fs::File {
-        let dir = self.run.join("rolo");
-        let path = std::fs::read_dir(&dir)
+    /// This database's private socket (its start lock's name tells, once a server started).
+    fn private_socket(&self) -> PathBuf {
+        std::fs::read_dir(self.run.join("rolo"))
             .expect("socket dir")
             .flatten()
             .map(|e| e.path())
             .find(|p| p.extension().is_some_and(|e| e == "lock"))
-            .expect("a start lock");
+            .expect("a start lock")
+            .with_extension("sock")
+    }
+
+    /// Takes the auto-start lock of this database's private socket (released when dropped).
+    fn start_lock(&self) -> std::fs::File {
+        let path = self.private_socket().with_extension("lock");
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(&path)
@@ -639,6 +644,78 @@ fn kill_9_of_the_server_loses_nothing_acknowledged_and_clients_recover() {
         .copied()
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+#[test]
+fn after_a_server_restart_the_tui_never_takes_another_clients_commit_for_its_own() {
+    // The interface skips commits whose origin is its own connection id (it reloaded for those
+    // already). A restarted server numbers connections afresh: the interface's old id must not
+    // come back on somebody else's connection.
+    let team = Team::new(&["Ana Lima"]);
+    let mut tui = team.tui("tester");
+    tui.wait_for("Ana Lima");
+    let socket = team.private_socket();
+    let lock = team.start_lock();
+    let mark = tui.mark();
+    signal(team.server_pid(), rustix::process::Signal::KILL);
+    tui.wait_for_after(mark, "Reconnecting to the rolo server");
+    // A new server (as a client would start it) whose first connection is somebody else's.
+    let _server = Reaped(
+        team.cmd()
+            .arg("serve")
+            .arg("--auto")
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--idle")
+            .arg("60")
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rolo serve"),
+    );
+    wait_until("the new server", || UnixStream::connect(&socket).is_ok());
+    let target = rolo::client::Target {
+        db: team.db.clone(),
+        socket: socket.clone(),
+        spawn: false,
+        idle: 0,
+    };
+    let other = rolo::api::Db::remote(
+        rolo::client::Connection::open(target, Hello::new(None, rolo::api::Source::Cli))
+            .expect("connect"),
+    );
+    drop(lock);
+    wait_until("the interface to reconnect", || {
+        other.status().is_ok_and(|s| s.clients >= 2)
+    });
+    // Let it hear that it is back and read its screen afresh.
+    std::thread::sleep(Duration::from_millis(800));
+    // The new server knows where the interface is (it says so again after reconnecting).
+    wait_until("the interface's presence on the new server", || {
+        other.status().is_ok_and(|s| {
+            s.presence
+                .iter()
+                .any(|p| p.agent == "tester" && p.contact == 1)
+        })
+    });
+    let mark = tui.mark();
+    let interaction = rolo::domain::Interaction {
+        id: 0,
+        contact: 1,
+        at: rolo::domain::At::now(),
+        channel: rolo::domain::Channel::Call,
+        direction: rolo::domain::Direction::Inbound,
+        summary: "Logged-on-the-first-new-connection".into(),
+        body: String::new(),
+        outcome: None,
+        satisfaction: None,
+        agent: String::new(),
+        deal: None,
+        campaign: String::new(),
+    };
+    other.log_interaction(interaction, None, None).expect("log");
+    tui.wait_for_after(mark, "Logged-on-the-first-new-connection");
+    other.close();
+    tui.quit();
 }
 
 /// A Unix account made for one test, removed again when dropped.

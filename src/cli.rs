@@ -145,8 +145,14 @@ pub struct Cli {
     pub actor: Option<String>,
 
     /// Open the database file in this process instead of going through the rolo server
-    /// (maintenance and emergencies; fails while a server has the file)
-    #[arg(long, global = true, env = "ROLO_NO_SERVER")]
+    /// (maintenance and emergencies; fails while a server has the file; in the environment
+    /// 1/0, yes/no, true/false, on/off)
+    #[arg(
+        long,
+        global = true,
+        env = "ROLO_NO_SERVER",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub no_server: bool,
 
     /// The team server's socket (see `rolo serve`) [default: a private server per database,

@@ -231,8 +231,36 @@ impl Connection {
         }
     }
 
-    /// The live link, connecting (and starting the server) if there is none.
+    /// The live link, connecting (and starting the server) if there is none. A subscribed
+    /// client (the interface) reconnects in the background only: its other callers get
+    /// "reconnecting" at once instead of waiting behind the restart, so the interface keeps
+    /// drawing (and shows "Reconnecting…") however long that takes — a server that was killed
+    /// repairs the file before it answers.
     fn link(self: &Arc<Self>) -> Result<Arc<Link>, StoreError> {
+        if !self.reconnecting.load(Ordering::Relaxed) {
+            let guard = lock(&self.link);
+            match guard.as_ref() {
+                Some(link) if !link.broken.load(Ordering::Relaxed) => return Ok(Arc::clone(link)),
+                Some(_) if lock(&self.events).is_some() => {}
+                _ => {
+                    drop(guard);
+                    return self.connect_link();
+                }
+            }
+            drop(guard);
+            self.on_broken();
+        } else if let Ok(guard) = self.link.try_lock()
+            && let Some(link) = guard.as_ref()
+            && !link.broken.load(Ordering::Relaxed)
+        {
+            return Ok(Arc::clone(link));
+        }
+        Err(StoreError::Unavailable(
+            "reconnecting to the rolo server; try again in a moment".into(),
+        ))
+    }
+
+    fn connect_link(self: &Arc<Self>) -> Result<Arc<Link>, StoreError> {
         let mut guard = lock(&self.link);
         if let Some(link) = guard.as_ref()
             && !link.broken.load(Ordering::Relaxed)
@@ -317,7 +345,9 @@ impl Connection {
             let mut wait = Duration::from_millis(50);
             while !me.closed.load(Ordering::Relaxed) {
                 std::thread::sleep(wait);
-                if me.link().is_ok() {
+                if me.connect_link().is_ok() {
+                    // Callers may use the link again before they hear it is back.
+                    me.reconnecting.store(false, Ordering::Relaxed);
                     me.emit(Event::Reconnected {
                         seq: me.last_seq.load(Ordering::Relaxed),
                     });

@@ -79,7 +79,10 @@ impl Service {
             scan_done: std::sync::Condvar::new(),
             subscribers: Mutex::new(Vec::new()),
             presence: Mutex::new(BTreeMap::new()),
-            next_conn: AtomicU64::new(1),
+            // Connection ids start somewhere new for every server: a client that reconnects
+            // after a restart must never meet its old id on someone else (the interface skips
+            // commits whose origin is its own id, and hides its own presence by it).
+            next_conn: AtomicU64::new(fastrand::u64(1..1 << 52)),
             shared,
             clients: AtomicU64::new(0),
             stop: AtomicBool::new(false),

@@ -98,6 +98,12 @@ impl App {
                 self.dirty = true;
             }
             while let Ok(event) = self.events.try_recv() {
+                if let api::Event::Reconnected { .. } = event {
+                    // A new connection: its own id (commits of ours are recognised by it), and
+                    // the server has forgotten where we are, so say it again.
+                    self.state.conn = self.store.conn_id();
+                    self.presence = None;
+                }
                 let effects = update(&mut self.state, Msg::Remote(event));
                 self.run_effects(term, effects);
                 self.dirty = true;

@@ -80,7 +80,8 @@ impl Caller {
         }
     }
 
-    /// The actor audit entries record: the agent, and the source when it is not the plain CLI.
+    /// The actor audit entries record (the source is recorded beside it, see
+    /// [`crate::store::with_source`]).
     pub fn actor(&self) -> Actor {
         self.agent.clone()
     }

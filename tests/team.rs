@@ -407,6 +407,14 @@ fn actor_of_log(entries: &[serde_json::Value], summary: &str) -> Option<String> 
         .and_then(|e| e["actor"].as_str().map(str::to_string))
 }
 
+/// Where the audit entry that logged `summary` came from (tui, cli, import, ssh).
+fn source_of_log(entries: &[serde_json::Value], summary: &str) -> Option<String> {
+    entries
+        .iter()
+        .find(|e| e.to_string().contains(summary))
+        .and_then(|e| e["source"].as_str().map(str::to_string))
+}
+
 // ---- the tests ------------------------------------------------------------------------------
 
 #[test]
@@ -427,6 +435,10 @@ fn a_call_logged_in_one_tui_appears_in_the_other_unasked() {
     assert_eq!(
         actor_of_log(&history(&team), "Renewal-question-from-ana").as_deref(),
         Some("ana")
+    );
+    assert_eq!(
+        source_of_log(&history(&team), "Renewal-question-from-ana").as_deref(),
+        Some("tui")
     );
 }
 
@@ -1032,6 +1044,11 @@ fn openssh_forced_command_names_the_keys_agent_and_refuses_smuggled_flags() {
         Some("ana"),
         "the audit trail names the key's agent"
     );
+    assert_eq!(
+        source_of_log(&history(&team), "Called-over-ssh").as_deref(),
+        Some("ssh"),
+        "and that it came in over SSH"
+    );
 
     for smuggled in [
         "search x --as boss",
@@ -1068,6 +1085,10 @@ fn openssh_forced_command_names_the_keys_agent_and_refuses_smuggled_flags() {
     assert_eq!(
         actor_of_log(&history(&team), "Logged-by-ssh-cli").as_deref(),
         Some("ana")
+    );
+    assert_eq!(
+        source_of_log(&history(&team), "Logged-by-ssh-cli").as_deref(),
+        Some("ssh")
     );
 }
 

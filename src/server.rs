@@ -527,3 +527,82 @@ pub use socket::{ServeOptions, serve};
 
 /// Shared by the socket server and tests: the service behind an `Arc`.
 pub type Shared = Arc<Service>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Db, Source};
+    use crate::domain::{Actor, Channel, ContactDraft, Interaction};
+
+    fn service_with_one_contact() -> (Arc<Service>, Db) {
+        let service = Service::new(Store::in_memory().unwrap_or_else(|e| panic!("{e}")), false);
+        let caller = Caller {
+            conn: service.connection(),
+            ..Caller::local(Actor::new("sam"), Source::Cli)
+        };
+        let db = Db::in_service(Arc::clone(&service), caller);
+        db.add_contact(ContactDraft {
+            name: "Ana".into(),
+            ..ContactDraft::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        (service, db)
+    }
+
+    #[test]
+    fn a_subscriber_that_stops_reading_never_blocks_writers_and_gets_one_resync() {
+        let (service, db) = service_with_one_contact();
+        let stuck = service.subscribe(999);
+        // Far more commits than the queue holds: every write still returns.
+        for n in 0..QUEUE + 50 {
+            db.log_interaction(
+                Interaction::new(1, Channel::Note, &format!("note {n}")),
+                None,
+                None,
+            )
+            .unwrap_or_else(|e| panic!("write {n} blocked or failed: {e}"));
+        }
+        let received: Vec<Event> = stuck.try_iter().collect();
+        assert_eq!(received.len(), QUEUE, "the queue is bounded");
+        assert!(
+            received
+                .iter()
+                .all(|e| matches!(e, Event::Committed { .. })),
+            "nothing but commits yet"
+        );
+        // Once it reads again, the next commit brings a resync instead of a gap.
+        db.log_interaction(Interaction::new(1, Channel::Note, "after"), None, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let next: Vec<Event> = stuck.try_iter().collect();
+        assert!(
+            matches!(next.first(), Some(Event::Resync { .. })),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn commits_are_broadcast_in_order_with_their_contacts_and_origin() {
+        let (service, db) = service_with_one_contact();
+        let events = service.subscribe(1234);
+        db.log_interaction(Interaction::new(1, Channel::Call, "one"), None, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        db.log_interaction(Interaction::new(1, Channel::Call, "two"), None, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let seqs: Vec<(u64, Vec<Id>, u64)> = events
+            .try_iter()
+            .filter_map(|e| match e {
+                Event::Committed {
+                    seq,
+                    contacts,
+                    origin,
+                    ..
+                } => Some((seq, contacts, origin)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seqs.len(), 2);
+        assert!(seqs[0].0 < seqs[1].0);
+        assert_eq!(seqs[0].1, vec![1]);
+        assert_eq!(seqs[0].2, db.conn_id());
+    }
+}

@@ -45,31 +45,68 @@ pub fn group_by<'a>(
     dimension: Dimension,
     purchases: impl IntoIterator<Item = &'a Purchase>,
 ) -> Vec<Group> {
-    let mut groups: HashMap<(String, String), Totals> = HashMap::new();
-    let mut months: HashMap<(i32, String), Totals> = HashMap::new();
+    let mut acc = Accumulator::new(dimension);
     for p in purchases {
-        let key = match dimension {
+        acc.add(p);
+    }
+    acc.finish()
+}
+
+/// Groups lines one at a time (for a streaming scan).
+pub struct Accumulator {
+    dimension: Dimension,
+    groups: HashMap<String, HashMap<String, Totals>>,
+    months: HashMap<(i32, String), Totals>,
+}
+
+impl Accumulator {
+    pub fn new(dimension: Dimension) -> Self {
+        Accumulator {
+            dimension,
+            groups: HashMap::new(),
+            months: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, p: &Purchase) {
+        let key = match self.dimension {
             Dimension::Channel => &p.channel,
             Dimension::Location => &p.location,
             Dimension::Product => &p.product,
             Dimension::Month => {
                 let (y, m) = super::month_of_day(utc_day(p.at.millis()));
-                months
+                self.months
                     .entry((y * 12 + i32::from(m) - 1, p.currency.clone()))
                     .or_default()
                     .add(p);
-                continue;
+                return;
             }
         };
         // Look up by reference first: most lines fall into an existing group.
-        match groups.get_mut(&(key.clone(), p.currency.clone())) {
+        let by_key = match self.groups.get_mut(&p.currency) {
+            Some(m) => m,
+            None => self.groups.entry(p.currency.clone()).or_default(),
+        };
+        match by_key.get_mut(key) {
             Some(t) => t.add(p),
-            None => groups
-                .entry((key.clone(), p.currency.clone()))
-                .or_default()
-                .add(p),
+            None => by_key.entry(key.clone()).or_default().add(p),
         }
     }
+
+    pub fn finish(self) -> Vec<Group> {
+        let groups = self
+            .groups
+            .into_iter()
+            .flat_map(|(currency, m)| m.into_iter().map(move |(k, t)| ((k, currency.clone()), t)));
+        let months = self.months;
+        finish(groups, months)
+    }
+}
+
+fn finish(
+    groups: impl Iterator<Item = ((String, String), Totals)>,
+    months: HashMap<(i32, String), Totals>,
+) -> Vec<Group> {
     let mut out: Vec<Group> = groups
         .into_iter()
         .map(|((key, currency), totals)| Group {

@@ -230,6 +230,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Bench(args)) => super::bench::run(&ctx, args.what),
         Some(Command::Import(args)) => super::import::run(&ctx, args),
         Some(Command::Export(args)) => super::export::run(&ctx, args),
+        Some(Command::Report(args)) => super::report::run(&ctx, args),
         Some(Command::Dedupe { json }) => super::dedupe::run(&ctx, json),
         Some(Command::Merge {
             keep,

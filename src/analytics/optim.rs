@@ -13,6 +13,9 @@ pub struct Minimum {
     pub converged: bool,
     /// Largest |gradient| component at `x` (NaN for Nelder–Mead).
     pub gradient_max: f64,
+    /// BFGS's inverse-Hessian approximation at the end, row-major (empty for Nelder–Mead):
+    /// a warm start for a related problem ([`bfgs_from`]).
+    pub inverse_hessian: Vec<f64>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +44,18 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// Minimises `f` (value and gradient) from `x0` by BFGS. Non-finite values are treated as
 /// +∞ by the line search, so a step into an overflow is simply shortened.
-pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: Options) -> Minimum {
+pub fn bfgs(f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: Options) -> Minimum {
+    bfgs_from(f, x0, None, options)
+}
+
+/// [`bfgs`] starting from an inverse-Hessian approximation `h0` (row-major), e.g. the one a
+/// fit on a subsample ended with.
+pub fn bfgs_from(
+    mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>),
+    x0: &[f64],
+    h0: Option<&[f64]>,
+    options: Options,
+) -> Minimum {
     let n = x0.len();
     let mut x = x0.to_vec();
     let (mut fx, mut g) = f(&x);
@@ -51,6 +65,10 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
         h[i * n + i] = 1.0;
     }
     let mut first_step = true;
+    if let Some(h0) = h0.filter(|h0| h0.len() == n * n && h0.iter().all(|v| v.is_finite())) {
+        h.copy_from_slice(h0);
+        first_step = false;
+    }
     let mut stalls = 0;
     for iteration in 0..options.max_iterations {
         if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
@@ -60,6 +78,7 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
                 iterations: iteration,
                 converged: false,
                 gradient_max: f64::NAN,
+                inverse_hessian: h,
             };
         }
         if max_abs(&g) < options.gradient_tolerance {
@@ -69,6 +88,7 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
                 value: fx,
                 iterations: iteration,
                 converged: true,
+                inverse_hessian: h,
             };
         }
         // Direction d = −H g; fall back to steepest descent when it does not descend.
@@ -110,6 +130,7 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
                 value: fx,
                 iterations: iteration,
                 converged: max_abs(&g) < options.gradient_tolerance.sqrt(),
+                inverse_hessian: h,
             };
         };
         let s: Vec<f64> = xn.iter().zip(&x).map(|(a, b)| a - b).collect();
@@ -150,6 +171,7 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
                     value: fx,
                     iterations: iteration + 1,
                     converged: max_abs(&g) < options.gradient_tolerance.sqrt(),
+                    inverse_hessian: h,
                 };
             }
         } else {
@@ -162,6 +184,7 @@ pub fn bfgs(mut f: impl FnMut(&[f64]) -> (f64, Vec<f64>), x0: &[f64], options: O
         value: fx,
         iterations: options.max_iterations,
         converged: false,
+        inverse_hessian: h,
     }
 }
 
@@ -246,6 +269,7 @@ pub fn nelder_mead(
         iterations,
         converged,
         gradient_max: f64::NAN,
+        inverse_hessian: Vec::new(),
     }
 }
 

@@ -40,6 +40,9 @@ pub enum Field {
     Ignore,
 }
 
+/// How many [`Field`]s there are.
+const FIELD_COUNT: usize = Field::Ignore as usize + 1;
+
 pub const FIELDS: &str = "customer, customer_uid, customer_email, customer_phone, customer_name, \
      order, at, product, quantity, amount, unit_price, cost, unit_cost, currency, channel, \
      location, ignore";
@@ -411,30 +414,39 @@ impl<R: Read> OrderReader<R> {
     }
 
     fn parse(&mut self, record: &csv::StringRecord, line: u64) -> Result<OrderLine, String> {
-        let mut values: BTreeMap<Field, String> = BTreeMap::new();
+        // Borrowed from the record: no allocation per field.
+        let mut values: [&str; FIELD_COUNT] = [""; FIELD_COUNT];
         for (i, field) in self.columns.fields.iter().enumerate() {
             if let (Some(f), Some(v)) = (field, record.get(i)) {
                 let v = v.trim();
-                if !v.is_empty() {
-                    values.entry(*f).or_insert_with(|| v.to_string());
+                let slot = &mut values[*f as usize];
+                if slot.is_empty() {
+                    *slot = v;
                 }
             }
         }
-        let order = values.get(&Field::Order).cloned().unwrap_or_default();
-        if let Some((previous_order, carried)) = &self.previous
-            && !order.is_empty()
-            && *previous_order == order
-        {
+        let order = values[Field::Order as usize];
+        let same_order =
+            !order.is_empty() && self.previous.as_ref().is_some_and(|(o, _)| o == order);
+        if same_order && let Some((_, carried)) = &self.previous {
             for (f, v) in carried {
-                values.entry(*f).or_insert_with(|| v.clone());
+                if values[*f as usize].is_empty() {
+                    values[*f as usize] = v.as_str();
+                }
             }
         }
-        let carried: BTreeMap<Field, String> = CARRIED
-            .iter()
-            .filter_map(|f| values.get(f).map(|v| (*f, v.clone())))
-            .collect();
-        self.previous = Some((order.clone(), carried));
-        let get = |f: Field| values.get(&f).map(String::as_str).unwrap_or("");
+        let carried: BTreeMap<Field, String> = if order.is_empty() || same_order {
+            BTreeMap::new()
+        } else {
+            CARRIED
+                .iter()
+                .filter(|f| !values[**f as usize].is_empty())
+                .map(|f| (*f, values[*f as usize].to_string()))
+                .collect()
+        };
+        let order = order.to_string();
+        let values: [&str; FIELD_COUNT] = values;
+        let get = |f: Field| values[f as usize];
 
         let mut keys = Vec::new();
         let generic = get(Field::Customer);
@@ -497,7 +509,7 @@ impl<R: Read> OrderReader<R> {
             "" => "(unnamed)".to_string(),
             p => p.to_string(),
         };
-        Ok(OrderLine {
+        let out = OrderLine {
             line,
             keys,
             customer_name: get(Field::CustomerName).to_string(),
@@ -510,7 +522,11 @@ impl<R: Read> OrderReader<R> {
             currency,
             channel: get(Field::Channel).to_string(),
             location: get(Field::Location).to_string(),
-        })
+        };
+        if !same_order {
+            self.previous = Some((out.order.clone(), carried));
+        }
+        Ok(out)
     }
 }
 

@@ -421,9 +421,18 @@ impl<'t> Tables<'t> {
     /// UTC day already had a purchase is plain from the summary unless the day lies strictly
     /// between the first and last purchase day; then the timeline of that day decides.
     fn add_to_summary(&mut self, p: &Purchase) -> Result<(), StoreError> {
-        let mut summary = self
-            .purchase_summary(p.contact)?
-            .unwrap_or_else(|| PurchaseSummary::new(p.contact));
+        // In a bulk load the summary is updated in place in the cache (no copies per line).
+        let cached = self
+            .summary_cache
+            .as_mut()
+            .and_then(|c| c.get_mut(&p.contact))
+            .and_then(Option::take);
+        let mut summary = match cached {
+            Some(s) => s,
+            None => self
+                .purchase_summary(p.contact)?
+                .unwrap_or_else(|| PurchaseSummary::new(p.contact)),
+        };
         let day = utc_day(p.at.millis());
         let new_day = if summary.is_empty() || day < summary.first_day || day > summary.last_day {
             true
@@ -899,7 +908,8 @@ impl<'t> Tables<'t> {
             // Additions only move the summaries one way: no rescan needed.
             if old.is_none() {
                 if let Entry::Purchase(p) = new {
-                    self.add_to_summary(p)?;
+                    // A purchase moves neither the last interaction nor the next due day.
+                    return self.add_to_summary(p);
                 }
                 let (last, due) = self.recency(new.contact())?;
                 let (new_last, new_due) = match new {

@@ -665,3 +665,131 @@ pub fn satisfaction(
         names,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard
+// ---------------------------------------------------------------------------------------------
+
+/// What the TUI dashboard draws, from the same functions as the reports (so its numbers are
+/// the reports' numbers): the R×F grid, revenue and margin per month and CSAT per month (last
+/// twelve months with data, main currency), top customers and products by margin, and the
+/// customers slipping away who spent most.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub as_of: Day,
+    pub customers: u64,
+    pub currency: Option<String>,
+    /// As [`RfmReport::grid`].
+    pub grid: [[u64; 5]; 5],
+    pub segments: Vec<SegmentRow>,
+    pub months: Vec<MonthBar>,
+    pub satisfaction: satisfaction::Row,
+    pub satisfaction_months: Vec<satisfaction::Row>,
+    /// `(contact, name, margin)`.
+    pub top_customers: Vec<(Id, String, i64)>,
+    /// `(product, margin)`.
+    pub top_products: Vec<(String, i64)>,
+    /// P(alive) < 0.5, biggest spenders first.
+    pub churn_risk: Vec<CustomerClv>,
+    pub slipping: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonthBar {
+    pub month: String,
+    pub amount: i64,
+    pub margin: i64,
+}
+
+/// How many rows of each list the dashboard keeps.
+const DASHBOARD_TOP: usize = 12;
+
+pub fn dashboard(store: &Store, as_of: Option<Day>) -> Result<Dashboard, StoreError> {
+    let as_of = as_of.unwrap_or_else(today);
+    let summaries = summaries_as_of(store, as_of)?;
+    let rfm = rfm_from(&summaries, as_of, &RfmOptions::default());
+    let currency = main_currency(&summaries);
+    let mut months = performance::Accumulator::new(Dimension::Month);
+    let mut products: BTreeMap<String, std::collections::HashMap<String, profit::Totals>> =
+        BTreeMap::new();
+    let mut rated: Vec<Interaction> = Vec::new();
+    scan(
+        store,
+        as_of,
+        |p| {
+            months.add(p);
+            let by_product = products.entry(p.currency.clone()).or_default();
+            match by_product.get_mut(&p.product) {
+                Some(t) => t.add(p),
+                None => by_product.entry(p.product.clone()).or_default().add(p),
+            }
+        },
+        |i| {
+            if i.satisfaction.is_some() {
+                let mut slim = i.clone();
+                slim.body = String::new();
+                slim.summary = String::new();
+                rated.push(slim);
+            }
+        },
+    )?;
+    let cur = currency.clone().unwrap_or_default();
+    let mut month_bars: Vec<MonthBar> = months
+        .finish()
+        .into_iter()
+        .filter(|g| g.currency == cur)
+        .map(|g| MonthBar {
+            month: g.key,
+            amount: g.totals.amount,
+            margin: g.totals.margin,
+        })
+        .collect();
+    let skip = month_bars.len().saturating_sub(DASHBOARD_TOP);
+    month_bars.drain(..skip);
+    let profit = profit::profit(&summaries, &products, DASHBOARD_TOP);
+    let mine = profit.iter().find(|p| p.currency == cur);
+    let mut top_customers = Vec::new();
+    for c in mine.map(|p| p.top_customers.as_slice()).unwrap_or_default() {
+        top_customers.push((c.contact, name_of(store, c.contact)?, c.margin));
+    }
+    let top_products = mine
+        .map(|p| {
+            p.top_products
+                .iter()
+                .map(|t| (t.product.clone(), t.totals.margin))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sat = satisfaction::satisfaction(&rated);
+    let mut sat_months = sat.by_month;
+    let skip = sat_months.len().saturating_sub(DASHBOARD_TOP);
+    sat_months.drain(..skip);
+    let clv = clv_from(
+        &summaries,
+        as_of,
+        &ClvOptions {
+            customers: true,
+            ..ClvOptions::default()
+        },
+    );
+    let mut risk: Vec<CustomerClv> = clv.scores.into_iter().filter(|c| c.p_alive < 0.5).collect();
+    risk.sort_by(|a, b| b.monetary.cmp(&a.monetary).then(a.contact.cmp(&b.contact)));
+    risk.truncate(DASHBOARD_TOP);
+    for c in &mut risk {
+        c.name = name_of(store, c.contact)?;
+    }
+    Ok(Dashboard {
+        as_of,
+        customers: rfm.customers,
+        currency,
+        grid: rfm.grid,
+        segments: rfm.segments,
+        months: month_bars,
+        satisfaction: sat.overall,
+        satisfaction_months: sat_months,
+        top_customers,
+        top_products,
+        churn_risk: risk,
+        slipping: clv.slipping,
+    })
+}

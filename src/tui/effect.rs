@@ -42,6 +42,8 @@ pub enum Effect {
         query: String,
     },
     LoadDue(Day),
+    /// Compute the dashboard's figures (the reports' functions) as of the end of that day.
+    LoadDashboard(Day),
     /// Add a contact; with `check_shared`, first look for someone who already has one of its
     /// emails or phones and ask (`Msg::SharedOnAdd`) instead of saving.
     AddContact {
@@ -175,6 +177,12 @@ pub fn run_store_effect(store: &Store, actor: &Actor, effect: Effect) -> Vec<Msg
             Ok(items) => vec![Msg::DueLoaded(items)],
             Err(e) => failed(&e),
         },
+        Effect::LoadDashboard(day) => {
+            match crate::analytics::reports::dashboard(store, Some(day)) {
+                Ok(d) => vec![Msg::DashboardLoaded(Box::new(d))],
+                Err(e) => failed(&e),
+            }
+        }
         Effect::AddContact {
             draft,
             check_shared,

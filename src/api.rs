@@ -380,6 +380,8 @@ api! {
     111 Undo undo() -> AuditEntry, Write => |s, c| s.store.undo(&c.actor())?;
     112 EditInteraction edit_interaction(original: Interaction, edited: Interaction) -> Interaction, Write => |s, c| s.store.edit_interaction(&c.actor(), &original, edited)?;
     113 DeleteInteraction delete_interaction(original: Interaction) -> (), Write => |s, c| s.store.delete_interaction(&c.actor(), &original)?;
+    /// The analytics dashboard's aggregates as of a day (today by default).
+    31 Dashboard dashboard(as_of: Option<Day>) -> crate::analytics::reports::Dashboard, Read => |s, c| crate::analytics::reports::dashboard(&s.store, as_of)?;
     /// Loads demo data (the TUI's welcome screen).
     114 LoadDemo load_demo(contacts: u64, seed: u64) -> u64, Write => |s, c| crate::demo::load(&s.store, &c.actor(), contacts, seed, |_| {})?;
 

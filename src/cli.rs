@@ -29,6 +29,8 @@ mod keys;
 mod lookup;
 mod output;
 pub mod progress;
+mod purchases;
+mod report;
 mod restricted;
 
 use std::path::PathBuf;
@@ -309,6 +311,9 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export contacts as vCard, CSV or rolo's lossless JSON
     Export(export::ExportArgs),
+    /// Analyse customers: rfm, clv (churn risk, lifetime value), profit, performance,
+    /// satisfaction — tables, or stable JSON with --json (see the README, "Reports")
+    Report(report::ReportArgs),
     /// Merge OTHER into KEEP: KEEP's values win, its empty fields are filled from OTHER, and
     /// emails, phones, addresses, tags, custom fields, notes and consent are combined. Every
     /// interaction, follow-up, purchase and deal of OTHER moves to KEEP; OTHER is removed.

@@ -375,6 +375,10 @@ const PRODUCTS: &[(&str, i64)] = &[
     ("Training day", 80_000),
     ("Add-on seats", 1_500),
 ];
+/// The share of each product's price that is margin (same order as [`PRODUCTS`]): software
+/// plans earn most, services less, the hardware kit is sold near cost (sometimes below).
+const MARGINS: &[f64] = &[0.85, 0.8, 0.75, 0.35, 0.6, 0.04, 0.45, 0.9];
+
 const SUMMARIES: &[(Channel, &[&str])] = &[
     (
         Channel::Call,
@@ -458,6 +462,9 @@ const DAY_MS: i64 = 86_400_000;
 /// Generates contacts with their history; `now` anchors all dates so output is reproducible.
 pub struct Generator {
     rng: Rng,
+    /// Draws for purchase histories and satisfaction drift, apart from `rng` so the same seed
+    /// still gives the same people, interactions and deals as before they existed.
+    btyd: Rng,
     now: At,
     today: Day,
     agents: Vec<String>,
@@ -491,6 +498,7 @@ impl Generator {
             .collect();
         Generator {
             rng,
+            btyd: Rng::with_seed(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xB7D),
             now,
             today: now.local_day(),
             agents: ["sam", "ana", "li", "marco", "ivana"]
@@ -719,6 +727,9 @@ impl Generator {
     fn history(&mut self, created_ms: i64, stage: Stage) -> Vec<Entry> {
         let mut entries = Vec::new();
         let span = (self.now.millis() - created_ms).max(DAY_MS);
+        // Satisfaction drifts: a baseline mood and a trend per year, plus noise per rating.
+        let mood = 2.8 + 2.0 * self.btyd.f64();
+        let trend = -1.2 + 1.6 * self.btyd.f64();
         let interactions = self.rng.usize(0..9);
         for _ in 0..interactions {
             let (channel, summaries) = *self.pick(SUMMARIES);
@@ -747,7 +758,13 @@ impl Generator {
                     Outcome::Escalated,
                     Outcome::NoAnswer,
                 ])),
-                satisfaction: (self.rng.u8(..3) > 0).then(|| self.rng.u8(1..6)),
+                satisfaction: (self.rng.u8(..3) > 0).then(|| {
+                    // Drawn as before (keeps the stream), replaced by the drifting rating.
+                    let _ = self.rng.u8(1..6);
+                    let years = (at_ms - created_ms) as f64 / (365.25 * DAY_MS as f64);
+                    let rating = mood + trend * years + 0.6 * normal(&mut self.btyd);
+                    rating.round().clamp(1.0, 5.0) as u8
+                }),
                 agent: self.agent(),
                 deal: None,
                 campaign: String::new(),
@@ -777,29 +794,126 @@ impl Generator {
             }));
         }
         if stage == Stage::Customer || stage == Stage::Former {
+            // The draws the earlier uniform purchases took from `rng`, still taken so every
+            // later contact of a seed stays the same.
             for _ in 0..self.rng.usize(1..5) {
-                let (product, price) = *self.pick(PRODUCTS);
-                let quantity = self.rng.u32(1..4);
-                let amount = price * i64::from(quantity);
-                let at_ms = created_ms + self.rng.i64(0..span);
-                entries.push(Entry::Purchase(Purchase {
-                    id: 0,
-                    contact: 0,
-                    at: At::from_millis(at_ms - at_ms % 1000),
-                    product: product.into(),
-                    quantity,
-                    amount,
-                    cost: amount * i64::from(self.rng.u32(30..80)) / 100,
-                    currency: "EUR".into(),
-                    channel: self.pick(&["web", "store", "phone", "partner"]).to_string(),
-                    location: self
-                        .pick(&["online", "Milano", "Berlin", "Zagreb", "Madrid"])
-                        .to_string(),
-                }));
+                let _ = (
+                    self.pick(PRODUCTS),
+                    self.rng.u32(1..4),
+                    self.rng.i64(0..span),
+                );
+                let _ = (
+                    self.rng.u32(30..80),
+                    self.rng.usize(..4),
+                    self.rng.usize(..5),
+                );
             }
+            entries.extend(self.purchases(created_ms, stage));
         }
         entries
     }
+
+    /// A buy-till-you-die history (the BG/NBD story): while alive the customer buys at a
+    /// Poisson rate λ ~ Gamma(0.9, 1/25 per day) — one purchase every four weeks on average —
+    /// and after each purchase lapses for good with probability p ~ Beta(0.8, 3.5) (former
+    /// customers Beta(3, 2)). Heavier buyers lean to the pricier products; each customer mostly
+    /// buys through one channel and location.
+    fn purchases(&mut self, created_ms: i64, stage: Stage) -> Vec<Entry> {
+        let rng = &mut self.btyd;
+        let now = self.now.millis();
+        let rate = gamma(rng, 0.9) / 25.0;
+        let lapse = if stage == Stage::Former {
+            beta(rng, 3.0, 2.0)
+        } else {
+            beta(rng, 0.8, 3.5)
+        };
+        let pricey = rate / (rate + 0.04);
+        let channel = ["web", "store", "phone", "partner"][rng.usize(..4)];
+        let location = ["online", "Milano", "Berlin", "Zagreb", "Madrid"][rng.usize(..5)];
+        // The first purchase comes soon after the contact was created (never after now).
+        let mut at = (created_ms + (exponential(rng, 1.0 / 14.0) * DAY_MS as f64) as i64)
+            .min(now - DAY_MS / 2);
+        let mut out = Vec::new();
+        loop {
+            let mut by_price: Vec<usize> = (0..PRODUCTS.len()).collect();
+            by_price.sort_by_key(|i| PRODUCTS[*i].1);
+            let half = by_price.len() / 2;
+            let index = if rng.f64() < pricey {
+                by_price[half + rng.usize(..by_price.len() - half)]
+            } else {
+                by_price[rng.usize(..half)]
+            };
+            let (product, price) = PRODUCTS[index];
+            let quantity = rng.u32(1..4);
+            let amount = price * i64::from(quantity);
+            let margin = MARGINS[index] + 0.1 * (rng.f64() - 0.5);
+            out.push(Entry::Purchase(Purchase {
+                id: 0,
+                contact: 0,
+                at: At::from_millis(at - at.rem_euclid(1000)),
+                product: product.into(),
+                quantity,
+                amount,
+                cost: (amount as f64 * (1.0 - margin)).round() as i64,
+                currency: "EUR".into(),
+                channel: if rng.u8(..5) == 0 {
+                    ["web", "store", "phone", "partner"][rng.usize(..4)]
+                } else {
+                    channel
+                }
+                .to_string(),
+                location: location.to_string(),
+            }));
+            if out.len() >= 80 || rng.f64() < lapse {
+                break;
+            }
+            at += (exponential(rng, rate.max(1e-4)) * DAY_MS as f64) as i64;
+            if at >= now {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn normal(rng: &mut Rng) -> f64 {
+    let u = rng.f64().max(f64::MIN_POSITIVE);
+    let v = rng.f64();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+/// An exponential draw with `rate`.
+fn exponential(rng: &mut Rng, rate: f64) -> f64 {
+    -(1.0 - rng.f64()).ln() / rate
+}
+
+/// A Gamma(shape, 1) draw (Marsaglia & Tsang; shapes below 1 boosted by `U^(1/shape)`).
+fn gamma(rng: &mut Rng, shape: f64) -> f64 {
+    if shape < 1.0 {
+        let u = rng.f64().max(f64::MIN_POSITIVE);
+        return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = normal(rng);
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u = rng.f64().max(f64::MIN_POSITIVE);
+        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
+/// A Beta(a, b) draw.
+fn beta(rng: &mut Rng, a: f64, b: f64) -> f64 {
+    let x = gamma(rng, a);
+    let y = gamma(rng, b);
+    if x + y > 0.0 { x / (x + y) } else { 0.5 }
 }
 
 /// Fills `store` with `count` generated contacts in batches; returns how many were written.
@@ -885,6 +999,96 @@ mod tests {
             }
         }
         assert!(languages.len() >= 7, "{languages:?}");
+    }
+
+    #[test]
+    fn purchases_follow_a_buy_till_you_die_process_and_satisfaction_drifts() {
+        let now = At::from_millis(1_764_000_000_000);
+        let mut g = Generator::new(5, now, 3000);
+        let mut summaries = Vec::new();
+        let mut first_half = (0, 0);
+        let mut second_half = (0, 0);
+        let mut margins: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for id in 0..3000 {
+            let person = g.person();
+            let created = person.contact.created.at.millis();
+            let purchases: Vec<&Purchase> = person
+                .entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Purchase(p) => Some(p),
+                    _ => None,
+                })
+                .collect();
+            for p in &purchases {
+                assert!(
+                    p.at <= now && p.at.millis() >= created,
+                    "within the contact's life"
+                );
+                let slot = margins
+                    .entry(PRODUCTS.iter().find(|x| x.0 == p.product).unwrap().0)
+                    .or_default();
+                slot.0 += p.amount;
+                slot.1 += p.margin();
+            }
+            for e in &person.entries {
+                if let Entry::Interaction(i) = e
+                    && let Some(s) = i.satisfaction
+                {
+                    assert!((1..=5).contains(&s));
+                    let half = if i.at.millis() - created < (now.millis() - created) / 2 {
+                        &mut first_half
+                    } else {
+                        &mut second_half
+                    };
+                    half.0 += u64::from(s);
+                    half.1 += 1;
+                }
+            }
+            if !purchases.is_empty() {
+                summaries.push(crate::analytics::summary::PurchaseSummary::of(
+                    id, &purchases,
+                ));
+            }
+        }
+        // Some buy often, many lapse: a realistic spread of repeat purchase days.
+        let repeats: Vec<u32> = summaries.iter().map(|s| s.repeats()).collect();
+        let once = repeats.iter().filter(|x| **x == 0).count();
+        let many = repeats.iter().filter(|x| **x >= 5).count();
+        assert!(
+            once * 10 > summaries.len() && once * 10 < summaries.len() * 7,
+            "{once}"
+        );
+        assert!(many * 20 > summaries.len(), "{many}");
+        // Lapsed customers: last purchase long before now for a good share.
+        let lapsed = summaries
+            .iter()
+            .filter(|s| now.millis() - s.last_ms > 180 * DAY_MS)
+            .count();
+        assert!(
+            lapsed * 5 > summaries.len(),
+            "{lapsed} of {}",
+            summaries.len()
+        );
+        // Margins differ by product: plans earn, the hardware kit barely.
+        let rate = |p: &str| margins[p].1 as f64 / margins[p].0 as f64;
+        assert!(rate("Team plan") > 0.7 && rate("Hardware kit") < 0.15);
+        // The BG/NBD fit on the generated base converges.
+        let histories = summaries.iter().map(|s| crate::analytics::clv::History {
+            x: s.repeats(),
+            tx: f64::from(s.last_day - s.first_day),
+            t: f64::from(crate::analytics::summary::utc_day(now.millis()) - s.first_day),
+        });
+        let fit =
+            crate::analytics::clv::BgNbd::fit(&crate::analytics::clv::Grouped::new(histories))
+                .unwrap();
+        assert!(fit.converged, "{fit:?}");
+        // Satisfaction drifts (on average down: trend −1.2..+0.4 a year).
+        let mean = |h: (u64, u64)| h.0 as f64 / h.1 as f64;
+        assert!(
+            mean(second_half) < mean(first_half),
+            "{first_half:?} {second_half:?}"
+        );
     }
 
     #[test]

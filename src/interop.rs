@@ -16,6 +16,7 @@ pub mod csv;
 pub mod dedupe;
 pub mod encoding;
 pub mod json;
+pub mod orders;
 pub mod vcard;
 
 use std::fmt;

@@ -3,6 +3,7 @@
 //! The core (`domain`, `store`, `search`, `interop`) knows nothing about terminals; the CLI
 //! (`cli`) and the full-screen interface (`tui`) both sit on it.
 
+pub mod analytics;
 pub mod api;
 pub mod cli;
 pub mod client;

@@ -29,7 +29,7 @@ use tables::*;
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every
@@ -912,6 +912,48 @@ impl Store {
             out.push((k.value(), v.value()));
         }
         Ok(out)
+    }
+
+    /// Every customer's purchase summary (contacts with at least one purchase), in id order —
+    /// what the analytics read; kept current on every purchase, so no timeline scan.
+    pub fn customer_summaries(
+        &self,
+    ) -> Result<Vec<crate::analytics::summary::PurchaseSummary>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(PURCHASE_SUMMARIES)?;
+        let mut out = Vec::with_capacity(usize::try_from(t.len()?).unwrap_or(0));
+        for row in t.iter()? {
+            out.push(decode("purchase summary", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// One contact's purchase summary (`None` without purchases).
+    pub fn customer_summary(
+        &self,
+        contact: Id,
+    ) -> Result<Option<crate::analytics::summary::PurchaseSummary>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(PURCHASE_SUMMARIES)?;
+        match t.get(contact)? {
+            Some(v) => Ok(Some(decode("purchase summary", v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Calls `f` for every timeline entry, in `(contact, at)` order, until it returns `false`
+    /// (reports that need single purchases or interactions: products, months, satisfaction,
+    /// `--as-of` replays). One read transaction; entries are decoded one at a time.
+    pub fn for_each_entry(&self, mut f: impl FnMut(Entry) -> bool) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(TIMELINE)?;
+        for row in t.iter()? {
+            let (k, v) = row?;
+            if !f(decode_entry(k.value(), v.value())?) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Every organisation, in id order.

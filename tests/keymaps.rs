@@ -499,7 +499,7 @@ fn check_duplicate_after_normalisation() {
 fn check_key_bound_alone_and_as_prefix() {
     assert_eq!(
         fixture_problems("prefix_conflict.toml"),
-        "prefix_conflict.toml:4: `g` is bound to `first` and also starts `g g` (<built-in>/keymaps/default.toml:40), so one of them cannot be typed (unbind one of them, e.g. \"g\" = \"noop\")"
+        "prefix_conflict.toml:4: `g` is bound to `first` and also starts `g g` (<built-in>/keymaps/default.toml:41), so one of them cannot be typed (unbind one of them, e.g. \"g\" = \"noop\")"
     );
 }
 

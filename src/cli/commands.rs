@@ -374,6 +374,7 @@ fn is_job(command: &Command) -> bool {
     matches!(
         command,
         Command::Import(_)
+            | Command::Report(_)
             | Command::Export(_)
             | Command::Demo { .. }
             | Command::Doctor { .. }
@@ -687,6 +688,7 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
         Some(Command::Bench(args)) => super::bench::run(ctx, args.what),
         Some(Command::Import(args)) => super::import::run(ctx, args),
         Some(Command::Export(args)) => super::export::run(ctx, args),
+        Some(Command::Report(args)) => super::report::run(ctx, args),
         Some(Command::Dedupe { json }) => super::dedupe::run(ctx, json),
         Some(Command::Merge {
             keep,

@@ -63,10 +63,29 @@ pub const BATCH: usize = 50_000;
 /// compaction (it rewrites the whole file: 11 s at 1M contacts).
 const COMPACT_AFTER: u64 = 10_000;
 
+/// What an import brings in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    /// Contacts (vCard, CSV, rolo JSON)
+    #[default]
+    Contacts,
+    /// Order lines onto customers' timelines (CSV; Shopify / WooCommerce exports recognised)
+    Purchases,
+}
+
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The file to read (vCard, CSV or rolo JSON)
+    /// The file to read (vCard, CSV or rolo JSON; CSV for --kind purchases)
     pub file: PathBuf,
+    /// contacts, or purchases (order lines; see the README, "Importing purchases")
+    #[arg(long, value_enum, default_value_t = ImportKind::Contacts)]
+    pub kind: ImportKind,
+    /// With --kind purchases: the currency of amounts when the file has no currency column
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
+    /// With --kind purchases: create customers no contact matches (else they are reported)
+    #[arg(long)]
+    pub create_customers: bool,
     /// vcard, csv or json [default: from the file name or content]
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
@@ -829,6 +848,9 @@ pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
 }
 
 pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failure> {
+    if args.kind == ImportKind::Purchases {
+        return super::purchases::run(ctx, args);
+    }
     let started = Instant::now();
     let label = args.file.display().to_string();
     let file = File::open(&args.file)

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::tables::*;
 use super::{SCHEMA_VERSION, Store, StoreError, open_private_file};
+use crate::analytics::summary::PurchaseSummary;
 use crate::domain::{Contact, Entry, Organization, text};
 
 /// One schema step: upgrades a database from `from` to `from + 1` inside the open transaction.
@@ -58,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         run: v5_to_v6,
         rewrites: true,
     },
+    Migration {
+        from: 6,
+        description: "per-customer purchase summaries for analytics",
+        run: v6_to_v7,
+        rewrites: false,
+    },
 ];
 
 /// Schema 6 audit entries carry their source; older ones get an empty one ("not recorded").
@@ -72,6 +79,41 @@ fn v5_to_v6(txn: &WriteTransaction) -> Result<(), StoreError> {
     for (k, v) in rows {
         audit.insert(k, v.as_slice())?;
     }
+    Ok(())
+}
+
+/// Schema 7 keeps a purchase summary per customer ([`PURCHASE_SUMMARIES`]); it is built here
+/// from the timeline in one pass (entries come in `(contact, at)` order).
+fn v6_to_v7(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let timeline = txn.open_table(TIMELINE)?;
+    let mut summaries = txn.open_table(PURCHASE_SUMMARIES)?;
+    let mut cursor = summaries.upper_bound_mut(std::ops::Bound::<u64>::Unbounded)?;
+    let mut current: Option<(PurchaseSummary, i32)> = None;
+    for row in timeline.iter()? {
+        let (k, v) = row?;
+        let Entry::Purchase(p) = decode_entry(k.value(), v.value())? else {
+            continue;
+        };
+        let day = crate::analytics::summary::utc_day(p.at.millis());
+        match &mut current {
+            Some((s, last)) if s.contact == p.contact => {
+                s.add(&p, *last != day);
+                *last = day;
+            }
+            _ => {
+                if let Some((done, _)) = current.take() {
+                    cursor.insert_before(done.contact, encode(&done)?.as_slice())?;
+                }
+                let mut s = PurchaseSummary::new(p.contact);
+                s.add(&p, true);
+                current = Some((s, day));
+            }
+        }
+    }
+    if let Some((done, _)) = current {
+        cursor.insert_before(done.contact, encode(&done)?.as_slice())?;
+    }
+    cursor.close()?;
     Ok(())
 }
 
@@ -340,6 +382,7 @@ impl Store {
         repack(&txn, TRASH)?;
         repack(&txn, AUDIT)?;
         repack(&txn, UNDONE)?;
+        repack(&txn, PURCHASE_SUMMARIES)?;
         txn.commit()?;
         self.db.compact().map_err(|e| StoreError::Io(e.to_string()))
     }
@@ -384,12 +427,13 @@ impl Store {
         rows += copy_table(&src, &dst, TRASH)?;
         rows += copy_table(&src, &dst, AUDIT)?;
         rows += copy_table(&src, &dst, UNDONE)?;
+        rows += copy_table(&src, &dst, PURCHASE_SUMMARIES)?;
         dst.commit()?;
         drop(copy);
         let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupReport {
             path: shown,
-            tables: 17,
+            tables: 18,
             rows,
             bytes,
         })
@@ -488,6 +532,7 @@ impl Store {
         table!(TRASH);
         table!(AUDIT);
         table!(UNDONE);
+        table!(PURCHASE_SUMMARIES);
         txn.abort()?;
         out.sort_by_key(|t| std::cmp::Reverse(t.leaf_pages + t.branch_pages));
         Ok(out)
@@ -527,6 +572,7 @@ impl Store {
         dump!(TRASH, "trash", hex);
         dump!(AUDIT, "audit", hex);
         dump!(UNDONE, "undone", |v: u64| v.to_string());
+        dump!(PURCHASE_SUMMARIES, "purchase_summaries", hex);
         for row in txn.open_multimap_table(TAGS)?.iter()? {
             let (k, values) = row?;
             for v in values {
@@ -752,6 +798,7 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
     // the per-contact summary matches the timeline.
     let mut due_expected = BTreeSet::new();
     let mut recency: BTreeMap<u64, (i64, Option<i32>)> = BTreeMap::new();
+    let mut purchases: BTreeMap<u64, (PurchaseSummary, i32)> = BTreeMap::new();
     let mut max_entry = 0;
     for row in txn.open_table(TIMELINE)?.iter()? {
         let (k, v) = row?;
@@ -781,6 +828,14 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
             && f.is_open()
         {
             due_expected.insert((f.due.number(), f.id, contact, at));
+        }
+        if let Entry::Purchase(p) = &entry {
+            let day = crate::analytics::summary::utc_day(p.at.millis());
+            let (s, last) = purchases
+                .entry(contact)
+                .or_insert_with(|| (PurchaseSummary::new(contact), i32::MIN));
+            s.add(p, *last != day);
+            *last = day;
         }
         let slot = recency.entry(contact).or_insert((NO_CONTACT, None));
         let (last, due) = summarise(std::slice::from_ref(&entry));
@@ -842,6 +897,33 @@ fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), S
             "{} search records for {} contacts",
             index.len()?,
             contact_ids.len()
+        ));
+    }
+
+    // Purchase summaries: rebuilt from the timeline, they must equal what is stored.
+    let mut stored_summaries = BTreeMap::new();
+    for row in txn.open_table(PURCHASE_SUMMARIES)?.iter()? {
+        let (k, v) = row?;
+        match decode::<PurchaseSummary>("purchase summary", v.value()) {
+            Ok(s) => {
+                stored_summaries.insert(k.value(), s);
+            }
+            Err(e) => report.problem(format!("purchase summary {}: {e}", k.value())),
+        }
+    }
+    let expected: BTreeMap<u64, PurchaseSummary> =
+        purchases.into_iter().map(|(k, (s, _))| (k, s)).collect();
+    if stored_summaries != expected {
+        let bad = expected
+            .iter()
+            .filter(|(k, s)| stored_summaries.get(*k) != Some(*s))
+            .count()
+            + stored_summaries
+                .keys()
+                .filter(|k| !expected.contains_key(*k))
+                .count();
+        report.problem(format!(
+            "{bad} purchase summaries disagree with the timeline"
         ));
     }
 

@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
 use super::deferred::{self, Deferred, Kind};
-use crate::domain::{At, Contact, Day, Deal, Entry, Id, Invalid, Organization, text};
+use crate::analytics::summary::{PurchaseSummary, utc_day};
+use crate::domain::{At, Contact, Day, Deal, Entry, Id, Invalid, Organization, Purchase, text};
 use crate::search::{IndexEntry, SearchDoc};
 
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -50,6 +51,11 @@ pub(crate) const TRASH: TableDefinition<u64, &[u8]> = TableDefinition::new("tras
 pub(crate) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 /// audit seq → the seq of the entry that undid it.
 pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undone");
+/// contact → its purchase summary ([`PurchaseSummary`], postcard), kept current on every
+/// purchase written or removed (schema 7); only contacts with purchases have a row. What every
+/// analysis reads instead of the timeline.
+pub(crate) const PURCHASE_SUMMARIES: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("purchase_summaries");
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
@@ -289,6 +295,11 @@ pub(crate) struct Tables<'t> {
     pub trash: Table<'t, u64, &'static [u8]>,
     pub audit: Table<'t, u64, &'static [u8]>,
     pub undone: Table<'t, u64, u64>,
+    pub summaries: Table<'t, u64, &'static [u8]>,
+    /// Purchase summaries changed in a bulk load, written out with the held-back index rows
+    /// (`None`: the contact has no purchases left). Without it every purchase line of an
+    /// import would read and rewrite its customer's row.
+    summary_cache: Option<std::collections::HashMap<Id, Option<PurchaseSummary>>>,
     /// Organisation names already read in this transaction (every contact's search record
     /// carries one; an import links thousands of contacts to the same few).
     org_name_cache: std::collections::HashMap<Id, String>,
@@ -329,6 +340,8 @@ impl<'t> Tables<'t> {
             trash: txn.open_table(TRASH)?,
             audit: txn.open_table(AUDIT)?,
             undone: txn.open_table(UNDONE)?,
+            summaries: txn.open_table(PURCHASE_SUMMARIES)?,
+            summary_cache: None,
             org_name_cache: std::collections::HashMap::new(),
             org_id_cache: std::collections::HashMap::new(),
             deferred: None,
@@ -350,12 +363,121 @@ impl<'t> Tables<'t> {
             uids: self.uids.first()?.is_some(),
         };
         self.deferred = Some(Deferred::with_budget(budget));
+        self.summary_cache = Some(std::collections::HashMap::new());
         Ok(())
+    }
+
+    /// A contact's purchase summary as it stands in this transaction (`None`: no purchases).
+    pub fn purchase_summary(&self, contact: Id) -> Result<Option<PurchaseSummary>, StoreError> {
+        if let Some(cached) = self.summary_cache.as_ref().and_then(|c| c.get(&contact)) {
+            return Ok(cached.clone());
+        }
+        match self.summaries.get(contact)? {
+            Some(v) => Ok(Some(decode("purchase summary", v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn set_purchase_summary(
+        &mut self,
+        contact: Id,
+        summary: Option<PurchaseSummary>,
+    ) -> Result<(), StoreError> {
+        let summary = summary.filter(|s| !s.is_empty());
+        if let Some(cache) = &mut self.summary_cache {
+            cache.insert(contact, summary);
+            return Ok(());
+        }
+        match summary {
+            Some(s) => self
+                .summaries
+                .insert(contact, encode(&s)?.as_slice())
+                .map(drop)?,
+            None => self.summaries.remove(contact).map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// Writes the purchase summaries a bulk load changed, in id order.
+    fn flush_summaries(&mut self) -> Result<(), StoreError> {
+        let Some(cache) = self.summary_cache.as_mut() else {
+            return Ok(());
+        };
+        let mut changed: Vec<(Id, Option<PurchaseSummary>)> = cache.drain().collect();
+        changed.sort_unstable_by_key(|(id, _)| *id);
+        for (id, summary) in changed {
+            match summary {
+                Some(s) => self
+                    .summaries
+                    .insert(id, encode(&s)?.as_slice())
+                    .map(drop)?,
+                None => self.summaries.remove(id).map(drop)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds a purchase just filed in the timeline into its customer's summary. Whether its
+    /// UTC day already had a purchase is plain from the summary unless the day lies strictly
+    /// between the first and last purchase day; then the timeline of that day decides.
+    fn add_to_summary(&mut self, p: &Purchase) -> Result<(), StoreError> {
+        // In a bulk load the summary is updated in place in the cache (no copies per line).
+        let cached = self
+            .summary_cache
+            .as_mut()
+            .and_then(|c| c.get_mut(&p.contact))
+            .and_then(Option::take);
+        let mut summary = match cached {
+            Some(s) => s,
+            None => self
+                .purchase_summary(p.contact)?
+                .unwrap_or_else(|| PurchaseSummary::new(p.contact)),
+        };
+        let day = utc_day(p.at.millis());
+        let new_day = if summary.is_empty() || day < summary.first_day || day > summary.last_day {
+            true
+        } else if day == summary.first_day || day == summary.last_day {
+            false
+        } else {
+            let start = i64::from(day) * 86_400_000;
+            let mut other = false;
+            for row in self
+                .timeline
+                .range((p.contact, start, 0)..=(p.contact, start + 86_399_999, u64::MAX))?
+            {
+                let (k, v) = row?;
+                if k.value().2 != p.id
+                    && matches!(decode_entry(k.value(), v.value())?, Entry::Purchase(_))
+                {
+                    other = true;
+                    break;
+                }
+            }
+            !other
+        };
+        summary.add(p, new_day);
+        self.set_purchase_summary(p.contact, Some(summary))
+    }
+
+    /// Rebuilds a contact's purchase summary from their timeline (after a purchase was
+    /// changed or removed).
+    pub fn recompute_purchase_summary(&mut self, contact: Id) -> Result<(), StoreError> {
+        let entries = self.timeline_of(contact)?;
+        let purchases: Vec<&Purchase> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Purchase(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let summary = PurchaseSummary::of(contact, &purchases);
+        self.set_purchase_summary(contact, Some(summary))
     }
 
     /// Writes the held-back rows, in key order: an empty table is filled through a cursor
     /// (full leaves, no splits), a non-empty one row by row.
     pub fn write_deferred(&mut self) -> Result<(), StoreError> {
+        self.flush_summaries()?;
         let Some(d) = self.deferred.take() else {
             return Ok(());
         };
@@ -760,6 +882,8 @@ impl<'t> Tables<'t> {
 
     fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
         let mut touched = Vec::new();
+        let purchase_changed =
+            matches!(old, Some(Entry::Purchase(_))) || matches!(new, Some(Entry::Purchase(_)));
         if let Some(old) = old {
             self.timeline.remove(entry_key(old))?;
             if let Entry::FollowUp(f) = old
@@ -781,8 +905,12 @@ impl<'t> Tables<'t> {
                 self.due
                     .insert((f.due.number(), f.id), (f.contact, f.created.millis()))?;
             }
-            // Additions only move the summary one way: no rescan needed.
+            // Additions only move the summaries one way: no rescan needed.
             if old.is_none() {
+                if let Entry::Purchase(p) = new {
+                    // A purchase moves neither the last interaction nor the next due day.
+                    return self.add_to_summary(p);
+                }
                 let (last, due) = self.recency(new.contact())?;
                 let (new_last, new_due) = match new {
                     Entry::Interaction(i) => (last.max(i.at.millis()), due),
@@ -802,6 +930,9 @@ impl<'t> Tables<'t> {
         touched.dedup();
         for contact in touched {
             self.recompute_summary(contact)?;
+            if purchase_changed {
+                self.recompute_purchase_summary(contact)?;
+            }
         }
         Ok(())
     }

@@ -135,6 +135,7 @@ commands! {
     ContactHistory = "contact_history" in [List, Detail, Timeline, Today]: "History: who changed the selected contact, and what";
     Undo = "undo" in [Global]: "Undo the last change";
     Today = "today" in [Global]: "Show follow-ups due today and overdue";
+    Dashboard = "dashboard" in [Global]: "Show the customer dashboard: segments, revenue, satisfaction, top customers, churn risk";
     FocusNext = "focus_next" in [Global]: "Focus the next pane";
     FocusPrev = "focus_prev" in [Global]: "Focus the previous pane";
     TogglePane = "toggle_pane" in [Global]: "Switch to the next pane when only one fits";

@@ -42,6 +42,8 @@ pub enum Effect {
         query: String,
     },
     LoadDue(Day),
+    /// Compute the dashboard's figures (the reports' functions) as of the end of that day.
+    LoadDashboard(Day),
     /// Add a contact; with `check_shared`, first look for someone who already has one of its
     /// emails or phones and ask (`Msg::SharedOnAdd`) instead of saving.
     AddContact {
@@ -176,6 +178,10 @@ pub fn run_store_effect(store: &Db, effect: Effect) -> Vec<Msg> {
         },
         Effect::LoadDue(day) => match store.due_until(day, 10_000) {
             Ok(items) => vec![Msg::DueLoaded(items)],
+            Err(e) => failed(&e),
+        },
+        Effect::LoadDashboard(day) => match store.dashboard(Some(day)) {
+            Ok(d) => vec![Msg::DashboardLoaded(Box::new(d))],
             Err(e) => failed(&e),
         },
         Effect::AddContact {

@@ -49,6 +49,7 @@ pub enum Msg {
         hits: Vec<SearchHit>,
     },
     DueLoaded(Vec<DueItem>),
+    DashboardLoaded(Box<crate::analytics::reports::Dashboard>),
     TrashLoaded(Vec<crate::tui::state::TrashRow>),
     /// A write finished; the message is already worded; `select` is a contact to show.
     Written {

@@ -39,6 +39,8 @@ impl Pane {
 pub enum Screen {
     Main,
     Today,
+    /// The customer dashboard (`view/dashboard.rs`).
+    Dashboard,
 }
 
 /// Status-bar message kinds; errors stand out.
@@ -566,6 +568,8 @@ pub struct State {
     pub detail_scroll: usize,
     pub timeline_selected: usize,
     pub today_view: TodayState,
+    /// The dashboard's figures once loaded (`None` while loading).
+    pub dashboard: Option<Box<crate::analytics::reports::Dashboard>>,
     pub status: Option<StatusMessage>,
     pub busy: Option<String>,
     /// Keys of a sequence in progress (`g` of `g g`) and where they can lead (which-key).
@@ -629,6 +633,7 @@ impl State {
             detail_scroll: 0,
             timeline_selected: 0,
             today_view: TodayState::default(),
+            dashboard: None,
             status: None,
             busy: None,
             pending: Vec::new(),
@@ -682,6 +687,7 @@ impl State {
     pub fn base_contexts(&self) -> Vec<Context> {
         let pane = match self.screen {
             Screen::Today => Context::Today,
+            Screen::Dashboard => return vec![Context::Global],
             Screen::Main => self.focus.context(),
         };
         vec![pane, Context::Global]

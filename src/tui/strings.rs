@@ -46,6 +46,25 @@ pub const MODE_LIST: &str = "LIST";
 pub const MODE_DETAIL: &str = "DETAIL";
 pub const MODE_TIMELINE: &str = "TIMELINE";
 pub const MODE_TODAY: &str = "TODAY";
+pub const MODE_DASHBOARD: &str = "DASHBOARD";
+pub const DASHBOARD_TITLE: &str = "Dashboard";
+pub const DASHBOARD_EMPTY: &str =
+    "No purchases yet: import orders (rolo import FILE --kind purchases) or load demo data.";
+pub const DASHBOARD_SATISFACTION: &str = "Satisfaction by month";
+pub const DASHBOARD_BEST: &str = "Top customers by margin";
+pub const DASHBOARD_PRODUCTS: &str = "Top products by margin";
+
+pub fn dashboard_grid_title(customers: u64, as_of: &str) -> String {
+    format!("Segments R×F · {customers} customers · {as_of}")
+}
+
+pub fn dashboard_months_title(currency: &str) -> String {
+    format!("Revenue / margin by month ({currency})")
+}
+
+pub fn dashboard_risk_title(slipping: u64) -> String {
+    format!("Slipping: {slipping} · P(alive) spent")
+}
 pub const MODE_SEARCH: &str = "SEARCH";
 pub const MODE_LOG: &str = "LOG";
 pub const MODE_FORM: &str = "FORM";

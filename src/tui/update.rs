@@ -190,6 +190,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::DashboardLoaded(d) => {
+            state.dashboard = Some(d);
+            Vec::new()
+        }
         Msg::DueLoaded(items) => {
             state.today_view.all = items;
             state.today_view.loaded = true;
@@ -575,6 +579,7 @@ fn acts_behind_overlays(command: Command) -> bool {
             | Command::ContactHistory
             | Command::Undo
             | Command::Today
+            | Command::Dashboard
             | Command::FocusNext
             | Command::FocusPrev
             | Command::TogglePane
@@ -701,6 +706,12 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         },
         Command::ConfirmNo | Command::Cancel | Command::Back => back(state),
         Command::Undo => vec![Effect::Undo],
+        Command::Dashboard => {
+            state.overlay = None;
+            state.screen = Screen::Dashboard;
+            state.dashboard = None;
+            vec![Effect::LoadDashboard(state.today)]
+        }
         Command::Today => {
             state.overlay = None;
             state.screen = Screen::Today;
@@ -1071,7 +1082,7 @@ fn back(state: &mut State) -> Vec<Effect> {
         }
         Some(_) => Vec::new(),
         None => {
-            if state.screen == Screen::Today {
+            if matches!(state.screen, Screen::Today | Screen::Dashboard) {
                 state.screen = Screen::Main;
                 return follow_selection(state);
             }

@@ -5,6 +5,7 @@
 //! theme slots; key names only from the keymap.
 
 mod confirm;
+mod dashboard;
 pub mod detail;
 pub mod entry;
 mod form;
@@ -59,7 +60,9 @@ pub fn view(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         );
         return;
     }
-    if state.screen == Screen::Today {
+    if state.screen == Screen::Dashboard {
+        dashboard::render(frame, areas.main, state, theme);
+    } else if state.screen == Screen::Today {
         today::render(frame, areas.main, state, theme);
     } else if state.is_welcome() {
         welcome::render(frame, areas.main, state, theme, keymap);

@@ -62,7 +62,7 @@ pub fn areas(area: Rect, state: &State) -> Areas {
         status,
         ..Areas::default()
     };
-    if state.screen == Screen::Today || state.is_welcome() {
+    if matches!(state.screen, Screen::Today | Screen::Dashboard) || state.is_welcome() {
         return out;
     }
     match pane_count(area.width) {

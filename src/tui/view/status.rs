@@ -31,6 +31,7 @@ fn mode(state: &State) -> &'static str {
         Some(Overlay::Trash(_)) => strings::MODE_TRASH,
         None => match (state.screen, state.focus) {
             (Screen::Today, _) => strings::MODE_TODAY,
+            (Screen::Dashboard, _) => strings::MODE_DASHBOARD,
             (_, Pane::List) => strings::MODE_LIST,
             (_, Pane::Detail) => strings::MODE_DETAIL,
             (_, Pane::Timeline) => strings::MODE_TIMELINE,

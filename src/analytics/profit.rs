@@ -1,0 +1,212 @@
+//! Profitability: margin (amount − cost) per customer and per product, the top and bottom N,
+//! and the share of profit earned from the top 20 % of customers — always per currency.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::summary::PurchaseSummary;
+use crate::domain::{Id, Purchase};
+
+/// Sums of purchase lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Totals {
+    pub lines: u64,
+    pub quantity: u64,
+    pub amount: i64,
+    pub cost: i64,
+    pub margin: i64,
+}
+
+impl Totals {
+    pub fn add(&mut self, p: &Purchase) {
+        self.lines += 1;
+        self.quantity += u64::from(p.quantity);
+        self.amount = self.amount.saturating_add(p.amount);
+        self.cost = self.cost.saturating_add(p.cost);
+        self.margin = self.margin.saturating_add(p.margin());
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CustomerProfit {
+    pub contact: Id,
+    pub lines: u64,
+    pub amount: i64,
+    pub cost: i64,
+    pub margin: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ProductProfit {
+    pub product: String,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// One currency's profitability.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CurrencyProfit {
+    pub currency: String,
+    pub totals: Totals,
+    pub customers: u64,
+    /// Highest margin first (ties: lower contact id first).
+    pub top_customers: Vec<CustomerProfit>,
+    /// Lowest margin first.
+    pub bottom_customers: Vec<CustomerProfit>,
+    pub top_products: Vec<ProductProfit>,
+    pub bottom_products: Vec<ProductProfit>,
+    /// Share of the total margin earned from the ⌈20 %⌉ of customers with the highest margin;
+    /// `None` when the total margin is not positive.
+    pub top20_share: Option<f64>,
+}
+
+/// Product totals per currency from purchase lines.
+pub fn products<'a>(
+    purchases: impl IntoIterator<Item = &'a Purchase>,
+) -> BTreeMap<String, HashMap<String, Totals>> {
+    let mut out: BTreeMap<String, HashMap<String, Totals>> = BTreeMap::new();
+    for p in purchases {
+        let by_product = match out.get_mut(&p.currency) {
+            Some(m) => m,
+            None => out.entry(p.currency.clone()).or_default(),
+        };
+        match by_product.get_mut(&p.product) {
+            Some(t) => t.add(p),
+            None => by_product.entry(p.product.clone()).or_default().add(p),
+        }
+    }
+    out
+}
+
+/// Profitability per currency, from the customers' summaries and the product totals.
+pub fn profit(
+    summaries: &[PurchaseSummary],
+    products: &BTreeMap<String, HashMap<String, Totals>>,
+    top: usize,
+) -> Vec<CurrencyProfit> {
+    let mut customers: BTreeMap<&str, Vec<CustomerProfit>> = BTreeMap::new();
+    for s in summaries {
+        for m in &s.money {
+            customers
+                .entry(&m.currency)
+                .or_default()
+                .push(CustomerProfit {
+                    contact: s.contact,
+                    lines: m.lines,
+                    amount: m.amount,
+                    cost: m.cost,
+                    margin: m.margin(),
+                });
+        }
+    }
+    let mut currencies: Vec<&str> = customers.keys().copied().collect();
+    currencies.extend(products.keys().map(String::as_str));
+    currencies.sort_unstable();
+    currencies.dedup();
+    currencies
+        .into_iter()
+        .map(|currency| {
+            let mut list = customers.remove(currency).unwrap_or_default();
+            list.sort_by(|a, b| b.margin.cmp(&a.margin).then(a.contact.cmp(&b.contact)));
+            let total_margin: i64 = list.iter().map(|c| c.margin).sum();
+            let top_k = list.len().div_ceil(5);
+            let top_margin: i64 = list.iter().take(top_k).map(|c| c.margin).sum();
+            let top20_share = (total_margin > 0).then(|| top_margin as f64 / total_margin as f64);
+            let mut product_list: Vec<ProductProfit> = products
+                .get(currency)
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, t)| ProductProfit {
+                            product: k.clone(),
+                            totals: t.clone(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            product_list.sort_by(|a, b| {
+                b.totals
+                    .margin
+                    .cmp(&a.totals.margin)
+                    .then_with(|| a.product.cmp(&b.product))
+            });
+            let mut totals = Totals::default();
+            for p in &product_list {
+                totals.lines += p.totals.lines;
+                totals.quantity += p.totals.quantity;
+                totals.amount += p.totals.amount;
+                totals.cost += p.totals.cost;
+                totals.margin += p.totals.margin;
+            }
+            CurrencyProfit {
+                currency: currency.to_string(),
+                totals,
+                customers: list.len() as u64,
+                top_customers: list.iter().take(top).cloned().collect(),
+                bottom_customers: list.iter().rev().take(top).cloned().collect(),
+                top_products: product_list.iter().take(top).cloned().collect(),
+                bottom_products: product_list.iter().rev().take(top).cloned().collect(),
+                top20_share,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::At;
+
+    fn p(contact: Id, product: &str, amount: i64, cost: i64, currency: &str) -> Purchase {
+        Purchase {
+            id: 0,
+            contact,
+            at: At::from_millis(contact as i64 * 86_400_000),
+            product: product.into(),
+            quantity: 2,
+            amount,
+            cost,
+            currency: currency.into(),
+            channel: String::new(),
+            location: String::new(),
+        }
+    }
+
+    #[test]
+    fn margins_rank_customers_and_products_per_currency() {
+        let lines = vec![
+            p(1, "A", 1000, 400, "EUR"), // +600
+            p(2, "B", 500, 600, "EUR"),  // −100
+            p(3, "A", 300, 0, "EUR"),    // +300
+            p(4, "A", 100, 0, "EUR"),    // +100
+            p(5, "C", 200, 100, "EUR"),  // +100
+            p(1, "A", 9999, 1, "USD"),
+        ];
+        let mut summaries: BTreeMap<Id, PurchaseSummary> = BTreeMap::new();
+        for l in &lines {
+            summaries
+                .entry(l.contact)
+                .or_insert_with(|| PurchaseSummary::new(l.contact))
+                .add(l, true);
+        }
+        let summaries: Vec<PurchaseSummary> = summaries.into_values().collect();
+        let out = profit(&summaries, &products(&lines), 2);
+        assert_eq!(out.len(), 2);
+        let eur = &out[0];
+        assert_eq!(eur.currency, "EUR");
+        assert_eq!(eur.totals.margin, 1000);
+        assert_eq!(eur.totals.quantity, 10);
+        assert_eq!(eur.customers, 5);
+        let top: Vec<Id> = eur.top_customers.iter().map(|c| c.contact).collect();
+        assert_eq!(top, [1, 3]);
+        let bottom: Vec<Id> = eur.bottom_customers.iter().map(|c| c.contact).collect();
+        // Lowest first; between 4 and 5 (both +100) the higher id is further down the list.
+        assert_eq!(bottom, [2, 5]);
+        // ⌈5/5⌉ = 1 top customer: 600 of 1000.
+        assert_eq!(eur.top20_share, Some(0.6));
+        assert_eq!(eur.top_products[0].product, "A");
+        assert_eq!(eur.top_products[0].totals.margin, 1000);
+        assert_eq!(eur.bottom_products[0].product, "B");
+        assert_eq!(out[1].totals.margin, 9998);
+    }
+}

@@ -1,0 +1,795 @@
+//! The reports `rolo report` prints and the dashboard draws: each a function of the store and
+//! its options returning plain serde data, so the same numbers reach the JSON, the terminal
+//! and (later) the team-mode API unchanged. The JSON shapes are documented in the README
+//! ("Reports") and kept stable: fields are added, never renamed or removed.
+//!
+//! The store's per-customer purchase summaries are read as they stand; with `as_of` before
+//! today, the purchases up to that day are replayed from the timeline instead (one scan).
+//! Reports that need single lines (products, months, channels, satisfaction) scan the timeline
+//! once.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Spend, lifetime_value};
+use super::performance::{self, Dimension, Group, Loyalty};
+use super::profit::{self, CurrencyProfit};
+use super::rfm::{Cuts, FrequencyRule, RfmScore, RfmValues, Segment};
+use super::satisfaction::{self, Satisfaction};
+use super::summary::{PurchaseSummary, utc_day};
+use crate::domain::{Day, Entry, Id, Interaction, Purchase};
+use crate::store::{Store, StoreError};
+
+/// Today as a UTC day (the analytics' days are UTC days).
+pub fn today() -> Day {
+    Day::from_number(utc_day(crate::domain::At::now().millis()))
+}
+
+/// The summaries as of the end of `as_of` (inclusive): the stored ones when nothing was bought
+/// after that day, else a replay of the timeline up to it.
+pub fn summaries_as_of(store: &Store, as_of: Day) -> Result<Vec<PurchaseSummary>, StoreError> {
+    let stored = store.customer_summaries()?;
+    let limit = as_of.number();
+    if stored.iter().all(|s| s.last_day <= limit) {
+        return Ok(stored);
+    }
+    let mut out: Vec<PurchaseSummary> = Vec::with_capacity(stored.len());
+    let mut previous_day = i32::MIN;
+    store.for_each_entry(|entry| {
+        if let Entry::Purchase(p) = entry {
+            let day = utc_day(p.at.millis());
+            if day > limit {
+                return true;
+            }
+            match out.last_mut() {
+                Some(s) if s.contact == p.contact => {
+                    s.add(&p, day != previous_day);
+                }
+                _ => {
+                    let mut s = PurchaseSummary::new(p.contact);
+                    s.add(&p, true);
+                    out.push(s);
+                }
+            }
+            previous_day = day;
+        }
+        true
+    })?;
+    Ok(out)
+}
+
+/// Calls `purchases` and `interactions` for every entry up to the end of `as_of`.
+fn scan(
+    store: &Store,
+    as_of: Day,
+    mut purchases: impl FnMut(&Purchase),
+    mut interactions: impl FnMut(&Interaction),
+) -> Result<(), StoreError> {
+    let limit = as_of.number();
+    store.for_each_entry(|entry| {
+        match &entry {
+            Entry::Purchase(p) if utc_day(p.at.millis()) <= limit => purchases(p),
+            Entry::Interaction(i) if utc_day(i.at.millis()) <= limit => interactions(i),
+            _ => {}
+        }
+        true
+    })
+}
+
+fn name_of(store: &Store, id: Id) -> Result<String, StoreError> {
+    Ok(store.contact(id)?.map(|c| c.name).unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFM
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, Default)]
+pub struct RfmOptions {
+    pub as_of: Option<Day>,
+    pub frequency: FrequencyRule,
+    /// List every customer's scores (`customers` in the JSON).
+    pub customers: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct RfmReport {
+    pub as_of: Day,
+    /// Customers with at least one purchase up to `as_of`.
+    pub customers: u64,
+    pub frequency_rule: FrequencyRule,
+    /// The score boundaries: a value above the k-th cut scores at least k+1.
+    pub cuts: RfmCuts,
+    /// Every segment, in the map's order, with its count and money per currency.
+    pub segments: Vec<SegmentRow>,
+    /// `grid[5 − r][f − 1]`: customers per R×F cell, R = 5 first.
+    pub grid: [[u64; 5]; 5],
+    pub scores: Vec<CustomerRfm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct RfmCuts {
+    /// Last purchase days.
+    pub recency: Vec<Option<Day>>,
+    /// Purchase days.
+    pub frequency: [i64; 4],
+    /// Total spent, minor units, per currency.
+    pub monetary: BTreeMap<String, [i64; 4]>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct SegmentRow {
+    pub segment: Segment,
+    pub label: String,
+    pub customers: u64,
+    pub share: f64,
+    /// Per currency: amount and margin in minor units.
+    pub revenue: BTreeMap<String, i64>,
+    pub margin: BTreeMap<String, i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CustomerRfm {
+    pub contact: Id,
+    #[serde(flatten)]
+    pub score: RfmScore,
+    pub last_purchase: Day,
+    pub days_since_last: i32,
+    pub purchase_days: u32,
+    pub monetary: i64,
+    pub currency: String,
+}
+
+/// Scores from summaries (shared with the dashboard and the query filters).
+pub fn rfm_scores(
+    summaries: &[PurchaseSummary],
+    rule: FrequencyRule,
+) -> (Cuts, Vec<(Id, RfmValues, RfmScore)>) {
+    let values: Vec<(Id, RfmValues)> = summaries
+        .iter()
+        .filter_map(|s| RfmValues::of(s).map(|v| (s.contact, v)))
+        .collect();
+    let cuts = Cuts::new(values.iter().map(|(_, v)| v), rule);
+    let scored = values
+        .into_iter()
+        .map(|(id, v)| {
+            let s = cuts.score(&v);
+            (id, v, s)
+        })
+        .collect();
+    (cuts, scored)
+}
+
+pub fn rfm(store: &Store, options: &RfmOptions) -> Result<RfmReport, StoreError> {
+    let as_of = options.as_of.unwrap_or_else(today);
+    let summaries = summaries_as_of(store, as_of)?;
+    Ok(rfm_from(&summaries, as_of, options))
+}
+
+pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions) -> RfmReport {
+    let (cuts, scored) = rfm_scores(summaries, options.frequency);
+    let by_id: BTreeMap<Id, &PurchaseSummary> = summaries.iter().map(|s| (s.contact, s)).collect();
+    let mut grid = [[0_u64; 5]; 5];
+    let mut rows: BTreeMap<Segment, SegmentRow> = Segment::ALL
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                SegmentRow {
+                    segment: *s,
+                    label: s.label().to_string(),
+                    customers: 0,
+                    share: 0.0,
+                    revenue: BTreeMap::new(),
+                    margin: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+    for (id, _, score) in &scored {
+        grid[5 - usize::from(score.r)][usize::from(score.f) - 1] += 1;
+        if let Some(row) = rows.get_mut(&score.segment) {
+            row.customers += 1;
+            if let Some(s) = by_id.get(id) {
+                for m in &s.money {
+                    *row.revenue.entry(m.currency.clone()).or_default() += m.amount;
+                    *row.margin.entry(m.currency.clone()).or_default() += m.margin();
+                }
+            }
+        }
+    }
+    let n = scored.len() as u64;
+    let segments = Segment::ALL
+        .iter()
+        .filter_map(|s| rows.remove(s))
+        .map(|mut r| {
+            r.share = if n == 0 {
+                0.0
+            } else {
+                r.customers as f64 / n as f64
+            };
+            r
+        })
+        .collect();
+    let scores = if options.customers {
+        scored
+            .iter()
+            .map(|(id, v, s)| CustomerRfm {
+                contact: *id,
+                score: *s,
+                last_purchase: Day::from_number(v.last_day),
+                days_since_last: as_of.number() - v.last_day,
+                purchase_days: v.days,
+                monetary: v.monetary,
+                currency: v.currency.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RfmReport {
+        as_of,
+        customers: n,
+        frequency_rule: options.frequency,
+        cuts: RfmCuts {
+            recency: cuts
+                .recency
+                .iter()
+                .map(|d| i32::try_from(*d).ok().map(Day::from_number))
+                .collect(),
+            frequency: cuts.frequency,
+            monetary: cuts.monetary.clone(),
+        },
+        segments,
+        grid,
+        scores,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLV
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeUnit {
+    Day,
+    Week,
+}
+
+impl TimeUnit {
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Day => 1.0,
+            TimeUnit::Week => 7.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClvOptions {
+    pub as_of: Option<Day>,
+    pub unit: TimeUnit,
+    /// Expected purchases over the next `horizon` units.
+    pub horizon: f64,
+    /// The spend model's currency (default: the most common main currency).
+    pub currency: Option<String>,
+    /// Lifetime value over this many 30-day months, discounted monthly.
+    pub months: u32,
+    pub discount: f64,
+    /// How many customers the churn-risk list shows.
+    pub top: usize,
+    /// List every customer.
+    pub customers: bool,
+}
+
+impl Default for ClvOptions {
+    fn default() -> Self {
+        ClvOptions {
+            as_of: None,
+            unit: TimeUnit::Day,
+            horizon: 90.0,
+            currency: None,
+            months: 12,
+            discount: 0.01,
+            top: 10,
+            customers: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ClvReport {
+    pub as_of: Day,
+    pub unit: TimeUnit,
+    pub horizon: f64,
+    pub currency: Option<String>,
+    pub months: u32,
+    pub discount: f64,
+    pub customers: u64,
+    pub bg_nbd: Option<Fit<BgNbd>>,
+    pub gamma_gamma: Option<Fit<GammaGamma>>,
+    pub fit_seconds: f64,
+    /// Sums over all customers.
+    pub expected_purchases: f64,
+    /// Customers with P(alive) < 0.3.
+    pub slipping: u64,
+    /// Sum of lifetime values of customers buying in `currency` (minor units).
+    pub lifetime_value: f64,
+    /// Lowest P(alive) first (ties: bigger spenders first), at most `top`.
+    pub churn_risk: Vec<CustomerClv>,
+    /// Every customer, in id order, with `customers`.
+    pub scores: Vec<CustomerClv>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CustomerClv {
+    pub contact: Id,
+    pub name: String,
+    /// Repeat purchase days, last purchase and age in `unit`s since the first purchase.
+    pub x: u32,
+    pub recency: f64,
+    pub age: f64,
+    pub p_alive: f64,
+    pub expected_purchases: f64,
+    /// Expected spend per purchase and lifetime value in `currency` minor units (`None` for
+    /// customers who also bought in other currencies, or without a spend model).
+    pub expected_spend: Option<f64>,
+    pub lifetime_value: Option<f64>,
+    pub monetary: i64,
+}
+
+/// The most common main currency across customers (ties: alphabetical).
+pub fn main_currency(summaries: &[PurchaseSummary]) -> Option<String> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in summaries {
+        if let Some(m) = s.main_currency() {
+            *counts.entry(&m.currency).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .fold(None, |best: Option<(&str, u64)>, (k, n)| match best {
+            Some((_, b)) if b >= n => best,
+            _ => Some((k, n)),
+        })
+        .map(|(k, _)| k.to_string())
+}
+
+/// A summary's history in `unit`s as of `as_of`.
+pub fn history(s: &PurchaseSummary, as_of: Day, unit: TimeUnit) -> History {
+    let d = unit.days();
+    History {
+        x: s.repeats(),
+        tx: f64::from(s.last_day - s.first_day) / d,
+        t: f64::from((as_of.number() - s.first_day).max(s.last_day - s.first_day)) / d,
+    }
+}
+
+pub fn clv(store: &Store, options: &ClvOptions) -> Result<ClvReport, StoreError> {
+    let as_of = options.as_of.unwrap_or_else(today);
+    let summaries = summaries_as_of(store, as_of)?;
+    let mut report = clv_from(&summaries, as_of, options);
+    for c in report.churn_risk.iter_mut().chain(report.scores.iter_mut()) {
+        c.name = name_of(store, c.contact)?;
+    }
+    Ok(report)
+}
+
+pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions) -> ClvReport {
+    let started = Instant::now();
+    let currency = options
+        .currency
+        .clone()
+        .or_else(|| main_currency(summaries));
+    let histories: Vec<History> = summaries
+        .iter()
+        .map(|s| history(s, as_of, options.unit))
+        .collect();
+    let bg = BgNbd::fit(&Grouped::new(histories.iter().copied()));
+    let gg = currency.as_deref().and_then(|cur| {
+        GammaGamma::fit(&GammaGamma::group(summaries.iter().filter_map(|s| {
+            s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })
+        })))
+    });
+    let fit_seconds = started.elapsed().as_secs_f64();
+    let month = 30.0 / options.unit.days();
+    let mut all: Vec<CustomerClv> = Vec::with_capacity(summaries.len());
+    let (mut expected, mut slipping, mut value) = (0.0, 0, 0.0);
+    for (s, h) in summaries.iter().zip(&histories) {
+        let (p_alive, purchases) = match &bg {
+            Some(f) => (
+                f.params.p_alive(*h),
+                f.params.expected_purchases(options.horizon, *h),
+            ),
+            None => (1.0, 0.0),
+        };
+        let single = currency
+            .as_deref()
+            .filter(|c| s.money.len() == 1 && s.money[0].currency == *c);
+        let spend = match (&gg, single) {
+            (Some(g), Some(cur)) => Some(
+                g.params
+                    .expected_spend(s.repeats(), s.repeat_mean(cur).unwrap_or(0.0)),
+            ),
+            _ => None,
+        };
+        let ltv = match (&bg, spend) {
+            (Some(f), Some(m)) => Some(lifetime_value(
+                &f.params,
+                *h,
+                m,
+                month,
+                options.months,
+                options.discount,
+            )),
+            _ => None,
+        };
+        expected += purchases;
+        slipping += u64::from(p_alive < 0.3);
+        value += ltv.unwrap_or(0.0);
+        all.push(CustomerClv {
+            contact: s.contact,
+            name: String::new(),
+            x: h.x,
+            recency: h.tx,
+            age: h.t,
+            p_alive,
+            expected_purchases: purchases,
+            expected_spend: spend,
+            lifetime_value: ltv,
+            monetary: s.main_currency().map_or(0, |m| m.amount),
+        });
+    }
+    let mut risk: Vec<&CustomerClv> = all.iter().collect();
+    risk.sort_by(|a, b| {
+        a.p_alive
+            .total_cmp(&b.p_alive)
+            .then(b.monetary.cmp(&a.monetary))
+            .then(a.contact.cmp(&b.contact))
+    });
+    let churn_risk = risk.into_iter().take(options.top).cloned().collect();
+    ClvReport {
+        as_of,
+        unit: options.unit,
+        horizon: options.horizon,
+        currency,
+        months: options.months,
+        discount: options.discount,
+        customers: summaries.len() as u64,
+        bg_nbd: bg,
+        gamma_gamma: gg,
+        fit_seconds,
+        expected_purchases: expected,
+        slipping,
+        lifetime_value: value,
+        churn_risk,
+        scores: if options.customers { all } else { Vec::new() },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profit, performance, satisfaction
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+pub struct ProfitOptions {
+    pub as_of: Option<Day>,
+    pub top: usize,
+}
+
+impl Default for ProfitOptions {
+    fn default() -> Self {
+        ProfitOptions {
+            as_of: None,
+            top: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ProfitReport {
+    pub as_of: Day,
+    pub currencies: Vec<CurrencyProfit>,
+    /// Names of the contacts the lists mention.
+    pub names: BTreeMap<Id, String>,
+}
+
+pub fn profit(store: &Store, options: &ProfitOptions) -> Result<ProfitReport, StoreError> {
+    let as_of = options.as_of.unwrap_or_else(today);
+    let summaries = summaries_as_of(store, as_of)?;
+    let mut products: BTreeMap<String, std::collections::HashMap<String, profit::Totals>> =
+        BTreeMap::new();
+    scan(
+        store,
+        as_of,
+        |p| {
+            let by_product = products.entry(p.currency.clone()).or_default();
+            match by_product.get_mut(&p.product) {
+                Some(t) => t.add(p),
+                None => by_product.entry(p.product.clone()).or_default().add(p),
+            }
+        },
+        |_| {},
+    )?;
+    let currencies = profit::profit(&summaries, &products, options.top);
+    let mut names = BTreeMap::new();
+    for c in &currencies {
+        for p in c.top_customers.iter().chain(&c.bottom_customers) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(p.contact) {
+                slot.insert(name_of(store, p.contact)?);
+            }
+        }
+    }
+    Ok(ProfitReport {
+        as_of,
+        currencies,
+        names,
+    })
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PerformanceOptions {
+    pub as_of: Option<Day>,
+    /// Empty: every dimension.
+    pub by: Vec<Dimension>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct PerformanceReport {
+    pub as_of: Day,
+    pub groups: Vec<DimensionGroups>,
+    pub loyalty: Loyalty,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct DimensionGroups {
+    pub by: Dimension,
+    pub groups: Vec<Group>,
+}
+
+pub fn performance(
+    store: &Store,
+    options: &PerformanceOptions,
+) -> Result<PerformanceReport, StoreError> {
+    let as_of = options.as_of.unwrap_or_else(today);
+    let dims = if options.by.is_empty() {
+        vec![
+            Dimension::Month,
+            Dimension::Channel,
+            Dimension::Location,
+            Dimension::Product,
+        ]
+    } else {
+        options.by.clone()
+    };
+    // Lines are grouped as they stream past, one dimension at a time per line, so memory is
+    // the groups, not the lines.
+    let mut accumulators: Vec<(Dimension, performance::Accumulator)> = dims
+        .iter()
+        .map(|d| (*d, performance::Accumulator::new(*d)))
+        .collect();
+    scan(
+        store,
+        as_of,
+        |p| {
+            for (_, acc) in &mut accumulators {
+                acc.add(p);
+            }
+        },
+        |_| {},
+    )?;
+    let summaries = summaries_as_of(store, as_of)?;
+    Ok(PerformanceReport {
+        as_of,
+        groups: accumulators
+            .into_iter()
+            .map(|(by, acc)| DimensionGroups {
+                by,
+                groups: acc.finish(),
+            })
+            .collect(),
+        loyalty: performance::loyalty(&summaries),
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct SatisfactionOptions {
+    pub as_of: Option<Day>,
+    pub top: usize,
+    pub customers: bool,
+}
+
+impl Default for SatisfactionOptions {
+    fn default() -> Self {
+        SatisfactionOptions {
+            as_of: None,
+            top: 10,
+            customers: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct SatisfactionReport {
+    pub as_of: Day,
+    #[serde(flatten)]
+    pub satisfaction: Satisfaction,
+    /// Customers whose latest rating fell a point or more below their earlier mean, latest
+    /// first, at most `top`.
+    pub fell: Vec<satisfaction::CustomerSatisfaction>,
+    pub names: BTreeMap<Id, String>,
+}
+
+pub fn satisfaction(
+    store: &Store,
+    options: &SatisfactionOptions,
+) -> Result<SatisfactionReport, StoreError> {
+    let as_of = options.as_of.unwrap_or_else(today);
+    let mut rated: Vec<Interaction> = Vec::new();
+    scan(
+        store,
+        as_of,
+        |_| {},
+        |i| {
+            if i.satisfaction.is_some() {
+                let mut slim = i.clone();
+                slim.body = String::new();
+                slim.summary = String::new();
+                rated.push(slim);
+            }
+        },
+    )?;
+    let mut all = satisfaction::satisfaction(&rated);
+    let mut fell: Vec<satisfaction::CustomerSatisfaction> =
+        all.customers.iter().filter(|c| c.fell).cloned().collect();
+    fell.sort_by(|a, b| {
+        b.latest_at
+            .cmp(&a.latest_at)
+            .then(a.contact.cmp(&b.contact))
+    });
+    fell.truncate(options.top);
+    let mut names = BTreeMap::new();
+    for c in &fell {
+        names.insert(c.contact, name_of(store, c.contact)?);
+    }
+    if !options.customers {
+        all.customers.clear();
+    }
+    Ok(SatisfactionReport {
+        as_of,
+        satisfaction: all,
+        fell,
+        names,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard
+// ---------------------------------------------------------------------------------------------
+
+/// What the TUI dashboard draws, from the same functions as the reports (so its numbers are
+/// the reports' numbers): the R×F grid, revenue and margin per month and CSAT per month (last
+/// twelve months with data, main currency), top customers and products by margin, and the
+/// customers slipping away who spent most.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Dashboard {
+    pub as_of: Day,
+    pub customers: u64,
+    pub currency: Option<String>,
+    /// As [`RfmReport::grid`].
+    pub grid: [[u64; 5]; 5],
+    pub segments: Vec<SegmentRow>,
+    pub months: Vec<MonthBar>,
+    pub satisfaction: satisfaction::Row,
+    pub satisfaction_months: Vec<satisfaction::Row>,
+    /// `(contact, name, margin)`.
+    pub top_customers: Vec<(Id, String, i64)>,
+    /// `(product, margin)`.
+    pub top_products: Vec<(String, i64)>,
+    /// P(alive) < 0.5, biggest spenders first.
+    pub churn_risk: Vec<CustomerClv>,
+    pub slipping: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct MonthBar {
+    pub month: String,
+    pub amount: i64,
+    pub margin: i64,
+}
+
+/// How many rows of each list the dashboard keeps.
+const DASHBOARD_TOP: usize = 12;
+
+pub fn dashboard(store: &Store, as_of: Option<Day>) -> Result<Dashboard, StoreError> {
+    let as_of = as_of.unwrap_or_else(today);
+    let summaries = summaries_as_of(store, as_of)?;
+    let rfm = rfm_from(&summaries, as_of, &RfmOptions::default());
+    let currency = main_currency(&summaries);
+    let mut months = performance::Accumulator::new(Dimension::Month);
+    let mut products: BTreeMap<String, std::collections::HashMap<String, profit::Totals>> =
+        BTreeMap::new();
+    let mut rated: Vec<Interaction> = Vec::new();
+    scan(
+        store,
+        as_of,
+        |p| {
+            months.add(p);
+            let by_product = products.entry(p.currency.clone()).or_default();
+            match by_product.get_mut(&p.product) {
+                Some(t) => t.add(p),
+                None => by_product.entry(p.product.clone()).or_default().add(p),
+            }
+        },
+        |i| {
+            if i.satisfaction.is_some() {
+                let mut slim = i.clone();
+                slim.body = String::new();
+                slim.summary = String::new();
+                rated.push(slim);
+            }
+        },
+    )?;
+    let cur = currency.clone().unwrap_or_default();
+    let mut month_bars: Vec<MonthBar> = months
+        .finish()
+        .into_iter()
+        .filter(|g| g.currency == cur)
+        .map(|g| MonthBar {
+            month: g.key,
+            amount: g.totals.amount,
+            margin: g.totals.margin,
+        })
+        .collect();
+    let skip = month_bars.len().saturating_sub(DASHBOARD_TOP);
+    month_bars.drain(..skip);
+    let profit = profit::profit(&summaries, &products, DASHBOARD_TOP);
+    let mine = profit.iter().find(|p| p.currency == cur);
+    let mut top_customers = Vec::new();
+    for c in mine.map(|p| p.top_customers.as_slice()).unwrap_or_default() {
+        top_customers.push((c.contact, name_of(store, c.contact)?, c.margin));
+    }
+    let top_products = mine
+        .map(|p| {
+            p.top_products
+                .iter()
+                .map(|t| (t.product.clone(), t.totals.margin))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sat = satisfaction::satisfaction(&rated);
+    let mut sat_months = sat.by_month;
+    let skip = sat_months.len().saturating_sub(DASHBOARD_TOP);
+    sat_months.drain(..skip);
+    let clv = clv_from(
+        &summaries,
+        as_of,
+        &ClvOptions {
+            customers: true,
+            ..ClvOptions::default()
+        },
+    );
+    let mut risk: Vec<CustomerClv> = clv.scores.into_iter().filter(|c| c.p_alive < 0.5).collect();
+    risk.sort_by(|a, b| b.monetary.cmp(&a.monetary).then(a.contact.cmp(&b.contact)));
+    risk.truncate(DASHBOARD_TOP);
+    for c in &mut risk {
+        c.name = name_of(store, c.contact)?;
+    }
+    Ok(Dashboard {
+        as_of,
+        customers: rfm.customers,
+        currency,
+        grid: rfm.grid,
+        segments: rfm.segments,
+        months: month_bars,
+        satisfaction: sat.overall,
+        satisfaction_months: sat_months,
+        top_customers,
+        top_products,
+        churn_risk: risk,
+        slipping: clv.slipping,
+    })
+}

@@ -1509,7 +1509,11 @@ fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
         outln!("schema      {}", report.schema_version);
         outln!(
             "integrity   {}",
-            if report.integrity_ok { "ok" } else { "FAILED" }
+            match (report.integrity_ok, report.read_only) {
+                (false, _) => "FAILED",
+                (true, false) => "ok",
+                (true, true) => "not checked (read-only file: records and indexes only)",
+            }
         );
         outln!(
             "records     {} contacts, {} timeline entries, {} open follow-ups, {} audit entries",

@@ -164,6 +164,7 @@ pub fn find_match(bulk: &Bulk, incoming: &Contact, merged: bool) -> Result<Match
 
 /// `incoming` folded into `existing`: empty fields filled, lists unioned, existing non-empty
 /// values kept, different notes appended. The uid is taken only when `uid_free`.
+#[cfg(test)]
 pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact {
     merge_within_limits(existing, incoming, uid_free).0
 }
@@ -284,6 +285,7 @@ pub fn merge_within_limits(
 
 /// Creates or merges one cleaned, validated contact. `organization` is the record's
 /// organisation name. A record-level refusal (e.g. invalid data) is the inner `Err`.
+#[cfg(test)]
 pub fn upsert(
     bulk: &mut Bulk,
     incoming: Contact,

@@ -663,9 +663,103 @@ impl ColumnMap {
     }
 }
 
+/// The longest record (row) read: past it the file is not read on (a missing quote in a huge
+/// file, `/dev/zero`, a binary file) and memory stays bounded. A contact's notes hold at most
+/// 100,000 characters, so no real row comes near.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What [`Tracked`] knows about the bytes it handed to the CSV parser.
+#[derive(Debug)]
+struct Track {
+    /// Bytes handed out so far.
+    read: u64,
+    /// Where each non-blank line handed out and not yet passed starts: (offset, line).
+    starts: std::collections::VecDeque<(u64, u64)>,
+    /// The line of the next byte, and whether it starts one.
+    line: u64,
+    at_line_start: bool,
+    /// Where the record being read started.
+    record_start: u64,
+    /// Set once the record cap was hit.
+    overflow: bool,
+}
+
+impl Default for Track {
+    fn default() -> Self {
+        Track {
+            read: 0,
+            starts: Default::default(),
+            line: 1,
+            at_line_start: true,
+            record_start: 0,
+            overflow: false,
+        }
+    }
+}
+
+impl Track {
+    fn saw(&mut self, offset: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.at_line_start = true;
+                }
+                b'\r' => {}
+                _ if self.at_line_start => {
+                    self.starts.push_back((offset + i as u64, self.line));
+                    self.at_line_start = false;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The 1-based line of the first record starting at or after byte `offset` (the parser's
+    /// position of a record can sit before blank lines it skipped, or at a CRLF's `\n`);
+    /// offsets must not go backwards between calls. Counts `\n` only, so CRLF counts right.
+    fn record_line(&mut self, offset: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(o, _)| o < offset) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+type Shared = std::rc::Rc<std::cell::RefCell<Track>>;
+
+/// The CSV parser's input: counts lines by byte offset, and refuses to hand out more than
+/// [`MAX_RECORD_BYTES`] past the start of the record being read.
+struct Tracked<R> {
+    inner: Utf8Reader<R>,
+    track: Shared,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut t = self.track.borrow_mut();
+        let room = (t.record_start + MAX_RECORD_BYTES).saturating_sub(t.read);
+        if room == 0 {
+            t.overflow = true;
+            return Err(io::Error::other(format!(
+                "a row longer than {} MiB",
+                MAX_RECORD_BYTES / (1024 * 1024)
+            )));
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        let start = t.read;
+        t.saw(start, &buf[..n]);
+        t.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Streams rows of a CSV file as [`ImportRecord`]s.
 pub struct CsvReader<R: Read> {
-    rows: csv::Reader<Utf8Reader<R>>,
+    rows: csv::Reader<Tracked<R>>,
+    track: Shared,
+    delimiter: u8,
     columns: Vec<Target>,
     headers: Vec<String>,
     /// Per column: not imported and not ignored on purpose (unknown, or left out of the
@@ -710,11 +804,15 @@ impl<R: Read> CsvReader<R> {
                 b','
             }
         };
+        let track = Shared::default();
         let mut rows = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(source);
+            .from_reader(Tracked {
+                inner: source,
+                track: track.clone(),
+            });
         let mut header = csv::ByteRecord::new();
         let got = rows
             .read_byte_record(&mut header)
@@ -818,8 +916,14 @@ impl<R: Read> CsvReader<R> {
             || normalised
                 .iter()
                 .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
+        {
+            let mut t = track.borrow_mut();
+            t.record_start = rows.position().byte();
+        }
         Ok(CsvReader {
             rows,
+            track,
+            delimiter,
             columns,
             headers,
             order: if day_first {
@@ -859,6 +963,49 @@ impl<R: Read> CsvReader<R> {
     /// The header cells as read.
     pub fn headers(&self) -> &[String] {
         &self.headers
+    }
+
+    /// A quoted cell that holds lines shaped like whole rows of this file (as many delimiters
+    /// as the header has, less one): a quote that was never closed swallowed them. Reported
+    /// with the line where the quote opened and what was swallowed, instead of importing
+    /// one contact with the rest of the file in a cell.
+    fn swallowed(&self, line: u64, end_line: u64) -> Option<ImportProblem> {
+        let columns = self.columns.len();
+        if columns < 2 || end_line <= line + 1 {
+            return None;
+        }
+        let delimiter = self.delimiter;
+        let mut rows = 0u64;
+        for cell in self.record.iter().filter(|c| c.contains(&b'\n')) {
+            for piece in cell.split(|b| *b == b'\n').skip(1) {
+                let cells = piece.iter().filter(|b| **b == delimiter).count() + 1;
+                if cells == columns && piece.trim_ascii().len() >= columns {
+                    rows += 1;
+                }
+            }
+        }
+        // One row-shaped line can be a note; two, or one reaching the end of the file, is a
+        // quote left open.
+        // A last cell ending in a line break: the quote ran to the end of the file.
+        let at_end = self.rows.is_done()
+            || self
+                .record
+                .iter()
+                .last()
+                .is_some_and(|c| c.ends_with(b"\n"));
+        (rows >= 2 || (rows >= 1 && at_end)).then(|| {
+            let until = if at_end {
+                "the end of the file".to_string()
+            } else {
+                format!("line {}", end_line.saturating_sub(1))
+            };
+            ImportProblem::new(
+                line,
+                format!(
+                    "a quote opened in this row is not closed until {until}: {rows} line(s) that look like rows were read into one cell; nothing of this row was imported — close the quote and import again"
+                ),
+            )
+        })
     }
 
     fn row(&self, line: u64) -> Result<ImportRecord, ImportProblem> {
@@ -918,7 +1065,20 @@ impl<R: Read> Iterator for CsvReader<R> {
                 return None;
             }
             let read = self.rows.read_byte_record(&mut self.record);
-            let line = self.record.position().map_or(0, csv::Position::line);
+            let start = self.record.position().map_or(0, csv::Position::byte);
+            let end = self.rows.position().byte();
+            let inner = self
+                .record
+                .iter()
+                .map(|c| c.iter().filter(|b| **b == b'\n').count() as u64)
+                .sum::<u64>();
+            let (line, overflow) = {
+                let mut t = self.track.borrow_mut();
+                t.record_start = end;
+                (t.record_line(start), t.overflow)
+            };
+            // The line after the record's last one.
+            let end_line = line + inner + 1;
             match read {
                 Ok(false) => {
                     self.done = true;
@@ -928,6 +1088,9 @@ impl<R: Read> Iterator for CsvReader<R> {
                     if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue; // blank line
                     }
+                    if let Some(problem) = self.swallowed(line, end_line) {
+                        return Some(Err(problem));
+                    }
                     for (i, cell) in self.record.iter().enumerate() {
                         if self.watched.get(i) == Some(&true) && !cell.trim_ascii().is_empty() {
                             self.filled[i] += 1;
@@ -936,14 +1099,22 @@ impl<R: Read> Iterator for CsvReader<R> {
                     return Some(self.row(line));
                 }
                 Err(e) => {
-                    let line = e.position().map_or(line, csv::Position::line);
+                    let line = match e.position() {
+                        Some(p) => self.track.borrow_mut().record_line(p.byte()),
+                        None => line,
+                    };
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         self.done = true;
                     }
-                    return Some(Err(ImportProblem::new(
-                        line,
-                        format!("unreadable row: {e}"),
-                    )));
+                    let message = if overflow {
+                        format!(
+                            "the row starting here is longer than {} MiB (an unclosed quote, or not a CSV file?); the rest of the file was not read",
+                            MAX_RECORD_BYTES / (1024 * 1024)
+                        )
+                    } else {
+                        format!("unreadable row: {e}")
+                    };
+                    return Some(Err(ImportProblem::new(line, message)));
                 }
             }
         }

@@ -1,0 +1,88 @@
+//! Issue 14, files that come from outside, at the reader level: CSV line numbers (CRLF, blank
+//! lines), unclosed quotes, bounded memory on endless rows, per-file encoding decisions, and
+//! what a file that is not a vCard is said to be.
+
+use std::io::Read;
+
+use rolo::interop::{CsvReader, ImportProblem, ImportRecord};
+
+fn csv(bytes: &[u8]) -> Vec<Result<ImportRecord, ImportProblem>> {
+    CsvReader::new(bytes, None, None).unwrap().collect()
+}
+
+/// (line, first warning or problem) of every record.
+fn lines(results: &[Result<ImportRecord, ImportProblem>]) -> Vec<u64> {
+    results
+        .iter()
+        .map(|r| match r {
+            Ok(rec) => rec.line,
+            Err(p) => p.line,
+        })
+        .collect()
+}
+
+#[test]
+fn csv_lines_are_right_with_crlf_blank_lines_and_multiline_cells() {
+    let lf = b"Name,Email\nAna,ana@example.com\n\n\nBo,bo@example.com\n\"Cy\nsecond\",cy@example.com\nDi,di@example.com";
+    let crlf: Vec<u8> = String::from_utf8_lossy(lf)
+        .replace('\n', "\r\n")
+        .into_bytes();
+    for bytes in [&lf[..], &crlf[..]] {
+        let got = csv(bytes);
+        assert_eq!(lines(&got), [2, 5, 6, 8], "{got:?}");
+    }
+    // A warning names the line of its row.
+    let got = csv(b"Name,Email\r\nAna,ana@example.com\r\nBo,not-an-email\r\n");
+    let bo = got[1].as_ref().unwrap();
+    assert!(bo.warnings[0].starts_with("line 3:"), "{:?}", bo.warnings);
+}
+
+#[test]
+fn an_unclosed_quote_is_reported_where_it_opened_with_what_it_swallowed() {
+    let mut file = String::from("Name,Email\nAna,ana@example.com\n\"Bo,bo@example.com\n");
+    for i in 0..1000 {
+        file.push_str(&format!("P{i},p{i}@example.com\n"));
+    }
+    let got = csv(file.as_bytes());
+    assert_eq!(got.len(), 2, "{:?}", got.last());
+    assert!(got[0].is_ok());
+    let problem = got[1].as_ref().unwrap_err();
+    assert_eq!(problem.line, 3);
+    assert!(
+        problem.message.contains("1000 line(s) that look like rows"),
+        "{}",
+        problem.message
+    );
+
+    // Closed later: the rows after it import again.
+    let got = csv(b"Name,Email\n\"Bo,bo@example.com\nCy,cy@example.com\nDi,\"di@example.com\nEd,ed@example.com\n");
+    let problem = got[0].as_ref().unwrap_err();
+    assert_eq!(problem.line, 2);
+    assert!(
+        problem.message.contains("until line 4"),
+        "{}",
+        problem.message
+    );
+    assert_eq!(got[1].as_ref().unwrap().draft.name, "Ed");
+
+    // A note with a comma on a second line is a note.
+    let got = csv(b"Name,Notes\nAna,\"met at the fair, nice\nwants a call, soon\"\nBo,x\n");
+    assert!(got.iter().all(Result::is_ok), "{got:?}");
+    assert_eq!(lines(&got), [2, 4]);
+}
+
+#[test]
+fn an_endless_row_stops_the_reader_with_bounded_memory() {
+    // `/dev/zero` after a header: one row that never ends.
+    let input = b"Name,Email\n\"".chain(std::io::repeat(0).take(1 << 30));
+    let started = std::time::Instant::now();
+    let got: Vec<_> = CsvReader::new(input, None, None).unwrap().collect();
+    assert!(started.elapsed().as_secs() < 30, "read the whole GiB?");
+    assert_eq!(got.len(), 1);
+    let problem = got[0].as_ref().unwrap_err();
+    assert!(
+        problem.message.contains("longer than 16 MiB"),
+        "{}",
+        problem.message
+    );
+}

@@ -990,8 +990,7 @@ impl<R: Read> CsvReader<R> {
         let at_end = self.rows.is_done()
             || self
                 .record
-                .iter()
-                .last()
+                .get(self.record.len().saturating_sub(1))
                 .is_some_and(|c| c.ends_with(b"\n"));
         (rows >= 2 || (rows >= 1 && at_end)).then(|| {
             let until = if at_end {

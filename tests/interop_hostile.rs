@@ -86,3 +86,38 @@ fn an_endless_row_stops_the_reader_with_bounded_memory() {
         problem.message
     );
 }
+
+#[test]
+fn one_bad_byte_does_not_turn_a_utf8_csv_into_mojibake() {
+    let mut file = b"Name,Email\n".to_vec();
+    for i in 0..1000 {
+        file.extend_from_slice(format!("Đurđa Šimić {i},d{i}@example.com\n").as_bytes());
+    }
+    file.extend_from_slice(b"Bad \xe9 byte,bad@example.com\n");
+    let got = csv(&file);
+    assert_eq!(got.len(), 1001);
+    assert_eq!(got[0].as_ref().unwrap().draft.name, "Đurđa Šimić 0");
+    assert!(got[0].as_ref().unwrap().warnings.is_empty());
+    let bad = got[1000].as_ref().unwrap();
+    assert_eq!(bad.draft.name, "Bad \u{fffd} byte");
+    assert!(
+        bad.warnings[0].starts_with("line 1002:") && bad.warnings[0].contains("not UTF-8"),
+        "{:?}",
+        bad.warnings
+    );
+}
+
+#[test]
+fn a_windows_1252_csv_is_read_as_such_and_says_so_with_the_line() {
+    let file =
+        b"Name,Company\nAna,Acme\nJos\xe9,Soci\xe9t\xe9 G\xe9n\xe9rale\nZo\xeb,M\xfcller AG\n";
+    let got = csv(file);
+    assert_eq!(got[1].as_ref().unwrap().draft.name, "José");
+    assert_eq!(got[2].as_ref().unwrap().draft.organization, "Müller AG");
+    let first = got[0].as_ref().unwrap();
+    assert!(
+        first.warnings[0].starts_with("line 3:") && first.warnings[0].contains("Windows-1252"),
+        "{:?}",
+        first.warnings
+    );
+}

@@ -757,6 +757,8 @@ impl<R: Read> Read for Tracked<R> {
 
 /// Streams rows of a CSV file as [`ImportRecord`]s.
 pub struct CsvReader<R: Read> {
+    /// Said with the first row: the encoding was guessed (Windows-1252), and where.
+    legacy_note: Option<String>,
     rows: csv::Reader<Tracked<R>>,
     track: Shared,
     delimiter: u8,
@@ -791,6 +793,12 @@ impl<R: Read> CsvReader<R> {
         mapping: Option<ColumnMap>,
     ) -> Result<Self, InteropError> {
         let mut source = Utf8Reader::new(input, encoding, true)?;
+        let legacy_note = source.guessed_legacy_at().map(|at| {
+            let line = source.sniffed_line_of(at);
+            format!(
+                "line {line}: the file is not UTF-8 (from this line on, and more such bytes than UTF-8 letters in its first 64 KiB): read as Windows-1252; if names look wrong, import again with --encoding (e.g. --encoding iso-8859-2)"
+            )
+        });
         let delimiter = {
             let head = source.fill_buf()?;
             let first = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
@@ -921,6 +929,7 @@ impl<R: Read> CsvReader<R> {
             t.record_start = rows.position().byte();
         }
         Ok(CsvReader {
+            legacy_note,
             rows,
             track,
             delimiter,
@@ -1089,6 +1098,19 @@ impl<R: Read> Iterator for CsvReader<R> {
                     }
                     if let Some(problem) = self.swallowed(line, end_line) {
                         return Some(Err(problem));
+                    }
+                    if let Some(note) = self.legacy_note.take() {
+                        return Some(match self.row(line) {
+                            Ok(mut r) => {
+                                r.warnings.insert(0, note);
+                                Ok(r)
+                            }
+                            Err(problem) => {
+                                // Said with the next row that imports.
+                                self.legacy_note = Some(note);
+                                Err(problem)
+                            }
+                        });
                     }
                     for (i, cell) in self.record.iter().enumerate() {
                         if self.watched.get(i) == Some(&true) && !cell.trim_ascii().is_empty() {

@@ -359,3 +359,54 @@ fn twenty_thousand_cards_sharing_one_email_import_in_linear_time() {
     assert_eq!(contact["phones"].as_array().unwrap().len(), 50, "{contact}");
     assert_eq!(contact["emails"].as_array().unwrap().len(), 1);
 }
+
+/// Issue 14 item 7: a `.vcf` that holds no vCard said "created 0 … failed 0" and exited 0.
+#[test]
+fn a_file_that_is_not_a_vcard_says_what_it_looks_like_and_fails() {
+    let env = Env::new();
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Horvat\r\nEND:VCARD\r\n";
+    let utf16: Vec<u8> = card.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf32: Vec<u8> = card
+        .chars()
+        .flat_map(|c| (c as u32).to_le_bytes())
+        .collect();
+    let mut seed = 14u32;
+    let random: Vec<u8> = (0..4000)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) as u8
+        })
+        .collect();
+    for (name, bytes, says) in [
+        (
+            "utf16.vcf",
+            utf16.clone(),
+            "UTF-16 (little-endian) text without a byte-order mark",
+        ),
+        ("utf32.vcf", utf32, "UTF-32 (little-endian)"),
+        ("random.vcf", random, "binary data"),
+        (
+            "notes.vcf",
+            b"just some notes\n".to_vec(),
+            "no `BEGIN:VCARD` line",
+        ),
+    ] {
+        let path = env.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = env.rolo(&["import", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(5), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+        assert!(
+            !env.path("rolo.redb").exists(),
+            "{name}: a database was created"
+        );
+    }
+    // And the advice works.
+    let out = ok(&env.rolo(&[
+        "import",
+        env.path("utf16.vcf").to_str().unwrap(),
+        "--encoding",
+        "utf-16le",
+    ]));
+    assert!(out.contains("created 1"), "{out}");
+}

@@ -906,6 +906,13 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         progress: Arc::clone(&read_progress),
     };
     let mut input = BufReader::with_capacity(256 * 1024, counted);
+    // Kept to say what the file looks like when no record comes out of it.
+    let head: Vec<u8> = {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
+        buf[..buf.len().min(4096)].to_vec()
+    };
     let format = match args.format {
         Some(f) => f,
         None => {
@@ -955,6 +962,18 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
                 Ok(Err(e)) => return Err(input_failure(&label, e)),
                 Ok(Ok(())) => {}
                 Err(_) => return Err(Failure::new(exit::ERROR, "the file reader crashed")),
+            }
+            // Not one card, not even a broken one: say what the file is instead of
+            // "created 0" (issue 14).
+            if format == Format::Vcard {
+                return Err(Failure::new(
+                    exit::INVALID,
+                    format!(
+                        "{}: no vCard in it ({}); nothing was imported",
+                        safe(&label),
+                        interop::encoding::describe(&head)
+                    ),
+                ));
             }
         }
         // A dry run against a database that does not exist yet must not create it.

@@ -76,6 +76,40 @@ impl Utf8Evidence {
     }
 }
 
+/// What the first bytes of a file look like, for a message when a reader found nothing in it
+/// (`it looks like UTF-16 text without a byte-order mark …`).
+pub fn describe(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "it is empty".into();
+    }
+    let zeros_at = |phase: usize, step: usize| {
+        let slots: Vec<u8> = head.iter().skip(phase).step_by(step).copied().collect();
+        slots.iter().filter(|b| **b == 0).count() * 10 >= slots.len() * 9
+    };
+    if head.len() >= 8 {
+        if zeros_at(1, 4) && zeros_at(2, 4) && zeros_at(3, 4) && !zeros_at(0, 4) {
+            return "it looks like UTF-32 (little-endian) text; convert it to UTF-8 first (iconv -f UTF-32LE -t UTF-8)".into();
+        }
+        if zeros_at(0, 4) && zeros_at(1, 4) && zeros_at(2, 4) && !zeros_at(3, 4) {
+            return "it looks like UTF-32 (big-endian) text; convert it to UTF-8 first (iconv -f UTF-32BE -t UTF-8)".into();
+        }
+        if zeros_at(1, 2) && !zeros_at(0, 2) {
+            return "it looks like UTF-16 (little-endian) text without a byte-order mark; import it with --encoding utf-16le".into();
+        }
+        if zeros_at(0, 2) && !zeros_at(1, 2) {
+            return "it looks like UTF-16 (big-endian) text without a byte-order mark; import it with --encoding utf-16be".into();
+        }
+    }
+    let control = head
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    if control * 20 > head.len() || head.contains(&0) {
+        return "it looks like binary data, not text".into();
+    }
+    "it is text, but holds no `BEGIN:VCARD` line".into()
+}
+
 /// A reader that hands out UTF-8: transcodes UTF-16 / legacy encodings with encoding_rs (bad
 /// sequences become U+FFFD), and passes UTF-8 through untouched — invalid UTF-8 is left for the
 /// format reader so it can warn with a line number. A leading BOM is always removed.

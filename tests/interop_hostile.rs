@@ -121,3 +121,25 @@ fn a_windows_1252_csv_is_read_as_such_and_says_so_with_the_line() {
         first.warnings
     );
 }
+
+#[test]
+fn vcard_warnings_name_the_line_of_the_property() {
+    let file = b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana\r\nNOTE:hello\r\nEMAIL:not-an-email\r\nTEL:call me\r\nBDAY:1990-13-99\r\nEND:VCARD\r\n";
+    let got: Vec<_> = rolo::interop::VcardReader::new(&file[..]).collect();
+    let card = got[0].as_ref().unwrap();
+    assert_eq!(card.line, 1);
+    let at = |what: &str| {
+        card.warnings
+            .iter()
+            .find(|w| w.contains(what))
+            .unwrap_or_else(|| panic!("no warning about {what}: {:?}", card.warnings))
+            .clone()
+    };
+    assert!(
+        at("not-an-email").starts_with("line 5:"),
+        "{:?}",
+        card.warnings
+    );
+    assert!(at("call me").starts_with("line 6:"), "{:?}", card.warnings);
+    assert!(at("birthday").starts_with("line 7:"), "{:?}", card.warnings);
+}

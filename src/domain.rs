@@ -417,6 +417,9 @@ impl Contact {
             &mut self.owner,
             &mut self.source,
             &mut self.uid,
+            // Who made and last changed it: from a JSON file these are text like any other.
+            &mut self.created.by,
+            &mut self.updated.by,
         ] {
             *field = text::clean_line(field);
         }

@@ -410,3 +410,17 @@ fn a_file_that_is_not_a_vcard_says_what_it_looks_like_and_fails() {
     ]));
     assert!(out.contains("created 1"), "{out}");
 }
+
+/// Issue 14 item 11: a file name holding an escape sequence (OSC 2 sets the terminal's title)
+/// was printed raw in every per-record diagnostic.
+#[test]
+fn an_import_file_name_with_escapes_is_shown_visibly() {
+    let env = Env::new();
+    let path = env.path("evil\u{1b}]2;pwned\u{7}.csv");
+    std::fs::write(&path, "Name,Email\nAna,not-an-email\n").unwrap();
+    let out = env.rolo(&["import", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(err.contains("warning"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("evil␛]2;pwned␇.csv"), "{err}");
+}

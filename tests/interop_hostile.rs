@@ -143,3 +143,52 @@ fn vcard_warnings_name_the_line_of_the_property() {
     assert!(at("call me").starts_with("line 6:"), "{:?}", card.warnings);
     assert!(at("birthday").starts_with("line 7:"), "{:?}", card.warnings);
 }
+
+/// Issue 14 item 12: the JSON export escapes what a terminal would act on (U+009B is CSI on
+/// many terminals; bidi overrides reorder what `less` shows), and reads back the same.
+#[test]
+fn json_export_escapes_c1_and_bidi_characters_and_reads_back_equal() {
+    use rolo::domain::{Actor, ContactDraft};
+    use rolo::interop::{JsonReader, JsonRecord, JsonWriter};
+    let mut contact = ContactDraft {
+        name: "Ana".into(),
+        ..ContactDraft::default()
+    }
+    .into_contact(&Actor::new("t"))
+    .unwrap();
+    // As a database written before the sanitiser knew them might hold.
+    contact.name = "Evil\u{9b}31m \u{202e}Name\u{200b}".into();
+    let record = JsonRecord {
+        contact,
+        organization: None,
+        timeline: Vec::new(),
+        deals: Vec::new(),
+    };
+    let mut w = JsonWriter::new(Vec::new()).unwrap();
+    w.write(&record).unwrap();
+    let out = w.finish().unwrap();
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(
+        !text.contains(['\u{9b}', '\u{202e}', '\u{200b}']),
+        "raw control in {text}"
+    );
+    assert!(text.contains("Evil\\u009b31m \\u202eName\\u200b"), "{text}");
+    let back: Vec<_> = JsonReader::new(&out[..]).unwrap().collect();
+    assert_eq!(back[0].as_ref().unwrap().1, record);
+}
+
+#[test]
+fn json_import_cleans_who_created_and_changed_a_contact() {
+    use rolo::domain::{Actor, ContactDraft};
+    let mut contact = ContactDraft {
+        name: "Ana".into(),
+        ..ContactDraft::default()
+    }
+    .into_contact(&Actor::new("t"))
+    .unwrap();
+    contact.created.by = "mal\u{1b}]2;pwned\u{7}lory".into();
+    contact.updated.by = "x\u{202e}y".into();
+    contact.clean();
+    assert_eq!(contact.created.by, "mal]2;pwnedlory");
+    assert_eq!(contact.updated.by, "xy");
+}

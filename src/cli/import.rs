@@ -896,7 +896,9 @@ fn input_failure(label: &str, e: impl std::fmt::Display) -> Failure {
 
 pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let label = args.file.display().to_string();
+    // Every message names the file: shown with its control characters visible (a file name
+    // can hold an escape sequence, issue 14).
+    let label = safe(&args.file.display().to_string()).into_owned();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let size = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);

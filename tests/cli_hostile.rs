@@ -424,3 +424,52 @@ fn an_import_file_name_with_escapes_is_shown_visibly() {
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     assert!(err.contains("evil␛]2;pwned␇.csv"), "{err}");
 }
+
+/// Issue 14 item 9: a CSV export → import doubled the address (the `city` column and the
+/// one-line `address` became two) and dropped every email and phone label. What the CSV can
+/// hold (the first address, every email and phone with its label) now survives.
+#[test]
+fn a_csv_round_trip_keeps_addresses_and_labels() {
+    let env = Env::with_demo(300);
+    let csv = env.path("all.csv");
+    ok(&env.rolo(&["export", "--out", csv.to_str().unwrap(), "--quiet"]));
+    let copy = env.path("copy.redb");
+    let out = ok(&env.rolo_on(&copy, &["import", csv.to_str().unwrap(), "--quiet"]));
+    assert!(out.contains("created 300"), "{out}");
+    let contacts = |db: &Path| -> Vec<serde_json::Value> {
+        let out = ok(&env.rolo_on(db, &["export", "--format", "json", "--quiet"]));
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        doc["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["contact"].clone())
+            .collect()
+    };
+    let (before, after) = (contacts(&env.path("rolo.redb")), contacts(&copy));
+    assert_eq!(before.len(), after.len());
+    let mut labelled = 0;
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(a["name"], b["name"]);
+        assert_eq!(a["emails"], b["emails"], "{}", a["name"]);
+        assert_eq!(a["phones"], b["phones"], "{}", a["name"]);
+        let first = a["addresses"].as_array().unwrap().first().cloned();
+        let got = b["addresses"].as_array().unwrap();
+        assert_eq!(
+            got.len(),
+            usize::from(first.is_some()),
+            "{}: {got:?}",
+            a["name"]
+        );
+        if let Some(first) = first {
+            assert_eq!(got[0], first, "{}", a["name"]);
+        }
+        labelled += a["phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["label"] != "")
+            .count();
+    }
+    assert!(labelled > 100, "the demo data should have labelled phones");
+}

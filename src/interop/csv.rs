@@ -11,13 +11,17 @@
 //! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
 //! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
 //! created_at, updated_at, preferred_channel, consent_email, consent_sms, consent_call,
-//! consent_post, consent, custom, uid`
+//! consent_post, consent, custom, uid, street, postcode, region, country, address_label,
+//! email_labels, phone_labels`
 //!
 //! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
 //!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
-//!   case stays one address per cell. Phones likewise. Labels are not in the CSV (JSON keeps
-//!   them).
-//! - `city` is the first address's city, `address` the first address on one line.
+//!   case stays one address per cell. Phones likewise. `email_labels` / `phone_labels` hold
+//!   their labels in the same order, joined with ` ::: ` (`work ::: home`).
+//! - `address` is the first address on one line (for people); `street`, `postcode`, `city`,
+//!   `region`, `country` and `address_label` are its parts, which the import reads back
+//!   (the one-line form is then not read as a second address). `city` is the first city any
+//!   address has. Further addresses are in the JSON only.
 //! - `birthday` is `YYYY-MM-DD` or `--MM-DD`; `tags` are `;`-joined; `notes` keep their newlines
 //!   (quoted cells); `created_at` / `updated_at` are RFC 3339 UTC.
 //! - `consent_email` … `consent_post` are the current status on that channel (`granted`,
@@ -56,7 +60,7 @@ use super::encoding::Utf8Reader;
 use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
 
 /// The header of rolo's CSV export, in order.
-pub const EXPORT_HEADER: [&str; 32] = [
+pub const EXPORT_HEADER: [&str; 39] = [
     "id",
     "name",
     "given_name",
@@ -89,6 +93,13 @@ pub const EXPORT_HEADER: [&str; 32] = [
     "consent",
     "custom",
     "uid",
+    "street",
+    "postcode",
+    "region",
+    "country",
+    "address_label",
+    "email_labels",
+    "phone_labels",
 ];
 
 /// The channels with a `consent_CHANNEL` status column of their own (the ones marketing
@@ -172,6 +183,8 @@ enum Target {
     },
     /// A whole address on one line (rolo's `address` column): kept as the street.
     AddressLine,
+    /// rolo's `email_labels` / `phone_labels`: the labels of the values, in order.
+    PointLabels(PointKind),
 }
 
 fn point(kind: PointKind, slot: &str, label: &str) -> Target {
@@ -322,6 +335,9 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         "tier" => Target::Tier,
         "source" => Target::Source,
         "address" => Target::AddressLine,
+        "address_label" => addr("a", AddrPart::Label, ""),
+        "email_labels" => Target::PointLabels(Email),
+        "phone_labels" => Target::PointLabels(Phone),
         "preferred_channel" | "preferred channel" => Target::PreferredChannel,
         "consent" => Target::ConsentHistory,
         "custom" => Target::CustomJson,
@@ -1210,6 +1226,8 @@ fn describe(t: &Target) -> String {
         }
         .into(),
         Target::AddressLine => "address".into(),
+        Target::PointLabels(PointKind::Email) => "email labels".into(),
+        Target::PointLabels(PointKind::Phone) => "phone labels".into(),
     }
 }
 
@@ -1238,6 +1256,8 @@ struct RowBuild {
     addresses: Vec<(String, Address, String)>,
     /// `consent_CHANNEL` cells, applied over the history once the whole row is read.
     consent_status: Vec<(Channel, ConsentStatus)>,
+    /// `email_labels` / `phone_labels` cells, applied to the values in order.
+    point_labels: Vec<(PointKind, Vec<String>)>,
     any: bool,
 }
 
@@ -1332,6 +1352,13 @@ impl RowBuild {
                     "line {line}: `{value}` is not a consent status for {channel} (granted, denied, unknown); consent ignored"
                 )),
             },
+            Target::PointLabels(kind) => {
+                let labels = value
+                    .split(":::")
+                    .map(|l| l.trim().to_lowercase())
+                    .collect();
+                self.point_labels.push((*kind, labels));
+            }
             Target::AddressLine => {
                 let a = self.address("line", "");
                 if a.street.is_empty() {
@@ -1462,6 +1489,37 @@ impl RowBuild {
                 }
             }
         }
+        for (kind, labels) in std::mem::take(&mut self.point_labels) {
+            let points = match kind {
+                PointKind::Email => &mut self.draft.emails,
+                PointKind::Phone => &mut self.draft.phones,
+            };
+            for (point, label) in points.iter_mut().zip(labels) {
+                if point.label.is_empty() {
+                    point.label = label;
+                }
+            }
+        }
+        // rolo's export has the first address twice, in parts and on one line (`address`);
+        // an older one has only its city beside the line. Either way it is one address.
+        let line = self
+            .addresses
+            .iter()
+            .position(|(slot, _, _)| slot == "line");
+        let parts = self.addresses.iter().position(|(slot, _, _)| slot == "a");
+        if let (Some(li), Some(pi)) = (line, parts) {
+            let whole = self.addresses[li].1.street.clone();
+            let p = &self.addresses[pi].1;
+            let only_city = p.street.is_empty()
+                && p.postcode.is_empty()
+                && p.region.is_empty()
+                && p.country.is_empty();
+            if p.one_line() == whole {
+                self.addresses.remove(li);
+            } else if only_city && whole.split(", ").any(|part| part == p.city) {
+                self.addresses.remove(pi);
+            }
+        }
         self.draft.addresses = self
             .addresses
             .into_iter()
@@ -1549,7 +1607,20 @@ impl<W: Write> CsvWriter<W> {
             }
         };
         let json_cell = |value: serde_json::Result<String>| value.map_err(io::Error::other);
-        let cells: [String; 32] = [
+        let first = c.addresses.first();
+        let part = |f: fn(&Address) -> &String| first.map(|a| f(a).clone()).unwrap_or_default();
+        let labels = |points: &[Labelled]| -> String {
+            if points.iter().all(|p| p.label.is_empty()) {
+                String::new()
+            } else {
+                points
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(MULTI_SEPARATOR)
+            }
+        };
+        let cells: [String; 39] = [
             c.id.to_string(),
             c.name.clone(),
             c.given_name.clone(),
@@ -1595,6 +1666,13 @@ impl<W: Write> CsvWriter<W> {
                 json_cell(serde_json::to_string(&c.custom))?
             },
             c.uid.clone(),
+            part(|a| &a.street),
+            part(|a| &a.postcode),
+            part(|a| &a.region),
+            part(|a| &a.country),
+            part(|a| &a.label),
+            labels(&c.emails),
+            labels(&c.phones),
         ];
         let raw = self.raw;
         let notes_column = 21;

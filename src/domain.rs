@@ -417,6 +417,9 @@ impl Contact {
             &mut self.owner,
             &mut self.source,
             &mut self.uid,
+            // Who made and last changed it: from a JSON file these are text like any other.
+            &mut self.created.by,
+            &mut self.updated.by,
         ] {
             *field = text::clean_line(field);
         }
@@ -488,11 +491,62 @@ impl Contact {
         if self.name.chars().count() > 200 {
             problems.push(FieldError::new("name", "is longer than 200 characters"));
         }
+        for (field, value) in [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("title", &self.title),
+            ("language", &self.language),
+            ("tier", &self.tier),
+            ("owner", &self.owner),
+            ("source", &self.source),
+            ("uid", &self.uid),
+        ] {
+            if value.chars().count() > limits::LINE_CHARS {
+                problems.push(FieldError::new(
+                    field,
+                    &format!("is longer than {} characters", limits::LINE_CHARS),
+                ));
+            }
+        }
+        if self.notes.chars().count() > limits::NOTES_CHARS {
+            problems.push(FieldError::new(
+                "notes",
+                &format!("are longer than {} characters", limits::NOTES_CHARS),
+            ));
+        }
+        for (field, len, max) in [
+            ("emails", self.emails.len(), limits::POINTS),
+            ("phones", self.phones.len(), limits::POINTS),
+            ("addresses", self.addresses.len(), limits::POINTS),
+            ("tags", self.tags.len(), limits::TAGS),
+            ("custom", self.custom.len(), limits::CUSTOM_FIELDS),
+        ] {
+            if len > max {
+                problems.push(FieldError::new(
+                    field,
+                    &format!("{len} is more than a contact holds ({max})"),
+                ));
+            }
+        }
         if let Some(Err(msg)) = self.birthday.map(|b| b.check()) {
             problems.push(FieldError::new("birthday", &msg));
         }
         Invalid::from_problems(problems)
     }
+}
+
+/// How much one contact holds, checked by [`Contact::validate`] on every way in (CLI, TUI,
+/// imports, merges), so no record can grow without bound (an import of 20,000 cards sharing
+/// one email merges them into one contact: its lists stop here instead of growing with every
+/// card, which made such imports quadratic).
+pub mod limits {
+    /// Emails, phones and addresses, each.
+    pub const POINTS: usize = 50;
+    pub const TAGS: usize = 100;
+    pub const CUSTOM_FIELDS: usize = 100;
+    /// Single-line fields other than the name (which holds 200).
+    pub const LINE_CHARS: usize = 1_000;
+    pub const NOTES_CHARS: usize = 100_000;
 }
 
 /// An address mail systems accept (RFC 5321/5322 without quoted local parts or address

@@ -156,7 +156,8 @@ impl std::str::FromStr for Format {
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
     /// Forces the text encoding; otherwise BOMs are honoured, UTF-8 is assumed, and a CSV whose
-    /// first 64 KiB are not UTF-8 is read as Windows-1252.
+    /// first 64 KiB hold more non-UTF-8 sequences than UTF-8 letters is read as Windows-1252
+    /// (with a warning naming the line; see `encoding::Utf8Evidence`).
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV only: which column holds what, replacing header recognition.
     pub mapping: Option<ColumnMap>,

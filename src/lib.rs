@@ -10,6 +10,8 @@ pub mod client;
 pub mod config;
 pub mod demo;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod interop;
 pub mod search;
 pub mod server;

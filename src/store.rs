@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::{Bulk, COUNTERS, DEMO_TAG, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle, with_source};
-pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace};
+pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace, create_private_temp};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
@@ -104,6 +104,12 @@ pub enum StoreError {
     NoDatabase { path: String },
     #[error("cannot open the database {path}: {reason}")]
     Open { path: String, reason: String },
+    /// The file (or its file system) is read-only: it was opened for reading, and this
+    /// command wants to change it.
+    #[error(
+        "the database {path} is read-only (file permissions or a read-only mount): it can be read, exported and backed up, not changed; nothing was changed"
+    )]
+    ReadOnly { path: String },
     #[error("{0} not found")]
     NotFound(String),
     #[error(
@@ -238,8 +244,47 @@ pub struct DueItem {
 /// The path an in-memory store reports.
 const MEMORY_PATH: &str = "<memory>";
 
+/// The redb handle: read-write as a rule, read-only when the file cannot be written (0444, a
+/// read-only mount), so that reading, exporting and backing up still work there.
+enum Db {
+    Write(Database),
+    /// With the path shown in [`StoreError::ReadOnly`].
+    Read(redb::ReadOnlyDatabase, String),
+}
+
+impl Db {
+    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::Write(db) => db.begin_read(),
+            Db::Read(db, _) => db.begin_read(),
+        }
+    }
+
+    fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        match self {
+            Db::Write(db) => Ok(db.begin_write()?),
+            Db::Read(_, path) => Err(StoreError::ReadOnly { path: path.clone() }),
+        }
+    }
+
+    fn writable(&mut self) -> Result<&mut Database, StoreError> {
+        match self {
+            Db::Write(db) => Ok(db),
+            Db::Read(_, path) => Err(StoreError::ReadOnly { path: path.clone() }),
+        }
+    }
+
+    /// redb's compaction; nothing to do on a read-only file.
+    fn compact(&mut self) -> Result<bool, StoreError> {
+        match self {
+            Db::Write(db) => db.compact().map_err(|e| StoreError::Io(e.to_string())),
+            Db::Read(..) => Ok(false),
+        }
+    }
+}
+
 pub struct Store {
-    db: Database,
+    db: Db,
     path: PathBuf,
     /// How many bytes of index rows a bulk load holds back before writing them out.
     bulk_budget: usize,
@@ -289,15 +334,18 @@ impl Store {
             create_private_dir(dir)
                 .map_err(|e| open_err(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let file = open_private_file(path, create).map_err(|e| {
-            if !create && e.kind() == std::io::ErrorKind::NotFound {
-                StoreError::NoDatabase {
-                    path: shown.clone(),
-                }
-            } else {
-                open_err(e.to_string())
+        let file = match open_private_file(path, create) {
+            Ok(file) => file,
+            Err(e) if is_read_only(&e) && path.is_file() => {
+                return Self::open_read_only(path, cache_bytes);
             }
-        })?;
+            Err(e) if !create && e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NoDatabase {
+                    path: shown.clone(),
+                });
+            }
+            Err(e) => return Err(open_err(e.to_string())),
+        };
         let db = redb::backends::FileBackend::new(file)
             .and_then(|backend| {
                 Database::builder()
@@ -315,7 +363,41 @@ impl Store {
                 }
                 other => open_err(other.to_string()),
             })?;
-        Self::init(db, path.to_path_buf())
+        Self::init(Db::Write(db), path.to_path_buf())
+    }
+
+    /// Opens a file that cannot be written (permissions, a read-only mount) for reading only:
+    /// every read works, every write is [`StoreError::ReadOnly`]. A file that needs a schema
+    /// upgrade or redb's repair cannot be opened so (both write).
+    fn open_read_only(path: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
+        let shown = text::visible(&path.display().to_string(), false).into_owned();
+        let open_err = |reason: String| StoreError::Open {
+            path: shown.clone(),
+            reason,
+        };
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .open_read_only(path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
+                    path: shown.clone(),
+                },
+                redb::DatabaseError::RepairAborted | redb::DatabaseError::Storage(_) => open_err(
+                    format!("{e}; it is read-only, so it cannot be repaired in place — copy it somewhere writable first"),
+                ),
+                other => open_err(other.to_string()),
+            })?;
+        maint::check_schema_read_only(&db, &shown)?;
+        Ok(Store {
+            db: Db::Read(db, shown),
+            path: path.to_path_buf(),
+            bulk_budget: deferred::BUDGET_BYTES,
+        })
+    }
+
+    /// True when this handle was opened read-only (see [`StoreError::ReadOnly`]).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.db, Db::Read(..))
     }
 
     /// A throw-away database in memory (tests, benchmarks).
@@ -326,21 +408,19 @@ impl Store {
                 path: MEMORY_PATH.into(),
                 reason: e.to_string(),
             })?;
-        Self::init(db, PathBuf::from(MEMORY_PATH))
+        Self::init(Db::Write(db), PathBuf::from(MEMORY_PATH))
     }
 
-    fn init(db: Database, path: PathBuf) -> Result<Store, StoreError> {
+    fn init(db: Db, path: PathBuf) -> Result<Store, StoreError> {
         let mut store = Store {
             db,
             path,
             bulk_budget: deferred::BUDGET_BYTES,
         };
-        if maint::migrate(&store.db, &store.path.display().to_string())? {
+        let shown = store.path.display().to_string();
+        if maint::migrate(store.db.writable()?, &shown)? {
             let _shown = observe("compacting the upgraded database");
-            store
-                .db
-                .compact()
-                .map_err(|e| StoreError::Io(e.to_string()))?;
+            store.db.compact()?;
         }
         Ok(store)
     }
@@ -1045,6 +1125,14 @@ fn decode_summary(record: &[u8]) -> Result<(Option<At>, Option<Day>), StoreError
         (view.last_contact_ms != NO_CONTACT).then(|| At::from_millis(view.last_contact_ms)),
         view.next_due_day.map(Day::from_number),
     ))
+}
+
+/// An open for writing refused because the file or its file system is read-only (EACCES,
+/// EPERM for an immutable file, EROFS).
+fn is_read_only(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::PermissionDenied
+        || e.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+        || matches!(e.raw_os_error(), Some(1 | 13 | 30))
 }
 
 #[cfg(unix)]

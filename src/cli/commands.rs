@@ -2123,11 +2123,16 @@ fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {
         outln!("schema      {}", report.schema_version);
         outln!(
             "integrity   {}",
-            match (report.integrity_checked, report.integrity_ok) {
-                (false, _) =>
+            match (
+                report.integrity_ok,
+                report.read_only,
+                report.integrity_checked
+            ) {
+                (false, _, _) => "FAILED",
+                (true, true, _) => "not checked (read-only file: records and indexes only)",
+                (true, false, false) =>
                     "pages not checked while the server serves the file (every record was read; for redb's page check: `rolo server stop`, then `rolo doctor --no-server`)",
-                (true, true) => "ok",
-                (true, false) => "FAILED",
+                (true, false, true) => "ok",
             }
         );
         outln!(

@@ -1,8 +1,11 @@
 //! `rolo export`: contacts out as vCard (3.0 / 4.0), CSV (formula-neutralised unless `--raw`)
 //! or rolo's lossless JSON (with timelines and deals). Streams contact by contact through
 //! [`Store::for_each_contact`]; the whole database is never held in memory. With `--out` the
-//! file appears atomically (temp file in the same directory, fsync, rename), so a failed export
-//! never leaves half a file where a good one was, and it is owner-only (0600) like the database.
+//! file appears atomically (an exclusively created temp file with a random name in the same
+//! directory, fsync, rename), so a failed export never leaves half a file where a good one was,
+//! and it is owner-only (0600) like the database. A link to a file replaces the file (the link
+//! stays); a terminal, `/dev/null` or a named pipe is written directly, never replaced; a
+//! directory, a disk, a socket or a dangling link is refused before anything is written.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -48,31 +51,74 @@ fn parse_version(s: &str) -> Result<VcardVersion, String> {
     s.parse()
 }
 
-/// A new file only its owner may read or write (0600 on Unix), like the database itself: an
-/// export holds the same personal data. The mode is set as the file is created (no window in
-/// which it is readable by others) and survives the rename over the destination, so an
-/// existing, more open destination becomes owner-only too.
-fn create_owner_only(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        // A temp file left by a crashed export that had the same process id.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path)?;
-            options.open(path)
-        }
-        other => other,
-    }
+/// Where `--out` points, decided before anything is written.
+enum Destination {
+    /// A regular file (or nothing yet): written to a temp file and renamed over it.
+    Replace(PathBuf),
+    /// A terminal, `/dev/null`, a named pipe: written to directly, never replaced.
+    Direct,
 }
 
-/// Standard output or a temp file renamed over the destination on [`Sink::finish`].
+/// Looks at `dest` without following a link at first: a link to a regular file is resolved
+/// (the file it points to is replaced, the link stays a link), a character device or a FIFO
+/// is written directly, and anything else (a directory, a block device, a socket, a dangling
+/// link) is refused with a message saying what it is.
+fn classify(dest: &Path) -> io::Result<Destination> {
+    let refuse = |what: &str| {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}; rolo writes an export only to a file, a pipe or a terminal"),
+        ))
+    };
+    let meta = match std::fs::symlink_metadata(dest) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Destination::Replace(dest.into()));
+        }
+        Err(e) => return Err(e),
+    };
+    let (target, meta) = if meta.file_type().is_symlink() {
+        match std::fs::canonicalize(dest) {
+            Ok(target) => {
+                let meta = std::fs::metadata(&target)?;
+                (target, meta)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return refuse("a symbolic link to nothing");
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        (dest.to_path_buf(), meta)
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(Destination::Replace(target));
+    }
+    if kind.is_dir() {
+        return refuse("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_fifo() {
+            return Ok(Destination::Direct);
+        }
+        if kind.is_block_device() {
+            return refuse("a block device (a disk)");
+        }
+        if kind.is_socket() {
+            return refuse("a socket");
+        }
+    }
+    refuse("not a regular file")
+}
+
+/// Standard output, a special file written directly, or a temp file renamed over the
+/// destination on [`Sink::finish`].
 enum Sink {
     Stdout(BufWriter<io::Stdout>),
+    Direct(BufWriter<File>),
     File {
         temp: PathBuf,
         dest: PathBuf,
@@ -85,22 +131,27 @@ impl Sink {
         let Some(dest) = out else {
             return Ok(Sink::Stdout(BufWriter::new(io::stdout())));
         };
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "export".into());
-        let temp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let file = create_owner_only(&temp)?;
-        Ok(Sink::File {
-            temp,
-            dest: dest.to_path_buf(),
-            file: Some(BufWriter::with_capacity(1 << 20, file)),
-        })
+        match classify(dest)? {
+            Destination::Direct => {
+                // No create, no truncate: `/dev/null` stays `/dev/null`, a FIFO stays a FIFO.
+                let file = std::fs::OpenOptions::new().write(true).open(dest)?;
+                Ok(Sink::Direct(BufWriter::with_capacity(1 << 16, file)))
+            }
+            Destination::Replace(dest) => {
+                let (temp, file) = crate::store::create_private_temp(&dest)?;
+                Ok(Sink::File {
+                    temp,
+                    dest,
+                    file: Some(BufWriter::with_capacity(1 << 20, file)),
+                })
+            }
+        }
     }
 
     fn finish(mut self) -> io::Result<()> {
         match &mut self {
             Sink::Stdout(w) => w.flush(),
+            Sink::Direct(w) => w.flush(),
             Sink::File { temp, dest, file } => {
                 if let Some(w) = file.take() {
                     let f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
@@ -116,6 +167,7 @@ impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Sink::Stdout(w) => w.write(buf),
+            Sink::Direct(w) => w.write(buf),
             Sink::File { file: Some(w), .. } => w.write(buf),
             Sink::File { file: None, .. } => Err(io::Error::other("export already finished")),
         }
@@ -123,6 +175,7 @@ impl Write for Sink {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Stdout(w) => w.flush(),
+            Sink::Direct(w) => w.flush(),
             Sink::File { file: Some(w), .. } => w.flush(),
             Sink::File { file: None, .. } => Ok(()),
         }

@@ -48,7 +48,7 @@ use serde::Serialize;
 use super::commands::StoreRef;
 use super::output::{print_json, safe};
 use super::{Failure, exit};
-use crate::domain::{Actor, Contact, Entry, Id, text};
+use crate::domain::{Actor, Contact, Entry, Id, limits, text};
 use crate::interop::{
     self, Format, ImportOptions, ImportProblem, ImportRecord, JsonItem, JsonRecord,
 };
@@ -184,7 +184,22 @@ pub fn find_match(bulk: &Bulk, incoming: &Contact, merged: bool) -> Result<Match
 
 /// `incoming` folded into `existing`: empty fields filled, lists unioned, existing non-empty
 /// values kept, different notes appended. The uid is taken only when `uid_free`.
+#[cfg(test)]
 pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact {
+    merge_within_limits(existing, incoming, uid_free).0
+}
+
+/// [`merge`], keeping the merged contact within [`limits`]: what would not fit is left out,
+/// and counted (the second value). Linear in the size of the two contacts, however many
+/// values they hold (hash sets, not a scan per value), so a file whose records all share one
+/// email costs the same per record at the end as at the start.
+pub fn merge_within_limits(
+    existing: &Contact,
+    incoming: &Contact,
+    uid_free: bool,
+) -> (Contact, usize) {
+    use std::collections::HashSet;
+    let mut dropped = 0;
     let mut m = existing.clone();
     for (target, value) in [
         (&mut m.given_name, &incoming.given_name),
@@ -202,37 +217,66 @@ pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact 
     if m.uid.is_empty() && uid_free {
         m.uid.clone_from(&incoming.uid);
     }
+    let mut seen: HashSet<String> = m.emails.iter().map(|x| text::email_key(&x.value)).collect();
     for e in &incoming.emails {
-        let key = text::email_key(&e.value);
-        if !m.emails.iter().any(|x| text::email_key(&x.value) == key) {
-            m.emails.push(e.clone());
+        if seen.insert(text::email_key(&e.value)) {
+            if m.emails.len() < limits::POINTS {
+                m.emails.push(e.clone());
+            } else {
+                dropped += 1;
+            }
         }
     }
+    // A phone without digits is told apart by its text.
+    let phone_key = |value: &str| {
+        let key = text::phone_key(value);
+        if key.is_empty() {
+            format!("\0{value}")
+        } else {
+            key
+        }
+    };
+    let mut seen: HashSet<String> = m.phones.iter().map(|x| phone_key(&x.value)).collect();
     for p in &incoming.phones {
-        let key = text::phone_key(&p.value);
-        if !m
-            .phones
-            .iter()
-            .any(|x| text::phone_key(&x.value) == key && (!key.is_empty() || x.value == p.value))
-        {
-            m.phones.push(p.clone());
+        if seen.insert(phone_key(&p.value)) {
+            if m.phones.len() < limits::POINTS {
+                m.phones.push(p.clone());
+            } else {
+                dropped += 1;
+            }
         }
     }
+    let mut seen: HashSet<String> = m.addresses.iter().map(|x| x.one_line()).collect();
     for a in &incoming.addresses {
-        if !m.addresses.iter().any(|x| x.one_line() == a.one_line()) {
-            m.addresses.push(a.clone());
+        if seen.insert(a.one_line()) {
+            if m.addresses.len() < limits::POINTS {
+                m.addresses.push(a.clone());
+            } else {
+                dropped += 1;
+            }
         }
     }
     m.birthday = m.birthday.or(incoming.birthday);
     m.preferred_channel = m.preferred_channel.or(incoming.preferred_channel);
+    let mut seen: HashSet<&str> = existing.tags.iter().map(String::as_str).collect();
     for t in &incoming.tags {
-        if !m.tags.contains(t) {
-            m.tags.push(t.clone());
+        if seen.insert(t.as_str()) {
+            if m.tags.len() < limits::TAGS {
+                m.tags.push(t.clone());
+            } else {
+                dropped += 1;
+            }
         }
     }
     m.tags.sort();
     for (k, v) in &incoming.custom {
-        m.custom.entry(k.clone()).or_insert_with(|| v.clone());
+        if !m.custom.contains_key(k) {
+            if m.custom.len() < limits::CUSTOM_FIELDS {
+                m.custom.insert(k.clone(), v.clone());
+            } else {
+                dropped += 1;
+            }
+        }
     }
     for c in &incoming.consent {
         // A CSV status column restating what the contact already says adds nothing (else every
@@ -246,21 +290,37 @@ pub fn merge(existing: &Contact, incoming: &Contact, uid_free: bool) -> Contact 
     }
     let notes = incoming.notes.trim();
     if !notes.is_empty() && !m.notes.contains(notes) {
-        if m.notes.trim().is_empty() {
+        // Measured in bytes (at least as many as characters): no count over the whole notes
+        // on every merge.
+        if m.notes.trim_end().len() + 2 + notes.len() > limits::NOTES_CHARS {
+            dropped += 1;
+        } else if m.notes.trim().is_empty() {
             m.notes = notes.to_string();
         } else {
             m.notes = format!("{}\n\n{notes}", m.notes.trim_end());
         }
     }
-    m
+    (m, dropped)
 }
 
 /// Creates or merges one cleaned, validated contact. `organization` is the record's
 /// organisation name. A record-level refusal (e.g. invalid data) is the inner `Err`.
+#[cfg(test)]
 pub fn upsert(
     bulk: &mut Bulk,
     incoming: Contact,
     organization: &str,
+) -> Result<Result<Outcome, String>, StoreError> {
+    upsert_counting(bulk, incoming, organization, &mut |_, _| {})
+}
+
+/// [`upsert`], telling `full(id, values)` when a merge left values out because the contact
+/// holds the most it may ([`limits`]).
+fn upsert_counting(
+    bulk: &mut Bulk,
+    incoming: Contact,
+    organization: &str,
+    full: &mut dyn FnMut(Id, usize),
 ) -> Result<Result<Outcome, String>, StoreError> {
     match find_match(bulk, &incoming, true)? {
         Match::None => {
@@ -269,7 +329,9 @@ pub fn upsert(
             Ok(Ok(Outcome::Created(id)))
         }
         Match::Many(ids) => Ok(Ok(Outcome::Candidates(ids))),
-        Match::One(id) => merge_into(bulk, id, &incoming, organization).map(|r| r.map(|(o, _)| o)),
+        Match::One(id) => {
+            merge_into(bulk, id, &incoming, organization, full).map(|r| r.map(|(o, _)| o))
+        }
     }
 }
 
@@ -278,12 +340,16 @@ fn merge_into(
     id: Id,
     incoming: &Contact,
     organization: &str,
+    full: &mut dyn FnMut(Id, usize),
 ) -> Result<Result<(Outcome, Contact), String>, StoreError> {
     let Some(existing) = bulk.contact(id)? else {
         return Ok(Err(format!("contact #{id} vanished")));
     };
     let uid_free = !incoming.uid.is_empty() && bulk.find_by_uid(&incoming.uid)?.is_none();
-    let merged = merge(&existing, incoming, uid_free);
+    let (merged, dropped) = merge_within_limits(&existing, incoming, uid_free);
+    if dropped > 0 {
+        full(id, dropped);
+    }
     let org = text::clean_line(organization);
     let set_org = existing.organization.is_none() && !org.is_empty();
     if merged == existing && !set_org {
@@ -507,10 +573,34 @@ struct Run<'a> {
     restore: Option<bool>,
     /// The file's trash / audit trail were skipped (not an empty database): said once.
     warned_tail: bool,
+    /// Contacts that reached a [`limits`] bound while records were merged into them: (first
+    /// line that did not fit, records, values left out). Said once each, at the end.
+    full: std::collections::BTreeMap<Id, (u64, u64, usize)>,
     report: Report,
 }
 
 impl Run<'_> {
+    /// One warning per contact that could not take everything merged into it.
+    fn report_full(&mut self, store: &Store) -> Result<(), StoreError> {
+        for (id, (line, records, values)) in std::mem::take(&mut self.full) {
+            let name = store
+                .contact(id)?
+                .map(|c| c.name)
+                .unwrap_or_else(|| format!("#{id}"));
+            self.warn(
+                line,
+                &format!(
+                    "{records} record(s) from here on matched #{id} {name} (by a shared uid, email or phone) and were merged into it, but it holds the most a contact may ({} emails, phones and addresses, {} tags, {} custom fields, {} characters of notes): {values} value(s) were left out; records that are different people need emails of their own",
+                    limits::POINTS,
+                    limits::TAGS,
+                    limits::CUSTOM_FIELDS,
+                    limits::NOTES_CHARS
+                ),
+            );
+        }
+        Ok(())
+    }
+
     fn fail(&mut self, line: u64, message: String) {
         super::progress::interrupt();
         warnln!("{}:{line}: {}", self.label, safe(&message));
@@ -692,7 +782,13 @@ impl Run<'_> {
         organization: &str,
     ) -> Result<(), StoreError> {
         let name = incoming.name.clone();
-        match upsert(bulk, incoming, organization)? {
+        let full = &mut self.full;
+        let mut note_full = |id: Id, dropped: usize| {
+            let entry = full.entry(id).or_insert((line, 0, 0));
+            entry.1 += 1;
+            entry.2 += dropped;
+        };
+        match upsert_counting(bulk, incoming, organization, &mut note_full)? {
             Ok(outcome) => self.record(line, &name, outcome),
             Err(message) => self.fail(line, message),
         }
@@ -750,7 +846,11 @@ impl Run<'_> {
                 let org = bulk.contact(id)?.and_then(|c| c.organization);
                 (Outcome::Created(id), id, org)
             }
-            Match::One(id) => match merge_into(bulk, id, &contact, &organization)? {
+            Match::One(id) => match merge_into(bulk, id, &contact, &organization, &mut |id, n| {
+                let entry = self.full.entry(id).or_insert((line, 0, 0));
+                entry.1 += 1;
+                entry.2 += n;
+            })? {
                 Ok((outcome, merged)) => (outcome, id, merged.organization),
                 Err(message) => {
                     self.fail(line, message);
@@ -852,7 +952,9 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         return super::purchases::run(ctx, args);
     }
     let started = Instant::now();
-    let label = args.file.display().to_string();
+    // Every message names the file: shown with its control characters visible (a file name
+    // can hold an escape sequence, issue 14).
+    let label = safe(&args.file.display().to_string()).into_owned();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let size = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
@@ -862,6 +964,13 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         progress: Arc::clone(&read_progress),
     };
     let mut input = BufReader::with_capacity(256 * 1024, counted);
+    // Kept to say what the file looks like when no record comes out of it.
+    let head: Vec<u8> = {
+        let buf = input
+            .fill_buf()
+            .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
+        buf[..buf.len().min(4096)].to_vec()
+    };
     let format = match args.format {
         Some(f) => f,
         None => {
@@ -912,6 +1021,18 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
                 Ok(Ok(())) => {}
                 Err(_) => return Err(Failure::new(exit::ERROR, "the file reader crashed")),
             }
+            // Not one card, not even a broken one: say what the file is instead of
+            // "created 0" (issue 14).
+            if format == Format::Vcard {
+                return Err(Failure::new(
+                    exit::INVALID,
+                    format!(
+                        "{}: no vCard in it ({}); nothing was imported",
+                        safe(&label),
+                        interop::encoding::describe(&head)
+                    ),
+                ));
+            }
         }
         // A dry run against a database that does not exist yet must not create it.
         let store = if args.dry_run && !ctx.db_path.exists() {
@@ -926,6 +1047,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             keep_entry_ids: None,
             restore: None,
             warned_tail: false,
+            full: std::collections::BTreeMap::new(),
             report: Report {
                 file: label.clone(),
                 format: format.name().into(),
@@ -953,6 +1075,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         );
         store.announce();
         imported?;
+        run.report_full(&store)?;
         finish(store, run.report, &args, started)
     })
 }
@@ -1122,6 +1245,33 @@ mod tests {
         // Merging again changes nothing.
         assert_eq!(merge(&m, &incoming, true), m);
         assert_eq!(merge(&existing, &incoming, false).uid, "");
+    }
+
+    #[test]
+    fn merges_stop_at_the_limits_and_count_what_was_left_out() {
+        let mut existing = contact("Ana Lima", "ana@example.com");
+        for i in 0..limits::POINTS {
+            existing
+                .phones
+                .push(Labelled::new("", &format!("+1 555 {i:04}")));
+        }
+        existing.notes = "x".repeat(limits::NOTES_CHARS - 10);
+        let mut incoming = contact("Ana Lima", "ana@example.com");
+        incoming.phones.push(Labelled::new("", "+1 555 0003")); // already there
+        incoming.phones.push(Labelled::new("", "+1 777 0000")); // no room
+        incoming
+            .emails
+            .push(Labelled::new("home", "ana@home.example")); // room
+        incoming.notes = "a note too long to fit".into();
+        let (m, dropped) = merge_within_limits(&existing, &incoming, false);
+        assert_eq!(m.phones.len(), limits::POINTS);
+        assert_eq!(m.emails.len(), 2);
+        assert_eq!(m.notes, existing.notes);
+        assert_eq!(dropped, 2, "the new phone and the note");
+        assert!(m.validate().is_ok());
+        let mut over = m.clone();
+        over.phones.push(Labelled::new("", "+1 777 0000"));
+        assert!(over.validate().is_err(), "51 phones must be refused");
     }
 
     #[test]

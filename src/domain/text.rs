@@ -109,12 +109,30 @@ pub fn to_safe_json_pretty(value: &impl serde::Serialize) -> serde_json::Result<
 /// A single-line field: NFC, no control characters (tabs and newlines become spaces), runs of
 /// whitespace collapsed, trimmed.
 pub fn clean_line(input: &str) -> String {
+    // Unwanted characters go before normalising: one between a letter and a combining mark
+    // (`z`, NUL, U+0301) would otherwise keep them apart, and the text stored would not be NFC
+    // (cleaning it again would change it, and a lookalike would evade the duplicate checks).
+    let wanted = without_unwanted(input, |c| c.is_whitespace());
     // Imports clean every field of every record: skip normalising text that already is NFC
     // (all ASCII text is), which is nearly all of it.
-    if already_nfc(input) {
-        clean_line_chars(input.chars(), input.len())
+    if already_nfc(&wanted) {
+        clean_line_chars(wanted.chars(), wanted.len())
     } else {
-        clean_line_chars(input.nfc(), input.len())
+        clean_line_chars(wanted.nfc(), wanted.len())
+    }
+}
+
+/// `input` without the characters [`is_unwanted`] names, except those `keep` keeps.
+fn without_unwanted(input: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if input.chars().any(|c| is_unwanted(c) && !keep(c)) {
+        Cow::Owned(
+            input
+                .chars()
+                .filter(|c| !is_unwanted(*c) || keep(*c))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(input)
     }
 }
 
@@ -148,6 +166,8 @@ fn clean_line_chars(chars: impl Iterator<Item = char>, capacity: usize) -> Strin
 /// control character is dropped, trailing whitespace trimmed.
 pub fn clean_multiline(input: &str) -> String {
     let unified = input.replace("\r\n", "\n").replace('\r', "\n");
+    // As in [`clean_line`]: drop first, then normalise.
+    let unified = without_unwanted(&unified, |c| matches!(c, '\n' | '\t')).into_owned();
     let mut out = String::with_capacity(unified.len());
     let mut push = |c: char| match c {
         '\n' => out.push('\n'),
@@ -189,13 +209,29 @@ pub fn visible(input: &str, keep_newlines: bool) -> Cow<'_, str> {
 
 /// A tag as stored: cleaned, lowercase, spaces to dashes, no leading `#`.
 pub fn clean_tag(input: &str) -> String {
-    clean_line(input)
-        .trim_start_matches('#')
-        .to_lowercase()
+    let line = clean_line(input).to_lowercase();
+    // Lowercasing can leave text that is not NFC (`İ̱` becomes `i` + U+0307 + U+0331, marks
+    // out of canonical order).
+    let line = if already_nfc(&line) {
+        line
+    } else {
+        line.nfc().collect()
+    };
+    // Words of nothing but `#` go too (`# #vip` is `vip`, not `#vip`): a stored tag never
+    // starts with `#`, so cleaning it again leaves it as it is.
+    let words = line
         .split(' ')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
+        .filter(|w| !w.trim_start_matches('#').is_empty());
+    let mut out = String::with_capacity(line.len());
+    for (i, word) in words.enumerate() {
+        if i == 0 {
+            out.push_str(word.trim_start_matches('#'));
+        } else {
+            out.push('-');
+            out.push_str(word);
+        }
+    }
+    out
 }
 
 /// The key an email is looked up by: cleaned and lowercased.
@@ -246,6 +282,32 @@ mod tests {
     fn line_composes_to_nfc() {
         let nfd = "Nguye\u{302}\u{303}n";
         assert_eq!(clean_line(nfd), "Nguyễn");
+    }
+
+    /// Found by the `text` fuzz target: a control character between a letter and its
+    /// combining mark left the stored text un-normalised (`z` + U+0301 instead of `ź`), so a
+    /// second clean changed it and the two spellings compared unequal.
+    #[test]
+    fn dropped_characters_do_not_block_composition() {
+        assert_eq!(clean_line("z\u{0}\u{0}\u{301}"), "\u{17a}");
+        assert_eq!(clean_line("e\u{200b}\u{301}"), "\u{e9}");
+        assert_eq!(clean_multiline("z\u{1b}\u{301}\nx"), "\u{17a}\nx");
+        let odd = "e\u{301}\u{fffd}\t\u{0}z\u{0}\u{0}\u{301}";
+        assert_eq!(clean_line(&clean_line(odd)), clean_line(odd));
+        assert_eq!(clean_multiline(&clean_multiline(odd)), clean_multiline(odd));
+    }
+
+    /// Found by the `text` fuzz target: `#` after a space survived, so a stored tag could
+    /// start with `#` and change when cleaned again.
+    #[test]
+    fn tags_never_start_with_a_hash() {
+        assert_eq!(clean_tag("# #vip"), "vip");
+        assert_eq!(clean_tag("## ### Big Fish"), "big-fish");
+        assert_eq!(clean_tag("#a #b"), "a-#b");
+        assert_eq!(clean_tag(&clean_tag("# #vip")), clean_tag("# #vip"));
+        assert_eq!(clean_tag("#"), "");
+        // Lowercase İ is i + U+0307, which must come after U+0331 in NFC.
+        assert_eq!(clean_tag("\u{130}\u{331}"), "i\u{331}\u{307}");
     }
 
     #[test]

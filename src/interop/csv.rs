@@ -11,13 +11,17 @@
 //! `id, name, given_name, family_name, organization, title, email, email_2, email_3, phone,
 //! phone_2, phone_3, city, address, birthday, language, stage, tier, owner, source, tags, notes,
 //! created_at, updated_at, preferred_channel, consent_email, consent_sms, consent_call,
-//! consent_post, consent, custom, uid`
+//! consent_post, consent, custom, uid, street, postcode, region, country, address_label,
+//! email_labels, phone_labels`
 //!
 //! - `email` is the primary address, `email_2` the second; `email_3` holds the third and any
 //!   further ones joined with ` ::: ` (Google's separator), so nothing is lost while the common
-//!   case stays one address per cell. Phones likewise. Labels are not in the CSV (JSON keeps
-//!   them).
-//! - `city` is the first address's city, `address` the first address on one line.
+//!   case stays one address per cell. Phones likewise. `email_labels` / `phone_labels` hold
+//!   their labels in the same order, joined with ` ::: ` (`work ::: home`).
+//! - `address` is the first address on one line (for people); `street`, `postcode`, `city`,
+//!   `region`, `country` and `address_label` are its parts, which the import reads back
+//!   (the one-line form is then not read as a second address). `city` is the first city any
+//!   address has. Further addresses are in the JSON only.
 //! - `birthday` is `YYYY-MM-DD` or `--MM-DD`; `tags` are `;`-joined; `notes` keep their newlines
 //!   (quoted cells); `created_at` / `updated_at` are RFC 3339 UTC.
 //! - `consent_email` … `consent_post` are the current status on that channel (`granted`,
@@ -56,7 +60,7 @@ use super::encoding::Utf8Reader;
 use super::{DateOrder, ImportProblem, ImportRecord, InteropError, finish, parse_birthday};
 
 /// The header of rolo's CSV export, in order.
-pub const EXPORT_HEADER: [&str; 32] = [
+pub const EXPORT_HEADER: [&str; 39] = [
     "id",
     "name",
     "given_name",
@@ -89,6 +93,13 @@ pub const EXPORT_HEADER: [&str; 32] = [
     "consent",
     "custom",
     "uid",
+    "street",
+    "postcode",
+    "region",
+    "country",
+    "address_label",
+    "email_labels",
+    "phone_labels",
 ];
 
 /// The channels with a `consent_CHANNEL` status column of their own (the ones marketing
@@ -172,6 +183,8 @@ enum Target {
     },
     /// A whole address on one line (rolo's `address` column): kept as the street.
     AddressLine,
+    /// rolo's `email_labels` / `phone_labels`: the labels of the values, in order.
+    PointLabels(PointKind),
 }
 
 fn point(kind: PointKind, slot: &str, label: &str) -> Target {
@@ -322,6 +335,9 @@ fn known_header(h: &str, has_job_title: bool) -> Option<Target> {
         "tier" => Target::Tier,
         "source" => Target::Source,
         "address" => Target::AddressLine,
+        "address_label" => addr("a", AddrPart::Label, ""),
+        "email_labels" => Target::PointLabels(Email),
+        "phone_labels" => Target::PointLabels(Phone),
         "preferred_channel" | "preferred channel" => Target::PreferredChannel,
         "consent" => Target::ConsentHistory,
         "custom" => Target::CustomJson,
@@ -663,9 +679,105 @@ impl ColumnMap {
     }
 }
 
+/// The longest record (row) read: past it the file is not read on (a missing quote in a huge
+/// file, `/dev/zero`, a binary file) and memory stays bounded. A contact's notes hold at most
+/// 100,000 characters, so no real row comes near.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What [`Tracked`] knows about the bytes it handed to the CSV parser.
+#[derive(Debug)]
+struct Track {
+    /// Bytes handed out so far.
+    read: u64,
+    /// Where each non-blank line handed out and not yet passed starts: (offset, line).
+    starts: std::collections::VecDeque<(u64, u64)>,
+    /// The line of the next byte, and whether it starts one.
+    line: u64,
+    at_line_start: bool,
+    /// Where the record being read started.
+    record_start: u64,
+    /// Set once the record cap was hit.
+    overflow: bool,
+}
+
+impl Default for Track {
+    fn default() -> Self {
+        Track {
+            read: 0,
+            starts: Default::default(),
+            line: 1,
+            at_line_start: true,
+            record_start: 0,
+            overflow: false,
+        }
+    }
+}
+
+impl Track {
+    fn saw(&mut self, offset: u64, bytes: &[u8]) {
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.at_line_start = true;
+                }
+                b'\r' => {}
+                _ if self.at_line_start => {
+                    self.starts.push_back((offset + i as u64, self.line));
+                    self.at_line_start = false;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The 1-based line of the first record starting at or after byte `offset` (the parser's
+    /// position of a record can sit before blank lines it skipped, or at a CRLF's `\n`);
+    /// offsets must not go backwards between calls. Counts `\n` only, so CRLF counts right.
+    fn record_line(&mut self, offset: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(o, _)| o < offset) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+type Shared = std::rc::Rc<std::cell::RefCell<Track>>;
+
+/// The CSV parser's input: counts lines by byte offset, and refuses to hand out more than
+/// [`MAX_RECORD_BYTES`] past the start of the record being read.
+struct Tracked<R> {
+    inner: Utf8Reader<R>,
+    track: Shared,
+}
+
+impl<R: Read> Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut t = self.track.borrow_mut();
+        let room = (t.record_start + MAX_RECORD_BYTES).saturating_sub(t.read);
+        if room == 0 {
+            t.overflow = true;
+            return Err(io::Error::other(format!(
+                "a row longer than {} MiB",
+                MAX_RECORD_BYTES / (1024 * 1024)
+            )));
+        }
+        let want = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        let start = t.read;
+        t.saw(start, &buf[..n]);
+        t.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Streams rows of a CSV file as [`ImportRecord`]s.
 pub struct CsvReader<R: Read> {
-    rows: csv::Reader<Utf8Reader<R>>,
+    /// Said with the first row: the encoding was guessed (Windows-1252), and where.
+    legacy_note: Option<String>,
+    rows: csv::Reader<Tracked<R>>,
+    track: Shared,
+    delimiter: u8,
     columns: Vec<Target>,
     headers: Vec<String>,
     /// Per column: not imported and not ignored on purpose (unknown, or left out of the
@@ -697,6 +809,12 @@ impl<R: Read> CsvReader<R> {
         mapping: Option<ColumnMap>,
     ) -> Result<Self, InteropError> {
         let mut source = Utf8Reader::new(input, encoding, true)?;
+        let legacy_note = source.guessed_legacy_at().map(|at| {
+            let line = source.sniffed_line_of(at);
+            format!(
+                "line {line}: the file is not UTF-8 (from this line on, and more such bytes than UTF-8 letters in its first 64 KiB): read as Windows-1252; if names look wrong, import again with --encoding (e.g. --encoding iso-8859-2)"
+            )
+        });
         let delimiter = {
             let head = source.fill_buf()?;
             let first = head.split(|b| *b == b'\n').next().unwrap_or(&[]);
@@ -710,11 +828,15 @@ impl<R: Read> CsvReader<R> {
                 b','
             }
         };
+        let track = Shared::default();
         let mut rows = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(delimiter)
-            .from_reader(source);
+            .from_reader(Tracked {
+                inner: source,
+                track: track.clone(),
+            });
         let mut header = csv::ByteRecord::new();
         let got = rows
             .read_byte_record(&mut header)
@@ -818,8 +940,15 @@ impl<R: Read> CsvReader<R> {
             || normalised
                 .iter()
                 .any(|h| matches!(h.as_str(), "prénom" | "société" | "anniversaire" | "nom"));
+        {
+            let mut t = track.borrow_mut();
+            t.record_start = rows.position().byte();
+        }
         Ok(CsvReader {
+            legacy_note,
             rows,
+            track,
+            delimiter,
             columns,
             headers,
             order: if day_first {
@@ -859,6 +988,48 @@ impl<R: Read> CsvReader<R> {
     /// The header cells as read.
     pub fn headers(&self) -> &[String] {
         &self.headers
+    }
+
+    /// A quoted cell that holds lines shaped like whole rows of this file (as many delimiters
+    /// as the header has, less one): a quote that was never closed swallowed them. Reported
+    /// with the line where the quote opened and what was swallowed, instead of importing
+    /// one contact with the rest of the file in a cell.
+    fn swallowed(&self, line: u64, end_line: u64) -> Option<ImportProblem> {
+        let columns = self.columns.len();
+        if columns < 2 || end_line <= line + 1 {
+            return None;
+        }
+        let delimiter = self.delimiter;
+        let mut rows = 0u64;
+        for cell in self.record.iter().filter(|c| c.contains(&b'\n')) {
+            for piece in cell.split(|b| *b == b'\n').skip(1) {
+                let cells = piece.iter().filter(|b| **b == delimiter).count() + 1;
+                if cells == columns && piece.trim_ascii().len() >= columns {
+                    rows += 1;
+                }
+            }
+        }
+        // One row-shaped line can be a note; two, or one reaching the end of the file, is a
+        // quote left open.
+        // A last cell ending in a line break: the quote ran to the end of the file.
+        let at_end = self.rows.is_done()
+            || self
+                .record
+                .get(self.record.len().saturating_sub(1))
+                .is_some_and(|c| c.ends_with(b"\n"));
+        (rows >= 2 || (rows >= 1 && at_end)).then(|| {
+            let until = if at_end {
+                "the end of the file".to_string()
+            } else {
+                format!("line {}", end_line.saturating_sub(1))
+            };
+            ImportProblem::new(
+                line,
+                format!(
+                    "a quote opened in this row is not closed until {until}: {rows} line(s) that look like rows were read into one cell; nothing of this row was imported — close the quote and import again"
+                ),
+            )
+        })
     }
 
     fn row(&self, line: u64) -> Result<ImportRecord, ImportProblem> {
@@ -918,7 +1089,20 @@ impl<R: Read> Iterator for CsvReader<R> {
                 return None;
             }
             let read = self.rows.read_byte_record(&mut self.record);
-            let line = self.record.position().map_or(0, csv::Position::line);
+            let start = self.record.position().map_or(0, csv::Position::byte);
+            let end = self.rows.position().byte();
+            let inner = self
+                .record
+                .iter()
+                .map(|c| c.iter().filter(|b| **b == b'\n').count() as u64)
+                .sum::<u64>();
+            let (line, overflow) = {
+                let mut t = self.track.borrow_mut();
+                t.record_start = end;
+                (t.record_line(start), t.overflow)
+            };
+            // The line after the record's last one.
+            let end_line = line + inner + 1;
             match read {
                 Ok(false) => {
                     self.done = true;
@@ -928,6 +1112,22 @@ impl<R: Read> Iterator for CsvReader<R> {
                     if self.record.iter().all(|c| c.trim_ascii().is_empty()) {
                         continue; // blank line
                     }
+                    if let Some(problem) = self.swallowed(line, end_line) {
+                        return Some(Err(problem));
+                    }
+                    if let Some(note) = self.legacy_note.take() {
+                        return Some(match self.row(line) {
+                            Ok(mut r) => {
+                                r.warnings.insert(0, note);
+                                Ok(r)
+                            }
+                            Err(problem) => {
+                                // Said with the next row that imports.
+                                self.legacy_note = Some(note);
+                                Err(problem)
+                            }
+                        });
+                    }
                     for (i, cell) in self.record.iter().enumerate() {
                         if self.watched.get(i) == Some(&true) && !cell.trim_ascii().is_empty() {
                             self.filled[i] += 1;
@@ -936,14 +1136,22 @@ impl<R: Read> Iterator for CsvReader<R> {
                     return Some(self.row(line));
                 }
                 Err(e) => {
-                    let line = e.position().map_or(line, csv::Position::line);
+                    let line = match e.position() {
+                        Some(p) => self.track.borrow_mut().record_line(p.byte()),
+                        None => line,
+                    };
                     if matches!(e.kind(), csv::ErrorKind::Io(_)) {
                         self.done = true;
                     }
-                    return Some(Err(ImportProblem::new(
-                        line,
-                        format!("unreadable row: {e}"),
-                    )));
+                    let message = if overflow {
+                        format!(
+                            "the row starting here is longer than {} MiB (an unclosed quote, or not a CSV file?); the rest of the file was not read",
+                            MAX_RECORD_BYTES / (1024 * 1024)
+                        )
+                    } else {
+                        format!("unreadable row: {e}")
+                    };
+                    return Some(Err(ImportProblem::new(line, message)));
                 }
             }
         }
@@ -1018,6 +1226,8 @@ fn describe(t: &Target) -> String {
         }
         .into(),
         Target::AddressLine => "address".into(),
+        Target::PointLabels(PointKind::Email) => "email labels".into(),
+        Target::PointLabels(PointKind::Phone) => "phone labels".into(),
     }
 }
 
@@ -1046,6 +1256,8 @@ struct RowBuild {
     addresses: Vec<(String, Address, String)>,
     /// `consent_CHANNEL` cells, applied over the history once the whole row is read.
     consent_status: Vec<(Channel, ConsentStatus)>,
+    /// `email_labels` / `phone_labels` cells, applied to the values in order.
+    point_labels: Vec<(PointKind, Vec<String>)>,
     any: bool,
 }
 
@@ -1140,6 +1352,13 @@ impl RowBuild {
                     "line {line}: `{value}` is not a consent status for {channel} (granted, denied, unknown); consent ignored"
                 )),
             },
+            Target::PointLabels(kind) => {
+                let labels = value
+                    .split(":::")
+                    .map(|l| l.trim().to_lowercase())
+                    .collect();
+                self.point_labels.push((*kind, labels));
+            }
             Target::AddressLine => {
                 let a = self.address("line", "");
                 if a.street.is_empty() {
@@ -1270,6 +1489,37 @@ impl RowBuild {
                 }
             }
         }
+        for (kind, labels) in std::mem::take(&mut self.point_labels) {
+            let points = match kind {
+                PointKind::Email => &mut self.draft.emails,
+                PointKind::Phone => &mut self.draft.phones,
+            };
+            for (point, label) in points.iter_mut().zip(labels) {
+                if point.label.is_empty() {
+                    point.label = label;
+                }
+            }
+        }
+        // rolo's export has the first address twice, in parts and on one line (`address`);
+        // an older one has only its city beside the line. Either way it is one address.
+        let line = self
+            .addresses
+            .iter()
+            .position(|(slot, _, _)| slot == "line");
+        let parts = self.addresses.iter().position(|(slot, _, _)| slot == "a");
+        if let (Some(li), Some(pi)) = (line, parts) {
+            let whole = self.addresses[li].1.street.clone();
+            let p = &self.addresses[pi].1;
+            let only_city = p.street.is_empty()
+                && p.postcode.is_empty()
+                && p.region.is_empty()
+                && p.country.is_empty();
+            if p.one_line() == whole {
+                self.addresses.remove(li);
+            } else if only_city && whole.split(", ").any(|part| part == p.city) {
+                self.addresses.remove(pi);
+            }
+        }
         self.draft.addresses = self
             .addresses
             .into_iter()
@@ -1357,7 +1607,20 @@ impl<W: Write> CsvWriter<W> {
             }
         };
         let json_cell = |value: serde_json::Result<String>| value.map_err(io::Error::other);
-        let cells: [String; 32] = [
+        let first = c.addresses.first();
+        let part = |f: fn(&Address) -> &String| first.map(|a| f(a).clone()).unwrap_or_default();
+        let labels = |points: &[Labelled]| -> String {
+            if points.iter().all(|p| p.label.is_empty()) {
+                String::new()
+            } else {
+                points
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(MULTI_SEPARATOR)
+            }
+        };
+        let cells: [String; 39] = [
             c.id.to_string(),
             c.name.clone(),
             c.given_name.clone(),
@@ -1403,6 +1666,13 @@ impl<W: Write> CsvWriter<W> {
                 json_cell(serde_json::to_string(&c.custom))?
             },
             c.uid.clone(),
+            part(|a| &a.street),
+            part(|a| &a.postcode),
+            part(|a| &a.region),
+            part(|a| &a.country),
+            part(|a| &a.label),
+            labels(&c.emails),
+            labels(&c.phones),
         ];
         let raw = self.raw;
         let notes_column = 21;

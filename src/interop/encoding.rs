@@ -31,6 +31,85 @@ fn is_utf8_prefix(bytes: &[u8]) -> bool {
     }
 }
 
+/// What the first bytes of a file say about UTF-8: well-formed multi-byte characters versus
+/// byte sequences that are not UTF-8.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Utf8Evidence {
+    pub multibyte: usize,
+    pub invalid: usize,
+    pub first_invalid: Option<usize>,
+}
+
+impl Utf8Evidence {
+    /// Counts over `bytes` (a character cut off at the very end is not held against it).
+    pub fn of(bytes: &[u8]) -> Utf8Evidence {
+        let mut e = Utf8Evidence::default();
+        let mut rest = bytes;
+        let mut offset = 0;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    e.multibyte += text.chars().filter(|c| !c.is_ascii()).count();
+                    return e;
+                }
+                Err(err) => {
+                    let good = err.valid_up_to();
+                    e.multibyte += std::str::from_utf8(&rest[..good])
+                        .map_or(0, |t| t.chars().filter(|c| !c.is_ascii()).count());
+                    let Some(bad) = err.error_len() else {
+                        return e; // cut off at the end
+                    };
+                    e.invalid += 1;
+                    e.first_invalid.get_or_insert(offset + good);
+                    offset += good + bad;
+                    rest = &rest[good + bad..];
+                }
+            }
+        }
+    }
+
+    /// A legacy 8-bit file (Windows-1252) rather than UTF-8 with a few bad bytes: more bytes
+    /// that are not UTF-8 than well-formed UTF-8 characters. A file of valid UTF-8 names with
+    /// one stray byte stays UTF-8 (the stray byte is replaced and warned about, with its line).
+    pub fn says_legacy(&self) -> bool {
+        self.invalid > 0 && self.invalid >= self.multibyte
+    }
+}
+
+/// What the first bytes of a file look like, for a message when a reader found nothing in it
+/// (`it looks like UTF-16 text without a byte-order mark …`).
+pub fn describe(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "it is empty".into();
+    }
+    let zeros_at = |phase: usize, step: usize| {
+        let slots: Vec<u8> = head.iter().skip(phase).step_by(step).copied().collect();
+        slots.iter().filter(|b| **b == 0).count() * 10 >= slots.len() * 9
+    };
+    if head.len() >= 8 {
+        if zeros_at(1, 4) && zeros_at(2, 4) && zeros_at(3, 4) && !zeros_at(0, 4) {
+            return "it looks like UTF-32 (little-endian) text; convert it to UTF-8 first (iconv -f UTF-32LE -t UTF-8)".into();
+        }
+        if zeros_at(0, 4) && zeros_at(1, 4) && zeros_at(2, 4) && !zeros_at(3, 4) {
+            return "it looks like UTF-32 (big-endian) text; convert it to UTF-8 first (iconv -f UTF-32BE -t UTF-8)".into();
+        }
+        if zeros_at(1, 2) && !zeros_at(0, 2) {
+            return "it looks like UTF-16 (little-endian) text without a byte-order mark; import it with --encoding utf-16le".into();
+        }
+        if zeros_at(0, 2) && !zeros_at(1, 2) {
+            return "it looks like UTF-16 (big-endian) text without a byte-order mark; import it with --encoding utf-16be".into();
+        }
+    }
+    let control = head
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    if control * 20 > head.len() || head.contains(&0) {
+        return "it looks like binary data, not text".into();
+    }
+    "it is text, but holds no `BEGIN:VCARD` line".into()
+}
+
 /// A reader that hands out UTF-8: transcodes UTF-16 / legacy encodings with encoding_rs (bad
 /// sequences become U+FFFD), and passes UTF-8 through untouched — invalid UTF-8 is left for the
 /// format reader so it can warn with a line number. A leading BOM is always removed.
@@ -43,6 +122,7 @@ pub struct Utf8Reader<R> {
     pos: usize,
     done: bool,
     encoding: &'static Encoding,
+    guessed_at: Option<usize>,
 }
 
 impl<R: Read> Utf8Reader<R> {
@@ -57,11 +137,20 @@ impl<R: Read> Utf8Reader<R> {
         (&mut inner)
             .take(SNIFF_BYTES as u64)
             .read_to_end(&mut prefix)?;
+        let mut guessed_at = None;
         let (encoding, skip) = match Encoding::for_bom(&prefix) {
             Some((enc, len)) => (enc, len),
             None => match explicit {
                 Some(enc) => (enc, 0),
-                None if guess_legacy && !is_utf8_prefix(&prefix) => (WINDOWS_1252, 0),
+                None if guess_legacy && !is_utf8_prefix(&prefix) => {
+                    let evidence = Utf8Evidence::of(&prefix);
+                    if evidence.says_legacy() {
+                        guessed_at = evidence.first_invalid;
+                        (WINDOWS_1252, 0)
+                    } else {
+                        (UTF_8, 0)
+                    }
+                }
                 None => (UTF_8, 0),
             },
         };
@@ -75,7 +164,21 @@ impl<R: Read> Utf8Reader<R> {
             pos: 0,
             done: false,
             encoding,
+            guessed_at,
         })
+    }
+
+    /// When the encoding was guessed as Windows-1252: the offset (in the source) of the
+    /// first byte that is not UTF-8, for a warning with its line.
+    pub fn guessed_legacy_at(&self) -> Option<usize> {
+        self.guessed_at
+    }
+
+    /// The 1-based line of `offset` within the bytes sniffed and not yet handed out (for a
+    /// [`Utf8Reader::guessed_legacy_at`] offset, before reading starts).
+    pub fn sniffed_line_of(&self, offset: usize) -> u64 {
+        let upto = &self.pending[..offset.min(self.pending.len())];
+        upto.iter().filter(|b| **b == b'\n').count() as u64 + 1
     }
 
     /// The encoding chosen for the source bytes.

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeMap;
 
+use crate::domain::text::EscapingFormatter;
 use crate::domain::{Contact, ContactDraft, Deal, Entry, Organization};
 use crate::store::{AuditEntry, TrashBundle};
 
@@ -78,6 +79,17 @@ pub fn draft_from(record: &JsonRecord) -> ContactDraft {
     }
 }
 
+/// `value` as compact JSON in which every character the sanitiser would drop (C1 controls,
+/// bidi overrides, invisible characters) is a `\uXXXX` escape: the file means the same, but
+/// viewing it (`less`, `cat`, an editor) cannot drive the terminal or reorder text.
+fn write_safe<W: Write>(out: &mut W, value: &impl Serialize) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        out,
+        EscapingFormatter(serde_json::ser::CompactFormatter),
+    );
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
 /// Writes the export document record by record; call [`JsonWriter::finish`] at the end.
 pub struct JsonWriter<W: Write> {
     out: W,
@@ -101,7 +113,7 @@ impl<W: Write> JsonWriter<W> {
     pub fn element(&mut self, value: &impl Serialize) -> io::Result<()> {
         self.out
             .write_all(if self.written == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
+        write_safe(&mut self.out, value)?;
         self.written += 1;
         Ok(())
     }
@@ -111,7 +123,7 @@ impl<W: Write> JsonWriter<W> {
     /// [`JsonWriter::element`].
     pub fn next_array(&mut self, key: &str) -> io::Result<()> {
         self.out.write_all(b"\n],")?;
-        serde_json::to_writer(&mut self.out, key).map_err(io::Error::from)?;
+        write_safe(&mut self.out, &key)?;
         self.out.write_all(b":[")?;
         self.written = 0;
         Ok(())
@@ -121,9 +133,13 @@ impl<W: Write> JsonWriter<W> {
     /// not know, so the document still imports) and closes the document.
     pub fn finish_with(mut self, key: &str, value: &impl Serialize) -> io::Result<W> {
         self.out.write_all(b"\n],")?;
-        serde_json::to_writer(&mut self.out, key).map_err(io::Error::from)?;
+        write_safe(&mut self.out, &key)?;
         self.out.write_all(b":")?;
-        serde_json::to_writer_pretty(&mut self.out, value).map_err(io::Error::from)?;
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut self.out,
+            EscapingFormatter(serde_json::ser::PrettyFormatter::new()),
+        );
+        value.serialize(&mut ser).map_err(io::Error::from)?;
         self.out.write_all(b"}\n")?;
         self.out.flush()?;
         Ok(self.out)

@@ -588,6 +588,16 @@ impl CardBuilder {
             "EMAIL" => {
                 let v = unescape(value);
                 let v = v.strip_prefix("mailto:").unwrap_or(&v).to_string();
+                // Checked here, so a refusal names the property's line, not the card's.
+                let clean = text::clean_line(&v);
+                if clean.is_empty() {
+                    return;
+                }
+                if let Err(msg) = crate::domain::check_email(&clean) {
+                    self.warnings
+                        .push(format!("line {}: {msg}; dropped", p.line));
+                    return;
+                }
                 let label = Labelled {
                     label: label_from_types(&p.types),
                     value: v,
@@ -597,6 +607,14 @@ impl CardBuilder {
             "TEL" => {
                 let v = unescape(value);
                 let v = v.strip_prefix("tel:").unwrap_or(&v).to_string();
+                let clean = text::clean_line(&v);
+                if !clean.is_empty()
+                    && let Err(msg) = crate::domain::check_phone(&clean)
+                {
+                    self.warnings
+                        .push(format!("line {}: {msg}; dropped", p.line));
+                    return;
+                }
                 let label = Labelled {
                     label: label_from_types(&p.types),
                     value: v,

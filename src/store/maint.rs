@@ -13,7 +13,7 @@ use redb::{
 use serde::Serialize;
 
 use super::tables::*;
-use super::{SCHEMA_VERSION, Store, StoreError, open_private_file};
+use super::{SCHEMA_VERSION, Store, StoreError};
 use crate::analytics::summary::PurchaseSummary;
 use crate::domain::{Contact, Entry, Organization, text};
 
@@ -244,6 +244,33 @@ fn v2_to_v3(txn: &WriteTransaction) -> Result<(), StoreError> {
 
 /// Brings the file to [`SCHEMA_VERSION`]; true when a migration that rewrites whole tables ran,
 /// so the caller compacts afterwards (else the upgraded file keeps the old pages' space).
+/// For a file opened read-only: its schema must be the current one (an upgrade writes).
+pub(crate) fn check_schema_read_only(
+    db: &redb::ReadOnlyDatabase,
+    path: &str,
+) -> Result<(), StoreError> {
+    let txn = db.begin_read()?;
+    let found = match txn.open_table(META) {
+        Ok(meta) => meta.get("schema_version")?.map(|v| v.value()),
+        Err(redb::TableError::TableDoesNotExist(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    match found {
+        Some(v) if v == SCHEMA_VERSION => Ok(()),
+        Some(v) if v > SCHEMA_VERSION => Err(StoreError::NewerSchema {
+            path: path.to_string(),
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
+        _ => Err(StoreError::Open {
+            path: path.to_string(),
+            reason: format!(
+                "it is read-only and needs an upgrade to schema {SCHEMA_VERSION}, which writes; open it once where it can be written"
+            ),
+        }),
+    }
+}
+
 pub(crate) fn migrate(db: &Database, path: &str) -> Result<bool, StoreError> {
     run_migrations(db, path, SCHEMA_VERSION, MIGRATIONS)
 }
@@ -302,6 +329,9 @@ pub(crate) fn run_migrations(
 #[derive(Debug, Default, Serialize)]
 pub struct DoctorReport {
     pub integrity_ok: bool,
+    /// The file was opened read-only: redb's own page check (which needs to write) was not
+    /// run; every record and index was still read and checked.
+    pub read_only: bool,
     pub schema_version: u64,
     pub contacts: u64,
     pub timeline_entries: u64,
@@ -334,13 +364,18 @@ pub struct BackupReport {
 impl Store {
     /// redb's integrity check, then every index checked against the records and back.
     pub fn doctor(&mut self) -> Result<DoctorReport, StoreError> {
-        let integrity_ok = self
-            .db
-            .check_integrity()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // redb's check needs a writable handle; a read-only file gets our own checks only
+        // (which still read every record and index).
+        let integrity_ok = match &mut self.db {
+            super::Db::Write(db) => db
+                .check_integrity()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            super::Db::Read(..) => true,
+        };
         let mut report = DoctorReport {
             integrity_ok,
-            integrity_checked: true,
+            integrity_checked: !self.is_read_only(),
+            read_only: self.is_read_only(),
             ..DoctorReport::default()
         };
         let txn = self.db.begin_read()?;
@@ -355,6 +390,7 @@ impl Store {
         let mut report = DoctorReport {
             integrity_ok: true,
             integrity_checked: false,
+            read_only: self.is_read_only(),
             ..DoctorReport::default()
         };
         let txn = self.db.begin_read()?;
@@ -384,27 +420,67 @@ impl Store {
         repack(&txn, UNDONE)?;
         repack(&txn, PURCHASE_SUMMARIES)?;
         txn.commit()?;
-        self.db.compact().map_err(|e| StoreError::Io(e.to_string()))
+        self.db.compact()
     }
 
-    /// Writes a consistent copy to `dest` (which must not exist) through one read transaction,
-    /// so it can run while rolo is in use.
+    /// Writes a consistent copy to `dest` (which must not exist, not even as a dangling link)
+    /// through one read transaction, so it can run while rolo is in use. The copy is written
+    /// to an exclusively created, owner-only temp file beside `dest` and linked to `dest` only
+    /// once it is complete and on disk: a failed backup (disk full, a signal) leaves no file
+    /// at `dest` that could pass for a backup.
     pub fn backup(&self, dest: &Path) -> Result<BackupReport, StoreError> {
-        let shown = dest.display().to_string();
-        if dest.exists() {
-            return Err(StoreError::Open {
-                path: shown,
-                reason: "already exists; choose a new file name".into(),
-            });
-        }
-        let file = open_private_file(dest, true).map_err(|e| StoreError::Open {
+        let shown = text::visible(&dest.display().to_string(), false).into_owned();
+        let open_err = |reason: String| StoreError::Open {
             path: shown.clone(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let taken = || open_err("already exists; choose a new file name".into());
+        match std::fs::symlink_metadata(dest) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(open_err(
+                    "is a symbolic link; a backup is never written through one — choose a new file name".into(),
+                ));
+            }
+            Ok(_) => return Err(taken()),
+            Err(_) => {}
+        }
+        let (temp, file) = create_private_temp(dest).map_err(|e| open_err(e.to_string()))?;
+        let temp = TempGuard(Some(temp));
+        let rows = self.copy_into(file, &shown)?;
+        // `hard_link` never replaces: a file that appeared at `dest` meanwhile is kept.
+        let Some(temp_path) = temp.0.as_deref() else {
+            return Err(open_err("the temp file went missing".into()));
+        };
+        match std::fs::hard_link(temp_path, dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken()),
+            // A file system without hard links: rename, still refusing an existing `dest`.
+            Err(_) if std::fs::symlink_metadata(dest).is_err() => {
+                std::fs::rename(temp_path, dest).map_err(|e| open_err(e.to_string()))?;
+            }
+            Err(e) => return Err(open_err(e.to_string())),
+        }
+        drop(temp);
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // The new name on disk too (best effort: not every file system syncs a folder).
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+        Ok(BackupReport {
+            path: shown,
+            tables: 18,
+            rows,
+            bytes,
+        })
+    }
+
+    /// Copies every table into a new database on `file`, in one read transaction; the rows
+    /// copied. The copy is committed (fsync) before this returns.
+    fn copy_into(&self, file: std::fs::File, shown: &str) -> Result<u64, StoreError> {
         let copy = redb::backends::FileBackend::new(file)
             .and_then(|backend| Database::builder().create_with_backend(backend))
             .map_err(|e| StoreError::Open {
-                path: shown.clone(),
+                path: shown.to_string(),
                 reason: e.to_string(),
             })?;
         let src = self.db.begin_read()?;
@@ -430,14 +506,52 @@ impl Store {
         rows += copy_table(&src, &dst, PURCHASE_SUMMARIES)?;
         dst.commit()?;
         drop(copy);
-        let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
-        Ok(BackupReport {
-            path: shown,
-            tables: 18,
-            rows,
-            bytes,
-        })
+        Ok(rows)
     }
+}
+
+/// Removes the temp file it holds when dropped (a failed backup leaves nothing behind).
+struct TempGuard(Option<std::path::PathBuf>);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A new owner-only (0600) file beside `dest` under a name nobody can guess
+/// (`.NAME.RANDOM.tmp`), created with `O_CREAT|O_EXCL`: never an existing file, never through
+/// a symbolic link. A taken name is never opened; another one is drawn. For exports and
+/// backups, which hold the same personal data as the database.
+pub fn create_private_temp(dest: &Path) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "rolo".into());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).read(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    for _ in 0..16 {
+        let token: String = std::iter::repeat_with(fastrand::alphanumeric)
+            .take(12)
+            .collect();
+        let temp = dest.with_file_name(format!(".{name}.{token}.tmp"));
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "no free temp file name",
+    ))
 }
 
 /// How the file's space is used (redb's own accounting).

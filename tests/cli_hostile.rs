@@ -43,7 +43,15 @@ impl Env {
 
     fn with_demo(contacts: u32) -> Env {
         let env = Env::new();
-        ok(&env.rolo(&["demo", "--contacts", &contacts.to_string(), "--quiet"]));
+        // Loaded without a server, so the file is closed (and no server holds it) before a
+        // test changes its permissions.
+        ok(&env.rolo(&[
+            "--no-server",
+            "demo",
+            "--contacts",
+            &contacts.to_string(),
+            "--quiet",
+        ]));
         env
     }
 

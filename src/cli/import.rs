@@ -922,13 +922,33 @@ pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let mut input = BufReader::with_capacity(64 * 1024, file);
-    if args.format.is_none() {
-        let head = input
-            .fill_buf()
-            .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
-        Format::detect(Some(&args.file), head).ok_or_else(|| {
+    let head = input
+        .fill_buf()
+        .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
+    let format = match args.format {
+        Some(f) => f,
+        None => Format::detect(Some(&args.file), head).ok_or_else(|| {
             input_failure(&label, interop::InteropError::UnknownFormat(label.clone()))
-        })?;
+        })?,
+    };
+    // Not one card in sight (UTF-16 without a byte-order mark, binary, plain notes): said
+    // here, as the import itself would, before a server is started or a file created. A
+    // byte-order mark or an --encoding leaves the decision to the import.
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF])
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF]);
+    let has_card = head
+        .windows(11)
+        .any(|w| w.eq_ignore_ascii_case(b"BEGIN:VCARD"));
+    if format == Format::Vcard && args.encoding.is_none() && !bom && !has_card {
+        return Err(Failure::new(
+            exit::INVALID,
+            format!(
+                "{}: no vCard in it ({}); nothing was imported",
+                safe(&label),
+                interop::encoding::describe(&head[..head.len().min(4096)])
+            ),
+        ));
     }
     if let Some(name) = &args.encoding
         && encoding_rs::Encoding::for_label(name.trim().as_bytes()).is_none()

@@ -431,27 +431,10 @@ impl Db {
         }
     }
 
-    /// Another handle on an in-process service (a second agent in tests).
-    pub fn local_as(&self, caller: Caller) -> Option<Db> {
-        match &self.transport {
-            Transport::Local { service, .. } => Some(Db {
-                transport: Transport::Local {
-                    service: Arc::clone(service),
-                    caller,
-                },
-            }),
-            Transport::Remote(_) => None,
-        }
-    }
-
     pub fn remote(connection: Arc<crate::client::Connection>) -> Db {
         Db {
             transport: Transport::Remote(connection),
         }
-    }
-
-    pub fn is_remote(&self) -> bool {
-        matches!(self.transport, Transport::Remote(_))
     }
 
     /// Sends one request and waits for its answer.

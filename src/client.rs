@@ -213,10 +213,6 @@ impl Connection {
         lock(&self.link).as_ref().map_or(0, |l| l.welcome.conn)
     }
 
-    pub fn welcome(&self) -> Option<Welcome> {
-        lock(&self.link).as_ref().map(|l| l.welcome.clone())
-    }
-
     /// Pushed events from now on. The queue is bounded: a consumer that stops reading misses
     /// events and gets one `Resync` instead.
     pub fn subscribe(self: &Arc<Self>) -> Receiver<Event> {

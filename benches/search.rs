@@ -71,7 +71,7 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
         bytes_only as f64 / 1e6
     );
     let started = Instant::now();
-    let index = load(&records, entries, key_bytes)?;
+    let mut index = load(&records, entries, key_bytes)?;
     let build = started.elapsed();
     println!(
         "build from compact records: {:.0} ms ({} entries, keys {:.1} MB, index ~{:.1} MB)",
@@ -106,11 +106,30 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
     }
     println!("  worst keystroke overall: {:.2} ms", ms(worst_all));
 
+    index.set_scan_threads(1);
+    index.set_full_scans_only(true);
+    print!("  [reference: full scans only]");
+    team_keystrokes(&index)?;
+    index.set_full_scans_only(false);
+    team_keystrokes(&index)?;
+    index.set_scan_threads(0);
+
     let fzf = fzf_available();
     if !fzf {
         println!("  fzf not found; skipping the comparison");
     }
-    for q in ["john smith", "jhn smth acme", "nguyen van", "5551234", "j"] {
+    for q in [
+        "john smith",
+        "jhn smth acme",
+        "nguyen van",
+        "5551234",
+        "j",
+        "o",
+        "ac",
+        "sam",
+        "more",
+        "ana",
+    ] {
         let query = Query::parse(q).map_err(std::io::Error::other)?;
         let mut times: Vec<Duration> = (0..REPS)
             .map(|_| {
@@ -146,6 +165,98 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&records);
     let _ = std::fs::remove_file(&lines);
     Ok(())
+}
+
+/// What `rolo bench team` agents type, one keystroke at a time with narrowing, each scan on one
+/// thread as the server runs them: the per-keystroke CPU cost that decides how many agents
+/// two cores can serve.
+fn team_keystrokes(index: &Index) -> std::io::Result<()> {
+    const WORDS: &[&str] = &[
+        "john smith",
+        "ana",
+        "muller",
+        "nguyen",
+        "garcia",
+        "maria",
+        "chen",
+        "kowalski",
+        "sato",
+        "rossi",
+        "dubois",
+        "johnson",
+        "olsen",
+        "acme",
+        "lyon",
+        "berlin",
+        "fatima",
+        "ivan",
+        "lee",
+        "martin",
+        "kim",
+        "silva",
+        "horvat",
+        "novak",
+        "joh",
+        "sam",
+        "li",
+        "hansen",
+        "peter",
+        "moreau",
+    ];
+    let options = SearchOptions {
+        limit: 200,
+        today_day: 20_000,
+    };
+    let mut times = Vec::new();
+    let mut worst = (Duration::ZERO, String::new());
+    let mut by_query = Vec::new();
+    for word in WORDS {
+        let mut searcher = Searcher::new();
+        for end in word.char_indices().map(|(i, c)| i + c.len_utf8()) {
+            let query = Query::parse(&word[..end]).map_err(std::io::Error::other)?;
+            let cpu = thread_cpu();
+            let t = Instant::now();
+            let hits = searcher.search(index, &query, options, &|| false);
+            let wall = t.elapsed();
+            // CPU time, not wall time: other work on the machine does not count, and it is
+            // what decides how many agents the cores can serve.
+            let elapsed = thread_cpu().saturating_sub(cpu);
+            std::hint::black_box(wall);
+            std::hint::black_box(hits);
+            if elapsed > worst.0 {
+                worst = (elapsed, word[..end].to_owned());
+            }
+            by_query.push((elapsed, word[..end].to_owned()));
+            times.push(elapsed);
+        }
+    }
+    let mut slowest = by_query.clone();
+    slowest.sort_by_key(|(d, _)| std::cmp::Reverse(*d));
+    let total: Duration = times.iter().sum();
+    let mean = total / times.len() as u32;
+    times.sort_unstable();
+    let p95 = times[times.len() * 95 / 100];
+    println!(
+        "  team words, one thread, limit 200, CPU time: {} keystrokes, mean {:.2} ms, p50 {:.2} ms, p95 {:.2} ms, worst {:.2} ms ({:?})",
+        times.len(),
+        ms(mean),
+        ms(times[times.len() / 2]),
+        ms(p95),
+        ms(worst.0),
+        worst.1
+    );
+    let slow: Vec<String> = slowest
+        .iter()
+        .take(12)
+        .map(|(d, q)| format!("{q:?} {:.1}", ms(*d)))
+        .collect();
+    println!("    slowest: {}", slow.join(", "));
+    Ok(())
+}
+
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 fn stats(times: &mut [Duration]) -> (Duration, Duration) {

@@ -780,3 +780,128 @@ fn phone_and_typo_queries_rank_exactly_at_scale() {
         }
     }
 }
+
+// ---- the anchored substring pass (issue 12: a keystroke's cost at 100k–1M contacts) ---------
+
+/// The substring pass must give exactly what a brute-force scan of everyone gives, with
+/// edited and removed contacts (stale key text in the buffer), at every limit, fresh and
+/// narrowed while typing.
+#[test]
+fn the_anchored_pass_matches_a_full_scan_exactly() {
+    let docs: Vec<SearchDoc> = testgen::contacts(20_000, 21).collect();
+    let mut index = index_of(&docs);
+    // Edits leave the old key text behind; removals leave dead slots.
+    for d in docs.iter().step_by(7) {
+        let mut edited = d.clone();
+        edited.name = format!("{} Anastasia", d.name);
+        index.upsert(&edited);
+    }
+    for d in docs.iter().step_by(13) {
+        index.remove(d.id);
+    }
+    let mut brute = index_of(&[]);
+    std::mem::swap(&mut brute, &mut index);
+    let mut reference = index_of(&[]);
+    for d in &docs {
+        let mut d = d.clone();
+        if d.id % 7 == 0 {
+            d.name = format!("{} Anastasia", d.name);
+        }
+        if d.id % 13 != 0 {
+            reference.upsert(&d);
+        }
+    }
+    reference.set_full_scans_only(true);
+    let index = brute;
+    let mut checked_fast = 0;
+    for q in [
+        "ana",
+        "anas",
+        "nguyen",
+        "smith",
+        "joh",
+        "john smith",
+        "mar",
+        "garcia lyon",
+        "kowalski",
+        "acme",
+        "sam",
+        "zzq",
+        "jhn smth",
+        "smtih",
+        "ana #vip",
+        "berlin ana",
+        "ivan -city:lyon",
+    ] {
+        let query = Query::parse(q).expect("parses");
+        for limit in [1, 10, 19, 20, 200, usize::MAX] {
+            let options = SearchOptions {
+                limit,
+                today_day: TODAY,
+            };
+            let fast = index.search(&query, options);
+            let full = reference.search(&query, options);
+            let pairs = |hits: &[Hit]| hits.iter().map(|h| (h.id, h.score)).collect::<Vec<_>>();
+            if fast != full {
+                let at = (0..fast.len().max(full.len()))
+                    .find(|&i| fast.get(i) != full.get(i))
+                    .unwrap_or(0);
+                panic!(
+                    "{q:?} limit {limit}: {} vs {} hits, first difference at {at}: {:?} vs {:?}",
+                    fast.len(),
+                    full.len(),
+                    pairs(&fast[at.min(fast.len())..]).first(),
+                    pairs(&full[at.min(full.len())..]).first()
+                );
+            }
+            if fast.len() >= 20 && fast.iter().all(|h| h.score > 0) {
+                checked_fast += 1;
+            }
+        }
+        let mut searcher = Searcher::new();
+        let mut typed = String::new();
+        for c in q.chars() {
+            typed.push(c);
+            if let Ok(partial) = Query::parse(&typed) {
+                let narrowed = searcher.search(&index, &partial, OPTS, &|| false);
+                assert_eq!(
+                    narrowed,
+                    Some(reference.search(&partial, OPTS)),
+                    "{typed:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        checked_fast > 10,
+        "the pass was hardly used: {checked_fast}"
+    );
+}
+
+/// Fuzzy (scattered) matches fill the list only when few people have the word itself.
+#[test]
+fn scattered_matches_are_listed_only_when_the_word_is_rare() {
+    let mut docs = vec![doc(1, "Sarah Amundsen")];
+    for id in 2..6 {
+        docs.push(doc(id, &format!("Samira Case {id}")));
+    }
+    let index = index_of(&docs);
+    // Four contiguous matches: the scattered one is listed after them.
+    let few = ids(&search(&index, "sam"));
+    assert_eq!(few.len(), 5, "{few:?}");
+    assert_eq!(few.last(), Some(&1));
+    let mut docs = docs;
+    for id in 6..40 {
+        docs.push(doc(id, &format!("Samuel Case {id}")));
+    }
+    let index = index_of(&docs);
+    let many = index.search(
+        &Query::parse("sam").expect("parses"),
+        SearchOptions {
+            limit: 100,
+            today_day: TODAY,
+        },
+    );
+    assert_eq!(many.len(), 38);
+    assert!(!ids(&many).contains(&1));
+}

@@ -322,6 +322,23 @@ fn name_initials(name: &str) -> u32 {
     mask
 }
 
+/// Initial bits of the first byte of every field after the name: fields sit back to back in
+/// the key, so a field's start is a word start the byte scan of the joined text cannot see.
+fn field_starts(key: &str, field_lens: &[u8; 6]) -> u32 {
+    let bytes = key.as_bytes();
+    let mut at = usize::from(field_lens[NAME]);
+    let mut mask = 0;
+    for &len in &field_lens[1..] {
+        if len > 0
+            && let Some(&b) = bytes.get(at)
+        {
+            mask |= initial_bit(b);
+        }
+        at += usize::from(len);
+    }
+    mask
+}
+
 /// Contact ids and short labels are not attacker-chosen hash keys, so a cheap hash will do.
 /// An id keeps its own low bits (sequential ids land in neighbouring buckets, which makes a
 /// bulk load cache-friendly) and gets mixed top bits (which the table uses as tags).
@@ -375,13 +392,24 @@ pub struct Index {
     starts: Vec<u32>,
     field_lens: Vec<[u8; 6]>,
     masks: Vec<u64>,
+    /// [`char_mask`] of the name alone: where an anchored term may be found scattered.
+    name_masks: Vec<u64>,
     initials: Vec<u32>,
+    /// The same of the other fields together (organisation, emails, phones, city, tags).
+    other_initials: Vec<u32>,
     recency: Vec<i64>,
     due: Vec<i32>,
     /// Interned `(stage, owner)` pair of each slot, see `pairs`.
     labels: Vec<u32>,
     live: Vec<bool>,
     ids: Vec<u64>,
+    /// First byte of each slot's name (0 when it has none), for the anchored scan's bounds.
+    name0: Vec<u8>,
+    /// Start of every key ever appended to `keys`, ascending, and the slot it was appended
+    /// for: maps a position found in `keys` back to its slot. A key replaced since no longer
+    /// matches its slot's `starts` and is skipped.
+    offsets: Vec<u32>,
+    by_offset: Vec<u32>,
     /// How many leading slots hold ascending ids.
     sorted: usize,
     /// Slots at or after `sorted`, by id.
@@ -405,6 +433,8 @@ pub struct Index {
     /// At most this many threads per scan (0: one per core). A server answering many clients
     /// at once runs each scan on one thread: its parallelism is the clients'.
     scan_threads: usize,
+    /// Off: every search is a full scan (the benchmark's reference for the anchored pass).
+    full_scans_only: bool,
     /// The slots changed by the last [`TOUCHED`] versions, oldest first: a search narrowed
     /// from an older version rescans them too instead of starting over (in team mode other
     /// agents' writes bump the version several times a second).
@@ -434,11 +464,16 @@ impl Index {
             field_lens: Vec::with_capacity(entries),
             masks: Vec::with_capacity(entries),
             initials: Vec::with_capacity(entries),
+            other_initials: Vec::with_capacity(entries),
             recency: Vec::with_capacity(entries),
             due: Vec::with_capacity(entries),
             labels: Vec::with_capacity(entries),
             live: Vec::with_capacity(entries),
             ids: Vec::with_capacity(entries),
+            name0: Vec::with_capacity(entries),
+            name_masks: Vec::with_capacity(entries),
+            offsets: Vec::with_capacity(entries),
+            by_offset: Vec::with_capacity(entries),
             ..Index::default()
         }
     }
@@ -461,6 +496,12 @@ impl Index {
     /// Caps the threads one scan uses (0: one per core, the default).
     pub fn set_scan_threads(&mut self, threads: usize) {
         self.scan_threads = threads;
+    }
+
+    /// Makes every search a full scan, skipping the anchored substring pass: the reference
+    /// that benchmarks measure the pass against. Results are the same either way.
+    pub fn set_full_scans_only(&mut self, on: bool) {
+        self.full_scans_only = on;
     }
 
     /// Changes on every upsert and removal.
@@ -533,9 +574,13 @@ impl Index {
         self.keys.push_str(key);
         let name_len = usize::from(field_lens[NAME]).min(key.len());
         let initials = key.get(..name_len).map(name_initials).unwrap_or_default();
+        let other_initials = key.get(name_len..).map(name_initials).unwrap_or_default()
+            | field_starts(key, &field_lens);
         let labels = self.intern_pair(entry.stage, entry.owner);
         let due = entry.next_due_day.unwrap_or(NO_DUE);
         let mask = char_mask(key);
+        let name_mask = key.get(..name_len).map(char_mask).unwrap_or_default();
+        let name0 = if name_len > 0 { key.as_bytes()[0] } else { 0 };
         // A bulk load in id order only ever appends: no lookup needed.
         let in_order =
             self.sorted == self.ids.len() && self.ids.last().is_none_or(|&last| last < entry.id);
@@ -552,9 +597,13 @@ impl Index {
                 self.unsorted.insert(entry.id, slot as u32);
             }
             self.starts.push(start);
+            self.name0.push(name0);
+            self.note_offset(start, slot, key.len());
             self.field_lens.push(field_lens);
             self.masks.push(mask);
+            self.name_masks.push(name_mask);
             self.initials.push(initials);
+            self.other_initials.push(other_initials);
             self.recency.push(entry.last_contact_ms);
             self.due.push(due);
             self.labels.push(labels);
@@ -574,9 +623,13 @@ impl Index {
             self.count += 1;
         }
         self.starts[slot] = start;
+        self.name0[slot] = name0;
+        self.note_offset(start, slot, key.len());
         self.field_lens[slot] = field_lens;
         self.masks[slot] = mask;
+        self.name_masks[slot] = name_mask;
         self.initials[slot] = initials;
+        self.other_initials[slot] = other_initials;
         self.recency[slot] = entry.last_contact_ms;
         self.due[slot] = due;
         self.labels[slot] = labels;
@@ -607,12 +660,62 @@ impl Index {
             + self.field_lens.capacity() * 6
             + self.masks.capacity() * 8
             + self.initials.capacity() * 4
+            + self.other_initials.capacity() * 4
             + self.recency.capacity() * 8
             + self.due.capacity() * 4
             + self.labels.capacity() * 4
             + self.live.capacity()
             + self.ids.capacity() * 8
             + self.unsorted.capacity() * 16
+            + self.name0.capacity()
+            + self.name_masks.capacity() * 8
+            + self.offsets.capacity() * 4
+            + self.by_offset.capacity() * 4
+    }
+
+    /// Records that `slot`'s key of `len` bytes now starts at `start` (the end of `keys`).
+    fn note_offset(&mut self, start: u32, slot: usize, len: usize) {
+        if len > 0 {
+            self.offsets.push(start);
+            self.by_offset.push(slot as u32);
+        }
+    }
+
+    /// Live slots whose key contains `needle`, each once, in key order: one SIMD pass over all
+    /// key text instead of a look at every entry. A hit may span two fields; scoring decides.
+    fn slots_containing(
+        &self,
+        needle: &str,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Vec<u32>> {
+        let mut out = Vec::new();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let mut cursor = 0usize;
+        let mut last = u32::MAX;
+        for (n, at) in finder.find_iter(self.keys.as_bytes()).enumerate() {
+            if n % CANCEL_EVERY == 0 && cancelled() {
+                return None;
+            }
+            let at = at as u32;
+            // The last key starting at or before `at`.
+            cursor += self.offsets[cursor..].partition_point(|&o| o <= at);
+            let Some(i) = cursor.checked_sub(1) else {
+                continue;
+            };
+            cursor = i;
+            let slot = self.by_offset[i];
+            let s = slot as usize;
+            if slot == last
+                || !self.live[s]
+                || self.starts[s] != self.offsets[i]
+                || at as usize + needle.len() > self.offsets[i] as usize + self.key_len(s)
+            {
+                continue;
+            }
+            last = slot;
+            out.push(slot);
+        }
+        Some(out)
     }
 
     fn key_len(&self, slot: usize) -> usize {
@@ -682,12 +785,23 @@ impl Index {
         }
         self.field_lens = pick(&self.field_lens, &order);
         self.masks = pick(&self.masks, &order);
+        self.name_masks = pick(&self.name_masks, &order);
         self.initials = pick(&self.initials, &order);
+        self.other_initials = pick(&self.other_initials, &order);
         self.recency = pick(&self.recency, &order);
         self.due = pick(&self.due, &order);
         self.labels = pick(&self.labels, &order);
         self.ids = pick(&self.ids, &order);
         self.live = vec![true; order.len()];
+        self.name0 = pick(&self.name0, &order);
+        self.offsets.clear();
+        self.by_offset.clear();
+        for (slot, &start) in starts.iter().enumerate() {
+            if self.key_len(slot) > 0 {
+                self.offsets.push(start);
+                self.by_offset.push(slot as u32);
+            }
+        }
         self.keys = keys;
         self.starts = starts;
         self.garbage = 0;
@@ -724,6 +838,9 @@ impl Index {
     /// A fresh (non-narrowed, uncancellable) search.
     pub fn search(&self, query: &Query, options: SearchOptions) -> Vec<Hit> {
         let compiled = Compiled::new(self, query, options.today_day);
+        if let Some(Some(hits)) = self.anchored_scan(&compiled, options.limit, &|| false) {
+            return hits;
+        }
         self.scan(
             &compiled,
             Candidates::All(self.ids.len()),
@@ -743,6 +860,15 @@ impl Index {
         limit: usize,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<(Vec<Hit>, Vec<u32>)> {
+        let requested = limit;
+        // Deep enough to tell whether the anchored terms have `FUZZY_BELOW` contiguous
+        // matches, which leaves the fuzzy ones out (see `anchored_scan`).
+        let anchored = query.anchor().is_some();
+        let limit = if anchored {
+            limit.max(FUZZY_BELOW)
+        } else {
+            limit
+        };
         let count = candidates.len();
         let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
         if self.scan_threads > 0 {
@@ -798,6 +924,13 @@ impl Index {
             hits.retain(|h| seen.insert(h.id));
             hits.truncate(limit);
         }
+        if anchored {
+            let outside = query.outside();
+            if hits.iter().filter(|h| h.score > outside).count() >= FUZZY_BELOW {
+                hits.retain(|h| h.score > outside);
+            }
+        }
+        hits.truncate(requested);
         Some((hits, superset))
     }
 
@@ -828,14 +961,23 @@ impl Index {
                 continue;
             }
             let name = self.field(s, NAME);
+            // Some term must be a typo of a name word: the cheap test first.
+            if !query
+                .terms
+                .iter()
+                .any(|t| t.typos > 0 && t.typo_in(name).is_some())
+            {
+                continue;
+            }
             let mut total = -TYPO_PENALTY;
             let mut typo_used = false;
             let mut first_field = NAME as u8;
             let mut all = true;
             for (n, term) in query.terms.iter().enumerate() {
+                // A term without typo tolerance counts as found even scattered.
                 let direct = term
                     .best_in(self, s, &matcher)
-                    .filter(|&(score, _)| score > -TYPO_PENALTY);
+                    .filter(|&(score, _)| score > -TYPO_PENALTY || term.typos == 0);
                 let found = direct.or_else(|| {
                     term.typo_in(name).map(|d| {
                         typo_used = true;
@@ -874,6 +1016,84 @@ impl Index {
         )
     }
 
+    /// The exact top `limit` when the query's most selective [anchored](Term::anchored) term
+    /// is found contiguously (in every anchored term's field) by at least [`FUZZY_BELOW`]
+    /// contacts: then the results are those contacts alone, found from the substring's
+    /// occurrences without looking at anyone else, and scattered and typo matches (which
+    /// would rank below them all) are left out. `Some(None)` when the query has no anchored
+    /// term or fewer contiguous matches (a full scan is needed, and lists the fuzzy matches
+    /// after them); `None` when cancelled.
+    ///
+    /// Whether fuzzy matches are listed depends only on the data, never on `limit`, so a
+    /// top-k is always the head of the complete ranking.
+    fn anchored_scan(
+        &self,
+        query: &Compiled,
+        limit: usize,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Option<Vec<Hit>>> {
+        let Some(anchor) = query.anchor().filter(|_| !self.full_scans_only) else {
+            return Some(None);
+        };
+        let term = &query.terms[anchor];
+        let candidates = self.slots_containing(&term.text, cancelled)?;
+        if candidates.len() < FUZZY_BELOW {
+            return Some(None);
+        }
+        // Kept at least `FUZZY_BELOW` deep, to tell whether that many match.
+        let depth = limit.max(FUZZY_BELOW);
+        // Names starting with the term's first letter first: they score highest, so the
+        // heap's bar rises early and the bound prunes most of the rest unscored.
+        let first = term.text.as_bytes()[0];
+        let (likely, rest): (Vec<u32>, Vec<u32>) = candidates
+            .into_iter()
+            .partition(|&slot| self.name0[slot as usize] == first);
+        let matcher = SkimMatcherV2::default().respect_case();
+        let mut top = TopK::new(depth);
+        for (n, &slot) in likely.iter().chain(&rest).enumerate() {
+            if n % CANCEL_EVERY == 0 && cancelled() {
+                return None;
+            }
+            let s = slot as usize;
+            if self.masks[s] & query.mask != query.mask || !query.filters_hold(self, s) {
+                continue;
+            }
+            if let (Some(worst), Some(bound)) = (
+                top.worst(),
+                query.upper_bound(self.initials[s], self.other_initials[s]),
+            ) && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+            {
+                continue;
+            }
+            if let Some((score, field)) = query.score(self, s, &matcher) {
+                top.offer(Ranked::new(score, self.recency[s], self.ids[s], field));
+            }
+        }
+        // Everyone else either misses a term or has the anchor only scattered (or as a typo,
+        // which ranks lower still): all at or below this line. A candidate is pruned only
+        // once the heap is full, so when its worst is at or below the line every pruned one
+        // is too, and the heap holds every contiguous match.
+        let outside = query.outside();
+        let contiguous = top.heap.iter().filter(|r| r.0.score > outside).count();
+        if contiguous < FUZZY_BELOW {
+            return Some(None);
+        }
+        let mut ranked = top.heap.into_vec();
+        ranked.sort_unstable();
+        Some(Some(
+            ranked
+                .into_iter()
+                .take_while(|r| r.0.score > outside)
+                .take(limit)
+                .map(|Reverse(r)| Hit {
+                    id: r.id,
+                    score: r.score,
+                    field: FIELDS[usize::from(r.field)],
+                })
+                .collect(),
+        ))
+    }
+
     fn scan_part(
         &self,
         query: &Compiled,
@@ -898,12 +1118,15 @@ impl Index {
             if !self.live[s]
                 || self.masks[s] & query.mask != query.mask
                 || !query.filters_hold(self, s)
+                || !query.anchors_may_match(self, s)
             {
                 continue;
             }
             if limit > 0
-                && let (Some(worst), Some(bound)) =
-                    (part.top.worst(), query.upper_bound(self.initials[s]))
+                && let (Some(worst), Some(bound)) = (
+                    part.top.worst(),
+                    query.upper_bound(self.initials[s], self.other_initials[s]),
+                )
                 && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
             {
                 // Cannot make the top-k; kept as a candidate for narrowing without scoring.
@@ -1118,8 +1341,15 @@ const TYPO_MIN: usize = 4;
 const TYPO_TWO: usize = 8;
 /// A typo match's score sits this far below every direct match.
 const TYPO_PENALTY: i64 = 10_000;
-/// What a typo-tolerant term found only scattered through a field loses (see `Term::best_in`).
+/// What an anchored term found only scattered through a field loses (see `Term::best_in`).
 const SCATTERED_PENALTY: i64 = 2 * TYPO_PENALTY;
+/// Letters from which a term is [anchored](Term::anchored).
+const ANCHOR_MIN: usize = 3;
+/// With at least this many contiguous matches of an anchored term, its scattered and typo
+/// matches are not listed (see [`Index::anchored_scan`]): a screenful of people who really
+/// have the word beats a list padded with noise, and finding them takes a substring search
+/// instead of a fuzzy pass over everyone.
+const FUZZY_BELOW: usize = 20;
 
 /// Optimal-string-alignment distance of `a` and `b` if it is at most `max`.
 fn typo_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
@@ -1168,6 +1398,10 @@ struct Term {
     best_skim: i64,
     /// Edits a typo match may need; 0 when the term gets no typo tolerance.
     typos: usize,
+    /// A word of three or more letters: found only scattered through a field (not as a
+    /// substring of it) it scores [`SCATTERED_PENALTY`] less, so every contiguous match ranks
+    /// first and can be found by a substring search ([`Index::anchored_scan`]).
+    anchored: bool,
 }
 
 impl Term {
@@ -1208,7 +1442,9 @@ impl Term {
         } else {
             2
         };
+        let anchored = digits.is_none() && letters >= ANCHOR_MIN && letters == text.chars().count();
         Term {
+            anchored,
             text: text.to_owned(),
             chars: text.chars().count(),
             digits,
@@ -1220,38 +1456,35 @@ impl Term {
         }
     }
 
-    /// Upper bound of this term's score given the entry's name initials; `None` when unknown
-    /// (skim-scored terms).
-    fn upper_bound(&self, initials: u32) -> Option<i64> {
+    /// Upper bound of this term's score given the entry's word initials in its name and in
+    /// its other fields (see [`name_initials`]).
+    ///
+    /// Nothing beats the term against itself (contiguous, at the very start of a field). A
+    /// first char that starts no word of a field loses its word-start bonus there (for skim,
+    /// its doubled boundary bonus, 2 x 8), and cannot make a whole word either.
+    fn upper_bound(&self, name: u32, other: u32) -> Option<i64> {
         if self.digits.is_some() {
             return Some(PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD));
         }
-        self.upper_bound_without_word_bonus(initials)
-            .map(|b| b + WHOLE_WORD)
-    }
-
-    fn upper_bound_without_word_bonus(&self, initials: u32) -> Option<i64> {
-        let has_initial = initials & self.first_initial != 0;
-        if self.chars > 2 {
-            // Nothing beats the term against itself (contiguous, at the very start); a first
-            // char that starts no name word loses its doubled boundary bonus (2 x 8) there.
-            let anywhere = self.best_skim;
-            return Some(if has_initial {
-                FIELD_WEIGHT[NAME] + anywhere
-            } else {
-                (FIELD_WEIGHT[NAME] + anywhere - 16).max(FIELD_WEIGHT[ORG] + anywhere)
-            });
-        }
-        let best = FIELD_WEIGHT[NAME] + SHORT_WORD_START[self.chars];
-        if has_initial {
-            return Some(best);
-        }
-        let in_name = if self.chars == 1 {
-            SHORT_CONTIGUOUS[1]
+        let (at_start, inside) = if self.chars > 2 {
+            (self.best_skim + WHOLE_WORD, self.best_skim - 16)
+        } else if self.chars == 1 {
+            (SHORT_WORD_START[1] + WHOLE_WORD, SHORT_CONTIGUOUS[1])
         } else {
-            SHORT_CONTIGUOUS[2].max(SHORT_SPLIT_MAX)
+            (
+                SHORT_WORD_START[2] + WHOLE_WORD,
+                SHORT_CONTIGUOUS[2].max(SHORT_SPLIT_MAX),
+            )
         };
-        Some((FIELD_WEIGHT[NAME] + in_name).max(FIELD_WEIGHT[ORG] + SHORT_WORD_START[self.chars]))
+        let in_field = |initials: u32, weight: i64| {
+            weight
+                + if initials & self.first_initial != 0 {
+                    at_start
+                } else {
+                    inside
+                }
+        };
+        Some(in_field(name, FIELD_WEIGHT[NAME]).max(in_field(other, FIELD_WEIGHT[ORG])))
     }
 
     /// The term's score in one field, the field's weight not included.
@@ -1289,15 +1522,31 @@ impl Term {
     }
 
     /// The term's best score over the fields of a slot, weight included, and that field. A
-    /// typo-tolerant term found only scattered through a field (`gomes` in "Globex Media")
+    /// anchored term found only scattered through a field (`gomes` in "Globex Media")
     /// scores [`SCATTERED_PENALTY`] less, below typo matches: likelier noise than a typo.
     fn best_in(&self, index: &Index, slot: usize, matcher: &SkimMatcherV2) -> Option<(i64, u8)> {
+        if self.digits.is_none() && self.chars > 2 {
+            // A name that starts with the term scores what the term scores against itself,
+            // the most any field can give (see `upper_bound`): no other field can beat it.
+            let name = index.field(slot, NAME);
+            if name.starts_with(self.text.as_str()) {
+                let whole_word = name.split(' ').any(|word| word == self.text);
+                let bonus = if whole_word { WHOLE_WORD } else { 0 };
+                return Some((FIELD_WEIGHT[NAME] + self.best_skim + bonus, NAME as u8));
+            }
+        }
         let mut best: Option<(i64, u8)> = None;
         for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
             let text = index.field(slot, field);
+            // Scattered through an email, a city or tags is noise; only a name may be
+            // misremembered that way ("jhn smth").
+            let scattered = self.anchored && !text.contains(self.text.as_str());
+            if scattered && field != NAME {
+                continue;
+            }
             if let Some(score) = self.score_field(text, field, matcher) {
                 let mut score = score + weight;
-                if self.typos > 0 && !text.contains(self.text.as_str()) {
+                if scattered {
                     score -= SCATTERED_PENALTY;
                 }
                 if best.is_none_or(|(b, _)| score > b) {
@@ -1374,6 +1623,8 @@ fn short_score(field: &str, term: &str) -> Option<i64> {
 /// A query resolved against one index: folded terms, masks, label tables.
 struct Compiled<'q> {
     terms: Vec<Term>,
+    /// Each anchored term's index, letter mask and substring finder.
+    anchors: Vec<(usize, u64, memchr::memmem::Finder<'static>)>,
     mask: u64,
     filters: Vec<CompiledFilter<'q>>,
     today_day: i32,
@@ -1447,12 +1698,51 @@ impl<'q> Compiled<'q> {
                 }
             })
             .collect();
+        let anchors = terms
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.anchored)
+            .map(|(n, t)| {
+                let finder = memchr::memmem::Finder::new(t.text.as_bytes()).into_owned();
+                (n, char_mask(&t.text), finder)
+            })
+            .collect();
         Compiled {
+            anchors,
             terms,
             mask,
             filters,
             today_day,
         }
+    }
+
+    /// Whether every anchored term may match `slot`: scattered in the name (its letters are
+    /// all there) or as a substring of the key. Cheap, and false for most contacts when a
+    /// term is rare.
+    fn anchors_may_match(&self, index: &Index, slot: usize) -> bool {
+        self.anchors.iter().all(|(_, mask, finder)| {
+            index.name_masks[slot] & mask == *mask || finder.find(index.whole_key(slot)).is_some()
+        })
+    }
+
+    /// A score above which only contacts holding every anchored term contiguously can be:
+    /// anyone else has a term scattered ([`SCATTERED_PENALTY`] less than its best) or a typo.
+    fn outside(&self) -> i64 {
+        self.terms
+            .iter()
+            .map(|t| t.upper_bound(u32::MAX, u32::MAX).unwrap_or(i64::MAX / 4))
+            .sum::<i64>()
+            .saturating_sub(TYPO_PENALTY.min(SCATTERED_PENALTY))
+    }
+
+    /// The anchored term whose text is longest (the fewest contacts hold it).
+    fn anchor(&self) -> Option<usize> {
+        self.terms
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.anchored)
+            .max_by_key(|(_, t)| t.text.len())
+            .map(|(n, _)| n)
     }
 
     fn filters_hold(&self, index: &Index, slot: usize) -> bool {
@@ -1482,11 +1772,11 @@ impl<'q> Compiled<'q> {
         })
     }
 
-    fn upper_bound(&self, initials: u32) -> Option<i64> {
+    fn upper_bound(&self, name: u32, other: u32) -> Option<i64> {
         if self.terms.is_empty() {
             return Some(0);
         }
-        self.terms.iter().map(|t| t.upper_bound(initials)).sum()
+        self.terms.iter().map(|t| t.upper_bound(name, other)).sum()
     }
 
     /// Sum of each term's best field score, and the field of the first term; `None` if a term
@@ -1586,6 +1876,13 @@ impl Searcher {
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Option<Vec<Hit>> {
         let compiled = Compiled::new(index, query, options.today_day);
+        // A substring pass that settles it needs no narrowing, and leaves the previous full
+        // scan in place to narrow from later (typing on may make the term rare).
+        match index.anchored_scan(&compiled, options.limit, cancelled) {
+            None => return None,
+            Some(Some(hits)) => return Some(hits),
+            Some(None) => {}
+        }
         // Narrowing: the previous candidates, plus whatever changed in the index since.
         // Taken out: a cancelled scan leaves nothing half-narrowed behind.
         let narrowed: Option<Vec<u32>> = self
@@ -1642,7 +1939,9 @@ mod tests {
         ] {
             let term = Term::new(pattern);
             for slot in 0..index.ids.len() {
-                let bound = term.upper_bound(index.initials[slot]).unwrap_or(i64::MAX);
+                let bound = term
+                    .upper_bound(index.initials[slot], index.other_initials[slot])
+                    .unwrap_or(i64::MAX);
                 for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
                     if let Some(score) = term.score_field(index.field(slot, field), field, &matcher)
                     {

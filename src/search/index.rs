@@ -19,6 +19,9 @@ use super::fold::fold;
 use super::query::{FilterKind, Query};
 use super::{Hit, MatchField, SearchDoc};
 
+mod analytic;
+pub use analytic::{CustomerFacts, CustomerScores};
+
 /// Fields in key order, which is also the priority order for equal scores.
 const FIELDS: [MatchField; 6] = [
     MatchField::Name,
@@ -409,6 +412,8 @@ pub struct Index {
     /// from an older version rescans them too instead of starting over (in team mode other
     /// agents' writes bump the version several times a second).
     touched: std::collections::VecDeque<(u64, u32)>,
+    /// Purchase columns and what customers bought (`analytic.rs`).
+    analytic: analytic::Columns,
 }
 
 /// How many recent slot changes the index remembers for narrowing across versions.
@@ -613,6 +618,7 @@ impl Index {
             + self.live.capacity()
             + self.ids.capacity() * 8
             + self.unsorted.capacity() * 16
+            + self.analytic.memory_bytes()
     }
 
     fn key_len(&self, slot: usize) -> usize {
@@ -686,6 +692,7 @@ impl Index {
         self.recency = pick(&self.recency, &order);
         self.due = pick(&self.due, &order);
         self.labels = pick(&self.labels, &order);
+        self.analytic.reorder(&order);
         self.ids = pick(&self.ids, &order);
         self.live = vec![true; order.len()];
         self.keys = keys;
@@ -1392,6 +1399,8 @@ enum CompiledFilter<'q> {
         window: super::query::DueWindow,
         negated: bool,
     },
+    /// `rfm:`, `r:`, `orders>=`, `bought:` … (`analytic.rs`).
+    Purchases(analytic::Filter),
 }
 
 impl<'q> Compiled<'q> {
@@ -1444,6 +1453,15 @@ impl<'q> Compiled<'q> {
                         window: *window,
                         negated,
                     },
+                    kind => match analytic::Filter::compile(index, kind, negated, today_day) {
+                        Some(filter) => CompiledFilter::Purchases(filter),
+                        // Every other kind is a purchase filter; one that were not would hold
+                        // for nobody.
+                        None => CompiledFilter::Label {
+                            allowed: Vec::new(),
+                            negated,
+                        },
+                    },
                 }
             })
             .collect();
@@ -1465,6 +1483,7 @@ impl<'q> Compiled<'q> {
                 let pair = index.labels[slot];
                 allowed.get(pair as usize).copied().unwrap_or(false) != *negated
             }
+            CompiledFilter::Purchases(filter) => filter.holds(index, slot),
             CompiledFilter::Text {
                 field,
                 value,

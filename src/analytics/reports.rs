@@ -440,6 +440,64 @@ pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) 
     }
 }
 
+/// One customer's figures as the detail pane shows them (the server's `customer_analytics`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CustomerAnalytics {
+    /// The day the models describe (today, UTC).
+    pub as_of: Day,
+    #[serde(flatten)]
+    pub rfm: RfmScore,
+    /// Days with a purchase, and purchase lines.
+    pub purchase_days: u32,
+    pub lines: u64,
+    /// Spent and margin in the main currency, minor units; how many other currencies.
+    pub currency: String,
+    pub spent: i64,
+    pub margin: i64,
+    pub other_currencies: usize,
+    pub first_purchase: Day,
+    pub last_purchase: Day,
+    pub days_since_last: i32,
+    /// From BG/NBD (`None` without a fit): P(alive), expected purchases in the next 90 days.
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
+    /// From Gamma-Gamma, in the models' currency (minor units): expected spend per purchase
+    /// and the value over the next 12 months.
+    pub expected_spend: Option<f64>,
+    pub lifetime_value: Option<f64>,
+    pub value_currency: Option<String>,
+}
+
+/// A customer's [`CustomerAnalytics`] from their summary, their scores and fitted models, with
+/// the `rolo report clv` defaults (90 days, 12 months, 1 %/month).
+pub fn customer_analytics(
+    s: &PurchaseSummary,
+    rfm: RfmScore,
+    models: &Models,
+) -> CustomerAnalytics {
+    let clv = customer_clv(s, models, &ClvOptions::default());
+    let fitted = models.bg_nbd.is_some();
+    let main = s.main_currency();
+    CustomerAnalytics {
+        as_of: Day::from_number(models.as_of),
+        rfm,
+        purchase_days: s.days,
+        lines: s.lines,
+        currency: main.map(|m| m.currency.clone()).unwrap_or_default(),
+        spent: main.map_or(0, |m| m.amount),
+        margin: main.map_or(0, |m| m.margin()),
+        other_currencies: s.money.len().saturating_sub(1),
+        first_purchase: Day::from_number(s.first_day),
+        last_purchase: Day::from_number(s.last_day),
+        days_since_last: models.as_of - s.last_day,
+        p_alive: fitted.then_some(clv.p_alive),
+        expected_purchases: fitted.then_some(clv.expected_purchases),
+        expected_spend: clv.expected_spend,
+        lifetime_value: clv.lifetime_value,
+        value_currency: clv.expected_spend.and(models.currency.clone()),
+    }
+}
+
 pub fn clv(store: &Store, options: &ClvOptions) -> Result<ClvReport, StoreError> {
     let as_of = options.as_of.unwrap_or_else(today);
     let summaries = summaries_as_of(store, as_of)?;

@@ -308,6 +308,27 @@ impl Query {
         &self.filters
     }
 
+    /// Whether a filter reads the purchase columns (`rfm:`, `orders>=` …, `bought:`).
+    pub fn needs_customers(&self) -> bool {
+        self.filters.iter().any(|f| {
+            matches!(
+                f.kind,
+                FilterKind::Segment(_)
+                    | FilterKind::Score { .. }
+                    | FilterKind::Measure { .. }
+                    | FilterKind::Bought(_)
+                    | FilterKind::Month(_)
+            )
+        })
+    }
+
+    /// Whether a filter reads what customers bought (`bought:`, `month:`).
+    pub fn needs_bought(&self) -> bool {
+        self.filters
+            .iter()
+            .any(|f| matches!(f.kind, FilterKind::Bought(_) | FilterKind::Month(_)))
+    }
+
     /// True when the query has neither text nor filters.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() && self.filters.is_empty()

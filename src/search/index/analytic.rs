@@ -486,7 +486,12 @@ impl Filter {
                 measure: *measure,
                 op: *op,
                 value: *value as f64,
-                today_day,
+                // "Days ago" on the models' day (today, UTC), as the reports count them.
+                today_day: index
+                    .analytic
+                    .models
+                    .as_ref()
+                    .map_or(today_day, |m| m.as_of),
                 negated,
             },
             FilterKind::Bought(value) => Filter::Slots {

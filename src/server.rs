@@ -48,6 +48,9 @@ pub struct Service {
     customers_wanted: AtomicBool,
     /// The same for what customers bought (`bought:`, `month:`).
     bought_wanted: AtomicBool,
+    /// "Today" for the purchase analytics when pinned (tests, reproductions), as a UTC day
+    /// number; `i64::MIN`: the clock's.
+    analytics_day: std::sync::atomic::AtomicI64,
     /// The last audit sequence broadcast; held while broadcasting, so events go out in commit
     /// order.
     written: Mutex<u64>,
@@ -83,6 +86,7 @@ impl Service {
             purchases_load: Mutex::new(()),
             customers_wanted: AtomicBool::new(false),
             bought_wanted: AtomicBool::new(false),
+            analytics_day: std::sync::atomic::AtomicI64::new(i64::MIN),
             written: Mutex::new(last),
             publisher: Mutex::new(None),
             searchers: Mutex::new(std::collections::HashMap::new()),
@@ -467,12 +471,26 @@ impl Service {
 
     // ---- purchases in the index ---------------------------------------------------------
 
+    /// Pins the day the purchase analytics describe (the TUI driver pins its clock).
+    pub fn pin_analytics_day(&self, day: Day) {
+        self.analytics_day
+            .store(i64::from(day.number()), Ordering::Relaxed);
+    }
+
+    /// Today as a UTC day, as the reports count days, unless pinned.
+    fn analytics_today(&self) -> Day {
+        match i32::try_from(self.analytics_day.load(Ordering::Relaxed)) {
+            Ok(day) => Day::from_number(day),
+            Err(_) => reports::today(),
+        }
+    }
+
     /// Loads the index's purchase columns (RFM values, P(alive) from a fresh BG/NBD fit) unless
     /// they are loaded and describe today; so the models are refitted once a day, when first
     /// needed.
     pub fn ensure_customers(&self) -> Result<(), StoreError> {
         self.ensure_index()?;
-        let today = reports::today().number();
+        let today = self.analytics_today().number();
         let fresh = || {
             read(&self.index).as_ref().is_some_and(|index| {
                 index.customers_loaded() && index.models().is_some_and(|m| m.as_of == today)
@@ -522,7 +540,7 @@ impl Service {
     fn customer_columns(
         &self,
     ) -> Result<(Vec<(Id, CustomerFacts)>, crate::analytics::clv::Models), StoreError> {
-        let today = reports::today();
+        let today = self.analytics_today();
         let summaries = reports::summaries_as_of(&self.store, today)?;
         let (_, _, models) = reports::fit(&summaries, today, reports::TimeUnit::Day, None);
         let customers = summaries

@@ -132,6 +132,18 @@ impl Segment {
         }
     }
 
+    /// At most ten columns, for the contact list.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            PotentialLoyalist => "potential",
+            NeedAttention => "attention",
+            AboutToSleep => "to sleep",
+            CantLose => "can't lose",
+            Hibernating => "hibernat.",
+            other => other.label(),
+        }
+    }
+
     /// Parses a key or label (`cant_lose`, `can't lose them`, `potential-loyalist`…).
     pub fn parse(text: &str) -> Option<Segment> {
         let folded: String = text

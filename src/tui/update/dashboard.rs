@@ -74,6 +74,33 @@ pub(super) fn panel(state: &mut State, forward: bool) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Panels side by side on screen, left to right: the grid over its segment list, the months,
+/// the top customers over the top products, the churn risk.
+const BLOCKS: [&[DashboardPanel]; 4] = [
+    &[DashboardPanel::Grid, DashboardPanel::Segments],
+    &[DashboardPanel::Months],
+    &[DashboardPanel::Customers, DashboardPanel::Products],
+    &[DashboardPanel::Risk],
+];
+
+/// `h`/`l` past a panel's edge: the first panel with rows in the block beside it.
+fn step_block(state: &mut State, rows: [usize; 6], forward: bool) {
+    let here = state.dashboard_focus.panel;
+    let at = BLOCKS.iter().position(|b| b.contains(&here)).unwrap_or(0);
+    for step in 1..BLOCKS.len() {
+        let block = if forward {
+            (at + step) % BLOCKS.len()
+        } else {
+            (at + BLOCKS.len() - step) % BLOCKS.len()
+        };
+        if let Some(panel) = BLOCKS[block].iter().find(|p| rows[index(**p)] > 0) {
+            state.dashboard_focus.panel = *panel;
+            state.dashboard_focus.row = 0;
+            return;
+        }
+    }
+}
+
 pub(super) fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     clamp(state);
     let Some(rows) = rows(state) else {
@@ -83,8 +110,8 @@ pub(super) fn motion(state: &mut State, command: Command) -> Vec<Effect> {
     let last = rows[index(focus.panel)].saturating_sub(1);
     let in_grid = focus.panel == DashboardPanel::Grid;
     match command {
-        Command::MoveRight if !in_grid || focus.col == 4 => step_panel(state, rows, true),
-        Command::MoveLeft if !in_grid || focus.col == 0 => step_panel(state, rows, false),
+        Command::MoveRight if !in_grid || focus.col == 4 => step_block(state, rows, true),
+        Command::MoveLeft if !in_grid || focus.col == 0 => step_block(state, rows, false),
         _ => {
             let mut f = focus;
             match (focus.panel, command) {

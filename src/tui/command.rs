@@ -155,8 +155,8 @@ commands! {
     ScrollDown = "scroll_down" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text down one line";
     ScrollUp = "scroll_up" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text up one line";
     Open = "open" in [Global, List, Detail, Timeline, Today, Search, Help, Dashboard]: "Open the selection (on the dashboard: its contacts)";
-    MoveLeft = "move_left" in [Dashboard]: "Move the selection left (the previous panel at the edge)";
-    MoveRight = "move_right" in [Dashboard]: "Move the selection right (the next panel at the edge)";
+    MoveLeft = "move_left" in [Dashboard]: "Move left; past the edge, to the panel beside";
+    MoveRight = "move_right" in [Dashboard]: "Move right; past the edge, to the panel beside";
     NextPanel = "next_panel" in [Dashboard]: "Focus the next dashboard panel";
     PrevPanel = "prev_panel" in [Dashboard]: "Focus the previous dashboard panel";
     Back = "back" in [Global]: "Go back, close the overlay";

@@ -195,7 +195,12 @@ pub fn purchases_line(days: u32, lines: u64, spent: &str, margin: &str, others: 
         1 => " (+1 other currency)".to_string(),
         n => format!(" (+{n} other currencies)"),
     };
-    format!("{days} ({lines} lines) · {spent}, margin {margin}{others}")
+    let lines = if lines == 1 {
+        "1 line".to_string()
+    } else {
+        format!("{lines} lines")
+    };
+    format!("{days} ({lines}) · {spent}, margin {margin}{others}")
 }
 
 pub fn last_bought_line(last: &str, days_ago: i32, first: &str) -> String {

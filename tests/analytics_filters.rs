@@ -20,7 +20,6 @@ fn rolo(db: &Path, args: &[&str]) -> Output {
         .args(args)
         .env("ROLO_AS", "sam")
         .env("XDG_CONFIG_HOME", db.parent().unwrap_or(db))
-        .env("XDG_RUNTIME_DIR", db.parent().unwrap_or(db))
         .env_remove("ROLO_DB")
         .output()
         .expect("run rolo")

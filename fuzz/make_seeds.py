@@ -122,6 +122,10 @@ for i, q in enumerate([
     "nguyen van", "#vip @acme city:lyon stage:lead due:today", "-tag:demo \"ana h\"",
     "+385 91 234 5678", "091 234 5678", "ana@acme.example", "org:\"Acme d.o.o.\"", "-", "due:",
     "tag:", "\"unclosed", "muller ß đức", "x" * 200, HOSTILE, "due:overdue due:week -due:today",
+    "rfm:champions -rfm:lost ana", "r:4-5 f:3 m:5-1 orders>=3 spent>1000.50",
+    "last_purchase>180d palive<0.3 lastpurchase<=2w p_alive=>0.5",
+    "bought:\"Team plan\" month:2025-05 -bought:pro orders=0",
+    "rfm:\"can't lose them\" r:9 month:2025-13 orders>=x",
 ]):
     put("query", "q%02d" % i, q)
 

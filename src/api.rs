@@ -336,7 +336,8 @@ api! {
     16 Summary summary(id: Id) -> (Option<At>, Option<Day>), Read => |s, c| s.store.summary(id)?;
     /// Contact ids in name order, after `after`.
     17 IdsByName ids_by_name(after: Option<Id>, limit: usize) -> Vec<Id>, Read => |s, c| s.store.ids_by_name(after, limit)?;
-    18 ListRows list_rows(ids: Vec<Id>) -> Vec<ListRow>, Read => |s, c| s.store.list_rows(&ids)?;
+    /// List rows, with RFM scores from the server's index for customers.
+    18 ListRows list_rows(ids: Vec<Id>) -> Vec<ListRow>, Read => |s, c| s.list_rows(&ids)?;
     /// Open follow-ups due up to `until`, oldest first.
     19 DueUntil due_until(until: Day, limit: usize) -> Vec<DueItem>, Read => |s, c| s.store.due_until(until, limit)?;
     /// The audit trail, newest first, filtered.
@@ -382,6 +383,11 @@ api! {
     113 DeleteInteraction delete_interaction(original: Interaction) -> (), Write => |s, c| s.store.delete_interaction(&c.actor(), &original)?;
     /// The analytics dashboard's aggregates as of a day (today by default).
     31 Dashboard dashboard(as_of: Option<Day>) -> crate::analytics::reports::Dashboard, Read => |s, c| crate::analytics::reports::dashboard(&s.store, as_of)?;
+    /// The ids matching a query, best first, from the server's index (a list filter).
+    32 SearchIds search_ids(query: String, limit: usize) -> Vec<Id>, Read => |s, c| s.search_ids(c.conn, &query, limit)?;
+    /// One customer's RFM scores, purchase figures and churn/value predictions (`None`
+    /// without purchases).
+    33 CustomerAnalytics customer_analytics(contact: Id) -> Option<crate::analytics::reports::CustomerAnalytics>, Read => |s, c| s.customer_analytics(contact)?;
     /// Loads demo data (the TUI's welcome screen).
     114 LoadDemo load_demo(contacts: u64, seed: u64) -> u64, Write => |s, c| crate::demo::load(&s.store, &c.actor(), contacts, seed, |_| {})?;
 

@@ -228,7 +228,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search contacts (same query language as the TUI: text, #tag, @org, city:, stage:, owner:, due:)
+    /// Search contacts (same query language as the TUI: text, #tag, @org, city:, stage:, owner:, due:, rfm:, r:/f:/m:, orders>=, spent>, last_purchase>, palive<, bought:, month:)
     Search {
         query: Vec<String>,
         #[arg(long, default_value_t = 20)]

@@ -14,8 +14,11 @@ pub mod testgen;
 mod worker;
 
 pub use fold::{fold, fold_with_map, highlight};
-pub use index::{DecodeError, Index, IndexEntry, SearchOptions, Searcher, matched_value};
-pub use query::{DueWindow, Filter, FilterKind, Query, QueryError};
+pub use index::{
+    CustomerFacts, CustomerScores, DecodeError, Index, IndexEntry, SearchOptions, Searcher,
+    matched_value,
+};
+pub use query::{Comparison, DueWindow, Filter, FilterKind, Measure, Query, QueryError, ScoreAxis};
 pub use worker::{SearchResponse, SearchWorker};
 
 /// The plain fields search needs from a contact.

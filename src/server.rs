@@ -14,13 +14,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::analytics::reports::{self, CustomerAnalytics};
+use crate::analytics::summary::{PurchaseSummary, utc_day};
 use crate::api::{
     self, Access, Caller, Event, Job, JobOutput, Presence, PresenceMode, Request, Response,
     SearchHit, ServerStatus,
 };
-use crate::domain::{Day, Id};
-use crate::search::{Index, MatchField, Query, SearchOptions};
-use crate::store::{AuditEntry, Record, Store, StoreError};
+use crate::domain::{Day, Entry, Id};
+use crate::search::{CustomerFacts, Index, MatchField, Query, SearchOptions};
+use crate::store::{AuditEntry, ListRow, Record, Store, StoreError};
 
 /// Events a subscriber may have queued before it is considered stuck (then: one `Resync`).
 pub const QUEUE: usize = 4096;
@@ -40,6 +42,15 @@ pub struct Service {
     /// The one search index; `None` until loaded.
     index: RwLock<Option<Index>>,
     index_load: Mutex<()>,
+    /// Held while the index's purchase columns or its table of what customers bought load.
+    purchases_load: Mutex<()>,
+    /// The purchase columns were asked for once: a reloaded index gets them at once too.
+    customers_wanted: AtomicBool,
+    /// The same for what customers bought (`bought:`, `month:`).
+    bought_wanted: AtomicBool,
+    /// "Today" for the purchase analytics when pinned (tests, reproductions), as a UTC day
+    /// number; `i64::MIN`: the clock's.
+    analytics_day: std::sync::atomic::AtomicI64,
     /// The last audit sequence broadcast; held while broadcasting, so events go out in commit
     /// order.
     written: Mutex<u64>,
@@ -72,6 +83,10 @@ impl Service {
             store,
             index: RwLock::new(None),
             index_load: Mutex::new(()),
+            purchases_load: Mutex::new(()),
+            customers_wanted: AtomicBool::new(false),
+            bought_wanted: AtomicBool::new(false),
+            analytics_day: std::sync::atomic::AtomicI64::new(i64::MIN),
             written: Mutex::new(last),
             publisher: Mutex::new(None),
             searchers: Mutex::new(std::collections::HashMap::new()),
@@ -200,10 +215,18 @@ impl Service {
         let mut contacts: Vec<Id> = entry.contacts().into_iter().map(|(id, _)| id).collect();
         contacts.sort_unstable();
         contacts.dedup();
+        // Purchases moved (added, edited, removed, or with their contact to or from the trash):
+        // the purchase columns of those contacts are re-read too.
+        let purchases = entry.changes.iter().any(|c| {
+            [&c.before, &c.after]
+                .into_iter()
+                .flatten()
+                .any(|r| matches!(r, Record::Entry(Entry::Purchase(_)) | Record::Trash(_)))
+        });
         if bulk {
             self.reload_index();
         } else {
-            self.refresh_index(&contacts);
+            self.refresh_index(&contacts, purchases);
         }
         let roster = bulk
             || entry.changes.iter().any(|c| match (&c.before, &c.after) {
@@ -374,24 +397,62 @@ impl Service {
         Ok(())
     }
 
+    /// A fresh index from the store (after bulk changes), with the purchase columns and the
+    /// table of what customers bought if they were in use. Runs while commits are broadcast,
+    /// so nothing is applied to the index meanwhile.
     fn reload_index(&self) {
         if read(&self.index).is_none() {
             return;
         }
         if let Ok(mut index) = self.store.load_search_index() {
             index.set_scan_threads(1);
+            if self.customers_wanted.load(Ordering::Relaxed)
+                && let Ok((customers, models)) = self.customer_columns()
+            {
+                index.load_customers(customers, models);
+            }
+            if self.bought_wanted.load(Ordering::Relaxed)
+                && let Ok(lines) = self.purchase_lines()
+            {
+                index.load_bought(lines);
+            }
             *write(&self.index) = Some(index);
         }
     }
 
-    fn refresh_index(&self, contacts: &[Id]) {
-        if read(&self.index).is_none() {
-            return;
-        }
+    /// Re-reads the search records of `contacts` and, when their purchases moved, their
+    /// purchase columns and what they bought.
+    fn refresh_index(&self, contacts: &[Id], purchases: bool) {
+        let (customers, bought) = match read(&self.index).as_ref() {
+            None => return,
+            Some(index) => (
+                purchases && index.customers_loaded(),
+                purchases && index.bought_loaded(),
+            ),
+        };
         let records: Vec<(Id, Option<Vec<u8>>)> = contacts
             .iter()
             .map(|&id| (id, self.store.search_record(id).ok().flatten()))
             .collect();
+        let facts: Vec<(Id, Option<CustomerFacts>)> = if customers {
+            contacts
+                .iter()
+                .map(|&id| {
+                    let summary = self.store.customer_summary(id).ok().flatten();
+                    (id, summary.as_ref().and_then(customer_facts))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let lines: Vec<(Id, Vec<(i32, String)>)> = if bought {
+            contacts
+                .iter()
+                .map(|&id| (id, self.bought_by(id).unwrap_or_default()))
+                .collect()
+        } else {
+            Vec::new()
+        };
         if let Some(index) = write(&self.index).as_mut() {
             for (id, record) in records {
                 match record {
@@ -399,7 +460,153 @@ impl Service {
                     _ => index.remove(id),
                 }
             }
+            for (id, facts) in &facts {
+                index.set_customer(*id, facts.as_ref());
+            }
+            for (id, lines) in lines {
+                index.set_bought(id, lines);
+            }
         }
+    }
+
+    // ---- purchases in the index ---------------------------------------------------------
+
+    /// Pins the day the purchase analytics describe (the TUI driver pins its clock).
+    pub fn pin_analytics_day(&self, day: Day) {
+        self.analytics_day
+            .store(i64::from(day.number()), Ordering::Relaxed);
+    }
+
+    /// Today as a UTC day, as the reports count days, unless pinned.
+    fn analytics_today(&self) -> Day {
+        match i32::try_from(self.analytics_day.load(Ordering::Relaxed)) {
+            Ok(day) => Day::from_number(day),
+            Err(_) => reports::today(),
+        }
+    }
+
+    /// Loads the index's purchase columns (RFM values, P(alive) from a fresh BG/NBD fit) unless
+    /// they are loaded and describe today; so the models are refitted once a day, when first
+    /// needed.
+    pub fn ensure_customers(&self) -> Result<(), StoreError> {
+        self.ensure_index()?;
+        let today = self.analytics_today().number();
+        let fresh = || {
+            read(&self.index).as_ref().is_some_and(|index| {
+                index.customers_loaded() && index.models().is_some_and(|m| m.as_of == today)
+            })
+        };
+        if fresh() {
+            return Ok(());
+        }
+        let _loading = lock(&self.purchases_load);
+        if fresh() {
+            return Ok(());
+        }
+        // No commit reaches the index while the columns are read and put in: the ones made
+        // meanwhile are applied after, on top.
+        let _broadcasting = lock(&self.written);
+        self.customers_wanted.store(true, Ordering::Relaxed);
+        let (customers, models) = self.customer_columns()?;
+        if let Some(index) = write(&self.index).as_mut() {
+            index.load_customers(customers, models);
+        }
+        Ok(())
+    }
+
+    /// Builds the index's table of what customers bought (one scan of the timeline) unless
+    /// it is built.
+    pub fn ensure_bought(&self) -> Result<(), StoreError> {
+        self.ensure_index()?;
+        let built = || read(&self.index).as_ref().is_some_and(Index::bought_loaded);
+        if built() {
+            return Ok(());
+        }
+        let _loading = lock(&self.purchases_load);
+        if built() {
+            return Ok(());
+        }
+        let _broadcasting = lock(&self.written);
+        self.bought_wanted.store(true, Ordering::Relaxed);
+        let lines = self.purchase_lines()?;
+        if let Some(index) = write(&self.index).as_mut() {
+            index.load_bought(lines);
+        }
+        Ok(())
+    }
+
+    /// Every customer's purchase columns and the models fitted over them, as of today — the
+    /// summaries `rolo report` reads, so the index's segments and P(alive) are the reports'.
+    fn customer_columns(
+        &self,
+    ) -> Result<(Vec<(Id, CustomerFacts)>, crate::analytics::clv::Models), StoreError> {
+        let today = self.analytics_today();
+        let summaries = reports::summaries_as_of(&self.store, today)?;
+        let (_, _, models) = reports::fit(&summaries, today, reports::TimeUnit::Day, None);
+        let customers = summaries
+            .iter()
+            .filter_map(|s| customer_facts(s).map(|f| (s.contact, f)))
+            .collect();
+        Ok((customers, models))
+    }
+
+    /// Every purchase line as `(contact, UTC day, product)`.
+    fn purchase_lines(&self) -> Result<Vec<(Id, i32, String)>, StoreError> {
+        let mut lines = Vec::new();
+        self.store.for_each_entry(|entry| {
+            if let Entry::Purchase(p) = entry {
+                lines.push((p.contact, utc_day(p.at.millis()), p.product));
+            }
+            true
+        })?;
+        Ok(lines)
+    }
+
+    /// What one contact bought, `(UTC day, product)`.
+    fn bought_by(&self, contact: Id) -> Result<Vec<(i32, String)>, StoreError> {
+        Ok(self
+            .store
+            .timeline(contact, usize::MAX)?
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Purchase(p) => Some((utc_day(p.at.millis()), p.product)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// List rows with the RFM scores the index has (none while its purchase columns are still
+    /// loading: a list never waits for them).
+    pub fn list_rows(&self, ids: &[Id]) -> Result<Vec<ListRow>, StoreError> {
+        let mut rows = self.store.list_rows(ids)?;
+        if let Some(index) = read(&self.index).as_ref()
+            && index.customers_loaded()
+        {
+            for row in &mut rows {
+                row.rfm = index.customer_scores(row.id).map(|s| s.rfm);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// One contact's purchase figures for the detail pane: RFM scores and segment (ranked among
+    /// all customers now), purchase days, spend, last purchase, and from the day's models
+    /// P(alive), expected purchases over 90 days, expected spend and 12-month value.
+    pub fn customer_analytics(&self, contact: Id) -> Result<Option<CustomerAnalytics>, StoreError> {
+        let Some(summary) = self.store.customer_summary(contact)? else {
+            return Ok(None);
+        };
+        self.ensure_customers()?;
+        let (scores, models) = match read(&self.index).as_ref() {
+            Some(index) => (index.customer_scores(contact), index.models()),
+            None => (None, None),
+        };
+        let (Some(scores), Some(models)) = (scores, models) else {
+            return Ok(None);
+        };
+        Ok(Some(reports::customer_analytics(
+            &summary, scores.rfm, &models,
+        )))
     }
 
     /// Waits for a free core to scan on.
@@ -430,37 +637,8 @@ impl Service {
         query: &str,
         limit: usize,
     ) -> Result<Vec<SearchHit>, StoreError> {
-        let Ok(parsed) = Query::parse(query) else {
+        let Some((parsed, ids)) = self.ranked(conn, query, limit)? else {
             return Ok(Vec::new());
-        };
-        if parsed.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.ensure_index()?;
-        let ids: Vec<Id> = {
-            let _permit = self.scan_permit();
-            let guard = read(&self.index);
-            let Some(index) = guard.as_ref() else {
-                return Ok(Vec::new());
-            };
-            let options = SearchOptions {
-                limit: limit.min(index.len()),
-                today_day: Day::today().number(),
-            };
-            if conn == 0 {
-                index
-                    .search(&parsed, options)
-                    .iter()
-                    .map(|h| h.id)
-                    .collect()
-            } else {
-                let mut searcher = lock(&self.searchers).remove(&conn).unwrap_or_default();
-                let hits = searcher
-                    .search(index, &parsed, options, &|| false)
-                    .unwrap_or_default();
-                lock(&self.searchers).insert(conn, searcher);
-                hits.iter().map(|h| h.id).collect()
-            }
         };
         let text = parsed.terms().join(" ");
         let rows = self.store.list_rows(&ids)?;
@@ -489,6 +667,77 @@ impl Service {
             })
             .collect())
     }
+}
+
+impl Service {
+    /// The ids matching `query`, best first (a list filter: no names, no highlights).
+    pub fn search_ids(&self, conn: u64, query: &str, limit: usize) -> Result<Vec<Id>, StoreError> {
+        Ok(self
+            .ranked(conn, query, limit)?
+            .map(|(_, ids)| ids)
+            .unwrap_or_default())
+    }
+
+    /// Parses and runs `query`; `None` when it does not parse or is empty.
+    fn ranked(
+        &self,
+        conn: u64,
+        query: &str,
+        limit: usize,
+    ) -> Result<Option<(Query, Vec<Id>)>, StoreError> {
+        let Ok(parsed) = Query::parse(query) else {
+            return Ok(None);
+        };
+        if parsed.is_empty() {
+            return Ok(None);
+        }
+        self.ensure_index()?;
+        if parsed.needs_customers() {
+            self.ensure_customers()?;
+        }
+        if parsed.needs_bought() {
+            self.ensure_bought()?;
+        }
+        let ids: Vec<Id> = {
+            let _permit = self.scan_permit();
+            let guard = read(&self.index);
+            let Some(index) = guard.as_ref() else {
+                return Ok(None);
+            };
+            let options = SearchOptions {
+                limit: limit.min(index.len()),
+                today_day: Day::today().number(),
+            };
+            if conn == 0 {
+                index
+                    .search(&parsed, options)
+                    .iter()
+                    .map(|h| h.id)
+                    .collect()
+            } else {
+                let mut searcher = lock(&self.searchers).remove(&conn).unwrap_or_default();
+                let hits = searcher
+                    .search(index, &parsed, options, &|| false)
+                    .unwrap_or_default();
+                lock(&self.searchers).insert(conn, searcher);
+                hits.iter().map(|h| h.id).collect()
+            }
+        };
+        Ok(Some((parsed, ids)))
+    }
+}
+
+/// What the index keeps of a customer: the RFM values of [`crate::analytics::rfm::RfmValues`]
+/// (main currency) and the first purchase day; `None` without purchases.
+fn customer_facts(s: &PurchaseSummary) -> Option<CustomerFacts> {
+    let main = s.main_currency()?;
+    Some(CustomerFacts {
+        first_day: s.first_day,
+        last_day: s.last_day,
+        orders: s.days,
+        spent: main.amount,
+        currency: main.currency.clone(),
+    })
 }
 
 struct ScanPermit<'a>(&'a Service);

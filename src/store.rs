@@ -213,6 +213,10 @@ pub struct ListRow {
     pub phones: Vec<String>,
     pub city: String,
     pub tags: Vec<String>,
+    /// The RFM scores, for customers, when the server's index has them (the store itself
+    /// leaves this empty).
+    #[serde(default)]
+    pub rfm: Option<crate::analytics::rfm::RfmScore>,
 }
 
 impl ListRow {
@@ -714,6 +718,7 @@ impl Store {
                 organization,
                 last_contact,
                 next_due,
+                rfm: None,
             });
         }
         Ok(out)

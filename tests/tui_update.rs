@@ -1533,3 +1533,72 @@ fn someone_logging_on_the_contact_you_are_logging_on_is_said_before_you_save() {
     d.keys("enter");
     assert_eq!(timeline_summaries(&d).len(), 2, "both calls are kept");
 }
+
+#[test]
+fn purchase_filters_in_the_search_box_follow_another_agents_sale() {
+    let mut d = driver(&["Ana Perić", "Björn Müller", "Chiara Bianchi"]);
+    let ids = d.state.list.ids.clone();
+    let sale = |contact: u64, product: &str| {
+        Entry::Purchase(rolo::domain::Purchase {
+            id: 0,
+            contact,
+            at: At::now(),
+            product: product.into(),
+            quantity: 1,
+            amount: 9_900,
+            cost: 3_000,
+            currency: "EUR".into(),
+            channel: String::new(),
+            location: String::new(),
+        })
+    };
+    let other = d.other_agent("kim");
+    other.add_entry(sale(ids[0], "Team plan")).expect("sale");
+    other.add_entry(sale(ids[1], "Team plan")).expect("sale");
+    d.pump();
+    d.keys("/");
+    d.type_text("bought:\"team plan\"");
+    d.keys("enter");
+    assert_eq!(d.state.screen, Screen::Main);
+    let filter = d
+        .state
+        .list
+        .filter
+        .as_ref()
+        .expect("the search stays as a filter");
+    assert_eq!(filter.query, "bought:\"team plan\"");
+    assert_eq!(d.state.list.ids.len(), 2);
+    // The list rows of customers carry their scores; the detail pane their figures.
+    let row = d.state.list.rows.get(&ids[0]).expect("row loaded");
+    assert!(row.rfm.is_some(), "{row:?}");
+    // Kim sells to Chiara too: the same search now finds three, and `orders>=1 -bought:pro`
+    // composes filters with a negation.
+    other.add_entry(sale(ids[2], "Team plan")).expect("sale");
+    d.pump();
+    d.keys("esc");
+    d.keys("/");
+    d.type_text("orders>=1 -bought:pro");
+    let hits = match &d.state.overlay {
+        Some(Overlay::Search(s)) => s.hits.len(),
+        other => panic!("search overlay expected, got {other:?}"),
+    };
+    assert_eq!(hits, 3);
+    d.command(Command::Cancel);
+    d.keys("/");
+    d.type_text("rfm:nope");
+    match &d.state.overlay {
+        Some(Overlay::Search(s)) => assert!(s.hits.is_empty()),
+        other => panic!("search overlay expected, got {other:?}"),
+    }
+    // The search box says what it expects.
+    let theme =
+        rolo::tui::theme::Theme::load("default", None, rolo::tui::theme::ColorSupport::None)
+            .expect("theme");
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
+    terminal
+        .draw(|frame| rolo::tui::view::view(frame, &d.state, &theme, &d.keymap))
+        .expect("draw");
+    let text = terminal.backend().to_string();
+    assert!(text.contains("rfm:nope is not a segment"), "{text}");
+}

@@ -653,6 +653,34 @@ fn parallel_sum<T: Sync, const K: usize>(
     out
 }
 
+/// The fitted models with what they describe: the day and time unit of the histories and the
+/// spend model's currency. The server keeps one set to score a customer at once (P(alive) in
+/// the search index, the detail pane's figures) between refits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Models {
+    /// The UTC day number the histories end on.
+    pub as_of: i32,
+    /// Days per time unit of the histories (1 or 7).
+    pub unit_days: f64,
+    /// The Gamma-Gamma model's currency.
+    pub currency: Option<String>,
+    pub bg_nbd: Option<BgNbd>,
+    pub gamma_gamma: Option<GammaGamma>,
+}
+
+impl Models {
+    /// A customer's history as of the models' day: `x` repeat purchase days, last purchase
+    /// and age in units since the first purchase day.
+    pub fn history(&self, repeats: u32, first_day: i32, last_day: i32) -> History {
+        let d = self.unit_days;
+        History {
+            x: repeats,
+            tx: f64::from(last_day - first_day) / d,
+            t: f64::from((self.as_of - first_day).max(last_day - first_day)) / d,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

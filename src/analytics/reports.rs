@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Spend, lifetime_value};
+use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Models, Spend, lifetime_value};
 use super::performance::{self, Dimension, Group, Loyalty};
 use super::profit::{self, CurrencyProfit};
 use super::rfm::{Cuts, FrequencyRule, RfmScore, RfmValues, Segment};
@@ -360,11 +360,141 @@ pub fn main_currency(summaries: &[PurchaseSummary]) -> Option<String> {
 
 /// A summary's history in `unit`s as of `as_of`.
 pub fn history(s: &PurchaseSummary, as_of: Day, unit: TimeUnit) -> History {
-    let d = unit.days();
-    History {
-        x: s.repeats(),
-        tx: f64::from(s.last_day - s.first_day) / d,
-        t: f64::from((as_of.number() - s.first_day).max(s.last_day - s.first_day)) / d,
+    Models {
+        as_of: as_of.number(),
+        unit_days: unit.days(),
+        currency: None,
+        bg_nbd: None,
+        gamma_gamma: None,
+    }
+    .history(s.repeats(), s.first_day, s.last_day)
+}
+
+/// The BG/NBD and Gamma-Gamma fits over `summaries` as of `as_of`, in `unit`s; the spend model
+/// in `currency` (default: the most common main currency).
+pub fn fit(
+    summaries: &[PurchaseSummary],
+    as_of: Day,
+    unit: TimeUnit,
+    currency: Option<String>,
+) -> (Option<Fit<BgNbd>>, Option<Fit<GammaGamma>>, Models) {
+    let currency = currency.or_else(|| main_currency(summaries));
+    let histories = summaries.iter().map(|s| history(s, as_of, unit));
+    let bg = BgNbd::fit(&Grouped::new(histories));
+    let gg = currency.as_deref().and_then(|cur| {
+        GammaGamma::fit(&GammaGamma::group(summaries.iter().filter_map(|s| {
+            s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })
+        })))
+    });
+    let models = Models {
+        as_of: as_of.number(),
+        unit_days: unit.days(),
+        currency,
+        bg_nbd: bg.as_ref().map(|f| f.params),
+        gamma_gamma: gg.as_ref().map(|f| f.params),
+    };
+    (bg, gg, models)
+}
+
+/// One customer's P(alive), expected purchases over `options.horizon`, expected spend and
+/// lifetime value from fitted `models` (the name is left empty).
+pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) -> CustomerClv {
+    let h = models.history(s.repeats(), s.first_day, s.last_day);
+    let (p_alive, purchases) = match &models.bg_nbd {
+        Some(bg) => (bg.p_alive(h), bg.expected_purchases(options.horizon, h)),
+        None => (1.0, 0.0),
+    };
+    let single = models
+        .currency
+        .as_deref()
+        .filter(|c| s.money.len() == 1 && s.money[0].currency == *c);
+    let spend = match (&models.gamma_gamma, single) {
+        (Some(g), Some(cur)) => {
+            Some(g.expected_spend(s.repeats(), s.repeat_mean(cur).unwrap_or(0.0)))
+        }
+        _ => None,
+    };
+    let month = 30.0 / models.unit_days;
+    let ltv = match (&models.bg_nbd, spend) {
+        (Some(bg), Some(m)) => Some(lifetime_value(
+            bg,
+            h,
+            m,
+            month,
+            options.months,
+            options.discount,
+        )),
+        _ => None,
+    };
+    CustomerClv {
+        contact: s.contact,
+        name: String::new(),
+        x: h.x,
+        recency: h.tx,
+        age: h.t,
+        p_alive,
+        expected_purchases: purchases,
+        expected_spend: spend,
+        lifetime_value: ltv,
+        monetary: s.main_currency().map_or(0, |m| m.amount),
+    }
+}
+
+/// One customer's figures as the detail pane shows them (the server's `customer_analytics`).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct CustomerAnalytics {
+    /// The day the models describe (today, UTC).
+    pub as_of: Day,
+    #[serde(flatten)]
+    pub rfm: RfmScore,
+    /// Days with a purchase, and purchase lines.
+    pub purchase_days: u32,
+    pub lines: u64,
+    /// Spent and margin in the main currency, minor units; how many other currencies.
+    pub currency: String,
+    pub spent: i64,
+    pub margin: i64,
+    pub other_currencies: usize,
+    pub first_purchase: Day,
+    pub last_purchase: Day,
+    pub days_since_last: i32,
+    /// From BG/NBD (`None` without a fit): P(alive), expected purchases in the next 90 days.
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
+    /// From Gamma-Gamma, in the models' currency (minor units): expected spend per purchase
+    /// and the value over the next 12 months.
+    pub expected_spend: Option<f64>,
+    pub lifetime_value: Option<f64>,
+    pub value_currency: Option<String>,
+}
+
+/// A customer's [`CustomerAnalytics`] from their summary, their scores and fitted models, with
+/// the `rolo report clv` defaults (90 days, 12 months, 1 %/month).
+pub fn customer_analytics(
+    s: &PurchaseSummary,
+    rfm: RfmScore,
+    models: &Models,
+) -> CustomerAnalytics {
+    let clv = customer_clv(s, models, &ClvOptions::default());
+    let fitted = models.bg_nbd.is_some();
+    let main = s.main_currency();
+    CustomerAnalytics {
+        as_of: Day::from_number(models.as_of),
+        rfm,
+        purchase_days: s.days,
+        lines: s.lines,
+        currency: main.map(|m| m.currency.clone()).unwrap_or_default(),
+        spent: main.map_or(0, |m| m.amount),
+        margin: main.map_or(0, |m| m.margin()),
+        other_currencies: s.money.len().saturating_sub(1),
+        first_purchase: Day::from_number(s.first_day),
+        last_purchase: Day::from_number(s.last_day),
+        days_since_last: models.as_of - s.last_day,
+        p_alive: fitted.then_some(clv.p_alive),
+        expected_purchases: fitted.then_some(clv.expected_purchases),
+        expected_spend: clv.expected_spend,
+        lifetime_value: clv.lifetime_value,
+        value_currency: clv.expected_spend.and(models.currency.clone()),
     }
 }
 
@@ -380,69 +510,18 @@ pub fn clv(store: &Store, options: &ClvOptions) -> Result<ClvReport, StoreError>
 
 pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions) -> ClvReport {
     let started = Instant::now();
-    let currency = options
-        .currency
-        .clone()
-        .or_else(|| main_currency(summaries));
-    let histories: Vec<History> = summaries
-        .iter()
-        .map(|s| history(s, as_of, options.unit))
-        .collect();
-    let bg = BgNbd::fit(&Grouped::new(histories.iter().copied()));
-    let gg = currency.as_deref().and_then(|cur| {
-        GammaGamma::fit(&GammaGamma::group(summaries.iter().filter_map(|s| {
-            s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })
-        })))
-    });
+    let (bg, gg, models) = fit(summaries, as_of, options.unit, options.currency.clone());
     let fit_seconds = started.elapsed().as_secs_f64();
-    let month = 30.0 / options.unit.days();
     let mut all: Vec<CustomerClv> = Vec::with_capacity(summaries.len());
     let (mut expected, mut slipping, mut value) = (0.0, 0, 0.0);
-    for (s, h) in summaries.iter().zip(&histories) {
-        let (p_alive, purchases) = match &bg {
-            Some(f) => (
-                f.params.p_alive(*h),
-                f.params.expected_purchases(options.horizon, *h),
-            ),
-            None => (1.0, 0.0),
-        };
-        let single = currency
-            .as_deref()
-            .filter(|c| s.money.len() == 1 && s.money[0].currency == *c);
-        let spend = match (&gg, single) {
-            (Some(g), Some(cur)) => Some(
-                g.params
-                    .expected_spend(s.repeats(), s.repeat_mean(cur).unwrap_or(0.0)),
-            ),
-            _ => None,
-        };
-        let ltv = match (&bg, spend) {
-            (Some(f), Some(m)) => Some(lifetime_value(
-                &f.params,
-                *h,
-                m,
-                month,
-                options.months,
-                options.discount,
-            )),
-            _ => None,
-        };
-        expected += purchases;
-        slipping += u64::from(p_alive < 0.3);
-        value += ltv.unwrap_or(0.0);
-        all.push(CustomerClv {
-            contact: s.contact,
-            name: String::new(),
-            x: h.x,
-            recency: h.tx,
-            age: h.t,
-            p_alive,
-            expected_purchases: purchases,
-            expected_spend: spend,
-            lifetime_value: ltv,
-            monetary: s.main_currency().map_or(0, |m| m.amount),
-        });
+    for s in summaries {
+        let c = customer_clv(s, &models, options);
+        expected += c.expected_purchases;
+        slipping += u64::from(c.p_alive < 0.3);
+        value += c.lifetime_value.unwrap_or(0.0);
+        all.push(c);
     }
+    let currency = models.currency;
     let mut risk: Vec<&CustomerClv> = all.iter().collect();
     risk.sort_by(|a, b| {
         a.p_alive

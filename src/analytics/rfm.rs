@@ -132,6 +132,18 @@ impl Segment {
         }
     }
 
+    /// At most ten columns, for the contact list.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            PotentialLoyalist => "potential",
+            NeedAttention => "attention",
+            AboutToSleep => "to sleep",
+            CantLose => "can't lose",
+            Hibernating => "hibernat.",
+            other => other.label(),
+        }
+    }
+
     /// Parses a key or label (`cant_lose`, `can't lose them`, `potential-loyalist`…).
     pub fn parse(text: &str) -> Option<Segment> {
         let folded: String = text
@@ -164,6 +176,14 @@ pub enum FrequencyRule {
 
 /// The absolute F thresholds: F ≥ k+1 from this many purchase days.
 pub const F_THRESHOLDS: [u64; 4] = [2, 3, 4, 6];
+
+/// [`F_THRESHOLDS`] as cuts: f > cutₖ ⇔ f ≥ thresholdₖ.
+pub const ABSOLUTE_FREQUENCY_CUTS: [i64; 4] = [
+    F_THRESHOLDS[0] as i64 - 1,
+    F_THRESHOLDS[1] as i64 - 1,
+    F_THRESHOLDS[2] as i64 - 1,
+    F_THRESHOLDS[3] as i64 - 1,
+];
 
 /// What one customer is scored on.
 #[derive(Clone, Debug, PartialEq)]
@@ -199,7 +219,7 @@ pub struct Cuts {
 }
 
 /// `cutₖ` = the ⌈k·n/5⌉-th smallest of `values` (sorted here), k = 1..4.
-fn quintile_cuts(values: &mut [i64]) -> [i64; 4] {
+pub fn quintile_cuts(values: &mut [i64]) -> [i64; 4] {
     values.sort_unstable();
     let n = values.len();
     let mut out = [i64::MAX; 4];
@@ -214,7 +234,7 @@ fn quintile_cuts(values: &mut [i64]) -> [i64; 4] {
 }
 
 /// `1 + #{k : value > cutₖ}`.
-fn score(value: i64, cuts: &[i64; 4]) -> u8 {
+pub fn score(value: i64, cuts: &[i64; 4]) -> u8 {
     1 + cuts.iter().filter(|c| value > **c).count() as u8
 }
 
@@ -235,8 +255,7 @@ impl Cuts {
                 .push(c.monetary);
         }
         let frequency_cuts = match rule {
-            // f > cutₖ ⇔ f ≥ thresholdₖ
-            FrequencyRule::Absolute => F_THRESHOLDS.map(|t| t as i64 - 1),
+            FrequencyRule::Absolute => ABSOLUTE_FREQUENCY_CUTS,
             FrequencyRule::Quintiles => quintile_cuts(&mut frequency),
         };
         Cuts {

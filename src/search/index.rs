@@ -19,6 +19,9 @@ use super::fold::fold;
 use super::query::{FilterKind, Query};
 use super::{Hit, MatchField, SearchDoc};
 
+mod analytic;
+pub use analytic::{CustomerFacts, CustomerScores};
+
 /// Fields in key order, which is also the priority order for equal scores.
 const FIELDS: [MatchField; 6] = [
     MatchField::Name,
@@ -439,6 +442,8 @@ pub struct Index {
     /// from an older version rescans them too instead of starting over (in team mode other
     /// agents' writes bump the version several times a second).
     touched: std::collections::VecDeque<(u64, u32)>,
+    /// Purchase columns and what customers bought (`analytic.rs`).
+    analytic: analytic::Columns,
 }
 
 /// How many recent slot changes the index remembers for narrowing across versions.
@@ -667,6 +672,7 @@ impl Index {
             + self.live.capacity()
             + self.ids.capacity() * 8
             + self.unsorted.capacity() * 16
+            + self.analytic.memory_bytes()
             + self.name0.capacity()
             + self.name_masks.capacity() * 8
             + self.offsets.capacity() * 4
@@ -791,6 +797,7 @@ impl Index {
         self.recency = pick(&self.recency, &order);
         self.due = pick(&self.due, &order);
         self.labels = pick(&self.labels, &order);
+        self.analytic.reorder(&order);
         self.ids = pick(&self.ids, &order);
         self.live = vec![true; order.len()];
         self.name0 = pick(&self.name0, &order);
@@ -1643,6 +1650,8 @@ enum CompiledFilter<'q> {
         window: super::query::DueWindow,
         negated: bool,
     },
+    /// `rfm:`, `r:`, `orders>=`, `bought:` … (`analytic.rs`).
+    Purchases(analytic::Filter),
 }
 
 impl<'q> Compiled<'q> {
@@ -1694,6 +1703,15 @@ impl<'q> Compiled<'q> {
                     FilterKind::Due(window) => CompiledFilter::Due {
                         window: *window,
                         negated,
+                    },
+                    kind => match analytic::Filter::compile(index, kind, negated, today_day) {
+                        Some(filter) => CompiledFilter::Purchases(filter),
+                        // Every other kind is a purchase filter; one that were not would hold
+                        // for nobody.
+                        None => CompiledFilter::Label {
+                            allowed: Vec::new(),
+                            negated,
+                        },
                     },
                 }
             })
@@ -1755,6 +1773,7 @@ impl<'q> Compiled<'q> {
                 let pair = index.labels[slot];
                 allowed.get(pair as usize).copied().unwrap_or(false) != *negated
             }
+            CompiledFilter::Purchases(filter) => filter.holds(index, slot),
             CompiledFilter::Text {
                 field,
                 value,

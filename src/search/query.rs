@@ -1,13 +1,15 @@
 //! The query language shared by the TUI search box and `rolo search`.
 //!
 //! Owns parsing only: `john smith #vip -#churned @acme city:"new york" stage:lead owner:sam
-//! due:overdue`. Free text is split on spaces into fuzzy terms that must all match; a quoted
+//! due:overdue`, and the purchase filters `rfm:champions r:4-5 f:3 m:5 orders>=3 spent>1000
+//! last_purchase>180d palive<0.3 bought:"team plan" month:2025-05`. Free text is split on spaces into fuzzy terms that must all match; a quoted
 //! text (`"van der"`) is one term. Filter values are folded like the index. Unknown `word:value`
 //! tokens are an error listing the known filters (quote them, `"foo:bar"`, to search the text),
 //! so a typo in a filter name never silently searches for something else. An unclosed quote is
 //! closed at the end of the input so that typing `city:"new y` already works.
 
 use super::fold::fold;
+use crate::analytics::rfm::Segment;
 
 /// What a filter compares; values are folded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,65 @@ pub enum FilterKind {
     Owner(String),
     /// `due:today|overdue|week`: the earliest open follow-up.
     Due(DueWindow),
+    /// `rfm:champions`, `rfm:at-risk`: the customer's RFM segment.
+    Segment(Segment),
+    /// `r:5`, `f:4`, `m:3`, `r:4-5`: an RFM score within `min..=max`.
+    Score { axis: ScoreAxis, min: u8, max: u8 },
+    /// `orders>=3`, `spent>1000`, `last_purchase>180d`, `palive<0.3`: a purchase figure compared
+    /// with a value in [`Measure`]'s unit.
+    Measure {
+        measure: Measure,
+        op: Comparison,
+        value: i64,
+    },
+    /// `bought:"team plan"`: a word of a product the customer bought starts with the value.
+    Bought(String),
+    /// `month:2025-05`: the customer bought something in that UTC month (`YYYY-MM`).
+    Month(String),
+}
+
+/// The three RFM scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreAxis {
+    Recency,
+    Frequency,
+    Monetary,
+}
+
+/// A customer's purchase figures the query can compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Days with a purchase (the lines of one day's order count once, as RFM's F counts).
+    Orders,
+    /// Total spent in the customer's main currency, in minor units (`spent>1000` is 100000).
+    Spent,
+    /// Days since the last purchase (`last_purchase>180d`: more than 180 days ago).
+    LastPurchase,
+    /// P(alive) in millionths (`palive<0.3` is 300000).
+    PAlive,
+}
+
+/// `<`, `<=`, `=`, `>=`, `>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessOrEqual,
+    Equal,
+    GreaterOrEqual,
+    Greater,
+}
+
+impl Comparison {
+    /// Whether `left <op> right`.
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Comparison::Less => left < right,
+            Comparison::LessOrEqual => left <= right,
+            Comparison::Equal => left == right,
+            Comparison::GreaterOrEqual => left >= right,
+            Comparison::Greater => left > right,
+        }
+    }
 }
 
 /// The follow-up windows `due:` accepts.
@@ -70,7 +131,7 @@ pub enum QueryError {
     },
     /// `foo:bar` where `foo` is not a filter.
     #[error(
-        "unknown filter `{name}:`; known filters: #tag @org city: stage: owner: due: (to search the text itself, quote it: \"{name}:…\")"
+        "unknown filter `{name}:`; known filters: #tag @org city: stage: owner: due: rfm: r: f: m: bought: month: and orders>= spent> last_purchase> palive< (to search the text itself, quote it: \"{name}:…\")"
     )]
     UnknownFilter {
         /// The name before the colon.
@@ -80,6 +141,36 @@ pub enum QueryError {
     #[error("due:{value} is not understood; use due:today, due:overdue or due:week")]
     BadDue {
         /// The value as typed.
+        value: String,
+    },
+    /// `rfm:nope`.
+    #[error(
+        "rfm:{value} is not a segment; use one of rfm:champions, loyal, potential-loyalist, new, promising, need-attention, about-to-sleep, at-risk, cant-lose, hibernating, lost"
+    )]
+    BadSegment {
+        /// The value as typed (folded).
+        value: String,
+    },
+    /// `r:9`, `f:x`.
+    #[error("{name}:{value} is not a score; scores run from 1 to 5, e.g. {name}:5 or {name}:4-5")]
+    BadScore {
+        /// `r`, `f` or `m`.
+        name: &'static str,
+        /// The value as typed (folded).
+        value: String,
+    },
+    /// `orders>=x`, `palive<2`.
+    #[error("`{text}` is not understood; e.g. {example}")]
+    BadMeasure {
+        /// The filter as typed.
+        text: String,
+        /// A complete example.
+        example: &'static str,
+    },
+    /// `month:may`.
+    #[error("month:{value} is not a month; write it as YYYY-MM, e.g. month:2025-05")]
+    BadMonth {
+        /// The value as typed (folded).
         value: String,
     },
     /// A `-` with no filter after it.
@@ -140,6 +231,24 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("due", "due:", "due:today"),
     ("tag", "tag:", "tag:vip"),
     ("org", "org:", "org:acme"),
+    ("rfm", "rfm:", "rfm:champions"),
+    ("r", "r:", "r:5"),
+    ("f", "f:", "f:4"),
+    ("m", "m:", "m:3"),
+    ("bought", "bought:", "bought:\"team plan\""),
+    ("month", "month:", "month:2025-05"),
+];
+
+/// The comparable figures: accepted names, the measure, an example.
+const MEASURES: &[(&[&str], Measure, &str)] = &[
+    (&["orders"], Measure::Orders, "orders>=3"),
+    (&["spent"], Measure::Spent, "spent>1000"),
+    (
+        &["last_purchase", "lastpurchase"],
+        Measure::LastPurchase,
+        "last_purchase>180d",
+    ),
+    (&["palive", "p_alive"], Measure::PAlive, "palive<0.3"),
 ];
 
 impl Query {
@@ -199,6 +308,27 @@ impl Query {
         &self.filters
     }
 
+    /// Whether a filter reads the purchase columns (`rfm:`, `orders>=` …, `bought:`).
+    pub fn needs_customers(&self) -> bool {
+        self.filters.iter().any(|f| {
+            matches!(
+                f.kind,
+                FilterKind::Segment(_)
+                    | FilterKind::Score { .. }
+                    | FilterKind::Measure { .. }
+                    | FilterKind::Bought(_)
+                    | FilterKind::Month(_)
+            )
+        })
+    }
+
+    /// Whether a filter reads what customers bought (`bought:`, `month:`).
+    pub fn needs_bought(&self) -> bool {
+        self.filters
+            .iter()
+            .any(|f| matches!(f.kind, FilterKind::Bought(_) | FilterKind::Month(_)))
+    }
+
     /// True when the query has neither text nor filters.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() && self.filters.is_empty()
@@ -244,6 +374,14 @@ fn kind_extends(new: &FilterKind, old: &FilterKind) -> bool {
         | (K::Stage(n), K::Stage(o))
         | (K::Owner(n), K::Owner(o)) => n.starts_with(o.as_str()),
         (K::Due(n), K::Due(o)) => n == o,
+        // A word prefix that grew matches fewer products; the purchase table is kept current
+        // per contact, like the text.
+        (K::Bought(n), K::Bought(o)) => n.starts_with(o.as_str()),
+        (K::Month(n), K::Month(o)) => n == o,
+        (K::Measure { .. }, K::Measure { .. }) => new == old,
+        // Scores are ranks among all customers: one purchase can move everyone's, so a search
+        // holding a score filter is never narrowed from.
+        (K::Segment(_) | K::Score { .. }, _) => false,
         _ => false,
     }
 }
@@ -267,8 +405,167 @@ fn phone_with_prefix(term: &str) -> bool {
     }
 }
 
+/// `orders>=3`, `palive<0.3` …; `Ok(None)` when `body` does not start with a measure's name
+/// and an operator.
+fn parse_measure(body: &str) -> Result<Option<FilterKind>, QueryError> {
+    let Some(at) = body.find(['<', '>', '=']) else {
+        return Ok(None);
+    };
+    let name = body[..at].to_lowercase();
+    let Some(&(_, measure, example)) = MEASURES
+        .iter()
+        .find(|(names, _, _)| names.contains(&name.as_str()))
+    else {
+        return Ok(None);
+    };
+    let rest = &body[at..];
+    let (op, value) = [
+        (">=", Comparison::GreaterOrEqual),
+        ("<=", Comparison::LessOrEqual),
+        ("=>", Comparison::GreaterOrEqual),
+        ("=<", Comparison::LessOrEqual),
+        (">", Comparison::Greater),
+        ("<", Comparison::Less),
+        ("=", Comparison::Equal),
+    ]
+    .iter()
+    .find_map(|(text, op)| rest.strip_prefix(text).map(|v| (*op, v.trim())))
+    .unwrap_or((Comparison::Equal, rest));
+    let bad = || QueryError::BadMeasure {
+        text: body.to_owned(),
+        example,
+    };
+    let value = match measure {
+        Measure::Orders => value.parse::<u32>().map(i64::from).map_err(|_| bad())?,
+        Measure::Spent => decimal(value, 2).ok_or_else(bad)?,
+        Measure::PAlive => decimal(value, 6)
+            .filter(|v| (0..=1_000_000).contains(v))
+            .ok_or_else(bad)?,
+        Measure::LastPurchase => {
+            let lowered = value.to_lowercase();
+            let (number, unit) = match lowered.find(|c: char| !c.is_ascii_digit()) {
+                Some(at) => lowered.split_at(at),
+                None => (lowered.as_str(), "d"),
+            };
+            let days = match unit {
+                "d" => 1,
+                "w" => 7,
+                "m" => 30,
+                "y" => 365,
+                _ => return Err(bad()),
+            };
+            number
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| n.checked_mul(days))
+                .filter(|n| *n <= 1_000_000)
+                .ok_or_else(bad)?
+        }
+    };
+    Ok(Some(FilterKind::Measure { measure, op, value }))
+}
+
+/// `12.5` with `places` = 2 → 1250; at most `places` decimals, optional sign.
+fn decimal(text: &str, places: u32) -> Option<i64> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once(['.', ',']).unwrap_or((digits, ""));
+    if (whole.is_empty() && frac.is_empty())
+        || frac.len() > places as usize
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(places)?;
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<width$}", width = places as usize)
+            .parse()
+            .ok()?
+    };
+    let v = whole.checked_mul(scale)?.checked_add(frac)?;
+    Some(if negative { -v } else { v })
+}
+
+/// `5` or `4-5`, each 1–5, low first.
+fn score_range(name: &'static str, value: &str) -> Result<(u8, u8), QueryError> {
+    let bad = || QueryError::BadScore {
+        name,
+        value: value.to_owned(),
+    };
+    let score = |t: &str| {
+        t.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|s| (1..=5).contains(s))
+            .ok_or_else(bad)
+    };
+    match value.split_once('-') {
+        Some((lo, hi)) => {
+            let (lo, hi) = (score(lo)?, score(hi)?);
+            Ok((lo.min(hi), lo.max(hi)))
+        }
+        None => score(value).map(|s| (s, s)),
+    }
+}
+
+/// A segment by key or label (`at-risk`, `cant_lose`, `"can't lose them"`), or by the start of
+/// exactly one key (`champ`), so a half-typed name already works.
+fn segment(value: &str) -> Result<Segment, QueryError> {
+    if let Some(s) = Segment::parse(value) {
+        return Ok(s);
+    }
+    let typed: String = value
+        .chars()
+        .filter(|c| !matches!(c, '\'' | '’'))
+        .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
+        .collect();
+    let mut starting = Segment::ALL
+        .into_iter()
+        .filter(|s| s.key().starts_with(typed.as_str()));
+    match (starting.next(), starting.next()) {
+        (Some(only), None) => Ok(only),
+        _ => Err(QueryError::BadSegment {
+            value: value.to_owned(),
+        }),
+    }
+}
+
+/// `2025-05` (a month number of 1–12, a four-digit year).
+fn month(value: &str) -> Result<String, QueryError> {
+    let bad = || QueryError::BadMonth {
+        value: value.to_owned(),
+    };
+    let (year, month) = value.split_once('-').ok_or_else(bad)?;
+    let year: i32 = year
+        .parse()
+        .ok()
+        .filter(|_| year.len() == 4)
+        .ok_or_else(bad)?;
+    let month: u8 = month
+        .parse()
+        .ok()
+        .filter(|m| (1..=12).contains(m))
+        .ok_or_else(bad)?;
+    Ok(format!("{year:04}-{month:02}"))
+}
+
 /// `Ok(None)` when `body` is plain text.
 fn parse_filter(body: &str) -> Result<Option<FilterKind>, QueryError> {
+    if let Some(kind) = parse_measure(body)? {
+        return Ok(Some(kind));
+    }
     if let Some(value) = body.strip_prefix('#') {
         return value_or_missing(value, "#", "#vip").map(|v| Some(FilterKind::Tag(v)));
     }
@@ -294,6 +591,18 @@ fn parse_filter(body: &str) -> Result<Option<FilterKind>, QueryError> {
         "owner" => FilterKind::Owner(value),
         "tag" => FilterKind::Tag(value),
         "org" => FilterKind::Organization(value),
+        "rfm" => FilterKind::Segment(segment(&value)?),
+        "r" | "f" | "m" => {
+            let (axis, name) = match lowered.as_str() {
+                "r" => (ScoreAxis::Recency, "r"),
+                "f" => (ScoreAxis::Frequency, "f"),
+                _ => (ScoreAxis::Monetary, "m"),
+            };
+            let (min, max) = score_range(name, &value)?;
+            FilterKind::Score { axis, min, max }
+        }
+        "bought" => FilterKind::Bought(value),
+        "month" => FilterKind::Month(month(&value)?),
         _ => FilterKind::Due(match value.as_str() {
             "today" => DueWindow::Today,
             "overdue" => DueWindow::Overdue,
@@ -325,6 +634,103 @@ mod tests {
         let q = Query::parse(r#"city:"New York" ann"#).unwrap();
         assert_eq!(q.terms(), ["ann"]);
         assert_eq!(q.filters()[0].kind, FilterKind::City("new york".into()));
+    }
+
+    #[test]
+    fn purchase_filters_parse_with_their_slugs_ranges_and_units() {
+        let kinds = |q: &str| -> Vec<FilterKind> {
+            Query::parse(q)
+                .unwrap_or_else(|e| panic!("{q}: {e}"))
+                .filters()
+                .iter()
+                .map(|f| f.kind.clone())
+                .collect()
+        };
+        for (text, segment) in [
+            ("rfm:champions", Segment::Champions),
+            ("rfm:at-risk", Segment::AtRisk),
+            ("rfm:cant-lose", Segment::CantLose),
+            ("rfm:\"can't lose them\"", Segment::CantLose),
+            ("RFM:Potential_Loyalist", Segment::PotentialLoyalist),
+            ("rfm:champ", Segment::Champions),
+        ] {
+            assert_eq!(kinds(text), [FilterKind::Segment(segment)], "{text}");
+        }
+        assert_eq!(
+            kinds("r:4-5 f:3 m:5-4"),
+            [
+                FilterKind::Score {
+                    axis: ScoreAxis::Recency,
+                    min: 4,
+                    max: 5
+                },
+                FilterKind::Score {
+                    axis: ScoreAxis::Frequency,
+                    min: 3,
+                    max: 3
+                },
+                FilterKind::Score {
+                    axis: ScoreAxis::Monetary,
+                    min: 4,
+                    max: 5
+                },
+            ]
+        );
+        let measure = |measure, op, value| FilterKind::Measure { measure, op, value };
+        assert_eq!(
+            kinds("orders>=3 spent>1000.5 last_purchase>180d lastpurchase<=2w palive<0.3 orders=0"),
+            [
+                measure(Measure::Orders, Comparison::GreaterOrEqual, 3),
+                measure(Measure::Spent, Comparison::Greater, 100_050),
+                measure(Measure::LastPurchase, Comparison::Greater, 180),
+                measure(Measure::LastPurchase, Comparison::LessOrEqual, 14),
+                measure(Measure::PAlive, Comparison::Less, 300_000),
+                measure(Measure::Orders, Comparison::Equal, 0),
+            ]
+        );
+        assert_eq!(
+            kinds("bought:\"Team plan\" month:2025-5"),
+            [
+                FilterKind::Bought("team plan".into()),
+                FilterKind::Month("2025-05".into())
+            ]
+        );
+        let q = Query::parse("ana -rfm:lost").unwrap();
+        assert_eq!(q.terms(), ["ana"]);
+        assert!(q.filters()[0].negated);
+        // Text that merely contains an operator stays text.
+        assert_eq!(Query::parse("a<b").unwrap().terms(), ["a<b"]);
+    }
+
+    #[test]
+    fn bad_purchase_filters_say_what_is_expected() {
+        let error = |q: &str| Query::parse(q).unwrap_err().to_string();
+        assert!(
+            error("rfm:nope").contains("rfm:champions"),
+            "{}",
+            error("rfm:nope")
+        );
+        assert!(
+            error("rfm:ne").contains("not a segment"),
+            "ambiguous prefix"
+        );
+        assert!(error("r:6").contains("1 to 5"));
+        assert!(error("orders>=x").contains("orders>=3"));
+        assert!(error("palive<2").contains("palive<0.3"));
+        assert!(error("last_purchase>3q").contains("last_purchase>180d"));
+        assert!(error("month:may").contains("YYYY-MM"));
+        assert!(error("bought:").contains("needs a value"));
+    }
+
+    #[test]
+    fn score_filters_are_never_narrowed_from() {
+        let q = |t: &str| Query::parse(t).unwrap();
+        assert!(!q("rfm:champions a").narrows(&q("rfm:champions")));
+        assert!(!q("r:5 ab").narrows(&q("r:5 a")));
+        assert!(q("orders>=3 ab").narrows(&q("orders>=3 a")));
+        assert!(q("bought:team ab").narrows(&q("bought:te a")));
+        // Adding a score filter to a query narrows it.
+        assert!(q("ab rfm:lost").narrows(&q("a")));
     }
 
     #[test]

@@ -101,10 +101,12 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
     service.auto.store(options.auto, Ordering::Relaxed);
     service.start_publisher();
     {
-        // The search index is loaded once, here, while the first clients connect.
+        // The search index is loaded once, here, while the first clients connect; then its
+        // purchase columns (RFM values, P(alive): the list's segment column waits for them).
         let service = Arc::clone(&service);
         std::thread::spawn(move || {
             let _ = service.ensure_index();
+            let _ = service.ensure_customers();
         });
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -21,6 +21,7 @@ pub enum Context {
     Help,
     Merge,
     Trash,
+    Dashboard,
 }
 
 impl Context {
@@ -37,6 +38,7 @@ impl Context {
         Context::Help,
         Context::Merge,
         Context::Trash,
+        Context::Dashboard,
     ];
 
     /// The table name in keymap files.
@@ -54,6 +56,7 @@ impl Context {
             Context::Help => "help",
             Context::Merge => "merge",
             Context::Trash => "trash",
+            Context::Dashboard => "dashboard",
         }
     }
 
@@ -71,6 +74,7 @@ impl Context {
             Context::Help => "Help overlay",
             Context::Merge => "Merging two duplicate contacts",
             Context::Trash => "The trash: deleted contacts, restorable",
+            Context::Dashboard => "The customer dashboard: panels to move through and open",
         }
     }
 
@@ -142,15 +146,19 @@ commands! {
     ShowList = "show_list" in [Global]: "Show the contact list";
     ShowDetail = "show_detail" in [Global]: "Show the contact detail";
     ShowTimeline = "show_timeline" in [Global]: "Show the timeline";
-    MoveDown = "move_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move the selection down";
-    MoveUp = "move_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move the selection up";
-    PageDown = "page_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move down one page";
-    PageUp = "page_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Move up one page";
-    First = "first" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Jump to the first item";
-    Last = "last" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash]: "Jump to the last item";
+    MoveDown = "move_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Move the selection down";
+    MoveUp = "move_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Move the selection up";
+    PageDown = "page_down" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Move down one page";
+    PageUp = "page_up" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Move up one page";
+    First = "first" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Jump to the first item";
+    Last = "last" in [Global, List, Detail, Timeline, Today, Search, Help, Merge, Trash, Dashboard]: "Jump to the last item";
     ScrollDown = "scroll_down" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text down one line";
     ScrollUp = "scroll_up" in [Global, Detail, Timeline, Help, Merge]: "Scroll the text up one line";
-    Open = "open" in [Global, List, Detail, Timeline, Today, Search, Help]: "Open the selection";
+    Open = "open" in [Global, List, Detail, Timeline, Today, Search, Help, Dashboard]: "Open the selection (on the dashboard: its contacts)";
+    MoveLeft = "move_left" in [Dashboard]: "Move left; past the edge, to the panel beside";
+    MoveRight = "move_right" in [Dashboard]: "Move right; past the edge, to the panel beside";
+    NextPanel = "next_panel" in [Dashboard]: "Focus the next dashboard panel";
+    PrevPanel = "prev_panel" in [Dashboard]: "Focus the previous dashboard panel";
     Back = "back" in [Global]: "Go back, close the overlay";
     Submit = "submit" in [Search, Form, Log, Merge]: "Save and close";
     Cancel = "cancel" in [Search, Form, Log, Confirm, Help, Merge, Trash]: "Close without saving (asks before losing typed text)";

@@ -64,6 +64,12 @@ impl Driver {
         state.help_keys = crate::tui::view::help::key_index(&keymap);
         state.db_path = store.path().display().to_string();
         let service = Service::new(store, false);
+        // As a server does in the background at start: the list's segment column and the
+        // purchase filters have their columns from the first frame on.
+        service.pin_analytics_day(crate::domain::Day::from_number(
+            crate::analytics::summary::utc_day(now.millis()),
+        ));
+        let _ = service.ensure_customers();
         let caller = Caller {
             conn: service.connection(),
             ..Caller::local(Actor::new("tester"), Source::Tui)

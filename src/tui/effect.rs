@@ -17,6 +17,8 @@ use crate::tui::strings;
 pub const FIRST_PAGE: usize = 200;
 /// Chunk size of the background id load.
 pub const ID_CHUNK: usize = 50_000;
+/// Most contacts a list filter holds (a drill-down into a segment holds all of them).
+pub const FILTER_LIMIT: usize = 1_000_000;
 /// Timeline entries loaded per contact.
 pub const TIMELINE_LIMIT: usize = 500;
 /// Demo contacts loaded from the welcome screen, and their seed.
@@ -44,6 +46,10 @@ pub enum Effect {
     LoadDue(Day),
     /// Compute the dashboard's figures (the reports' functions) as of the end of that day.
     LoadDashboard(Day),
+    /// Find every contact `query` matches, for the list to show them (a dashboard drill-down).
+    FilterList {
+        query: String,
+    },
     /// Add a contact; with `check_shared`, first look for someone who already has one of its
     /// emails or phones and ask (`Msg::SharedOnAdd`) instead of saving.
     AddContact {
@@ -182,6 +188,10 @@ pub fn run_store_effect(store: &Db, effect: Effect) -> Vec<Msg> {
         },
         Effect::LoadDashboard(day) => match store.dashboard(Some(day)) {
             Ok(d) => vec![Msg::DashboardLoaded(Box::new(d))],
+            Err(e) => failed(&e),
+        },
+        Effect::FilterList { query } => match store.search_ids(query.clone(), FILTER_LIMIT) {
+            Ok(ids) => vec![Msg::Filtered { query, ids }],
             Err(e) => failed(&e),
         },
         Effect::AddContact {
@@ -447,6 +457,8 @@ pub fn load_contact(store: &Db, id: Id) -> Result<Option<ContactView>, StoreErro
         organization: store.organization_name(contact.organization)?,
         timeline: store.timeline(id, TIMELINE_LIMIT)?,
         deals: store.deals_for(id)?,
+        // A server that does not know the request yet: the profile without the figures.
+        customer: store.customer_analytics(id).ok().flatten(),
         contact,
     }))
 }

@@ -50,6 +50,11 @@ pub enum Msg {
     },
     DueLoaded(Vec<DueItem>),
     DashboardLoaded(Box<crate::analytics::reports::Dashboard>),
+    /// The contacts `query` matches, best first (a dashboard drill-down).
+    Filtered {
+        query: String,
+        ids: Vec<Id>,
+    },
     TrashLoaded(Vec<crate::tui::state::TrashRow>),
     /// A write finished; the message is already worded; `select` is a contact to show.
     Written {

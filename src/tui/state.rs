@@ -43,6 +43,43 @@ pub enum Screen {
     Dashboard,
 }
 
+/// A focusable panel of the dashboard, in tab order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DashboardPanel {
+    /// The R×F grid's cells.
+    #[default]
+    Grid,
+    /// The segment list under the grid.
+    Segments,
+    Months,
+    /// Top customers by margin.
+    Customers,
+    /// Top products by margin.
+    Products,
+    /// The churn-risk list.
+    Risk,
+}
+
+impl DashboardPanel {
+    pub const ALL: [DashboardPanel; 6] = [
+        DashboardPanel::Grid,
+        DashboardPanel::Segments,
+        DashboardPanel::Months,
+        DashboardPanel::Customers,
+        DashboardPanel::Products,
+        DashboardPanel::Risk,
+    ];
+}
+
+/// Where the dashboard's focus is: a panel and a row of what it shows; in the grid also a
+/// column (row 0 is R = 5, column 0 is F = 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DashboardFocus {
+    pub panel: DashboardPanel,
+    pub row: usize,
+    pub col: usize,
+}
+
 /// Status-bar message kinds; errors stand out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
@@ -133,6 +170,8 @@ pub struct ContactView {
     pub organization: String,
     pub timeline: Vec<Entry>,
     pub deals: Vec<Deal>,
+    /// RFM scores, purchase figures and predictions, for a customer.
+    pub customer: Option<crate::analytics::reports::CustomerAnalytics>,
 }
 
 /// One match from search (answered by the server's index).
@@ -570,6 +609,7 @@ pub struct State {
     pub today_view: TodayState,
     /// The dashboard's figures once loaded (`None` while loading).
     pub dashboard: Option<Box<crate::analytics::reports::Dashboard>>,
+    pub dashboard_focus: DashboardFocus,
     pub status: Option<StatusMessage>,
     pub busy: Option<String>,
     /// Keys of a sequence in progress (`g` of `g g`) and where they can lead (which-key).
@@ -634,6 +674,7 @@ impl State {
             timeline_selected: 0,
             today_view: TodayState::default(),
             dashboard: None,
+            dashboard_focus: DashboardFocus::default(),
             status: None,
             busy: None,
             pending: Vec::new(),
@@ -687,7 +728,7 @@ impl State {
     pub fn base_contexts(&self) -> Vec<Context> {
         let pane = match self.screen {
             Screen::Today => Context::Today,
-            Screen::Dashboard => return vec![Context::Global],
+            Screen::Dashboard => Context::Dashboard,
             Screen::Main => self.focus.context(),
         };
         vec![pane, Context::Global]

@@ -39,6 +39,8 @@ pub const SEARCH_INDEXING: &str = "indexing contacts…";
 pub const COLUMN_NAME: &str = "Name";
 pub const COLUMN_ORG: &str = "Organisation";
 pub const COLUMN_DETAILS: &str = "Email · phone · city";
+pub const COLUMN_RFM: &str = "RFM";
+pub const COLUMN_SEGMENT: &str = "Segment";
 pub const COLUMN_LAST: &str = "Last";
 pub const COLUMN_NEXT: &str = "Next";
 
@@ -53,9 +55,17 @@ pub const DASHBOARD_EMPTY: &str =
 pub const DASHBOARD_SATISFACTION: &str = "Satisfaction by month";
 pub const DASHBOARD_BEST: &str = "Top customers by margin";
 pub const DASHBOARD_PRODUCTS: &str = "Top products by margin";
+/// Marks the focused dashboard item (a text mark, so it shows without colour).
+pub const DASHBOARD_MARKER: &str = ">";
+pub const HINT_PANEL: &str = "panel";
+pub const HINT_BACK: &str = "back";
+
+pub fn dashboard_no_match(query: &str) -> String {
+    format!("No contacts match {query}")
+}
 
 pub fn dashboard_grid_title(customers: u64, as_of: &str) -> String {
-    format!("Segments R×F · {customers} customers · {as_of}")
+    format!("Segments · {customers} customers · {as_of}")
 }
 
 pub fn dashboard_months_title(currency: &str) -> String {
@@ -164,6 +174,54 @@ pub const LABEL_NOTES: &str = "Notes";
 pub const LABEL_LANGUAGE: &str = "Language";
 pub const LABEL_BIRTHDAY: &str = "Birthday";
 pub const LABEL_DEALS: &str = "Deals";
+pub const LABEL_RFM: &str = "RFM";
+pub const LABEL_PURCHASES: &str = "Purchases";
+pub const LABEL_LAST_BOUGHT: &str = "Last bought";
+pub const LABEL_OUTLOOK: &str = "Outlook";
+pub const LABEL_VALUE: &str = "Value (12m)";
+
+pub fn rfm_line(r: u8, f: u8, m: u8, segment: &str) -> String {
+    format!("R{r} F{f} M{m} · {segment}")
+}
+
+pub fn purchases_line(days: u32, lines: u64, spent: &str, margin: &str, others: usize) -> String {
+    let days = if days == 1 {
+        "1 day".to_string()
+    } else {
+        format!("{days} days")
+    };
+    let others = match others {
+        0 => String::new(),
+        1 => " (+1 other currency)".to_string(),
+        n => format!(" (+{n} other currencies)"),
+    };
+    let lines = if lines == 1 {
+        "1 line".to_string()
+    } else {
+        format!("{lines} lines")
+    };
+    format!("{days} ({lines}) · {spent}, margin {margin}{others}")
+}
+
+pub fn last_bought_line(last: &str, days_ago: i32, first: &str) -> String {
+    let ago = match days_ago {
+        0 => "today".to_string(),
+        1 => "yesterday".to_string(),
+        d => format!("{d} days ago"),
+    };
+    format!("{last} ({ago}) · first {first}")
+}
+
+pub fn outlook_line(p_alive: f64, expected: f64) -> String {
+    format!(
+        "P(alive) {:.0}% · {expected:.1} purchases expected in 90 days",
+        p_alive * 100.0
+    )
+}
+
+pub fn value_line(value: &str, spend: &str) -> String {
+    format!("{value} (about {spend} a purchase)")
+}
 
 pub fn confirm_delete(name: &str) -> String {
     format!("Move {name} to the trash?")

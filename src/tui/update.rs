@@ -18,6 +18,7 @@ use crate::tui::state::{
 use crate::tui::strings;
 use crate::tui::view::{detail, entry, help, history, layout};
 
+mod dashboard;
 mod merge;
 mod remote;
 
@@ -192,8 +193,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::DashboardLoaded(d) => {
             state.dashboard = Some(d);
+            dashboard::clamp(state);
             Vec::new()
         }
+        Msg::Filtered { query, ids } => dashboard::filtered(state, query, ids),
         Msg::DueLoaded(items) => {
             state.today_view.all = items;
             state.today_view.loaded = true;
@@ -483,6 +486,8 @@ fn is_motion(command: Command) -> bool {
             | Command::Last
             | Command::ScrollDown
             | Command::ScrollUp
+            | Command::MoveLeft
+            | Command::MoveRight
     )
 }
 
@@ -527,6 +532,9 @@ fn motion(state: &mut State, command: Command) -> Vec<Effect> {
         let today = &mut state.today_view;
         today.selected = moved(today.selected, today.items.len(), command, page);
         return Vec::new();
+    }
+    if state.screen == Screen::Dashboard {
+        return dashboard::motion(state, command);
     }
     match state.focus {
         Pane::List => {
@@ -720,6 +728,8 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
         }
         Command::FocusNext | Command::TogglePane => cycle_focus(state, true),
         Command::FocusPrev => cycle_focus(state, false),
+        Command::NextPanel => dashboard::panel(state, true),
+        Command::PrevPanel => dashboard::panel(state, false),
         Command::ShowList => focus(state, Pane::List),
         Command::ShowDetail => focus(state, Pane::Detail),
         Command::ShowTimeline => focus(state, Pane::Timeline),
@@ -1157,6 +1167,9 @@ fn open(state: &mut State) -> Vec<Effect> {
     }
     if state.screen == Screen::Today {
         return open_today_item(state);
+    }
+    if state.screen == Screen::Dashboard {
+        return dashboard::open(state);
     }
     match state.focus {
         Pane::List => focus(state, Pane::Detail),

@@ -5,7 +5,7 @@
 //! theme slots; key names only from the keymap.
 
 mod confirm;
-mod dashboard;
+pub mod dashboard;
 pub mod detail;
 pub mod entry;
 mod form;

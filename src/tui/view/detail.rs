@@ -1,5 +1,6 @@
 //! The detail pane: the selected contact's profile — contact points, organisation, stage, tier,
-//! owner, tags, custom fields, consent per channel, deals and notes. Scrollable.
+//! owner, tags, custom fields, consent per channel, for customers their RFM scores, purchases
+//! and outlook (P(alive), expected purchases, 12-month value), deals and notes. Scrollable.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -132,6 +133,56 @@ fn paragraph(
     lines.push(field(strings::LABEL_STAGE, c.stage.to_string()));
     if !c.tier.is_empty() {
         lines.push(field(strings::LABEL_TIER, c.tier.clone()));
+    }
+    if let Some(a) = &view.customer {
+        let money = |minor: i64, currency: &str| {
+            crate::domain::Money {
+                minor,
+                currency: currency.to_string(),
+            }
+            .to_string()
+        };
+        lines.push(field(
+            strings::LABEL_RFM,
+            strings::rfm_line(a.rfm.r, a.rfm.f, a.rfm.m, a.rfm.segment.label()),
+        ));
+        lines.push(field(
+            strings::LABEL_PURCHASES,
+            strings::purchases_line(
+                a.purchase_days,
+                a.lines,
+                &money(a.spent, &a.currency),
+                money(a.margin, "").trim_end(),
+                a.other_currencies,
+            ),
+        ));
+        lines.push(field(
+            strings::LABEL_LAST_BOUGHT,
+            strings::last_bought_line(
+                &a.last_purchase.to_string(),
+                a.days_since_last,
+                &a.first_purchase.to_string(),
+            ),
+        ));
+        if let (Some(p), Some(expected)) = (a.p_alive, a.expected_purchases) {
+            lines.push(field(
+                strings::LABEL_OUTLOOK,
+                strings::outlook_line(p, expected),
+            ));
+        }
+        if let (Some(value), Some(spend), Some(currency)) = (
+            a.lifetime_value,
+            a.expected_spend,
+            a.value_currency.as_deref(),
+        ) {
+            lines.push(field(
+                strings::LABEL_VALUE,
+                strings::value_line(
+                    &money(value.round() as i64, currency),
+                    &money(spend.round() as i64, currency),
+                ),
+            ));
+        }
     }
     lines.push(field(strings::LABEL_OWNER, c.owner.clone()));
     if !c.language.is_empty() {

@@ -1,5 +1,6 @@
 //! The contact list pane: name, organisation, last contact (relative) and next follow-up
-//! (overdue highlighted). Draws only the visible window of rows from the row cache.
+//! (overdue highlighted); for customers, from 120 columns, their R, F and M scores and on wide
+//! screens their segment. Draws only the visible window of rows from the row cache.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,6 +16,9 @@ use crate::tui::view::{fit, pane_block, safe};
 
 const LAST_WIDTH: usize = 5;
 const NEXT_WIDTH: usize = 10;
+/// R, F and M scores, e.g. `545`.
+const RFM_WIDTH: usize = 3;
+const SEGMENT_WIDTH: usize = 10;
 
 /// How a due day reads in the list, and whether it is overdue.
 pub fn due_label(due: Day, today: Day) -> (String, bool) {
@@ -44,10 +48,34 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         return;
     }
     let width = usize::from(inner.width);
+    let rows = usize::from(inner.height).saturating_sub(1);
+    let end = (list.offset + rows).min(list.ids.len());
+    // Customers' RFM scores from 120 columns (three panes), their segment on wide screens;
+    // neither when nobody on screen has bought anything.
+    let customers = list.ids[list.offset.min(end)..end]
+        .iter()
+        .any(|id| list.rows.get(id).is_some_and(|r| r.rfm.is_some()));
+    let rfm_width = if customers && width >= 50 {
+        RFM_WIDTH
+    } else {
+        0
+    };
+    let segment_width = if customers && width >= 90 {
+        SEGMENT_WIDTH
+    } else {
+        0
+    };
     // Narrow panes (an 80-column terminal) drop the last-contact column, never the
     // organisation; wide ones add what tells namesakes apart (email · phone · city).
     let last_width = if width >= 50 { LAST_WIDTH } else { 0 };
-    let fixed = last_width + NEXT_WIDTH + 2 + usize::from(last_width > 0);
+    let fixed = last_width
+        + NEXT_WIDTH
+        + 2
+        + usize::from(last_width > 0)
+        + rfm_width
+        + usize::from(rfm_width > 0)
+        + segment_width
+        + usize::from(segment_width > 0);
     let flexible = width.saturating_sub(fixed);
     let (name_width, org_width, detail_width) = if width >= 90 {
         let name = flexible * 30 / 100;
@@ -59,7 +87,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
     } else {
         (flexible + 1, 0, 0)
     };
-    let columns = |name: &str, org: &str, detail: &str, last: &str, next: &str| -> String {
+    let columns = |name: &str,
+                   org: &str,
+                   detail: &str,
+                   rfm: &str,
+                   segment: &str,
+                   last: &str,
+                   next: &str|
+     -> String {
         let mut row = fit(name, name_width);
         if org_width > 0 {
             row.push(' ');
@@ -68,6 +103,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         if detail_width > 0 {
             row.push(' ');
             row.push_str(&fit(detail, detail_width.saturating_sub(1)));
+        }
+        if rfm_width > 0 {
+            row.push(' ');
+            row.push_str(&fit(rfm, rfm_width));
+        }
+        if segment_width > 0 {
+            row.push(' ');
+            row.push_str(&fit(segment, segment_width));
         }
         if last_width > 0 {
             row.push(' ');
@@ -82,13 +125,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
             strings::COLUMN_NAME,
             strings::COLUMN_ORG,
             strings::COLUMN_DETAILS,
+            strings::COLUMN_RFM,
+            strings::COLUMN_SEGMENT,
             strings::COLUMN_LAST,
             strings::COLUMN_NEXT,
         ),
         theme.style("list.header"),
     ))];
-    let rows = usize::from(inner.height).saturating_sub(1);
-    let end = (list.offset + rows).min(list.ids.len());
     for index in list.offset.min(end)..end {
         let id = list.ids[index];
         let selected = index == list.selected;
@@ -113,7 +156,18 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focus
         } else {
             String::new()
         };
-        let head = columns(&row.name, &row.organization, &detail, &last, "");
+        let (rfm, segment) = row.rfm.map_or((String::new(), ""), |s| {
+            (format!("{}{}{}", s.r, s.f, s.m), s.segment.short_label())
+        });
+        let head = columns(
+            &row.name,
+            &row.organization,
+            &detail,
+            &rfm,
+            segment,
+            &last,
+            "",
+        );
         let head = head[..head.len() - NEXT_WIDTH].to_string();
         let used = head.width() + NEXT_WIDTH;
         let next_style = if overdue {

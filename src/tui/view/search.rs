@@ -47,12 +47,22 @@ pub fn render(frame: &mut Frame, area: Rect, search: &SearchState, theme: &Theme
     ];
     let rows = usize::from(inner.height).saturating_sub(2);
     if !search.input.is_empty() && search.hits.is_empty() {
-        let note = if search.answered == search.generation {
-            strings::SEARCH_NO_RESULTS
-        } else {
-            strings::SEARCH_INDEXING
+        // A query that does not parse (a filter half typed, `r:9`) says what it expects.
+        let line = match crate::search::Query::parse(search.input.text()) {
+            Err(e) => Line::from(Span::styled(
+                truncate(&e.to_string(), width),
+                theme.style("status.error"),
+            )),
+            Ok(_) if search.answered == search.generation => Line::from(Span::styled(
+                strings::SEARCH_NO_RESULTS,
+                theme.style("text.dim"),
+            )),
+            Ok(_) => Line::from(Span::styled(
+                strings::SEARCH_INDEXING,
+                theme.style("text.dim"),
+            )),
         };
-        lines.push(Line::from(Span::styled(note, theme.style("text.dim"))));
+        lines.push(line);
     }
     let offset = (search.selected + 1).saturating_sub(rows);
     // Name, organisation, then what tells namesakes apart (email · phone · city, the matched

@@ -63,6 +63,12 @@ fn hint_commands(context: Context) -> &'static [(Command, &'static str)] {
             (Command::Help, strings::HINT_HELP),
         ],
         Context::Help | Context::Confirm => &[(Command::Cancel, strings::HINT_CANCEL)],
+        Context::Dashboard => &[
+            (Command::Open, strings::HINT_OPEN),
+            (Command::NextPanel, strings::HINT_PANEL),
+            (Command::Help, strings::HINT_HELP),
+            (Command::Back, strings::HINT_BACK),
+        ],
         Context::Trash => &[
             (Command::RestoreContact, strings::HINT_RESTORE),
             (Command::Cancel, strings::HINT_CANCEL),

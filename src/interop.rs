@@ -27,7 +27,7 @@ use crate::domain::{ContactDraft, check_email, check_phone};
 
 pub use self::csv::{ColumnMap, CsvReader, CsvWriter};
 pub use dedupe::{DuplicatePair, Likely, duplicate_candidates, duplicates_of};
-pub use json::{JsonItem, JsonReader, JsonRecord, JsonWriter};
+pub use json::{JsonItem, JsonReader, JsonRecord, JsonWriter, check_header_anywhere};
 pub use vcard::{VcardReader, VcardVersion};
 
 /// One contact read from a file, ready for [`ContactDraft::into_contact`].
@@ -42,9 +42,13 @@ pub struct ImportRecord {
 
 /// A card / row / record that could not be read; the rest of the file still imports.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {message}")]
+#[error("line {line}{}: {message}", column.map(|c| format!(", column {c}")).unwrap_or_default())]
 pub struct ImportProblem {
+    /// 1-based line of the file where the problem is (for JSON: the bad value itself, not the
+    /// start of its record).
     pub line: u64,
+    /// 1-based column (in characters) on that line, when the reader knows it (JSON).
+    pub column: Option<u64>,
     pub message: String,
 }
 
@@ -52,6 +56,15 @@ impl ImportProblem {
     pub fn new(line: u64, message: impl Into<String>) -> Self {
         ImportProblem {
             line,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(line: u64, column: u64, message: impl Into<String>) -> Self {
+        ImportProblem {
+            line,
+            column: Some(column),
             message: message.into(),
         }
     }

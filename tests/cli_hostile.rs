@@ -481,3 +481,136 @@ fn a_csv_round_trip_keeps_addresses_and_labels() {
     }
     assert!(labelled > 100, "the demo data should have labelled phones");
 }
+
+/// Export `contacts` demo contacts as rolo JSON, one record per line (the header on line 1).
+fn json_export_lines(env: &Env) -> Vec<String> {
+    let out = ok(&env.rolo(&["export", "--format", "json", "--quiet"]));
+    out.lines().map(str::to_string).collect()
+}
+
+/// Issue 14 item 7: a JSON file whose header is missing or wrong (here after the `contacts`
+/// array, where key-sorting tools put it) imported every record and complained only at the
+/// end. The header is now checked first wherever it is: nothing is imported, no database is
+/// created, exit 5. A right header after the contacts still imports.
+#[test]
+fn a_json_file_with_a_missing_or_wrong_header_imports_nothing() {
+    let env = Env::with_demo(3);
+    let lines = json_export_lines(&env);
+    let records = lines[1..4].join("\n");
+    for (name, tail, says) in [
+        ("missing", "]}", "`\"format\": \"rolo\"` is missing"),
+        (
+            "other",
+            "],\"format\":\"other\",\"version\":1}",
+            "`format` is `other`",
+        ),
+        (
+            "newer",
+            "],\"format\":\"rolo\",\"version\":7}",
+            "written by a newer rolo",
+        ),
+        (
+            "no-version",
+            "],\"format\":\"rolo\"}",
+            "`version` is missing",
+        ),
+    ] {
+        let file = env.path(&format!("{name}.json"));
+        std::fs::write(&file, format!("{{\"contacts\":[\n{records}\n{tail}\n")).unwrap();
+        let db = env.path(&format!("{name}.redb"));
+        let out = env.rolo_on(&db, &["import", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(5), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("nothing was imported"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(
+            !stdout(&out).contains("created"),
+            "{name}: {}",
+            stdout(&out)
+        );
+        assert!(!db.exists(), "{name}: a database was created");
+    }
+    // The same header before the contacts is refused the same way.
+    let file = env.path("front.json");
+    std::fs::write(
+        &file,
+        format!("{{\"format\":\"vcf\",\"version\":1,\"contacts\":[\n{records}\n]}}\n"),
+    )
+    .unwrap();
+    let db = env.path("front.redb");
+    let out = env.rolo_on(&db, &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(!db.exists());
+    // A right header after the contacts (keys sorted) imports.
+    let file = env.path("sorted.json");
+    std::fs::write(
+        &file,
+        format!("{{\"contacts\":[\n{records}\n],\"format\":\"rolo\",\"version\":1}}\n"),
+    )
+    .unwrap();
+    let out = ok(&env.rolo_on(
+        &env.path("sorted.redb"),
+        &["import", file.to_str().unwrap()],
+    ));
+    assert!(out.contains("created 3"), "{out}");
+}
+
+/// Issue 14 item 8 for JSON: a bad value was reported at the line where its record starts,
+/// with serde_json's "line 1 column 477" counted inside the record. The diagnostic now names
+/// the file's own line and column of the bad value (`FILE:LINE:COLUMN:`), in a one-record-per-
+/// line export and in a pretty-printed one alike; `--json` carries the column too.
+#[test]
+fn json_diagnostics_name_the_line_and_column_of_the_bad_value_in_the_file() {
+    let env = Env::with_demo(3);
+    let mut lines = json_export_lines(&env);
+    let at = lines[2].find("\"stage\":\"").unwrap() + "\"stage\":\"".len();
+    lines[2].insert_str(at, "bogus");
+    let closing = lines[2][at..].find('"').unwrap() + at;
+    let column = lines[2][..=closing].chars().count();
+    let compact = env.path("compact.json");
+    std::fs::write(&compact, lines.join("\n")).unwrap();
+    let out = env.rolo_on(
+        &env.path("a.redb"),
+        &["import", compact.to_str().unwrap(), "--quiet"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains(&format!(
+            "compact.json:3:{column}: not a contact record: unknown variant"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("at line 1 column"), "{err}");
+
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&lines.join("\n").replace("bogus", "")).unwrap();
+    doc["contacts"][1]["contact"]["stage"] = "nope".into();
+    let text = serde_json::to_string_pretty(&doc).unwrap();
+    let (line, row) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("\"nope\""))
+        .unwrap();
+    let column = row.find("\"nope\"").unwrap() + "\"nope\"".len();
+    let pretty = env.path("pretty.json");
+    std::fs::write(&pretty, &text).unwrap();
+    let out = env.rolo_on(
+        &env.path("b.redb"),
+        &["import", pretty.to_str().unwrap(), "--json", "--quiet"],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "pretty.json:{}:{column}: not a contact record",
+            line + 1
+        )),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["failed"][0]["line"], line as u64 + 1);
+    assert_eq!(report["failed"][0]["column"], column as u64);
+}

@@ -447,6 +447,7 @@ fn read_file(
     tag: Option<&str>,
     actor: &Actor,
     out: &SyncSender<Vec<Incoming>>,
+    json_header_checked: bool,
 ) -> Result<(), interop::InteropError> {
     let progress = Arc::clone(&input.get_ref().progress);
     let _done = DoneOnDrop(&progress.done);
@@ -461,6 +462,9 @@ fn read_file(
     };
     if format == Format::Json {
         let mut reader = interop::JsonReader::new(input)?;
+        if !json_header_checked {
+            reader = reader.require_header_first()?;
+        }
         while let Some(r) = reader.next_item() {
             let item = match r {
                 Ok((line, item)) => Incoming::Json(line, item),
@@ -557,6 +561,9 @@ pub struct UnmappedColumn {
 #[derive(Debug, Serialize)]
 pub struct LineReport {
     pub line: u64,
+    /// Where on the line, when the reader knows (JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
     pub message: String,
 }
 
@@ -602,9 +609,19 @@ impl Run<'_> {
     }
 
     fn fail(&mut self, line: u64, message: String) {
+        self.fail_at(line, None, message);
+    }
+
+    /// `FILE:LINE: reason`, or `FILE:LINE:COLUMN: reason` when the column is known.
+    fn fail_at(&mut self, line: u64, column: Option<u64>, message: String) {
         super::progress::interrupt();
-        warnln!("{}:{line}: {}", self.label, safe(&message));
-        self.report.failed.push(LineReport { line, message });
+        let at = column.map(|c| format!(":{c}")).unwrap_or_default();
+        warnln!("{}:{line}{at}: {}", self.label, safe(&message));
+        self.report.failed.push(LineReport {
+            line,
+            column,
+            message,
+        });
     }
 
     fn warn(&mut self, line: u64, message: &str) {
@@ -619,7 +636,11 @@ impl Run<'_> {
         };
         super::progress::interrupt();
         warnln!("{}:{line}: warning: {}", self.label, safe(&message));
-        self.report.warnings.push(LineReport { line, message });
+        self.report.warnings.push(LineReport {
+            line,
+            column: None,
+            message,
+        });
     }
 
     fn record(&mut self, line: u64, name: &str, outcome: Outcome) {
@@ -656,7 +677,9 @@ impl Run<'_> {
 
     fn process(&mut self, bulk: &mut Bulk, item: Incoming) -> Result<(), StoreError> {
         match item {
-            Incoming::Problem(problem) => self.fail(problem.line, problem.message),
+            Incoming::Problem(problem) => {
+                self.fail_at(problem.line, problem.column, problem.message);
+            }
             Incoming::Contact {
                 line,
                 contact,
@@ -914,6 +937,23 @@ fn input_failure(label: &str, e: impl std::fmt::Display) -> Failure {
     Failure::new(exit::INVALID, format!("{label}: {e}"))
 }
 
+/// A rolo JSON file's header (`format`, `version`) is checked before any record is imported,
+/// wherever in the file it is (a second read of a regular file; see
+/// [`interop::check_header_anywhere`]): a file from elsewhere or from a newer rolo imports
+/// nothing. `Ok(false)` when the file cannot be read twice (a pipe): its reader then insists
+/// on the header coming first.
+fn check_json_header(path: &std::path::Path, label: &str) -> Result<bool, Failure> {
+    let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    if !is_file {
+        return Ok(false);
+    }
+    let file = File::open(path)
+        .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
+    interop::check_header_anywhere(BufReader::with_capacity(256 * 1024, file))
+        .map_err(|e| Failure::new(exit::INVALID, format!("{label}: {e}; nothing was imported")))?;
+    Ok(true)
+}
+
 /// What can be refused before the database is touched: the file opens, its format is known
 /// (or given), the encoding and column map are valid. Run by a client before it hands the
 /// import to the server, so a bad file never starts a server or creates a database.
@@ -963,6 +1003,9 @@ pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
     }
     if let Some(path) = &args.map {
         interop::ColumnMap::load(path).map_err(|e| input_failure(&label, e))?;
+    }
+    if format == Format::Json {
+        check_json_header(&args.file, &safe(&label))?;
     }
     Ok(())
 }
@@ -1021,6 +1064,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         None => None,
     };
     let options = ImportOptions { encoding, mapping };
+    let json_header_checked = format == Format::Json && check_json_header(&args.file, &label)?;
     let tag = match (&args.tag, format) {
         (Some(t), _) => Some(text::clean_tag(t)).filter(|t| !t.is_empty()),
         (None, Format::Json) => None,
@@ -1030,7 +1074,17 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Incoming>>(64);
         let reader = {
             let (options, tag, actor) = (&options, tag.as_deref(), &ctx.actor);
-            scope.spawn(move || read_file(format, input, options, tag, actor, &sender))
+            scope.spawn(move || {
+                read_file(
+                    format,
+                    input,
+                    options,
+                    tag,
+                    actor,
+                    &sender,
+                    json_header_checked,
+                )
+            })
         };
         let mut records = receiver.into_iter().flatten().peekable();
         if records.peek().is_none() {

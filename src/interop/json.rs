@@ -190,27 +190,57 @@ impl ArrayKind {
         })
     }
 
-    fn parse(self, raw: &[u8]) -> Result<JsonItem, String> {
-        let what = |e: serde_json::Error, name: &str| format!("not a {name}: {e}");
+    /// What one element of this array is, for messages.
+    fn element_name(self) -> &'static str {
+        match self {
+            ArrayKind::Contacts => "contact record",
+            ArrayKind::Trash => "trash entry",
+            ArrayKind::Organizations => "organization",
+            ArrayKind::Audit => "audit entry",
+            ArrayKind::Undone => "pair of audit entry numbers",
+        }
+    }
+
+    fn parse(self, raw: &[u8]) -> Result<JsonItem, serde_json::Error> {
         Ok(match self {
-            ArrayKind::Contacts => JsonItem::Contact(
-                serde_json::from_slice(raw).map_err(|e| what(e, "contact record"))?,
-            ),
-            ArrayKind::Trash => {
-                JsonItem::Trash(serde_json::from_slice(raw).map_err(|e| what(e, "trash entry"))?)
-            }
-            ArrayKind::Organizations => JsonItem::Organization(
-                serde_json::from_slice(raw).map_err(|e| what(e, "organization"))?,
-            ),
-            ArrayKind::Audit => {
-                JsonItem::Audit(serde_json::from_slice(raw).map_err(|e| what(e, "audit entry"))?)
-            }
+            ArrayKind::Contacts => JsonItem::Contact(serde_json::from_slice(raw)?),
+            ArrayKind::Trash => JsonItem::Trash(serde_json::from_slice(raw)?),
+            ArrayKind::Organizations => JsonItem::Organization(serde_json::from_slice(raw)?),
+            ArrayKind::Audit => JsonItem::Audit(serde_json::from_slice(raw)?),
             ArrayKind::Undone => {
-                let (a, b) = serde_json::from_slice(raw)
-                    .map_err(|e| what(e, "pair of audit entry numbers"))?;
+                let (a, b) = serde_json::from_slice(raw)?;
                 JsonItem::Undone(a, b)
             }
         })
+    }
+}
+
+/// Where in the file serde_json's error inside `raw` (a value that starts at `line`, `column`
+/// of the file) is, as `(line, column)` with the column in characters, and its message
+/// without serde_json's own position (which counts from the start of the value, not the file).
+fn locate(raw: &[u8], line: u64, column: u64, e: &serde_json::Error) -> (u64, u64, String) {
+    let message = e.to_string();
+    let message = message
+        .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+        .map_or(message.clone(), str::to_string);
+    if e.line() == 0 {
+        return (line, column, message);
+    }
+    // serde_json counts lines from 1 and columns as the bytes read on that line.
+    let mut rest = raw;
+    for _ in 1..e.line() {
+        match rest.iter().position(|b| *b == b'\n') {
+            Some(at) => rest = &rest[at + 1..],
+            None => break,
+        }
+    }
+    let on_line = &rest[..rest.len().min(e.column())];
+    let chars = on_line.iter().filter(|b| (**b & 0xC0) != 0x80).count() as u64;
+    let chars = chars.max(1);
+    if e.line() == 1 {
+        (line, column + chars - 1, message)
+    } else {
+        (line + e.line() as u64 - 1, chars, message)
     }
 }
 
@@ -227,6 +257,10 @@ enum Section {
 pub struct JsonReader<R> {
     input: R,
     line: u64,
+    /// 1-based column (in characters) of the next byte on `line`.
+    column: u64,
+    /// Cut array elements out without parsing them ([`check_header_anywhere`]).
+    skim: bool,
     first: bool,
     section: Section,
     /// `format` / `version` were not before `contacts`: they are checked after the array.
@@ -243,8 +277,12 @@ struct Members {
 }
 
 fn check_header(m: &Members) -> Result<(), String> {
-    if m.format.as_deref() != Some(FORMAT_NAME) {
-        return Err(format!("`\"format\": \"{FORMAT_NAME}\"` is missing"));
+    match m.format.as_deref() {
+        Some(FORMAT_NAME) => {}
+        Some(other) => {
+            return Err(format!("its `format` is `{other}`, not `{FORMAT_NAME}`"));
+        }
+        None => return Err(format!("`\"format\": \"{FORMAT_NAME}\"` is missing")),
     }
     match m.version {
         Some(v) if v <= FORMAT_VERSION => Ok(()),
@@ -271,6 +309,8 @@ impl<R: BufRead> JsonReader<R> {
         let mut reader = JsonReader {
             input,
             line: 1,
+            column: 1,
+            skim: false,
             first: true,
             section: Section::Array(ArrayKind::Contacts),
             deferred_check: false,
@@ -371,6 +411,9 @@ impl<R: BufRead> JsonReader<R> {
             self.input.consume(1);
             if b == b'\n' {
                 self.line += 1;
+                self.column = 1;
+            } else if b & 0xC0 != 0x80 {
+                self.column += 1;
             }
         }
         Ok(b)
@@ -484,7 +527,7 @@ impl<R: BufRead> JsonReader<R> {
                         _ => {}
                     }
                     self.first = false;
-                    let line = self.line;
+                    let (line, column) = (self.line, self.column);
                     let mut raw = Vec::new();
                     if let Err(message) = self.capture(&mut raw)? {
                         return Ok(self.stop(line, message));
@@ -498,11 +541,19 @@ impl<R: BufRead> JsonReader<R> {
                         };
                         return Ok(self.stop(line, what));
                     }
-                    return Ok(Some(
-                        kind.parse(&raw)
-                            .map(|item| (line, item))
-                            .map_err(|message| ImportProblem::new(line, message)),
-                    ));
+                    if self.skim {
+                        continue;
+                    }
+                    return Ok(Some(kind.parse(&raw).map(|item| (line, item)).map_err(
+                        |e| {
+                            let (line, column, message) = locate(&raw, line, column, &e);
+                            ImportProblem::at(
+                                line,
+                                column,
+                                format!("not a {}: {message}", kind.element_name()),
+                            )
+                        },
+                    )));
                 }
                 Section::Members => {
                     self.skip_ws()?;
@@ -581,6 +632,52 @@ impl<R: BufRead> JsonReader<R> {
                 }
             }
         }
+    }
+}
+
+/// Checks the document's header (`format`, `version`) wherever it is, before anything is
+/// imported: at the top (the usual case, read at once), or after the `contacts` array as
+/// key-sorting tools put it, in which case the rest of the file is skimmed (arrays cut out by
+/// bracket depth, not parsed). Call it on a second reader of the same file before importing
+/// from [`JsonReader`]; a file whose header cannot be found or is wrong imports nothing.
+pub fn check_header_anywhere<R: BufRead>(input: R) -> Result<(), InteropError> {
+    let mut reader = JsonReader::new(input)?;
+    if !reader.deferred_check {
+        return Ok(());
+    }
+    reader.deferred_check = false;
+    reader.skim = true;
+    while let Some(item) = reader.next_item() {
+        if let Err(problem) = item {
+            return Err(InteropError::JsonHeader {
+                line: problem.line,
+                message: format!(
+                    "`format` and `version` were not before `contacts`, and the rest of the \
+                     file cannot be read to find them: {}",
+                    problem.message
+                ),
+            });
+        }
+    }
+    check_header(&reader.tail).map_err(|message| InteropError::JsonHeader {
+        line: reader.line,
+        message,
+    })
+}
+
+impl<R: BufRead> JsonReader<R> {
+    /// Refuses a document whose header is not before `contacts`: for input that cannot be read
+    /// twice (a pipe), where [`check_header_anywhere`] cannot look ahead.
+    pub fn require_header_first(self) -> Result<Self, InteropError> {
+        if self.deferred_check {
+            return Err(InteropError::JsonHeader {
+                line: self.line,
+                message: "`format` and `version` must come before `contacts` when the file \
+                          is read from a pipe (save it to a file first)"
+                    .into(),
+            });
+        }
+        Ok(self)
     }
 }
 

@@ -890,7 +890,6 @@ fn scattered_matches_are_listed_only_when_the_word_is_rare() {
     let few = ids(&search(&index, "sam"));
     assert_eq!(few.len(), 5, "{few:?}");
     assert_eq!(few.last(), Some(&1));
-    let mut docs = docs;
     for id in 6..40 {
         docs.push(doc(id, &format!("Samuel Case {id}")));
     }

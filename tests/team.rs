@@ -539,6 +539,24 @@ fn an_auto_started_server_exits_when_idle_and_the_next_command_starts_another() 
 }
 
 #[test]
+fn an_auto_started_server_whose_socket_file_vanished_exits_and_a_fresh_one_takes_over() {
+    // A tmp cleaner (or a user's `rm`) removing the socket must not leave an unreachable
+    // server holding the database, so that every later command fails to start its own.
+    let team = Team::new(&["Ana Lima"]);
+    assert!(team.ok(&["search", "ana"]).contains("Ana Lima"));
+    let first = team.servers();
+    assert_eq!(first.len(), 1);
+    let socket = team.private_socket();
+    std::fs::remove_file(&socket).expect("remove the socket");
+    // ROLO_SERVER_IDLE is 60 s here: only the vanished socket can make it exit this soon.
+    wait_until("the orphaned server to exit", || !alive(first[0]));
+    assert!(team.ok(&["search", "ana"]).contains("Ana Lima"));
+    let second = team.servers();
+    assert_eq!(second.len(), 1);
+    assert_ne!(first, second);
+}
+
+#[test]
 fn eight_clients_starting_at_once_share_one_server() {
     let team = Team::new(&["Ana Lima"]);
     assert!(team.servers().is_empty());

@@ -97,6 +97,14 @@ enum Out {
 pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
     let store = Store::open(db_path)?;
     let listener = bind(&options.socket, options.shared)?;
+    // Non-blocking, and polled with a short tick: the loop notices a stop flag, an idle exit
+    // and a socket file that went away without anyone having to connect to wake it.
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| StoreError::Open {
+            path: options.socket.display().to_string(),
+            reason: e.to_string(),
+        })?;
     let service = Service::new(store, options.shared);
     service.auto.store(options.auto, Ordering::Relaxed);
     service.start_publisher();
@@ -120,16 +128,41 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
     );
     watchdog(&service, &stop, options);
     let uid = rustix::process::geteuid().as_raw();
-    for stream in listener.incoming() {
+    let mut listener = listener;
+    let mut ours = socket_identity(&options.socket);
+    loop {
         if stop.load(Ordering::Relaxed) || service.stop.load(Ordering::Relaxed) {
             break;
         }
-        let Ok(stream) = stream else { continue };
-        let service = Arc::clone(&service);
-        std::thread::spawn(move || client(&service, stream, uid));
+        if wait_readable(&listener, ACCEPT_TICK) {
+            match listener.accept() {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let service = Arc::clone(&service);
+                    std::thread::spawn(move || client(&service, stream, uid));
+                }
+                Err(_) => continue,
+            }
+        }
+        // The socket file removed or replaced under us (a tmp cleaner, a user's `rm`): no new
+        // client can reach this server any more, and one that starts a new server would find
+        // the database held by this one. An idle auto-started server has nothing left to do
+        // and exits (releasing the file); otherwise the socket is bound anew.
+        if socket_identity(&options.socket) != ours {
+            if options.auto && service.clients.load(Ordering::Relaxed) == 0 {
+                break;
+            }
+            if let Ok(fresh) = bind(&options.socket, options.shared) {
+                let _ = fresh.set_nonblocking(true);
+                listener = fresh;
+                ours = socket_identity(&options.socket);
+            }
+        }
     }
     // Only remove the socket if it is still ours (a replacement server may have bound anew).
-    let _ = std::fs::remove_file(&options.socket);
+    if ours.is_some() && socket_identity(&options.socket) == ours {
+        let _ = std::fs::remove_file(&options.socket);
+    }
     drop(listener);
     // Give connection threads a moment to let go, so redb closes the file cleanly.
     let deadline = Instant::now() + Duration::from_secs(3);
@@ -137,6 +170,29 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
         std::thread::sleep(Duration::from_millis(10));
     }
     Ok(())
+}
+
+/// How often the accept loop looks at its flags and its socket file when no one connects.
+const ACCEPT_TICK: Duration = Duration::from_millis(100);
+
+/// The (device, inode) of the socket file at `path`, if it is a socket.
+fn socket_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    meta.file_type()
+        .is_socket()
+        .then(|| (meta.dev(), meta.ino()))
+}
+
+/// Waits up to `timeout` for a connection to accept on `listener`.
+fn wait_readable(listener: &UnixListener, timeout: Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(listener, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: i64::try_from(timeout.as_secs()).unwrap_or(0),
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    matches!(poll(&mut fds, Some(&timeout)), Ok(n) if n > 0)
 }
 
 /// Binds the socket: a live server there is "already served"; a dead socket is replaced;
@@ -175,11 +231,10 @@ fn bind(path: &Path, shared: bool) -> Result<UnixListener, StoreError> {
 }
 
 /// Stops the accept loop on a signal, on a shutdown request, or (auto-started) after the idle
-/// period without clients: it sets the flag and connects once to wake `accept`.
+/// period without clients, by setting the flag the loop looks at every tick.
 fn watchdog(service: &Arc<Service>, stop: &Arc<AtomicBool>, options: &ServeOptions) {
     let service = Arc::clone(service);
     let stop = Arc::clone(stop);
-    let socket = options.socket.clone();
     let idle = options.idle;
     let file = service.store.path().to_path_buf();
     std::thread::spawn(move || {
@@ -194,7 +249,6 @@ fn watchdog(service: &Arc<Service>, stop: &Arc<AtomicBool>, options: &ServeOptio
             let idle_over = gone || idle.is_some_and(|d| idle_since.elapsed() >= d);
             if idle_over || stop.load(Ordering::Relaxed) || service.stop.load(Ordering::Relaxed) {
                 stop.store(true, Ordering::Relaxed);
-                let _ = UnixStream::connect(&socket);
                 return;
             }
         }

@@ -369,6 +369,7 @@ pub fn merging(name: &str) -> String {
 pub fn merged(absorbed: &str, kept: &str, moved: usize, undo: &str) -> String {
     format!("Merged {absorbed} into {kept} ({moved} history items moved) — {undo} to undo")
 }
+pub const PASTE_CUT: &str = "Pasted text was cut: a field holds at most 10,000 characters";
 pub const NO_EMAIL: &str = "This contact has no email address";
 pub fn copied(what: &str) -> String {
     format!("Copied {what}")

@@ -893,6 +893,15 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 .and_then(|c| c.primary_email())
                 .map(|e| text::visible(e, false).into_owned())
             {
+                // Never onto the clipboard unannounced: text a shell would act on when pasted
+                // into a terminal (stored before emails were checked, or synced from elsewhere).
+                Some(email)
+                    if crate::domain::check_email(&email).is_err()
+                        || email.contains(|c| "$`|;&<>(){}\\\"'".contains(c)) =>
+                {
+                    state.error(strings::not_copied(&email));
+                    Vec::new()
+                }
                 Some(email) => {
                     state.info(strings::copied(&email));
                     vec![Effect::CopyToClipboard(email)]

@@ -13,7 +13,20 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = rolo::cli::Cli::parse();
+    let cli = match rolo::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors quote the arguments as typed: shown through `visible` so an argument
+        // holding escapes cannot drive the terminal. (Help and version hold none.)
+        Err(error) if error.use_stderr() => {
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                rolo::domain::text::visible(&error.render().to_string(), true)
+            );
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+        Err(error) => error.exit(),
+    };
     rolo::cli::progress::set_quiet(cli.quiet);
     if cli.command.is_some() {
         // Subcommands show a database upgrade as a spinner on stderr; the full-screen

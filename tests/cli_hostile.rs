@@ -614,3 +614,15 @@ fn json_diagnostics_name_the_line_and_column_of_the_bad_value_in_the_file() {
     assert_eq!(report["failed"][0]["line"], line as u64 + 1);
     assert_eq!(report["failed"][0]["column"], column as u64);
 }
+
+/// Issue 14 item 11: clap quotes a mistyped argument in its usage error; an argument holding
+/// an OSC 2 sequence retitled the terminal.
+#[test]
+fn usage_errors_show_escapes_in_arguments_visibly() {
+    let env = Env::new();
+    let out = env.rolo(&["lis\u{1b}]2;pwned\u{7}"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("unrecognized subcommand 'lis"), "{err}");
+}

@@ -530,6 +530,24 @@ fn copy_email_puts_the_address_on_the_clipboard() {
     assert!(status(&d).contains("Copied ana@example.com"));
 }
 
+#[test]
+fn shell_looking_emails_are_not_copied_and_the_status_says_why() {
+    // `a$ifs|sh@example.com` is a valid address (RFC 5322 allows `$` and `|`), but pasted
+    // into a terminal a shell would act on it.
+    let mut d = driver(&["A$IFS|sh"]);
+    d.keys("y");
+    assert_eq!(d.clipboard, None);
+    assert!(status(&d).contains("Not copied"), "{}", status(&d));
+}
+
+#[test]
+fn a_huge_paste_is_cut_with_a_message() {
+    let mut d = driver(&["Ana Perić"]);
+    d.keys("/");
+    d.send(rolo::tui::msg::Msg::Paste("ana ".repeat(50_000)));
+    assert!(status(&d).contains("cut"), "{}", status(&d));
+}
+
 /// Two records of Zoë Müller (same email; the first with one call, the second with two), and a
 /// stranger.
 fn duplicates_driver() -> Driver {

@@ -118,9 +118,19 @@ pub struct Filter {
     pub kind: FilterKind,
 }
 
+/// The longest query searched, in characters: far beyond any typed one, short enough that
+/// matching it against every contact stays instant.
+pub const MAX_QUERY_CHARS: usize = 1_024;
+
 /// Why a query could not be parsed; the message is shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
+    /// A query longer than [`MAX_QUERY_CHARS`] (nobody types one; a stray paste does).
+    #[error("the query is {chars} characters long; a search takes at most {max}", max = MAX_QUERY_CHARS)]
+    TooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
     /// `city:` with nothing after it.
     #[error("{filter} needs a value, e.g. {example}")]
     MissingValue {
@@ -254,6 +264,12 @@ const MEASURES: &[(&[&str], Measure, &str)] = &[
 impl Query {
     /// Parses the search box / command-line text.
     pub fn parse(input: &str) -> Result<Query, QueryError> {
+        if input.len() > MAX_QUERY_CHARS {
+            let chars = input.chars().count();
+            if chars > MAX_QUERY_CHARS {
+                return Err(QueryError::TooLong { chars });
+            }
+        }
         let mut query = Query::default();
         let mut last_was_phone = false;
         for token in tokenize(input) {
@@ -700,6 +716,15 @@ mod tests {
         assert!(q.filters()[0].negated);
         // Text that merely contains an operator stays text.
         assert_eq!(Query::parse("a<b").unwrap().terms(), ["a<b"]);
+    }
+
+    #[test]
+    fn a_pasted_novel_is_refused_with_its_length() {
+        let long = "ana ".repeat(10_000);
+        let error = Query::parse(&long).unwrap_err();
+        assert_eq!(error, QueryError::TooLong { chars: 40_000 });
+        assert!(error.to_string().contains("at most 1024"), "{error}");
+        assert!(Query::parse(&"é".repeat(MAX_QUERY_CHARS)).is_ok());
     }
 
     #[test]

@@ -3,6 +3,11 @@
 
 use crate::domain::text;
 
+/// The most characters one input holds: enough for any field a contact keeps in one line
+/// (see [`crate::domain::limits`]) and a long log summary, small enough that every edit and
+/// redraw stays instant. A longer paste is cut here and the status line says so.
+pub const MAX_CHARS: usize = 10_000;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TextInput {
     text: String,
@@ -33,7 +38,7 @@ impl TextInput {
             .map_or(self.text.len(), |(i, _)| i)
     }
     pub fn insert(&mut self, c: char) {
-        if c.is_control() {
+        if c.is_control() || self.is_full() {
             return;
         }
         let at = self.byte_at(self.cursor);
@@ -41,8 +46,18 @@ impl TextInput {
         self.cursor += 1;
     }
     /// Inserts pasted text as one line: control characters are dropped, newlines become spaces.
-    pub fn paste(&mut self, pasted: &str) {
-        let flat: String = pasted
+    /// One splice, linear in the paste (inserting char by char was quadratic: 200k characters
+    /// froze the interface for minutes). The field stops at [`MAX_CHARS`]; returns whether the
+    /// paste was cut short, so the caller can say so.
+    pub fn paste(&mut self, pasted: &str) -> bool {
+        let room = MAX_CHARS.saturating_sub(self.text.chars().count());
+        // Clean a bounded prefix only: cleaning never lengthens text, so this prefix holds
+        // everything that can fit (plus slack for dropped characters).
+        let bound = pasted
+            .char_indices()
+            .nth(room.saturating_mul(4).max(64))
+            .map_or(pasted.len(), |(i, _)| i);
+        let flat: String = pasted[..bound]
             .chars()
             .map(|c| {
                 if c == '\n' || c == '\r' || c == '\t' {
@@ -53,9 +68,22 @@ impl TextInput {
             })
             .collect();
         let clean = text::clean_line(&flat);
-        for c in clean.chars() {
-            self.insert(c);
-        }
+        let mut cut = bound < pasted.len();
+        let fit = match clean.char_indices().nth(room) {
+            Some((i, _)) => {
+                cut = true;
+                &clean[..i]
+            }
+            None => clean.as_str(),
+        };
+        let at = self.byte_at(self.cursor);
+        self.text.insert_str(at, fit);
+        self.cursor += fit.chars().count();
+        cut
+    }
+    /// Whether the field is full (typing more does nothing).
+    pub fn is_full(&self) -> bool {
+        self.text.chars().count() >= MAX_CHARS
     }
     pub fn delete_backward(&mut self) {
         if self.cursor == 0 {
@@ -118,9 +146,22 @@ mod tests {
         input.delete_backward();
         input.delete_forward();
         assert_eq!(input.text(), "Đứ");
-        input.paste("a\nb\u{1b}[2J");
+        assert!(!input.paste("a\nb\u{1b}[2J"));
         assert_eq!(input.text(), "Đứa b[2J");
         input.delete_word_backward();
         assert_eq!(input.text(), "Đứa ");
+    }
+
+    #[test]
+    fn a_huge_paste_is_cut_at_the_limit_in_one_splice() {
+        let mut input = TextInput::new("ab");
+        input.left();
+        assert!(input.paste(&"x\u{1b}".repeat(200_000)));
+        assert_eq!(input.text().chars().count(), MAX_CHARS);
+        assert!(input.text().starts_with('a') && input.text().ends_with('b'));
+        assert_eq!(input.cursor(), MAX_CHARS - 1);
+        input.insert('y');
+        assert_eq!(input.text().chars().count(), MAX_CHARS);
+        assert!(input.paste("z"));
     }
 }

@@ -369,7 +369,11 @@ pub fn merging(name: &str) -> String {
 pub fn merged(absorbed: &str, kept: &str, moved: usize, undo: &str) -> String {
     format!("Merged {absorbed} into {kept} ({moved} history items moved) — {undo} to undo")
 }
+pub const PASTE_CUT: &str = "Pasted text was cut: a field holds at most 10,000 characters";
 pub const NO_EMAIL: &str = "This contact has no email address";
+pub fn not_copied(what: &str) -> String {
+    format!("Not copied: {what} is not a plain email address (it holds characters a shell acts on)")
+}
 pub fn copied(what: &str) -> String {
     format!("Copied {what}")
 }

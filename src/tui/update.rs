@@ -118,7 +118,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         // A paste under the "too small" notice or behind a pending search `open` would type
         // unseen (or into a query already acted on): dropped.
         Msg::Paste(_) if layout::too_small(state) || search_pending(state) => Vec::new(),
-        Msg::Paste(pasted) => edit_input(state, |input| input.paste(&pasted)),
+        Msg::Paste(pasted) => {
+            let mut cut = false;
+            let effects = edit_input(state, |input| cut = input.paste(&pasted));
+            if cut {
+                state.error(strings::PASTE_CUT);
+            }
+            effects
+        }
         Msg::Resize(width, height) => {
             state.width = width;
             state.height = height;
@@ -886,6 +893,15 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
                 .and_then(|c| c.primary_email())
                 .map(|e| text::visible(e, false).into_owned())
             {
+                // Never onto the clipboard unannounced: text a shell would act on when pasted
+                // into a terminal (stored before emails were checked, or synced from elsewhere).
+                Some(email)
+                    if crate::domain::check_email(&email).is_err()
+                        || email.contains(|c| "$`|;&<>(){}\\\"'".contains(c)) =>
+                {
+                    state.error(strings::not_copied(&email));
+                    Vec::new()
+                }
                 Some(email) => {
                     state.info(strings::copied(&email));
                     vec![Effect::CopyToClipboard(email)]

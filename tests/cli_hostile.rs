@@ -614,3 +614,17 @@ fn json_diagnostics_name_the_line_and_column_of_the_bad_value_in_the_file() {
     assert_eq!(report["failed"][0]["line"], line as u64 + 1);
     assert_eq!(report["failed"][0]["column"], column as u64);
 }
+
+#[test]
+fn a_refused_add_on_a_new_path_creates_no_database() {
+    let env = Env::new();
+    let db = env.path("new.redb");
+    let out = env.rolo_on(&db, &["--no-server", "add", "   "]);
+    assert!(!out.status.success(), "a blank name must be refused");
+    assert!(!db.exists(), "a refused add left a database file behind");
+    assert!(
+        env.names().iter().all(|n| !n.contains("new.redb")),
+        "{:?}",
+        env.names()
+    );
+}

@@ -626,3 +626,17 @@ fn usage_errors_show_escapes_in_arguments_visibly() {
     assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
     assert!(err.contains("unrecognized subcommand 'lis"), "{err}");
 }
+
+#[test]
+fn a_refused_add_on_a_new_path_creates_no_database() {
+    let env = Env::new();
+    let db = env.path("new.redb");
+    let out = env.rolo_on(&db, &["--no-server", "add", "   "]);
+    assert!(!out.status.success(), "a blank name must be refused");
+    assert!(!db.exists(), "a refused add left a database file behind");
+    assert!(
+        env.names().iter().all(|n| !n.contains("new.redb")),
+        "{:?}",
+        env.names()
+    );
+}

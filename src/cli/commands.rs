@@ -1247,6 +1247,12 @@ fn add(ctx: &Context, mut fields: ContactArgs, json: bool) -> Result<(), Failure
         },
         fields,
     )?;
+    // Validate before anything is created: a refused `add` on a path with no database
+    // must not leave an empty database file behind.
+    draft
+        .clone()
+        .into_contact(&ctx.actor)
+        .map_err(crate::store::StoreError::from)?;
     let store = ctx.create()?;
     let contact = store.add_contact(draft)?;
     warn_shared_contact_points(&store, &contact)?;

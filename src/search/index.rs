@@ -289,7 +289,8 @@ const BYTE_BITS: [u64; 256] = {
     bits
 };
 
-/// Bit of the first byte of a word for the name-initials mask: letters 0–25, digits 26, other 27.
+/// Bit of the first byte of a word for the name-initials mask: letters 0–25, digits 26, other 27
+/// (28 and 29 mark short words, see [`ONE_CHAR_WORD`]).
 fn initial_bit(b: u8) -> u32 {
     match b {
         b'a'..=b'z' => 1 << (b - b'a'),
@@ -321,6 +322,38 @@ fn name_initials(name: &str) -> u32 {
         if !continues_word {
             mask |= initial_bit(b);
         }
+    }
+    mask
+}
+
+/// Marks kept above the initials (which use bits 0–27): the field holds a space-separated word
+/// of one char, or of two. Only there can a one- or two-char term be a whole word, so only
+/// there does its bound include [`WHOLE_WORD`] — without them `j` or `ol` bounded nearly every
+/// contact above the heap's floor and had them all scored.
+const ONE_CHAR_WORD: u32 = 1 << 28;
+const TWO_CHAR_WORD: u32 = 1 << 29;
+
+/// [`ONE_CHAR_WORD`] and [`TWO_CHAR_WORD`] of one field's text.
+fn short_words(text: &str) -> u32 {
+    text.split(' ').fold(0, |mask, word| {
+        mask | match word.chars().count() {
+            1 => ONE_CHAR_WORD,
+            2 => TWO_CHAR_WORD,
+            _ => 0,
+        }
+    })
+}
+
+/// [`short_words`] of every field after the name.
+fn other_short_words(key: &str, field_lens: &[u8; 6]) -> u32 {
+    let mut at = usize::from(field_lens[NAME]);
+    let mut mask = 0;
+    for &len in &field_lens[1..] {
+        let end = at + usize::from(len);
+        if let Some(text) = key.get(at..end) {
+            mask |= short_words(text);
+        }
+        at = end;
     }
     mask
 }
@@ -578,9 +611,12 @@ impl Index {
         let start = self.keys.len() as u32;
         self.keys.push_str(key);
         let name_len = usize::from(field_lens[NAME]).min(key.len());
-        let initials = key.get(..name_len).map(name_initials).unwrap_or_default();
+        let initials = key
+            .get(..name_len)
+            .map_or(0, |name| name_initials(name) | short_words(name));
         let other_initials = key.get(name_len..).map(name_initials).unwrap_or_default()
-            | field_starts(key, &field_lens);
+            | field_starts(key, &field_lens)
+            | other_short_words(key, &field_lens);
         let labels = self.intern_pair(entry.stage, entry.owner);
         let due = entry.next_due_day.unwrap_or(NO_DUE);
         let mask = char_mask(key);
@@ -1473,22 +1509,31 @@ impl Term {
         if self.digits.is_some() {
             return Some(PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD));
         }
-        let (at_start, inside) = if self.chars > 2 {
-            (self.best_skim + WHOLE_WORD, self.best_skim - 16)
+        let (at_start, inside, short_word) = if self.chars > 2 {
+            (self.best_skim, self.best_skim - 16, None)
         } else if self.chars == 1 {
-            (SHORT_WORD_START[1] + WHOLE_WORD, SHORT_CONTIGUOUS[1])
+            (
+                SHORT_WORD_START[1],
+                SHORT_CONTIGUOUS[1],
+                Some(ONE_CHAR_WORD),
+            )
         } else {
             (
-                SHORT_WORD_START[2] + WHOLE_WORD,
+                SHORT_WORD_START[2],
                 SHORT_CONTIGUOUS[2].max(SHORT_SPLIT_MAX),
+                Some(TWO_CHAR_WORD),
             )
         };
+        // A whole word is a word start too, so only `at_start` can gain its bonus; a one- or
+        // two-char term only where the field has a word that short.
         let in_field = |initials: u32, weight: i64| {
             weight
-                + if initials & self.first_initial != 0 {
-                    at_start
-                } else {
+                + if initials & self.first_initial == 0 {
                     inside
+                } else if short_word.is_none_or(|bit| initials & bit != 0) {
+                    at_start + WHOLE_WORD
+                } else {
+                    at_start
                 }
         };
         Some(in_field(name, FIELD_WEIGHT[NAME]).max(in_field(other, FIELD_WEIGHT[ORG])))
@@ -1953,8 +1998,12 @@ mod tests {
         }
         let matcher = SkimMatcherV2::default().respect_case();
         let mut checked = 0;
+        // One- and two-char terms that are a whole word somewhere (`li`, `da`): the bonus the
+        // bound may leave out only where no word is that short.
+        let mut short_whole_words = 0;
         for pattern in [
-            "j", "jo", "a", "ma", "joh", "john", "smi", "nguyen", "5551", "ro", "2", "mar",
+            "j", "jo", "a", "ma", "li", "da", "de", "o", "k", "joh", "john", "smi", "nguyen",
+            "5551", "ro", "2", "mar",
         ] {
             let term = Term::new(pattern);
             for slot in 0..index.ids.len() {
@@ -1965,6 +2014,11 @@ mod tests {
                     if let Some(score) = term.score_field(index.field(slot, field), field, &matcher)
                     {
                         checked += 1;
+                        if pattern.len() <= 2
+                            && index.field(slot, field).split(' ').any(|w| w == pattern)
+                        {
+                            short_whole_words += 1;
+                        }
                         assert!(
                             score + weight <= bound,
                             "{pattern:?} in {:?}: {} > {bound}",
@@ -1976,5 +2030,6 @@ mod tests {
             }
         }
         assert!(checked > 1_000);
+        assert!(short_whole_words > 0, "no short whole word was checked");
     }
 }

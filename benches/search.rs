@@ -171,38 +171,6 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
 /// thread as the server runs them: the per-keystroke CPU cost that decides how many agents
 /// two cores can serve.
 fn team_keystrokes(index: &Index) -> std::io::Result<()> {
-    const WORDS: &[&str] = &[
-        "john smith",
-        "ana",
-        "muller",
-        "nguyen",
-        "garcia",
-        "maria",
-        "chen",
-        "kowalski",
-        "sato",
-        "rossi",
-        "dubois",
-        "johnson",
-        "olsen",
-        "acme",
-        "lyon",
-        "berlin",
-        "fatima",
-        "ivan",
-        "lee",
-        "martin",
-        "kim",
-        "silva",
-        "horvat",
-        "novak",
-        "joh",
-        "sam",
-        "li",
-        "hansen",
-        "peter",
-        "moreau",
-    ];
     let options = SearchOptions {
         limit: 200,
         today_day: 20_000,
@@ -210,7 +178,7 @@ fn team_keystrokes(index: &Index) -> std::io::Result<()> {
     let mut times = Vec::new();
     let mut worst = (Duration::ZERO, String::new());
     let mut by_query = Vec::new();
-    for word in WORDS {
+    for word in testgen::TEAM_WORDS {
         let mut searcher = Searcher::new();
         for end in word.char_indices().map(|(i, c)| i + c.len_utf8()) {
             let query = Query::parse(&word[..end]).map_err(std::io::Error::other)?;

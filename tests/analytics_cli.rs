@@ -2,37 +2,13 @@
 //! exports are recognised, unknown customers and bad rows are reported with their lines, and
 //! the reports' totals agree with an independent computation from `rolo export --format json`.
 
+mod common;
+
+use common::{json, ok, rolo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn rolo(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolo"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROLO_AS", "sam")
-        .env("XDG_CONFIG_HOME", db.parent().unwrap_or(db))
-        .env_remove("ROLO_DB")
-        .output()
-        .expect("run rolo")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = rolo(db, args);
-    assert!(
-        out.status.success(),
-        "rolo {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(db, args)).expect("JSON")
-}
 
 fn fixture(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,40 +4,16 @@
 //! and an independent count from `rolo export --format json` name; a new purchase changes the
 //! answer at once, through the CLI's server and in-process.
 
+mod common;
+
+use common::{json, ok};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use rolo::api::{Caller, Db, Source};
 use rolo::domain::{Actor, At, ContactDraft, Entry, Labelled, Purchase};
 use rolo::store::Store;
 use serde_json::Value;
-
-fn rolo(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolo"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROLO_AS", "sam")
-        .env("XDG_CONFIG_HOME", db.parent().unwrap_or(db))
-        .env_remove("ROLO_DB")
-        .output()
-        .expect("run rolo")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = rolo(db, args);
-    assert!(
-        out.status.success(),
-        "rolo {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(db, args)).expect("JSON")
-}
 
 /// The ids `rolo search QUERY` finds (all of them).
 fn search(db: &Path, query: &str) -> BTreeSet<u64> {

@@ -1,31 +1,12 @@
 //! End-to-end runs of the real `rolo` binary: what a script or a support agent at a shell sees.
 
+mod common;
+
+use common::{ok, rolo};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn rolo(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rolo"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env("ROLO_AS", "sam")
-        .env("XDG_CONFIG_HOME", db.parent().unwrap_or(db))
-        .env_remove("ROLO_DB")
-        .output()
-        .expect("run rolo")
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = rolo(db, args);
-    assert!(
-        out.status.success(),
-        "rolo {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
 
 fn temp_db() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");

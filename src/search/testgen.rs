@@ -6,6 +6,41 @@ use super::SearchDoc;
 use crate::demo::Generator;
 use crate::domain::{At, Day, timeline_recency};
 
+/// What simulated agents type (`rolo bench team`, `cargo bench --bench search`): first names,
+/// surnames, companies and cities as people search, with 2- and 3-letter prefixes among them.
+pub const TEAM_WORDS: &[&str] = &[
+    "john smith",
+    "ana",
+    "muller",
+    "nguyen",
+    "garcia",
+    "maria",
+    "chen",
+    "kowalski",
+    "sato",
+    "rossi",
+    "dubois",
+    "johnson",
+    "olsen",
+    "acme",
+    "lyon",
+    "berlin",
+    "fatima",
+    "ivan",
+    "lee",
+    "martin",
+    "kim",
+    "silva",
+    "horvat",
+    "novak",
+    "joh",
+    "sam",
+    "li",
+    "hansen",
+    "peter",
+    "moreau",
+];
+
 /// A fixed "now" so the same seed always gives the same documents.
 const NOW_MS: i64 = 1_764_000_000_000;
 

@@ -14,42 +14,9 @@ use crate::api::{Caller, Db, Event, Source};
 use crate::cli::{Failure, exit};
 use crate::client::{Connection, Target};
 use crate::domain::{Actor, Channel, Interaction};
+use crate::search::testgen::TEAM_WORDS;
 use crate::server::socket::Hello;
 use crate::store::Store;
-
-/// What the agents type: first names, surnames, companies and cities as people search.
-const WORDS: &[&str] = &[
-    "john smith",
-    "ana",
-    "muller",
-    "nguyen",
-    "garcia",
-    "maria",
-    "chen",
-    "kowalski",
-    "sato",
-    "rossi",
-    "dubois",
-    "johnson",
-    "olsen",
-    "acme",
-    "lyon",
-    "berlin",
-    "fatima",
-    "ivan",
-    "lee",
-    "martin",
-    "kim",
-    "silva",
-    "horvat",
-    "novak",
-    "joh",
-    "sam",
-    "li",
-    "hansen",
-    "peter",
-    "moreau",
-];
 
 pub struct Options {
     pub agents: usize,
@@ -185,7 +152,7 @@ fn one_process(db_path: &Path, exe: &Path) -> Result<Reference, Failure> {
     let first = first_frame(&db)?;
     db.search("warm".into(), 200)?; // the index load is not a keystroke
     let mut keystroke = Vec::new();
-    for word in WORDS {
+    for word in TEAM_WORDS {
         for prefix in prefixes(word) {
             let t = Instant::now();
             db.search(prefix, 200)?;
@@ -332,7 +299,7 @@ fn through_server(
             let mut next_log = Instant::now() + Duration::from_millis(rng.u64(1000..5000));
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
-                let word = WORDS[rng.usize(0..WORDS.len())];
+                let word = TEAM_WORDS[rng.usize(0..TEAM_WORDS.len())];
                 for prefix in prefixes(word) {
                     if stop.load(Ordering::Relaxed) {
                         break;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::safe;
+use super::output::{safe, safe_multiline};
 use super::{Failure, exit};
 use crate::tui::data_file::default_config_dir;
 use crate::tui::keymap::{self, Keymap, KeymapError};
@@ -54,10 +54,11 @@ pub fn keys(ctx: &super::commands::Context, args: KeysArgs) -> Result<(), Failur
         return Ok(());
     }
     let map = Keymap::load(ctx.keymap.as_deref(), config_dir.as_deref()).map_err(keymap_failure)?;
+    // A user's keymap file may hold anything in a description: shown with controls visible.
     if args.markdown {
-        out!("{}", map.to_markdown());
+        out!("{}", safe_multiline(&map.to_markdown()));
     } else {
-        out!("{}", map.to_text());
+        out!("{}", safe_multiline(&map.to_text()));
     }
     Ok(())
 }

@@ -482,6 +482,39 @@ fn a_csv_round_trip_keeps_addresses_and_labels() {
     assert!(labelled > 100, "the demo data should have labelled phones");
 }
 
+/// Issue 14 item 15: `0012345678` and `+385 …` were written raw, so a spreadsheet dropped the
+/// zeros or ran the number as a formula. Such phone cells now start with a tab (text in a
+/// spreadsheet), and an import of the export gives back the numbers exactly.
+#[test]
+fn csv_phone_numbers_stay_text_and_round_trip() {
+    let env = Env::new();
+    let phones = ["0012345678", "+385 1 234 5678", "+1 (555) 010-0199"];
+    let mut args = vec!["add", "-n", "Ana Lima"];
+    for p in &phones {
+        args.extend(["-p", p]);
+    }
+    ok(&env.rolo(&args));
+    let csv = env.path("all.csv");
+    ok(&env.rolo(&["export", "--out", csv.to_str().unwrap(), "--quiet"]));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let row = text.lines().nth(1).expect("one record");
+    assert!(
+        row.contains(",\t0012345678,\t+385 1 234 5678,\t+1 (555) 010-0199,"),
+        "{row:?}"
+    );
+    let copy = env.path("copy.redb");
+    ok(&env.rolo_on(&copy, &["import", csv.to_str().unwrap(), "--quiet"]));
+    let out = ok(&env.rolo_on(&copy, &["show", "Ana Lima", "--json"]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<&str> = doc["contact"]["phones"]
+        .as_array()
+        .expect("phones")
+        .iter()
+        .map(|p| p["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, phones);
+}
+
 /// Export `contacts` demo contacts as rolo JSON, one record per line (the header on line 1).
 fn json_export_lines(env: &Env) -> Vec<String> {
     let out = ok(&env.rolo(&["export", "--format", "json", "--quiet"]));

@@ -11,7 +11,7 @@ use rolo::domain::{
     Actor, At, Birthday, Channel, Contact, ContactDraft, Day, Deal, DealStage, DealStatus,
     Direction, Entry, FollowUp, Interaction, Labelled, Purchase, Stage,
 };
-use rolo::interop::csv::{EXPORT_HEADER, neutralise};
+use rolo::interop::csv::{EXPORT_HEADER, neutralise, phone_cell};
 use rolo::interop::vcard::write_card;
 use rolo::interop::{
     ColumnMap, CsvReader, CsvWriter, Format, ImportProblem, ImportRecord, JsonReader, JsonRecord,
@@ -826,6 +826,28 @@ fn csv_formula_neutralisation() {
     ];
     for (input, expected) in table {
         assert_eq!(neutralise(input), expected, "{input:?}");
+    }
+}
+
+/// Issue 14 item 15: phone cells a spreadsheet would read as a number (losing leading zeros)
+/// or a formula (`+385 …`) start with a tab; anything else in a phone column is neutralised
+/// like any cell.
+#[test]
+fn csv_phone_cells_stay_text_in_a_spreadsheet() {
+    let table = [
+        ("0012345678", "\t0012345678"),
+        ("+385 1 234 5678", "\t+385 1 234 5678"),
+        ("+1 (555) 010-0199", "\t+1 (555) 010-0199"),
+        ("+1-1 ::: 0049 30 1234", "\t+1-1 ::: 0049 30 1234"),
+        ("(01) 234 567", "(01) 234 567"),
+        ("1-800-FLOWERS", "1-800-FLOWERS"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("=1+1", "'=1+1"),
+        ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
+        ("", ""),
+    ];
+    for (input, expected) in table {
+        assert_eq!(phone_cell(input), expected, "{input:?}");
     }
 }
 

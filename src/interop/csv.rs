@@ -35,7 +35,9 @@
 //! - `uid` is the identifier from another system (vCard UID), so a re-import matches by it.
 //! - Unless `raw`, a cell starting with `=`, `@`, tab or CR, or with `+` / `-` when it is not a
 //!   plain number or phone number, gets a leading `'` so spreadsheets do not run it as a
-//!   formula. rolo's reader removes that `'` again.
+//!   formula. rolo's reader removes that `'` again. A phone cell of digits, spaces and
+//!   `+-().` starts with a tab instead, so spreadsheets keep it text (`0012345678` keeps its
+//!   zeros, `+385 1 234 5678` is no formula); importers (rolo's, Google's, Outlook's) trim it.
 //!
 //! # Mapping files
 //!
@@ -1558,6 +1560,30 @@ fn is_phone_number(s: &str) -> bool {
         && body.chars().filter(char::is_ascii_digit).count() >= 6
 }
 
+/// A phone cell a spreadsheet would turn into a number or a formula (`0012345678` loses its
+/// zeros, `+385 1 234 5678` becomes `#NAME?`): digits, spaces and `+-().` only, starting with a
+/// digit or `+`. [`phone_cell`] writes such a cell after a tab.
+fn is_spreadsheet_number(cell: &str) -> bool {
+    cell.starts_with(|c: char| c.is_ascii_digit() || c == '+')
+        && cell.split(MULTI_SEPARATOR).all(|one| {
+            one.chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        })
+}
+
+/// A phone cell kept text in a spreadsheet: after a leading tab, which Excel, LibreOffice and
+/// Google Sheets keep as part of the text (so no lost leading zeros, no formula), and which
+/// Google Contacts, Outlook and rolo's own reader trim on import. Only digits, spaces and
+/// `+-().` follow the tab, so a tool that strips it finds at worst arithmetic, never a call.
+/// Every other phone cell is [`neutralise`]d like any cell.
+pub fn phone_cell(cell: &str) -> Cow<'_, str> {
+    if is_spreadsheet_number(cell) {
+        Cow::Owned(format!("\t{cell}"))
+    } else {
+        neutralise(cell)
+    }
+}
+
 /// A cell made safe for spreadsheets: a `'` before anything that would run as a formula.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
     let risky = match cell.chars().next() {
@@ -1676,6 +1702,7 @@ impl<W: Write> CsvWriter<W> {
         ];
         let raw = self.raw;
         let notes_column = 21;
+        let phone_columns = 9..=11;
         let shown: Vec<String> = cells
             .iter()
             .enumerate()
@@ -1683,6 +1710,8 @@ impl<W: Write> CsvWriter<W> {
                 let visible = text::visible(cell, i == notes_column);
                 if raw {
                     visible.into_owned()
+                } else if phone_columns.contains(&i) {
+                    phone_cell(&visible).into_owned()
                 } else {
                     neutralise(&visible).into_owned()
                 }

@@ -96,6 +96,7 @@ impl From<crate::store::StoreError> for Failure {
                 exit::CONFLICT
             }
             E::Invalid(_) => exit::INVALID,
+            E::Corrupt(_) => exit::UNHEALTHY,
             _ => exit::ERROR,
         };
         Failure::new(code, e.to_string())
@@ -304,6 +305,10 @@ pub enum Command {
     Doctor {
         #[arg(long)]
         json: bool,
+        /// Copy every record still readable in a damaged database into the new file OUT
+        /// (every index rebuilt) and report what was lost; the damaged file is only read
+        #[arg(long, value_name = "OUT")]
+        salvage: Option<PathBuf>,
     },
     /// Write a consistent copy of the database to PATH
     Backup { path: PathBuf },

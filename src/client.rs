@@ -551,20 +551,23 @@ fn start_server(target: &Target) -> Result<UnixStream, StoreError> {
             let mut text = String::new();
             let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut text));
             let text = text.trim();
-            // A server that could not open the file says why (locked, newer schema, …).
-            return Err(
-                match serde_json::from_str::<StoreError>(text.lines().last().unwrap_or("")) {
-                    Ok(e) => e,
-                    Err(_) => fail(format!(
-                        "the rolo server did not start ({status}){}",
-                        if text.is_empty() {
-                            String::new()
-                        } else {
-                            format!(": {text}")
-                        }
-                    )),
-                },
-            );
+            // A server that could not open the file says why (locked, newer schema, …) in a
+            // JSON line, followed by the same in words.
+            let said = text
+                .lines()
+                .rev()
+                .find_map(|line| serde_json::from_str::<StoreError>(line).ok());
+            return Err(match said {
+                Some(e) => e,
+                None => fail(format!(
+                    "the rolo server did not start ({status}){}",
+                    if text.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {text}")
+                    }
+                )),
+            });
         }
         if started.elapsed() > START_TIMEOUT {
             return Err(fail(format!(

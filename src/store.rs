@@ -14,6 +14,7 @@ pub mod audit;
 mod deferred;
 mod entries;
 mod maint;
+mod salvage;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use actions::{Bulk, COUNTERS, DEMO_TAG, Logged, Merged};
 pub use audit::{AuditEntry, Change, Record, TrashBundle, with_source};
 pub use maint::{BackupReport, DoctorReport, SpaceReport, TableSpace, create_private_temp};
+pub use salvage::{LostContact, SalvageReport, Tally};
 use tables::*;
 
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
@@ -135,7 +137,9 @@ pub enum StoreError {
     DiskFull(String),
     #[error("database I/O failed; nothing was changed ({0})")]
     Io(String),
-    #[error("the database looks damaged: {0} (run `rolo doctor`)")]
+    #[error(
+        "the database looks damaged: {0} (`rolo doctor --salvage NEW.redb` copies every record still readable into a new file)"
+    )]
     Corrupt(String),
     /// The server could not be reached (and could not be started).
     #[error("the rolo server is not reachable: {0}")]
@@ -350,23 +354,37 @@ impl Store {
             }
             Err(e) => return Err(open_err(e.to_string())),
         };
-        let db = redb::backends::FileBackend::new(file)
-            .and_then(|backend| {
-                Database::builder()
-                    .set_cache_size(cache_bytes)
-                    .create_with_backend(backend)
+        // redb's repair of a file not closed cleanly can panic on a damaged page (an
+        // assertion on the page type); that is a damaged database, not a crash of rolo.
+        let opened = {
+            let _quiet = salvage::QuietPanics::new();
+            salvage::guarded(|| {
+                redb::backends::FileBackend::new(file).and_then(|backend| {
+                    Database::builder()
+                        .set_cache_size(cache_bytes)
+                        .create_with_backend(backend)
+                })
             })
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
-                    path: shown.clone(),
-                },
-                redb::DatabaseError::Storage(redb::StorageError::Io(io))
-                    if io.raw_os_error() == Some(28) =>
-                {
-                    StoreError::DiskFull(io.to_string())
-                }
-                other => open_err(other.to_string()),
-            })?;
+        };
+        let Some(opened) = opened else {
+            return Err(StoreError::Corrupt(
+                "redb's repair met a page it cannot read".into(),
+            ));
+        };
+        let db = opened.map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
+                path: shown.clone(),
+            },
+            redb::DatabaseError::Storage(redb::StorageError::Io(io))
+                if io.raw_os_error() == Some(28) =>
+            {
+                StoreError::DiskFull(io.to_string())
+            }
+            redb::DatabaseError::Storage(redb::StorageError::Corrupted(m)) => {
+                StoreError::Corrupt(m)
+            }
+            other => open_err(other.to_string()),
+        })?;
         Self::init(Db::Write(db), path.to_path_buf())
     }
 

@@ -2,6 +2,7 @@
 //! planted link, never replace a special file, and never leave a partial file; a read-only
 //! database can still be read, exported and backed up. Each test has its own temp dir.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -671,5 +672,203 @@ fn a_refused_add_on_a_new_path_creates_no_database() {
         env.names().iter().all(|n| !n.contains("new.redb")),
         "{:?}",
         env.names()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 14 item 17: a damaged database is salvaged, never a dead end.
+
+/// redb's god byte (after the 9-byte magic number): bit 1 says the file was not closed
+/// cleanly, so the next open runs redb's repair, which refuses any page that fails its
+/// checksum. Set, it stands for a crash (or a server killed) before the damage is found.
+fn mark_crashed(bytes: &mut [u8]) {
+    bytes[9] |= 2;
+}
+
+/// The contacts of a database as rolo's JSON export has them (each with its timeline).
+fn exported_contacts(env: &Env, db: &Path) -> Vec<serde_json::Value> {
+    let out = ok(&env.rolo_on(
+        db,
+        &["--no-server", "export", "--format", "json", "--quiet"],
+    ));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    doc["contacts"].as_array().unwrap().clone()
+}
+
+fn salvage_json(env: &Env, db: &Path, out: &Path) -> (Output, serde_json::Value) {
+    let run = env.rolo_on(
+        db,
+        &[
+            "--no-server",
+            "doctor",
+            "--salvage",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let report = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {} {}", stdout(&run), stderr(&run)));
+    (run, report)
+}
+
+/// A healthy database salvages into an identical one: every contact with its timeline,
+/// ids, versions and stamps (the copy goes through the same restore as a JSON import).
+#[test]
+fn salvaging_a_healthy_database_copies_everything() {
+    let env = Env::with_demo(300);
+    let db = env.path("rolo.redb");
+    let out = env.path("copy.redb");
+    let (run, report) = salvage_json(&env, &db, &out);
+    assert_eq!(run.status.code(), Some(0), "{report}");
+    assert_eq!(report["copied"]["contacts"], 300, "{report}");
+    assert_eq!(report["copy_clean"], true);
+    assert!(exported_contacts(&env, &db) == exported_contacts(&env, &out));
+    // The destination is never replaced.
+    let again = env.rolo_on(
+        &db,
+        &["--no-server", "doctor", "--salvage", out.to_str().unwrap()],
+    );
+    assert_ne!(again.status.code(), Some(0));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+/// A crashed file with one destroyed page: every command refuses it (redb's repair fails)
+/// and `doctor` says so with its documented code 7 and the way out. `--salvage` copies the
+/// rest, names the contacts that were on the page, never writes to the damaged file, and
+/// the copy passes doctor.
+#[test]
+fn a_damaged_database_is_salvaged_into_a_new_file() {
+    let env = Env::with_demo(300);
+    let db = env.path("rolo.redb");
+    let before = exported_contacts(&env, &db);
+    let victim = &before[150]["contact"];
+    let name = victim["name"].as_str().unwrap().to_string();
+    let mut bytes = std::fs::read(&db).unwrap();
+    let pages: BTreeSet<usize> = bytes
+        .windows(name.len())
+        .enumerate()
+        .filter(|(_, w)| *w == name.as_bytes())
+        .map(|(at, _)| at / 4096)
+        .collect();
+    assert!(!pages.is_empty(), "{name} is in the file");
+    for page in &pages {
+        bytes[page * 4096..(page + 1) * 4096].fill(0);
+    }
+    mark_crashed(&mut bytes);
+    std::fs::write(&db, &bytes).unwrap();
+
+    for args in [
+        &["--no-server", "doctor"][..],
+        &["doctor"],
+        &["--no-server", "search", "a"],
+    ] {
+        let refused = env.rolo_on(&db, args);
+        assert_eq!(
+            refused.status.code(),
+            Some(7),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("rolo doctor --salvage"),
+            "{}",
+            stderr(&refused)
+        );
+        std::fs::write(&db, &bytes).unwrap();
+    }
+
+    let out = env.path("saved.redb");
+    let (run, report) = salvage_json(&env, &db, &out);
+    assert_eq!(run.status.code(), Some(7), "something was lost: {report}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the damaged file was written to"
+    );
+    let copied = report["copied"]["contacts"].as_u64().unwrap();
+    let lost = report["lost_contacts"].as_u64().unwrap();
+    assert!((1..=40).contains(&lost), "{report}");
+    assert_eq!(copied + lost, 300, "{report}");
+    let victim_id = victim["id"].as_u64().unwrap();
+    assert!(
+        report["lost_listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["id"] == victim_id && l["name"] == name.to_lowercase()),
+        "{name} (#{victim_id}) is named as lost: {report}"
+    );
+    assert_eq!(report["copy_clean"], true);
+    ok(&env.rolo_on(&out, &["--no-server", "doctor"]));
+    // Everyone else is there with their whole timeline.
+    let after = exported_contacts(&env, &out);
+    assert_eq!(after.len() as u64, copied);
+    let by_id: BTreeMap<u64, &serde_json::Value> = after
+        .iter()
+        .map(|r| (r["contact"]["id"].as_u64().unwrap(), r))
+        .collect();
+    let mut same = 0;
+    for record in &before {
+        if let Some(got) = by_id.get(&record["contact"]["id"].as_u64().unwrap()) {
+            same += usize::from(*got == record);
+        }
+    }
+    assert!(same as u64 >= copied - 2, "{same} of {copied} unchanged");
+}
+
+/// Seeded single-bit flips in a crashed file (the probe's case: most made the file
+/// unopenable by every command): each salvages into a file that passes doctor, with nearly
+/// every contact.
+#[test]
+fn every_seeded_bit_flip_salvages() {
+    let env = Env::with_demo(300);
+    let db = env.path("rolo.redb");
+    let clean = std::fs::read(&db).unwrap();
+    let mut seed: u64 = 0x5eed_f11b;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut unopenable = 0;
+    let mut total = 0;
+    for round in 0..12 {
+        let mut bytes = clean.clone();
+        let at = 320 + (next() as usize % (bytes.len() - 320));
+        bytes[at] ^= 1 << (next() % 8);
+        mark_crashed(&mut bytes);
+        let damaged = env.path(&format!("flip{round}.redb"));
+        std::fs::write(&damaged, &bytes).unwrap();
+        let doctor = env.rolo_on(&damaged, &["--no-server", "doctor"]);
+        unopenable += usize::from(stderr(&doctor).contains("--salvage"));
+        std::fs::write(&damaged, &bytes).unwrap();
+        let out = env.path(&format!("saved{round}.redb"));
+        let (run, report) = salvage_json(&env, &damaged, &out);
+        assert!(
+            matches!(run.status.code(), Some(0 | 7)),
+            "flip at {at}: {report}"
+        );
+        let copied = report["copied"]["contacts"].as_u64().unwrap();
+        let lost = report["lost_contacts"].as_u64().unwrap();
+        // What is not copied is reported (unless the name index that would name it is gone).
+        assert!(
+            copied + lost == 300 || !report["damage"].as_array().unwrap().is_empty(),
+            "flip at {at}: {report}"
+        );
+        assert_eq!(report["copy_clean"], true, "flip at {at}: {report}");
+        ok(&env.rolo_on(&out, &["--no-server", "doctor"]));
+        total += copied;
+    }
+    assert!(unopenable > 0, "some flip should have locked the file");
+    // A flip in the table of tables can cost a whole table; most cost nothing.
+    assert!(
+        total >= 12 * 300 * 9 / 10,
+        "{total} of {} contacts",
+        12 * 300
     );
 }

@@ -551,7 +551,14 @@ pub fn run_restricted(ctx: &Context, cli: Cli) -> Result<(), Failure> {
 }
 
 fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
-    if let Some(Command::Doctor { json }) = &cli.command
+    if let Some(Command::Doctor {
+        json,
+        salvage: Some(out),
+    }) = &cli.command
+    {
+        return salvage(ctx, out, *json);
+    }
+    if let Some(Command::Doctor { json, .. }) = &cli.command
         && let Some(owner) = ctx.take_the_file()
     {
         // Nobody else is using the file: the full check, redb's page check included.
@@ -673,7 +680,7 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
             seed,
             into_nonempty,
         }) => demo(ctx, contacts, seed, into_nonempty),
-        Some(Command::Doctor { json }) => doctor(ctx, json),
+        Some(Command::Doctor { json, .. }) => doctor(ctx, json),
         Some(Command::Backup { path }) => {
             let store = ctx.store(false, false)?;
             let report = store.backup(&path)?;
@@ -2118,6 +2125,113 @@ fn demo(ctx: &Context, contacts: u64, seed: u64, into_nonempty: bool) -> Result<
         safe(&ctx.db_path.display().to_string())
     );
     Ok(())
+}
+
+/// `rolo doctor --salvage OUT`: runs in this process whatever serves the file (it only reads
+/// the file, without redb and without locks, so a server holding it is no obstacle).
+fn salvage(ctx: &Context, out: &std::path::Path, json: bool) -> Result<(), Failure> {
+    if ctx.restricted || matches!(ctx.mode, Mode::InServer(..)) {
+        return Err(Failure::new(
+            exit::USAGE,
+            "`rolo doctor --salvage` runs only on the machine that holds the file, as its owner",
+        ));
+    }
+    let report = Store::salvage(&ctx.db_path, out, &ctx.actor)?;
+    if json {
+        print_json(&report)?;
+    } else {
+        let t = &report.copied;
+        outln!("salvaged    {} → {}", report.source, report.dest);
+        outln!(
+            "read        the {} commit{}",
+            report.commit,
+            if report.opened_by_redb {
+                " (redb can still open the file)"
+            } else {
+                ", without redb's repair (it cannot open the file)"
+            }
+        );
+        outln!(
+            "copied      {} contacts, {} timeline entries, {} deals, {} organisations, {} in the trash, {} audit entries",
+            t.contacts,
+            t.timeline_entries,
+            t.deals,
+            t.organizations,
+            t.trash,
+            t.audit_entries
+        );
+        let u = &report.unreadable;
+        if u.total() > 0 {
+            outln!(
+                "unreadable  {} contacts, {} timeline entries, {} deals, {} organisations, {} in the trash, {} audit entries",
+                u.contacts,
+                u.timeline_entries,
+                u.deals,
+                u.organizations,
+                u.trash,
+                u.audit_entries
+            );
+        }
+        if report.lost_contacts > 0 {
+            let named: Vec<String> = report
+                .lost_listed
+                .iter()
+                .map(|l| format!("#{} {}", l.id, safe(&l.name)))
+                .collect();
+            let more = report.lost_contacts.saturating_sub(named.len() as u64);
+            outln!(
+                "lost        {} contacts: {}{}",
+                report.lost_contacts,
+                named.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if report.orphaned_entries > 0 {
+            outln!(
+                "lost        {} timeline entries of lost contacts",
+                report.orphaned_entries
+            );
+        }
+        if report.unlinked_deals > 0 {
+            outln!(
+                "unlinked    {} deals kept without their lost contact",
+                report.unlinked_deals
+            );
+        }
+        for line in &report.damage {
+            outln!("damage      {}", safe(line));
+        }
+        for line in &report.refused {
+            outln!("refused     {}", safe(line));
+        }
+        for line in &report.suspect {
+            outln!("suspect     {}", safe(line));
+        }
+        outln!(
+            "check       {}",
+            if report.copy_clean {
+                "the new file passes doctor"
+            } else {
+                "the new file has problems: run `rolo --db OUT doctor`"
+            }
+        );
+        outln!(
+            "next        look through it (`rolo --db {}`), then keep the damaged file aside and put the new one in its place",
+            report.dest
+        );
+    }
+    if report.is_complete() && report.copy_clean {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            exit::UNHEALTHY,
+            "the salvaged copy is missing what is listed above",
+        ))
+    }
 }
 
 fn doctor(ctx: &Context, json: bool) -> Result<(), Failure> {

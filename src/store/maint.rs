@@ -430,41 +430,12 @@ impl Store {
     /// at `dest` that could pass for a backup.
     pub fn backup(&self, dest: &Path) -> Result<BackupReport, StoreError> {
         let shown = text::visible(&dest.display().to_string(), false).into_owned();
-        let open_err = |reason: String| StoreError::Open {
-            path: shown.clone(),
-            reason,
-        };
-        let taken = || open_err("already exists; choose a new file name".into());
-        match std::fs::symlink_metadata(dest) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(open_err(
-                    "is a symbolic link; a backup is never written through one — choose a new file name".into(),
-                ));
-            }
-            Ok(_) => return Err(taken()),
-            Err(_) => {}
-        }
-        let (temp, file) = create_private_temp(dest).map_err(|e| open_err(e.to_string()))?;
+        refuse_existing(dest, &shown)?;
+        let (temp, file) =
+            create_private_temp(dest).map_err(|e| open_err(&shown, e.to_string()))?;
         let temp = TempGuard(Some(temp));
         let rows = self.copy_into(file, &shown)?;
-        // `hard_link` never replaces: a file that appeared at `dest` meanwhile is kept.
-        let Some(temp_path) = temp.0.as_deref() else {
-            return Err(open_err("the temp file went missing".into()));
-        };
-        match std::fs::hard_link(temp_path, dest) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(taken()),
-            // A file system without hard links: rename, still refusing an existing `dest`.
-            Err(_) if std::fs::symlink_metadata(dest).is_err() => {
-                std::fs::rename(temp_path, dest).map_err(|e| open_err(e.to_string()))?;
-            }
-            Err(e) => return Err(open_err(e.to_string())),
-        }
-        drop(temp);
-        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The new name on disk too (best effort: not every file system syncs a folder).
-            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-        }
+        publish(&temp, dest, &shown)?;
         let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupReport {
             path: shown,
@@ -510,8 +481,60 @@ impl Store {
     }
 }
 
+fn open_err(shown: &str, reason: String) -> StoreError {
+    StoreError::Open {
+        path: shown.to_string(),
+        reason,
+    }
+}
+
+/// Refuses a destination that exists, even as a dangling symbolic link: a backup or salvaged
+/// copy never replaces a file and is never written through a link.
+pub(crate) fn refuse_existing(dest: &Path, shown: &str) -> Result<(), StoreError> {
+    match std::fs::symlink_metadata(dest) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(open_err(
+            shown,
+            "is a symbolic link; a copy is never written through one — choose a new file name"
+                .into(),
+        )),
+        Ok(_) => Err(open_err(
+            shown,
+            "already exists; choose a new file name".into(),
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Gives the finished, synced temp file its name `dest`, never replacing a file that
+/// appeared there meanwhile, then syncs the folder; the guard removes the temp name.
+pub(crate) fn publish(temp: &TempGuard, dest: &Path, shown: &str) -> Result<(), StoreError> {
+    let Some(temp_path) = temp.0.as_deref() else {
+        return Err(open_err(shown, "the temp file went missing".into()));
+    };
+    // `hard_link` never replaces: a file that appeared at `dest` meanwhile is kept.
+    match std::fs::hard_link(temp_path, dest) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(open_err(
+                shown,
+                "already exists; choose a new file name".into(),
+            ));
+        }
+        // A file system without hard links: rename, still refusing an existing `dest`.
+        Err(_) if std::fs::symlink_metadata(dest).is_err() => {
+            std::fs::rename(temp_path, dest).map_err(|e| open_err(shown, e.to_string()))?;
+        }
+        Err(e) => return Err(open_err(shown, e.to_string())),
+    }
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The new name on disk too (best effort: not every file system syncs a folder).
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
 /// Removes the temp file it holds when dropped (a failed backup leaves nothing behind).
-struct TempGuard(Option<std::path::PathBuf>);
+pub(crate) struct TempGuard(pub(crate) Option<std::path::PathBuf>);
 
 impl Drop for TempGuard {
     fn drop(&mut self) {
@@ -801,7 +824,10 @@ fn multimap_pairs(
     Ok(out)
 }
 
-fn consistency(txn: &ReadTransaction, report: &mut DoctorReport) -> Result<(), StoreError> {
+pub(crate) fn consistency(
+    txn: &ReadTransaction,
+    report: &mut DoctorReport,
+) -> Result<(), StoreError> {
     let meta = txn.open_table(META)?;
     let counter =
         |name: &str| -> Result<u64, StoreError> { Ok(meta.get(name)?.map_or(0, |v| v.value())) };

@@ -872,3 +872,46 @@ fn every_seeded_bit_flip_salvages() {
         12 * 300
     );
 }
+
+/// `rolo import /dev/stdin` (or a pipe, or `<(…)`) in team mode: the import runs in the
+/// server, which opened its own stdin (nothing) and imported nothing. The client now copies
+/// the stream for the job; messages still name `/dev/stdin`, and the copy is removed.
+#[test]
+fn a_piped_import_through_the_server_reads_the_clients_stream() {
+    use std::io::Write;
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Zed Ward"]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rolo"))
+        .arg("--db")
+        .arg(env.path("rolo.redb"))
+        .args(["import", "/dev/stdin"])
+        .env("ROLO_AS", "tester")
+        .env("HOME", env.dir.path())
+        .env("XDG_CONFIG_HOME", env.path("config"))
+        .env("XDG_DATA_HOME", env.path("data"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"name,email\nAna Lima,ana@example.com\nBo Chen,not-an-email\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        stdout(&out).contains("created 2"),
+        "{} {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("/dev/stdin:3: warning"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(ok(&env.rolo(&["search", "ana"])).contains("Ana Lima"));
+    assert_eq!(env.names(), ["rolo.redb"], "the copy is gone");
+}

@@ -383,10 +383,91 @@ fn is_job(command: &Command) -> bool {
     )
 }
 
+/// An import's input copied from a stream for the server to read; removed when dropped.
+struct Spooled {
+    path: std::path::PathBuf,
+    /// The argument it stands for.
+    original: String,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Copies the stream `args.file` names into an owner-only file beside the database (on disk,
+/// where the server can read it; not a RAM-backed runtime folder). Its first bytes are looked
+/// at first: binary data (`/dev/zero`, a disk image) is refused before anything is written.
+fn spool_input(ctx: &Context, args: &super::import::ImportArgs) -> Result<Spooled, Failure> {
+    use std::io::{Read, Write};
+    let shown = safe(&args.file.display().to_string()).into_owned();
+    let mut input = std::fs::File::open(&args.file)
+        .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {shown}: {e}")))?;
+    let mut head = vec![0; 64 * 1024];
+    let mut filled = 0;
+    while filled < head.len() {
+        match input.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(Failure::new(
+                    exit::ERROR,
+                    format!("cannot read {shown}: {e}"),
+                ));
+            }
+        }
+    }
+    head.truncate(filled);
+    let bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
+    if args.encoding.is_none() && !bom && head.contains(&0) {
+        return Err(Failure::new(
+            exit::INVALID,
+            format!(
+                "{shown}: {}; nothing was imported",
+                crate::interop::encoding::describe(&head[..head.len().min(4096)])
+            ),
+        ));
+    }
+    if let Some(dir) = ctx.db_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let (path, mut file) = crate::store::create_private_temp(&ctx.db_path)
+        .map_err(|e| Failure::new(exit::ERROR, format!("cannot copy {shown}: {e}")))?;
+    let spooled = Spooled {
+        path,
+        original: args.file.display().to_string(),
+    };
+    let copied = file
+        .write_all(&head)
+        .and_then(|()| std::io::copy(&mut input, &mut file))
+        .and_then(|_| file.flush());
+    copied.map_err(|e| {
+        let full = e.raw_os_error() == Some(28);
+        Failure::new(
+            exit::ERROR,
+            format!(
+                "cannot copy {shown} for the import{}: {e}; nothing was imported",
+                if full { " (the disk is full)" } else { "" }
+            ),
+        )
+    })?;
+    Ok(spooled)
+}
+
 /// Sends this command line to the server as a job and prints what it printed.
-fn forward_job(ctx: &Context, cli: &Cli) -> Result<(), Failure> {
+fn forward_job(ctx: &Context, cli: &Cli, spooled: Option<&Spooled>) -> Result<(), Failure> {
     let cwd = std::env::current_dir()?;
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(spool) = spooled {
+        // The input argument is the last one naming the stream; the job reads the copy.
+        if let Some(arg) = args.iter_mut().rev().find(|a| **a == spool.original) {
+            *arg = spool.path.display().to_string();
+        }
+        args.push("--label".into());
+        args.push(spool.original.clone());
+    }
     // Export to stdout: the server writes a private temp file this process then copies out.
     let temp = match &cli.command {
         Some(Command::Export(e)) if e.out.is_none() => {
@@ -564,6 +645,19 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
         // Nobody else is using the file: the full check, redb's page check included.
         return doctor(&owner, *json);
     }
+    // A pipe, `/dev/stdin` or `<(…)` is this process's to read, not the server's: copied
+    // to a private file beside the database for the job, removed when it is done.
+    let mut cli = cli;
+    let mut spooled = None;
+    if let Some(Command::Import(args)) = &mut cli.command
+        && ctx.forwards_jobs()
+        && std::fs::metadata(&args.file).is_ok_and(|m| !m.is_file() && !m.is_dir())
+    {
+        let spool = spool_input(ctx, args)?;
+        args.label = Some(args.file.display().to_string());
+        args.file = spool.path.clone();
+        spooled = Some(spool);
+    }
     if let Some(Command::Import(args)) = &cli.command
         && ctx.forwards_jobs()
     {
@@ -581,7 +675,7 @@ fn run_with(ctx: &Context, cli: Cli) -> Result<(), Failure> {
         && is_job(command)
         && ctx.forwards_jobs()
     {
-        return forward_job(ctx, &cli);
+        return forward_job(ctx, &cli, spooled.as_ref());
     }
     match cli.command {
         Some(Command::Serve { idle, auto }) => serve(ctx, &cli, idle, auto),

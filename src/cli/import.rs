@@ -109,6 +109,27 @@ pub struct ImportArgs {
     /// empty database, else 50000]
     #[arg(long, hide = true)]
     pub batch: Option<usize>,
+    /// The name the user gave the input, when `file` is a copy of it (a pipe or
+    /// `/dev/stdin` spooled by a client for its server): diagnostics and format detection
+    /// use it
+    #[arg(long, hide = true, value_name = "NAME")]
+    pub label: Option<String>,
+}
+
+impl ImportArgs {
+    /// The input as the user named it.
+    pub fn shown_name(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.file.display().to_string())
+    }
+
+    /// The path whose extension tells the format (the user's name for a spooled copy).
+    fn named_path(&self) -> std::path::PathBuf {
+        self.label
+            .as_ref()
+            .map_or_else(|| self.file.clone(), std::path::PathBuf::from)
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -958,7 +979,7 @@ fn check_json_header(path: &std::path::Path, label: &str) -> Result<bool, Failur
 /// (or given), the encoding and column map are valid. Run by a client before it hands the
 /// import to the server, so a bad file never starts a server or creates a database.
 pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
-    let label = args.file.display().to_string();
+    let label = args.shown_name();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let mut input = BufReader::with_capacity(64 * 1024, file);
@@ -967,7 +988,7 @@ pub fn preflight(args: &ImportArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
     let format = match args.format {
         Some(f) => f,
-        None => Format::detect(Some(&args.file), head).ok_or_else(|| {
+        None => Format::detect(Some(&args.named_path()), head).ok_or_else(|| {
             input_failure(&label, interop::InteropError::UnknownFormat(label.clone()))
         })?,
     };
@@ -1017,7 +1038,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
     let started = Instant::now();
     // Every message names the file: shown with its control characters visible (a file name
     // can hold an escape sequence, issue 14).
-    let label = safe(&args.file.display().to_string()).into_owned();
+    let label = safe(&args.shown_name()).into_owned();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let size = file.metadata().ok().map(|m| m.len()).filter(|n| *n > 0);
@@ -1040,7 +1061,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
             let head = input
                 .fill_buf()
                 .map_err(|e| Failure::new(exit::ERROR, format!("cannot read {label}: {e}")))?;
-            Format::detect(Some(&args.file), head).ok_or_else(|| {
+            Format::detect(Some(&args.named_path()), head).ok_or_else(|| {
                 input_failure(&label, interop::InteropError::UnknownFormat(label.clone()))
             })?
         }

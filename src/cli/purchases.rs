@@ -257,7 +257,7 @@ type Parsed = orders::ParsedLine;
 
 pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failure> {
     let started = Instant::now();
-    let label = args.file.display().to_string();
+    let label = args.shown_name();
     let file = File::open(&args.file)
         .map_err(|e| Failure::new(exit::NOT_FOUND, format!("cannot open {label}: {e}")))?;
     let mapping = match &args.map {

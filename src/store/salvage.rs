@@ -207,9 +207,7 @@ type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'sta
 
 /// Keeps panics quiet while it lives (a damaged page may panic redb, and salvage expects
 /// that); the previous hook is put back when it is dropped.
-pub(crate) struct QuietPanics(
-    Option<PanicHook>,
-);
+pub(crate) struct QuietPanics(Option<PanicHook>);
 
 impl QuietPanics {
     pub(crate) fn new() -> Self {

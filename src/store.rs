@@ -18,6 +18,8 @@ mod salvage;
 mod tables;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
@@ -164,6 +166,7 @@ impl StoreError {
     }
 
     fn from_io(e: &std::io::Error) -> Self {
+        io_failed();
         if e.raw_os_error() == Some(28) || e.kind() == std::io::ErrorKind::StorageFull {
             StoreError::DiskFull(e.to_string())
         } else {
@@ -177,6 +180,10 @@ impl From<redb::StorageError> for StoreError {
         match e {
             redb::StorageError::Io(io) => StoreError::from_io(&io),
             redb::StorageError::Corrupted(m) => StoreError::Corrupt(m),
+            redb::StorageError::PreviousIo => {
+                io_failed();
+                StoreError::Io(e.to_string())
+            }
             other => StoreError::Io(other.to_string()),
         }
     }
@@ -190,6 +197,10 @@ macro_rules! via_storage {
                 match e {
                     redb::Error::Io(io) => StoreError::from_io(&io),
                     redb::Error::Corrupted(m) => StoreError::Corrupt(m),
+                    redb::Error::PreviousIo => {
+                        io_failed();
+                        StoreError::Io(e.to_string())
+                    }
                     other => StoreError::Io(other.to_string()),
                 }
             }
@@ -258,13 +269,17 @@ enum Db {
     Write(Database),
     /// With the path shown in [`StoreError::ReadOnly`].
     Read(redb::ReadOnlyDatabase, String),
+    /// Closed after an I/O error and not open again yet (see [`Handle`]): why it could not be
+    /// reopened.
+    Closed(String),
 }
 
 impl Db {
-    fn begin_read(&self) -> Result<redb::ReadTransaction, redb::TransactionError> {
+    fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
         match self {
-            Db::Write(db) => db.begin_read(),
-            Db::Read(db, _) => db.begin_read(),
+            Db::Write(db) => Ok(db.begin_read()?),
+            Db::Read(db, _) => Ok(db.begin_read()?),
+            Db::Closed(why) => Err(Db::closed(why)),
         }
     }
 
@@ -272,6 +287,7 @@ impl Db {
         match self {
             Db::Write(db) => Ok(db.begin_write()?),
             Db::Read(_, path) => Err(StoreError::ReadOnly { path: path.clone() }),
+            Db::Closed(why) => Err(Db::closed(why)),
         }
     }
 
@@ -279,6 +295,7 @@ impl Db {
         match self {
             Db::Write(db) => Ok(db),
             Db::Read(_, path) => Err(StoreError::ReadOnly { path: path.clone() }),
+            Db::Closed(why) => Err(Db::closed(why)),
         }
     }
 
@@ -287,12 +304,115 @@ impl Db {
         match self {
             Db::Write(db) => db.compact().map_err(|e| StoreError::Io(e.to_string())),
             Db::Read(..) => Ok(false),
+            Db::Closed(why) => Err(Db::closed(why)),
+        }
+    }
+
+    fn closed(why: &str) -> StoreError {
+        StoreError::Io(format!(
+            "the database was closed after an I/O error and cannot be opened again yet ({why}); the next request tries again"
+        ))
+    }
+}
+
+/// I/O errors redb reported in this process, counted so that every store learns of one.
+static IO_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+fn io_failed() {
+    IO_FAILURES.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The redb handle of a store, opened again after an I/O error. redb refuses every request
+/// after one failed write ("previous I/O error"): a full disk would otherwise poison a
+/// long-running TUI or server for good, every later save failing even once space is back. The
+/// first request after an error closes the handle and opens the file again (redb recovers the
+/// last commit); if that fails (the disk still full, a transaction still alive), the next
+/// request tries again. Stores in memory are never reopened.
+struct Handle {
+    db: RwLock<Db>,
+    /// How to open it again: the file and its page cache size (`None`: in memory).
+    source: Option<(PathBuf, usize)>,
+    /// [`IO_FAILURES`] when this handle was opened.
+    seen: AtomicU64,
+}
+
+impl Handle {
+    fn new(db: Db, source: Option<(PathBuf, usize)>) -> Self {
+        Handle {
+            db: RwLock::new(db),
+            source,
+            seen: AtomicU64::new(IO_FAILURES.load(Ordering::SeqCst)),
+        }
+    }
+
+    fn current(&self) -> Result<RwLockReadGuard<'_, Db>, StoreError> {
+        self.recover()?;
+        Ok(self.db.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn begin_read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.current()?.begin_read()
+    }
+
+    fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        self.current()?.begin_write()
+    }
+
+    fn get_mut(&mut self) -> Result<&mut Db, StoreError> {
+        self.recover()?;
+        Ok(self.db.get_mut().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn writable(&mut self) -> Result<&mut Database, StoreError> {
+        self.get_mut()?.writable()
+    }
+
+    fn compact(&mut self) -> Result<bool, StoreError> {
+        self.get_mut()?.compact()
+    }
+
+    fn is_read_only(&self) -> bool {
+        matches!(
+            *self.db.read().unwrap_or_else(PoisonError::into_inner),
+            Db::Read(..)
+        )
+    }
+
+    /// Closes and reopens the file when an I/O error was reported since it was opened.
+    fn recover(&self) -> Result<(), StoreError> {
+        let Some((path, cache_bytes)) = &self.source else {
+            return Ok(());
+        };
+        let failures = IO_FAILURES.load(Ordering::SeqCst);
+        if failures == self.seen.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut db = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        if self.seen.load(Ordering::SeqCst) == failures {
+            return Ok(()); // another thread reopened it meanwhile
+        }
+        // The old handle must be gone (its file lock released) before the file opens again.
+        drop(std::mem::replace(&mut *db, Db::Closed("closing".into())));
+        match Store::open_inner(path, *cache_bytes, false) {
+            Ok(fresh) => {
+                *db = fresh
+                    .db
+                    .db
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                self.seen.store(failures, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(e) => {
+                *db = Db::Closed(e.to_string());
+                Err(e)
+            }
         }
     }
 }
 
 pub struct Store {
-    db: Db,
+    db: Handle,
     path: PathBuf,
     /// How many bytes of index rows a bulk load holds back before writing them out.
     bulk_budget: usize,
@@ -385,7 +505,10 @@ impl Store {
             }
             other => open_err(other.to_string()),
         })?;
-        Self::init(Db::Write(db), path.to_path_buf())
+        Self::init(
+            Handle::new(Db::Write(db), Some((path.to_path_buf(), cache_bytes))),
+            path.to_path_buf(),
+        )
     }
 
     /// Opens a file that cannot be written (permissions, a read-only mount) for reading only:
@@ -411,7 +534,7 @@ impl Store {
             })?;
         maint::check_schema_read_only(&db, &shown)?;
         Ok(Store {
-            db: Db::Read(db, shown),
+            db: Handle::new(Db::Read(db, shown), Some((path.to_path_buf(), cache_bytes))),
             path: path.to_path_buf(),
             bulk_budget: deferred::BUDGET_BYTES,
         })
@@ -419,7 +542,7 @@ impl Store {
 
     /// True when this handle was opened read-only (see [`StoreError::ReadOnly`]).
     pub fn is_read_only(&self) -> bool {
-        matches!(self.db, Db::Read(..))
+        self.db.is_read_only()
     }
 
     /// A throw-away database in memory (tests, benchmarks).
@@ -430,10 +553,10 @@ impl Store {
                 path: MEMORY_PATH.into(),
                 reason: e.to_string(),
             })?;
-        Self::init(Db::Write(db), PathBuf::from(MEMORY_PATH))
+        Self::init(Handle::new(Db::Write(db), None), PathBuf::from(MEMORY_PATH))
     }
 
-    fn init(db: Db, path: PathBuf) -> Result<Store, StoreError> {
+    fn init(db: Handle, path: PathBuf) -> Result<Store, StoreError> {
         let mut store = Store {
             db,
             path,

@@ -366,11 +366,12 @@ impl Store {
     pub fn doctor(&mut self) -> Result<DoctorReport, StoreError> {
         // redb's check needs a writable handle; a read-only file gets our own checks only
         // (which still read every record and index).
-        let integrity_ok = match &mut self.db {
+        let integrity_ok = match self.db.get_mut()? {
             super::Db::Write(db) => db
                 .check_integrity()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             super::Db::Read(..) => true,
+            super::Db::Closed(why) => return Err(super::Db::closed(why)),
         };
         let mut report = DoctorReport {
             integrity_ok,

@@ -24,8 +24,13 @@ pub type Id = u64;
 pub struct Actor(pub String);
 
 impl Actor {
+    /// A cleaned name of at most [`limits::NAME_CHARS`] characters (a longer claim from a
+    /// hostile client is cut; the CLI refuses a long `--as` before it gets here).
     pub fn new(name: &str) -> Self {
-        let clean = text::clean_line(name);
+        let mut clean = text::clean_line(name);
+        if let Some((cut, _)) = clean.char_indices().nth(limits::NAME_CHARS) {
+            clean.truncate(cut);
+        }
         Actor(if clean.is_empty() {
             "unknown".into()
         } else {
@@ -488,8 +493,11 @@ impl Contact {
                 problems.push(FieldError::new("phone", &msg));
             }
         }
-        if self.name.chars().count() > 200 {
-            problems.push(FieldError::new("name", "is longer than 200 characters"));
+        if self.name.chars().count() > limits::NAME_CHARS {
+            problems.push(FieldError::new(
+                "name",
+                &format!("is longer than {} characters", limits::NAME_CHARS),
+            ));
         }
         for (field, value) in [
             ("given_name", &self.given_name),
@@ -547,6 +555,23 @@ pub mod limits {
     /// Single-line fields other than the name (which holds 200).
     pub const LINE_CHARS: usize = 1_000;
     pub const NOTES_CHARS: usize = 100_000;
+    /// Names of people: a contact's name, an agent, an assignee, a deal's owner, `--as`.
+    pub const NAME_CHARS: usize = 200;
+
+    /// Adds a problem to `problems` when `value` holds more than `max` characters.
+    pub(crate) fn check(
+        problems: &mut Vec<super::FieldError>,
+        field: &str,
+        value: &str,
+        max: usize,
+    ) {
+        if value.chars().nth(max).is_some() {
+            problems.push(super::FieldError::new(
+                field,
+                &format!("is longer than {max} characters"),
+            ));
+        }
+    }
 }
 
 /// An address mail systems accept (RFC 5321/5322 without quoted local parts or address
@@ -705,7 +730,15 @@ impl Interaction {
         {
             problems.push(FieldError::new("satisfaction", "must be 1 to 5"));
         }
+        self.check_sizes(&mut problems);
         Invalid::from_problems(problems)
+    }
+
+    fn check_sizes(&self, problems: &mut Vec<FieldError>) {
+        limits::check(problems, "summary", &self.summary, limits::LINE_CHARS);
+        limits::check(problems, "body", &self.body, limits::NOTES_CHARS);
+        limits::check(problems, "agent", &self.agent, limits::NAME_CHARS);
+        limits::check(problems, "campaign", &self.campaign, limits::LINE_CHARS);
     }
 }
 
@@ -730,7 +763,14 @@ impl FollowUp {
         if self.what.is_empty() {
             return Err(Invalid::single("what", "say what needs doing"));
         }
-        Ok(())
+        let mut problems = Vec::new();
+        self.check_sizes(&mut problems);
+        Invalid::from_problems(problems)
+    }
+
+    fn check_sizes(&self, problems: &mut Vec<FieldError>) {
+        limits::check(problems, "what", &self.what, limits::LINE_CHARS);
+        limits::check(problems, "assignee", &self.assignee, limits::NAME_CHARS);
     }
 }
 
@@ -779,6 +819,11 @@ pub struct Purchase {
 }
 
 impl Purchase {
+    fn check_sizes(&self, problems: &mut Vec<FieldError>) {
+        limits::check(problems, "product", &self.product, limits::LINE_CHARS);
+        limits::check(problems, "channel", &self.channel, limits::LINE_CHARS);
+        limits::check(problems, "location", &self.location, limits::LINE_CHARS);
+    }
     pub fn margin(&self) -> i64 {
         self.amount - self.cost
     }
@@ -797,6 +842,7 @@ impl Purchase {
         if self.quantity == 0 {
             problems.push(FieldError::new("quantity", "must be at least 1"));
         }
+        self.check_sizes(&mut problems);
         Invalid::from_problems(problems)
     }
 }
@@ -828,7 +874,20 @@ impl Deal {
         if let Err(m) = check_currency(&self.currency) {
             problems.push(FieldError::new("currency", &m));
         }
+        self.sizes(&mut problems);
         Invalid::from_problems(problems)
+    }
+
+    /// The size limits alone (every write checks them, whatever path it came by).
+    pub fn check_sizes(&self) -> Result<(), Invalid> {
+        let mut problems = Vec::new();
+        self.sizes(&mut problems);
+        Invalid::from_problems(problems)
+    }
+
+    fn sizes(&self, problems: &mut Vec<FieldError>) {
+        limits::check(problems, "title", &self.title, limits::LINE_CHARS);
+        limits::check(problems, "owner", &self.owner, limits::NAME_CHARS);
     }
 }
 
@@ -891,6 +950,17 @@ impl Entry {
             Entry::FollowUp(f) => f.clean(),
             Entry::Purchase(p) => p.clean(),
         }
+    }
+    /// The size limits alone (every write checks them, whatever path it came by: a JSON
+    /// restore or a purchase import as much as the TUI).
+    pub fn check_sizes(&self) -> Result<(), Invalid> {
+        let mut problems = Vec::new();
+        match self {
+            Entry::Interaction(i) => i.check_sizes(&mut problems),
+            Entry::FollowUp(f) => f.check_sizes(&mut problems),
+            Entry::Purchase(p) => p.check_sizes(&mut problems),
+        }
+        Invalid::from_problems(problems)
     }
 }
 

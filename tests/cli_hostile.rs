@@ -968,3 +968,51 @@ fn a_piped_import_through_the_server_reads_the_clients_stream() {
     assert!(ok(&env.rolo(&["search", "ana"])).contains("Ana Lima"));
     assert_eq!(env.names(), ["rolo.redb"], "the copy is gone");
 }
+
+/// Issue 14 item 10: only contacts had size limits. A timeline entry's summary, body, agent
+/// and campaign, follow-ups, purchases and deals now have them on every way in (checked where
+/// every write passes, so a JSON restore too), and so has the agent name `--as`.
+#[test]
+fn timeline_entries_and_agent_names_have_size_limits() {
+    let env = Env::new();
+    ok(&env.rolo(&["add", "-n", "Ana Lima"]));
+    let long = "x".repeat(1001);
+    let refused = env.rolo(&["log", "Ana Lima", "-s", &long]);
+    assert_eq!(refused.status.code(), Some(5), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("summary: is longer than 1000"),
+        "{}",
+        stderr(&refused)
+    );
+    let fine = "x".repeat(1000);
+    ok(&env.rolo(&["log", "Ana Lima", "-s", &fine]));
+
+    let name = "y".repeat(201);
+    let refused = env.rolo_on(&env.path("other.redb"), &["--as", &name, "add", "-n", "Bo"]);
+    assert_eq!(refused.status.code(), Some(5), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("at most 200 characters"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!env.path("other.redb").exists(), "nothing was created");
+
+    // A JSON file with an oversized summary: that entry is skipped, with a warning.
+    let out = ok(&env.rolo(&["export", "--format", "json", "--quiet"]));
+    let file = env.path("big.json");
+    std::fs::write(&file, out.replace(&fine, &"z".repeat(1500))).unwrap();
+    let copy = env.path("copy.redb");
+    let imported = env.rolo_on(&copy, &["import", file.to_str().unwrap()]);
+    assert!(
+        stdout(&imported).contains("created 1"),
+        "{}",
+        stdout(&imported)
+    );
+    assert!(
+        stderr(&imported).contains("is longer than 1000"),
+        "{}",
+        stderr(&imported)
+    );
+    let shown = ok(&env.rolo_on(&copy, &["show", "Ana Lima", "--json"]));
+    assert!(!shown.contains("zzzz"), "{shown}");
+}

@@ -131,6 +131,17 @@ impl Context {
             .clone()
             .or_else(|| cli.actor.clone())
             .or_else(|| config.actor.clone());
+        if let Some(a) = &claim
+            && a.chars().nth(crate::domain::limits::NAME_CHARS).is_some()
+        {
+            return Err(Failure::new(
+                exit::INVALID,
+                format!(
+                    "an agent name (`--as`, ROLO_AS, `actor` in the config) holds at most {} characters",
+                    crate::domain::limits::NAME_CHARS
+                ),
+            ));
+        }
         let actor = match &claim {
             Some(a) => Actor::new(a),
             None => Actor::from_os(),

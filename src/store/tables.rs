@@ -881,6 +881,9 @@ impl<'t> Tables<'t> {
     }
 
     fn put_entry(&mut self, old: Option<&Entry>, new: Option<&Entry>) -> Result<(), StoreError> {
+        if let Some(new) = new {
+            new.check_sizes()?;
+        }
         let mut touched = Vec::new();
         let purchase_changed =
             matches!(old, Some(Entry::Purchase(_))) || matches!(new, Some(Entry::Purchase(_)));
@@ -992,6 +995,9 @@ impl<'t> Tables<'t> {
     }
 
     fn put_deal(&mut self, old: Option<&Deal>, new: Option<&Deal>) -> Result<(), StoreError> {
+        if let Some(new) = new {
+            new.check_sizes()?;
+        }
         if let Some(old) = old {
             if let Some(c) = old.contact {
                 self.deals_by_contact.remove((c, old.id))?;

@@ -1497,6 +1497,46 @@ fn a_contact_another_agent_adds_or_renames_reorders_the_list_live() {
     assert_eq!(d.state.list.ids[0], added.id, "Aaron now comes first");
 }
 
+/// A search kept on the list (`/li`, enter) follows other agents too: a contact added that
+/// matches shows up in its ranked place, one renamed away leaves, and the selection stays on
+/// its contact. It used to stay as it was until the search was run again.
+#[test]
+fn a_search_kept_on_the_list_follows_other_agents_changes() {
+    let mut d = driver(&["Linda Hall", "Linda Moore", "Bob Stone"]);
+    let sam = d.other_agent("sam");
+    d.keys("/");
+    d.type_text("li");
+    d.keys("enter");
+    assert!(
+        d.state.list.filter.is_some(),
+        "the search stays as a filter"
+    );
+    assert_eq!(d.state.list.ids.len(), 2);
+    d.keys("j");
+    let selected = d.state.list.selected_id().expect("selection");
+    let added = sam
+        .add_contact(ContactDraft {
+            name: "Wei Li".into(),
+            ..ContactDraft::default()
+        })
+        .expect("add");
+    d.pump();
+    assert_eq!(d.state.list.ids.len(), 3, "{:?}", d.state.list.ids);
+    assert_eq!(d.state.list.ids[0], added.id, "the whole word ranks first");
+    assert_eq!(d.state.list.selected_id(), Some(selected), "selection kept");
+    let mut gone = d.store.contact(selected).expect("read").expect("there");
+    gone.name = "Ann Stone".into();
+    gone.emails.clear(); // the test's contacts have first-name emails (linda@…)
+    sam.update_contact(gone, None, None).expect("rename");
+    d.pump();
+    assert_eq!(d.state.list.ids.len(), 2, "{:?}", d.state.list.ids);
+    assert!(!d.state.list.ids.contains(&selected));
+    // Esc still gives back the whole list, the new contact in it.
+    d.keys("esc");
+    assert!(d.state.list.filter.is_none());
+    assert_eq!(d.state.list.total, 4);
+}
+
 #[test]
 fn presence_of_others_shows_on_the_contact_and_leaves_with_them() {
     let mut d = driver(&["Ana", "Bob"]);

@@ -50,6 +50,12 @@ pub enum Effect {
     FilterList {
         query: String,
     },
+    /// Ask again for the contacts the list's filter shows (someone else's change may add or
+    /// remove some): ranked search hits, or every match.
+    RefreshFilter {
+        query: String,
+        ranked: bool,
+    },
     /// Add a contact; with `check_shared`, first look for someone who already has one of its
     /// emails or phones and ask (`Msg::SharedOnAdd`) instead of saving.
     AddContact {
@@ -194,6 +200,17 @@ pub fn run_store_effect(store: &Db, effect: Effect) -> Vec<Msg> {
             Ok(ids) => vec![Msg::Filtered { query, ids }],
             Err(e) => failed(&e),
         },
+        Effect::RefreshFilter { query, ranked } => {
+            let limit = if ranked {
+                crate::tui::search_bridge::LIMIT
+            } else {
+                FILTER_LIMIT
+            };
+            match store.search_ids(query.clone(), limit) {
+                Ok(ids) => vec![Msg::FilterRefreshed { query, ids }],
+                Err(e) => failed(&e),
+            }
+        }
         Effect::AddContact {
             draft,
             check_shared,

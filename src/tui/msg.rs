@@ -55,6 +55,11 @@ pub enum Msg {
         query: String,
         ids: Vec<Id>,
     },
+    /// The list filter's contacts asked for again (`Effect::RefreshFilter`).
+    FilterRefreshed {
+        query: String,
+        ids: Vec<Id>,
+    },
     TrashLoaded(Vec<crate::tui::state::TrashRow>),
     /// A write finished; the message is already worded; `select` is a contact to show.
     Written {

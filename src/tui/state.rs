@@ -122,6 +122,9 @@ pub struct ListFilter {
     pub all: Vec<Id>,
     pub all_total: u64,
     pub all_complete: bool,
+    /// The hits of a search, best first (else a drill-down, in the list's order): how a
+    /// refresh after someone else's change orders them.
+    pub ranked: bool,
 }
 
 impl ListState {

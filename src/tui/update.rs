@@ -204,6 +204,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Filtered { query, ids } => dashboard::filtered(state, query, ids),
+        Msg::FilterRefreshed { query, ids } => remote::filter_refreshed(state, &query, ids),
         Msg::DueLoaded(items) => {
             state.today_view.all = items;
             state.today_view.loaded = true;
@@ -1170,6 +1171,7 @@ fn open(state: &mut State) -> Vec<Effect> {
                     all: std::mem::take(&mut list.ids),
                     all_total: list.total,
                     all_complete: list.complete,
+                    ranked: true,
                 });
                 list.total = hits.len() as u64;
                 list.ids = hits;

@@ -187,6 +187,7 @@ pub(super) fn filtered(state: &mut State, query: String, ids: Vec<Id>) -> Vec<Ef
         all: std::mem::take(&mut list.ids),
         all_total: list.total,
         all_complete: list.complete,
+        ranked: false,
     });
     list.total = ids.len() as u64;
     let first = ids.first().copied();

@@ -7,7 +7,8 @@ use crate::tui::effect::Effect;
 use crate::tui::state::{OtherChange, Overlay, Screen, State};
 use crate::tui::strings;
 
-use super::{follow_selection, refresh};
+use super::{follow_selection, refresh, reselect};
+use crate::domain::Id;
 
 pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
     match event {
@@ -66,6 +67,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
                 effects
             };
             effects.extend(rerun_search(state));
+            effects.extend(refresh_filter(state));
             effects
         }
         Event::Presence { entries } => {
@@ -76,6 +78,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
         Event::Resync { .. } => {
             let mut effects = refresh(state, None);
             effects.extend(rerun_search(state));
+            effects.extend(refresh_filter(state));
             effects
         }
         Event::Reconnecting => {
@@ -92,9 +95,52 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
             // Whatever was missed was replayed; reading the screen afresh is the simple truth.
             let mut effects = refresh(state, None);
             effects.extend(rerun_search(state));
+            effects.extend(refresh_filter(state));
             effects
         }
     }
+}
+
+/// A search kept on the list asks again too: a contact someone else added or changed so that
+/// it matches shows up, one that no longer matches goes.
+fn refresh_filter(state: &State) -> Vec<Effect> {
+    match &state.list.filter {
+        Some(filter) => vec![Effect::RefreshFilter {
+            query: filter.query.clone(),
+            ranked: filter.ranked,
+        }],
+        None => Vec::new(),
+    }
+}
+
+/// The filter's contacts as asked for again: shown in their ranking (a search) or the list's
+/// order (a drill-down), the selection staying on its contact where it still matches.
+pub fn filter_refreshed(state: &mut State, query: &str, ids: Vec<Id>) -> Vec<Effect> {
+    let selected = state.list.selected_id();
+    let list = &mut state.list;
+    let Some(filter) = &list.filter else {
+        return Vec::new();
+    };
+    if filter.query != query {
+        return Vec::new(); // an answer for a filter since cleared or replaced
+    }
+    let ids = if filter.ranked || !filter.all_complete {
+        ids
+    } else {
+        let found: std::collections::HashSet<Id> = ids.iter().copied().collect();
+        filter
+            .all
+            .iter()
+            .copied()
+            .filter(|id| found.contains(id))
+            .collect()
+    };
+    if ids == list.ids {
+        return Vec::new();
+    }
+    list.total = ids.len() as u64;
+    list.ids = ids;
+    reselect(state, selected)
 }
 
 /// An open search asks again, so its results show the change.

@@ -435,6 +435,23 @@ fn read_loop(conn: &std::sync::Weak<Connection>, link: &Arc<Link>, stream: UnixS
 /// Connects to the target's socket and shakes hands; a private target's server is started
 /// when none answers.
 fn connect(target: &Target, hello: &Hello) -> Result<(UnixStream, Welcome), StoreError> {
+    match connect_once(target, hello) {
+        // A server that closes a new connection unanswered is stopping (its database file was
+        // replaced, or it was asked to): once it is gone, start or reach the next one.
+        Err(StoreError::Unavailable(why))
+            if target.spawn && why.contains("closed the connection") =>
+        {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while UnixStream::connect(&target.socket).is_ok() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            connect_once(target, hello)
+        }
+        other => other,
+    }
+}
+
+fn connect_once(target: &Target, hello: &Hello) -> Result<(UnixStream, Welcome), StoreError> {
     let stream = match UnixStream::connect(&target.socket) {
         Ok(s) => s,
         Err(e) if target.spawn && is_absent(&e) => start_server(target)?,
@@ -461,7 +478,14 @@ fn is_absent(e: &std::io::Error) -> bool {
 }
 
 fn handshake(mut stream: UnixStream, hello: &Hello) -> Result<(UnixStream, Welcome), StoreError> {
-    let unavailable = |e: std::io::Error| StoreError::Unavailable(e.to_string());
+    let unavailable = |e: std::io::Error| {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionReset, UnexpectedEof};
+        if matches!(e.kind(), BrokenPipe | ConnectionReset | UnexpectedEof) {
+            StoreError::Unavailable(format!("the server closed the connection ({e})"))
+        } else {
+            StoreError::Unavailable(e.to_string())
+        }
+    };
     let payload = serde_json::to_vec(hello).map_err(|e| StoreError::Protocol(e.to_string()))?;
     Frame::new(kind::HELLO, 0, payload)
         .write_to(&mut stream)

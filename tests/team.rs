@@ -556,6 +556,51 @@ fn an_auto_started_server_whose_socket_file_vanished_exits_and_a_fresh_one_takes
     assert_ne!(first, second);
 }
 
+/// Restoring a backup by moving it into place (`mv backup.redb crm.redb`) while a server
+/// held the old file: the server went on serving the old, now nameless file, so the restored
+/// contacts were invisible and every write went to a file nobody would open again. The
+/// server now notices the path names another file, stops, and the next command (or a
+/// reconnecting TUI) is served from the file the path names.
+#[test]
+fn a_database_file_replaced_under_a_running_server_is_what_the_next_command_sees() {
+    let team = Team::new(&["Ana Lima"]);
+    assert!(team.ok(&["search", "ana"]).contains("Ana Lima"));
+    let first = team.servers();
+    assert_eq!(first.len(), 1);
+    let backup = team.path().join("backup.redb");
+    {
+        let store = Store::open(&backup).expect("open");
+        let draft = ContactDraft {
+            name: "Bo Chen".into(),
+            ..ContactDraft::default()
+        };
+        store.add_contact(&Actor::new("setup"), draft).expect("add");
+    }
+    std::fs::rename(&backup, &team.db).expect("move the backup into place");
+    // At once, before the server's next look at the file.
+    let found = team.ok(&["search", "bo"]);
+    assert!(found.contains("Bo Chen"), "{found}");
+    team.ok(&["add", "-n", "Cy Written"]);
+    wait_until("the old server to exit", || !alive(first[0]));
+    let _ = team.rolo(&["server", "stop"]);
+    wait_until("every server to exit", || team.servers().is_empty());
+    let out = team.ok(&["--no-server", "search", "cy"]);
+    assert!(
+        out.contains("Cy Written"),
+        "the write went to the file: {out}"
+    );
+    // Removed: a command says there is no database instead of reading the deleted file.
+    assert!(team.ok(&["search", "cy"]).contains("Cy Written"));
+    std::fs::remove_file(&team.db).expect("remove");
+    let gone = team.rolo(&["search", "cy"]);
+    assert_eq!(
+        gone.status.code(),
+        Some(10),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+}
+
 #[test]
 fn eight_clients_starting_at_once_share_one_server() {
     let team = Team::new(&["Ana Lima"]);

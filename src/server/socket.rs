@@ -130,12 +130,28 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
     let uid = rustix::process::geteuid().as_raw();
     let mut listener = listener;
     let mut ours = socket_identity(&options.socket);
+    // The database file this server holds. Removed, or replaced by another file (a backup
+    // moved into place), the path no longer names what this server serves: writes would go to
+    // a file nobody will open again. The server stops; its clients reconnect to a new one
+    // that opens the file the path names now.
+    let served = file_identity(db_path);
+    let replaced = || served.is_some() && file_identity(db_path) != served;
     loop {
         if stop.load(Ordering::Relaxed) || service.stop.load(Ordering::Relaxed) {
             break;
         }
+        if replaced() {
+            eprintln!(
+                "rolo serve: {} was removed or replaced; stopping so that clients open the file it names now",
+                crate::domain::text::visible(&db_path.display().to_string(), false)
+            );
+            break;
+        }
         if wait_readable(&listener, ACCEPT_TICK) {
             match listener.accept() {
+                // Checked again for each new client: a command right after the swap must not
+                // be served from the old file.
+                Ok(_) if replaced() => continue,
                 Ok((stream, _)) => {
                     let _ = stream.set_nonblocking(false);
                     let service = Arc::clone(&service);
@@ -174,6 +190,13 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
 
 /// How often the accept loop looks at its flags and its socket file when no one connects.
 const ACCEPT_TICK: Duration = Duration::from_millis(100);
+
+/// The (device, inode) of the file `path` names (through links), if there is one.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
 
 /// The (device, inode) of the socket file at `path`, if it is a socket.
 fn socket_identity(path: &Path) -> Option<(u64, u64)> {

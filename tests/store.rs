@@ -2575,3 +2575,22 @@ fn concurrent_edits_of_different_fields_are_merged_and_the_same_field_is_refused
         assert_eq!(store.contact(c.id).unwrap().unwrap().title, "CEO");
     });
 }
+
+/// A deal names a contact that exists (or none), like a timeline entry: one for a contact
+/// that is not there (a typo'd id, a contact deleted meanwhile) is refused, not filed under
+/// a ghost that doctor and the contact's deal list would never show.
+#[test]
+fn a_deal_for_a_missing_contact_is_refused() {
+    on_both(|store| {
+        let c = add(store, "Ana", "ana@example.com");
+        let err = store
+            .add_deal(&sam(), deal(c.id + 100, "Ghost"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+        let mut d = store.add_deal(&sam(), deal(c.id, "Real")).unwrap();
+        d.contact = Some(c.id + 100);
+        let err = store.update_deal(&sam(), d).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+        assert_eq!(store.deals_for(c.id).unwrap().len(), 1);
+    });
+}

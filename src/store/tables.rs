@@ -997,6 +997,12 @@ impl<'t> Tables<'t> {
     fn put_deal(&mut self, old: Option<&Deal>, new: Option<&Deal>) -> Result<(), StoreError> {
         if let Some(new) = new {
             new.check_sizes()?;
+            // Like a timeline entry, a deal names a contact that exists (or none).
+            if let Some(c) = new.contact
+                && self.contacts.get(c)?.is_none()
+            {
+                return Err(StoreError::NotFound(format!("contact {c}")));
+            }
         }
         if let Some(old) = old {
             if let Some(c) = old.contact {

@@ -1531,10 +1531,17 @@ fn a_search_kept_on_the_list_follows_other_agents_changes() {
     d.pump();
     assert_eq!(d.state.list.ids.len(), 2, "{:?}", d.state.list.ids);
     assert!(!d.state.list.ids.contains(&selected));
-    // Esc still gives back the whole list, the new contact in it.
+    // Our own new contact that matches joins the filter too.
+    d.keys("n");
+    d.type_text("Lina Mine");
+    d.keys("ctrl-s");
+    assert!(d.state.overlay.is_none());
+    assert_eq!(d.state.list.ids.len(), 3, "{:?}", d.state.list.ids);
+    assert_eq!(selected_name(&d), "Lina Mine");
+    // Esc still gives back the whole list, the new contacts in it.
     d.keys("esc");
     assert!(d.state.list.filter.is_none());
-    assert_eq!(d.state.list.total, 4);
+    assert_eq!(d.state.list.total, 5);
 }
 
 #[test]

@@ -231,7 +231,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             ) {
                 state.overlay = None;
             }
-            match reload {
+            let mut effects = match reload {
                 Reload::Timeline => refresh_timeline(state),
                 Reload::Contact(id) => {
                     let mut effects = refresh(state, select);
@@ -249,7 +249,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     effects.push(Effect::IndexSearch);
                     effects
                 }
-            }
+            };
+            // A search kept on the list follows our own writes as it follows others'.
+            effects.extend(remote::refresh_filter(state));
+            effects
         }
         Msg::ContactSaved(contact) => {
             state.overlay = None;
@@ -258,8 +261,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 &state.undo_keys,
             ));
             state.detail = None;
-            let mut effects = refresh(state, Some(contact.id));
-            effects.push(Effect::IndexContact(contact.id));
+            // A search kept on the list asks again first, so the saved contact is selected
+            // in it when it matches.
+            let mut effects = vec![Effect::IndexContact(contact.id)];
+            effects.extend(remote::refresh_filter(state));
+            effects.extend(refresh(state, Some(contact.id)));
             if std::mem::take(&mut state.merge_after_save) {
                 state.busy = Some(strings::finding_duplicates(&text::visible(
                     &contact.name,

@@ -103,7 +103,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
 
 /// A search kept on the list asks again too: a contact someone else added or changed so that
 /// it matches shows up, one that no longer matches goes.
-fn refresh_filter(state: &State) -> Vec<Effect> {
+pub(super) fn refresh_filter(state: &State) -> Vec<Effect> {
     match &state.list.filter {
         Some(filter) => vec![Effect::RefreshFilter {
             query: filter.query.clone(),
@@ -116,7 +116,8 @@ fn refresh_filter(state: &State) -> Vec<Effect> {
 /// The filter's contacts as asked for again: shown in their ranking (a search) or the list's
 /// order (a drill-down), the selection staying on its contact where it still matches.
 pub fn filter_refreshed(state: &mut State, query: &str, ids: Vec<Id>) -> Vec<Effect> {
-    let selected = state.list.selected_id();
+    // A contact just saved is to be selected once it is in the list.
+    let selected = state.list.pending_select.or(state.list.selected_id());
     let list = &mut state.list;
     let Some(filter) = &list.filter else {
         return Vec::new();

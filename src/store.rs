@@ -476,16 +476,13 @@ impl Store {
         };
         // redb's repair of a file not closed cleanly can panic on a damaged page (an
         // assertion on the page type); that is a damaged database, not a crash of rolo.
-        let opened = {
-            let _quiet = salvage::QuietPanics::new();
-            salvage::guarded(|| {
-                redb::backends::FileBackend::new(file).and_then(|backend| {
-                    Database::builder()
-                        .set_cache_size(cache_bytes)
-                        .create_with_backend(backend)
-                })
+        let opened = salvage::guarded(|| {
+            redb::backends::FileBackend::new(file).and_then(|backend| {
+                Database::builder()
+                    .set_cache_size(cache_bytes)
+                    .create_with_backend(backend)
             })
-        };
+        });
         let Some(opened) = opened else {
             return Err(StoreError::Corrupt(
                 "redb's repair met a page it cannot read".into(),

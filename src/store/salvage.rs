@@ -198,31 +198,28 @@ impl StorageBackend for PatchedFile {
     }
 }
 
-/// Runs `f`, turning a panic (redb trusting a damaged page) into `None`.
+thread_local! {
+    /// Set while this thread runs [`guarded`]: its panics are expected, and not printed.
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic (redb trusting a damaged page) into `None`. Such a panic is not
+/// printed; any other panic, on this thread outside `f` or on any other thread, goes to the
+/// hook that was there before (installed once, around it).
 pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
-    catch_unwind(AssertUnwindSafe(f)).ok()
-}
-
-type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
-
-/// Keeps panics quiet while it lives (a damaged page may panic redb, and salvage expects
-/// that); the previous hook is put back when it is dropped.
-pub(crate) struct QuietPanics(Option<PanicHook>);
-
-impl QuietPanics {
-    pub(crate) fn new() -> Self {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        QuietPanics(Some(previous))
-    }
-}
-
-impl Drop for QuietPanics {
-    fn drop(&mut self) {
-        if let Some(previous) = self.0.take() {
-            std::panic::set_hook(previous);
-        }
-    }
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.get() {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.replace(true);
+    let result = catch_unwind(AssertUnwindSafe(f)).ok();
+    GUARDED.set(outer);
+    result
 }
 
 /// A key a damaged scan can step past: the next candidate start `2^step` beyond `self`.
@@ -562,7 +559,6 @@ impl Store {
             dest: shown.clone(),
             ..SalvageReport::default()
         };
-        let quiet = QuietPanics::new();
         report.opened_by_redb =
             guarded(|| Database::builder().open_read_only(source)).is_some_and(|db| db.is_ok());
         // Each commit that opens and starts a read, with the contacts it gives: the one with
@@ -617,7 +613,6 @@ impl Store {
                 copy_records(&txn, bulk, &mut report)
             })?;
         }
-        drop(quiet);
         let mut copy = Store::open(&temp_path)?;
         report.copy_clean = copy.doctor()?.is_clean();
         drop(copy);

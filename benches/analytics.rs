@@ -180,6 +180,9 @@ fn run(customers: u64, dir: &Path, with_lifetimes: bool) -> Result<(), Box<dyn s
             Command::new(env!("CARGO_BIN_EXE_rolo"))
                 .arg("--db")
                 .arg(&db)
+                // In-process: an auto-started server would still hold the file when the
+                // bench opens it below.
+                .arg("--no-server")
                 .args([
                     "import",
                     csv.to_str().unwrap_or(""),

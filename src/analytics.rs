@@ -18,6 +18,7 @@ pub mod performance;
 pub mod profit;
 pub mod reports;
 pub mod rfm;
+pub mod rollup;
 pub mod satisfaction;
 pub mod special;
 pub mod summary;

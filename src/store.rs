@@ -33,7 +33,7 @@ use tables::*;
 use crate::domain::{At, Contact, Day, Deal, Entry, FollowUp, Id, Organization, text};
 
 /// The schema this build writes. Older files are migrated on open; newer ones are refused.
-pub const SCHEMA_VERSION: u64 = 7;
+pub const SCHEMA_VERSION: u64 = 8;
 
 /// redb's page cache. Its default (1 GiB) would be kept resident; 16 MiB keeps a 1M-contact
 /// database responsive within a laptop-sized budget. The search index load reads every
@@ -1162,6 +1162,39 @@ impl Store {
             Some(v) => Ok(Some(decode("purchase summary", v.value())?)),
             None => Ok(None),
         }
+    }
+
+    /// Every report rollup row ([`crate::analytics::rollup`]), in key order.
+    pub fn rollup_rows(&self) -> Result<Vec<crate::analytics::rollup::Row>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(ROLLUPS)?;
+        let mut out = Vec::with_capacity(usize::try_from(t.len()?).unwrap_or(0));
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let (kind, currency, day, value) = k.value();
+            let Some(kind) = crate::analytics::rollup::Kind::from_code(kind) else {
+                return Err(StoreError::Corrupt(format!("report rollup of kind {kind}")));
+            };
+            out.push(crate::analytics::rollup::Row {
+                kind,
+                currency: currency.to_string(),
+                day,
+                value: value.to_string(),
+                cell: decode_cell(v.value())?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every customer's ratings in summary (contacts with a rated interaction), in id order.
+    pub fn customer_ratings(&self) -> Result<Vec<crate::analytics::rollup::Ratings>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(RATINGS)?;
+        let mut out = Vec::with_capacity(usize::try_from(t.len()?).unwrap_or(0));
+        for row in t.iter()? {
+            out.push(decode("rating summary", row?.1.value())?);
+        }
+        Ok(out)
     }
 
     /// Calls `f` for every timeline entry, in `(contact, at)` order, until it returns `false`

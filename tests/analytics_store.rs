@@ -1,7 +1,9 @@
 //! The store keeps every customer's purchase summary current: whatever order purchases come in,
 //! through single writes, bulk loads, undo, delete, restore and merge, the stored summary equals
 //! one rebuilt from the purchases themselves, and `rolo doctor` agrees. A schema-5 file gains
-//! its summaries on open.
+//! its summaries on open. The report rollups and rating summaries (schema 8) follow every
+//! write the same way, and the reports read from them equal the same reports computed from
+//! the timeline's lines.
 
 use rolo::analytics::summary::PurchaseSummary;
 use rolo::domain::{Actor, At, ContactDraft, Entry, Id, Purchase};
@@ -205,8 +207,247 @@ fn a_schema_6_file_gains_its_purchase_summaries_on_open() {
         txn.commit().unwrap();
     }
     let mut store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), rolo::store::SCHEMA_VERSION);
     assert_eq!(store.customer_summaries().unwrap(), before);
     assert_eq!(before.len(), 2);
     assert_current(&mut store, &ids);
+}
+
+fn rated(contact: Id, day: i64, agent: &str, score: u8) -> Entry {
+    let mut i = rolo::domain::Interaction::new(contact, rolo::domain::Channel::Call, "call");
+    i.at = At::from_millis(1_700_000_000_000 / DAY * DAY + day * DAY);
+    i.agent = agent.into();
+    i.satisfaction = Some(score);
+    Entry::Interaction(i)
+}
+
+/// The reports read from the rollups equal the same numbers computed line by line from the
+/// timeline (the functions the reports used before schema 8), at several `--as-of` days.
+fn assert_reports_match_the_lines(store: &Store) {
+    use rolo::analytics::performance::group_by;
+    use rolo::analytics::reports;
+    let mut purchases = Vec::new();
+    let mut interactions = Vec::new();
+    store
+        .for_each_entry(|e| {
+            match e {
+                Entry::Purchase(p) => purchases.push(p),
+                Entry::Interaction(i) => interactions.push(i),
+                _ => {}
+            }
+            true
+        })
+        .unwrap();
+    let base = i32::try_from(1_700_000_000_000 / DAY).unwrap();
+    for offset in [-1, 5, 12, 20, 29, 400] {
+        let as_of = rolo::domain::Day::from_number(base + offset);
+        let limit = as_of.number();
+        let day = |at: At| i32::try_from(at.millis().div_euclid(DAY)).unwrap();
+        let lines: Vec<&Purchase> = purchases.iter().filter(|p| day(p.at) <= limit).collect();
+        let perf = reports::performance(
+            store,
+            &reports::PerformanceOptions {
+                as_of: Some(as_of),
+                by: Vec::new(),
+            },
+        )
+        .unwrap();
+        for g in &perf.groups {
+            let expected = group_by(g.by, lines.iter().copied());
+            assert_eq!(g.groups, expected, "{:?} as of {offset}", g.by);
+        }
+        assert_eq!(perf.groups.len(), 4);
+        let profit = reports::profit(
+            store,
+            &reports::ProfitOptions {
+                as_of: Some(as_of),
+                top: 100,
+            },
+        )
+        .unwrap();
+        let products = rolo::analytics::profit::products(lines.iter().copied());
+        for c in &profit.currencies {
+            let mut expected: Vec<(String, i64)> = products
+                .get(&c.currency)
+                .map(|m| m.iter().map(|(k, t)| (k.clone(), t.margin)).collect())
+                .unwrap_or_default();
+            expected.sort();
+            let mut got: Vec<(String, i64)> = c
+                .top_products
+                .iter()
+                .map(|p| (p.product.clone(), p.totals.margin))
+                .collect();
+            got.sort();
+            assert_eq!(got, expected, "{} products as of {offset}", c.currency);
+        }
+        let rated: Vec<&rolo::domain::Interaction> =
+            interactions.iter().filter(|i| day(i.at) <= limit).collect();
+        let expected = rolo::analytics::satisfaction::satisfaction(rated.iter().copied());
+        let got = reports::satisfaction(
+            store,
+            &reports::SatisfactionOptions {
+                as_of: Some(as_of),
+                top: 100,
+                customers: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(got.satisfaction, expected, "satisfaction as of {offset}");
+    }
+}
+
+#[test]
+fn report_rollups_follow_every_kind_of_write_and_equal_the_lines() {
+    let mut store = Store::in_memory().unwrap();
+    let ana = contact(&store, "Ana");
+    let bob = contact(&store, "Bob");
+    for (d, h, amount, cur) in PATTERN {
+        store
+            .add_entry(&sam(), purchase(ana.id, d, h, amount, cur))
+            .unwrap();
+    }
+    store
+        .add_entry(&sam(), purchase(bob.id, 12, 9, 4000, "EUR"))
+        .unwrap();
+    let mut calls = Vec::new();
+    for (who, day, agent, score) in [
+        (ana.id, 3, "sam", 5),
+        (ana.id, 14, "ana", 4),
+        (bob.id, 14, "sam", 2),
+        (bob.id, 21, "sam", 5),
+        (ana.id, 28, "lee", 1),
+    ] {
+        calls.push(
+            store
+                .add_entry(&sam(), rated(who, day, agent, score))
+                .unwrap(),
+        );
+    }
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    // An edit of a rating, then a deletion: both subtract what the old entry added.
+    let Entry::Interaction(first) = calls[0].clone() else {
+        panic!("not an interaction")
+    };
+    let mut edited = first.clone();
+    edited.satisfaction = Some(2);
+    store.edit_interaction(&sam(), &first, edited).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    let Entry::Interaction(last) = calls[4].clone() else {
+        panic!("not an interaction")
+    };
+    store.delete_interaction(&sam(), &last).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    // Undo the deletion; delete, restore and merge a contact; undo the merge.
+    store.undo(&sam()).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    store.delete_contact(&sam(), bob.id).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    store.restore_contact(&sam(), bob.id).unwrap();
+    let survivor = store.contact(ana.id).unwrap().unwrap();
+    let absorbed = store.contact(bob.id).unwrap().unwrap();
+    store.merge_contacts(&sam(), survivor, &absorbed).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    let ratings = store.customer_ratings().unwrap();
+    assert_eq!(ratings.len(), 1, "bob's ratings moved to ana");
+    assert_eq!(ratings[0].count, 5);
+    store.undo(&sam()).unwrap();
+    assert_current(&mut store, &[ana.id, bob.id]);
+    assert_reports_match_the_lines(&store);
+    assert_eq!(store.customer_ratings().unwrap().len(), 2);
+}
+
+#[test]
+fn a_bulk_load_writes_the_same_rollups_as_single_writes() {
+    let single = Store::in_memory().unwrap();
+    let mut bulk = Store::in_memory().unwrap();
+    let ids: Vec<Id> = (0..5)
+        .map(|i| {
+            let name = format!("C{i}");
+            let a = contact(&single, &name).id;
+            assert_eq!(contact(&bulk, &name).id, a);
+            a
+        })
+        .collect();
+    let mut entries = Vec::new();
+    for &id in &ids {
+        for &(d, h, a, c) in &PATTERN {
+            entries.push(purchase(id, d + id as i64, h, a, c));
+        }
+        entries.push(rated(
+            id,
+            id as i64,
+            "sam",
+            u8::try_from(id % 5 + 1).unwrap(),
+        ));
+        entries.push(rated(id, 2 * id as i64, "ana", 4));
+    }
+    for e in &entries {
+        single.add_entry(&sam(), e.clone()).unwrap();
+    }
+    bulk.bulk(&sam(), "import", |b| {
+        for e in &entries {
+            b.add_entry(e.clone())?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(single.rollup_rows().unwrap(), bulk.rollup_rows().unwrap());
+    assert_eq!(
+        single.customer_ratings().unwrap(),
+        bulk.customer_ratings().unwrap()
+    );
+    assert!(!bulk.rollup_rows().unwrap().is_empty());
+    assert_current(&mut bulk, &ids);
+    assert_reports_match_the_lines(&bulk);
+}
+
+#[test]
+fn a_schema_7_file_gains_its_report_rollups_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.redb");
+    let (ids, rows, ratings) = {
+        let store = Store::open(&path).unwrap();
+        let ana = contact(&store, "Ana");
+        let bob = contact(&store, "Bob");
+        for (d, h, amount, cur) in PATTERN {
+            store
+                .add_entry(&sam(), purchase(ana.id, d, h, amount, cur))
+                .unwrap();
+        }
+        store.add_entry(&sam(), rated(bob.id, 4, "sam", 3)).unwrap();
+        store.add_entry(&sam(), rated(bob.id, 9, "ana", 5)).unwrap();
+        (
+            vec![ana.id, bob.id],
+            store.rollup_rows().unwrap(),
+            store.customer_ratings().unwrap(),
+        )
+    };
+    assert_eq!(ratings.len(), 1);
+    // Make it the file schema 7 wrote: no rollup tables, version 7.
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        for name in ["report_rollups", "customer_ratings"] {
+            let gone = redb::TableDefinition::<u64, &[u8]>::new(name);
+            assert!(txn.delete_table(gone).unwrap(), "{name}");
+        }
+        let meta = redb::TableDefinition::<&str, u64>::new("meta");
+        txn.open_table(meta)
+            .unwrap()
+            .insert("schema_version", 7)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), rolo::store::SCHEMA_VERSION);
+    assert_eq!(store.rollup_rows().unwrap(), rows);
+    assert_eq!(store.customer_ratings().unwrap(), ratings);
+    assert_current(&mut store, &ids);
+    assert_reports_match_the_lines(&store);
 }

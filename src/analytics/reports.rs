@@ -17,6 +17,7 @@ use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Models, Spend, lifeti
 use super::performance::{self, Dimension, Group, Loyalty};
 use super::profit::{self, CurrencyProfit};
 use super::rfm::{Cuts, FrequencyRule, RfmScore, RfmValues, Segment};
+use super::rollup;
 use super::satisfaction::{self, Satisfaction};
 use super::summary::{PurchaseSummary, utc_day};
 use crate::domain::{Day, Entry, Id, Interaction, Purchase};
@@ -75,6 +76,53 @@ fn scan(
             _ => {}
         }
         true
+    })
+}
+
+/// Satisfaction up to the end of `as_of` from the rollups, with the per-customer rows from the
+/// stored rating summaries — or, when a customer was rated after that day, from one scan of
+/// the timeline's rated interactions.
+fn satisfaction_as_of(
+    store: &Store,
+    rows: &[rollup::Row],
+    as_of: Day,
+) -> Result<Satisfaction, StoreError> {
+    let limit = as_of.number();
+    let groups = rollup::ratings(rows, limit);
+    let stored = store.customer_ratings()?;
+    let customers = if stored.iter().all(|r| utc_day(r.latest_at) <= limit) {
+        stored.iter().map(rollup::Ratings::customer).collect()
+    } else {
+        let mut per: BTreeMap<Id, rollup::Ratings> = BTreeMap::new();
+        scan(
+            store,
+            as_of,
+            |_| {},
+            |i| {
+                if i.satisfaction.is_some() {
+                    per.entry(i.contact)
+                        .or_insert_with(|| rollup::Ratings::new(i.contact))
+                        .add(i);
+                }
+            },
+        )?;
+        per.values().map(rollup::Ratings::customer).collect()
+    };
+    let rows_of = |m: BTreeMap<String, satisfaction::Stats>| -> Vec<satisfaction::Row> {
+        m.into_iter()
+            .map(|(k, s)| satisfaction::Row::new(k, &s))
+            .collect()
+    };
+    Ok(Satisfaction {
+        overall: satisfaction::Row::new("all".into(), &groups.overall),
+        by_agent: rows_of(groups.agents),
+        by_channel: rows_of(groups.channels),
+        by_month: groups
+            .months
+            .into_iter()
+            .map(|(k, s)| satisfaction::Row::new(rollup::month_of_index(k), &s))
+            .collect(),
+        customers,
     })
 }
 
@@ -579,20 +627,7 @@ pub struct ProfitReport {
 pub fn profit(store: &Store, options: &ProfitOptions) -> Result<ProfitReport, StoreError> {
     let as_of = options.as_of.unwrap_or_else(today);
     let summaries = summaries_as_of(store, as_of)?;
-    let mut products: BTreeMap<String, std::collections::HashMap<String, profit::Totals>> =
-        BTreeMap::new();
-    scan(
-        store,
-        as_of,
-        |p| {
-            let by_product = products.entry(p.currency.clone()).or_default();
-            match by_product.get_mut(&p.product) {
-                Some(t) => t.add(p),
-                None => by_product.entry(p.product.clone()).or_default().add(p),
-            }
-        },
-        |_| {},
-    )?;
+    let products = rollup::products(&store.rollup_rows()?, as_of.number());
     let currencies = profit::profit(&summaries, &products, options.top);
     let mut names = BTreeMap::new();
     for c in &currencies {
@@ -644,30 +679,15 @@ pub fn performance(
     } else {
         options.by.clone()
     };
-    // Lines are grouped as they stream past, one dimension at a time per line, so memory is
-    // the groups, not the lines.
-    let mut accumulators: Vec<(Dimension, performance::Accumulator)> = dims
-        .iter()
-        .map(|d| (*d, performance::Accumulator::new(*d)))
-        .collect();
-    scan(
-        store,
-        as_of,
-        |p| {
-            for (_, acc) in &mut accumulators {
-                acc.add(p);
-            }
-        },
-        |_| {},
-    )?;
+    let rows = store.rollup_rows()?;
     let summaries = summaries_as_of(store, as_of)?;
     Ok(PerformanceReport {
         as_of,
-        groups: accumulators
+        groups: dims
             .into_iter()
-            .map(|(by, acc)| DimensionGroups {
+            .map(|by| DimensionGroups {
                 by,
-                groups: acc.finish(),
+                groups: rollup::groups(&rows, by, as_of.number()),
             })
             .collect(),
         loyalty: performance::loyalty(&summaries),
@@ -707,21 +727,7 @@ pub fn satisfaction(
     options: &SatisfactionOptions,
 ) -> Result<SatisfactionReport, StoreError> {
     let as_of = options.as_of.unwrap_or_else(today);
-    let mut rated: Vec<Interaction> = Vec::new();
-    scan(
-        store,
-        as_of,
-        |_| {},
-        |i| {
-            if i.satisfaction.is_some() {
-                let mut slim = i.clone();
-                slim.body = String::new();
-                slim.summary = String::new();
-                rated.push(slim);
-            }
-        },
-    )?;
-    let mut all = satisfaction::satisfaction(&rated);
+    let mut all = satisfaction_as_of(store, &store.rollup_rows()?, as_of)?;
     let mut fell: Vec<satisfaction::CustomerSatisfaction> =
         all.customers.iter().filter(|c| c.fell).cloned().collect();
     fell.sort_by(|a, b| {
@@ -788,33 +794,10 @@ pub fn dashboard(store: &Store, as_of: Option<Day>) -> Result<Dashboard, StoreEr
     let summaries = summaries_as_of(store, as_of)?;
     let rfm = rfm_from(&summaries, as_of, &RfmOptions::default());
     let currency = main_currency(&summaries);
-    let mut months = performance::Accumulator::new(Dimension::Month);
-    let mut products: BTreeMap<String, std::collections::HashMap<String, profit::Totals>> =
-        BTreeMap::new();
-    let mut rated: Vec<Interaction> = Vec::new();
-    scan(
-        store,
-        as_of,
-        |p| {
-            months.add(p);
-            let by_product = products.entry(p.currency.clone()).or_default();
-            match by_product.get_mut(&p.product) {
-                Some(t) => t.add(p),
-                None => by_product.entry(p.product.clone()).or_default().add(p),
-            }
-        },
-        |i| {
-            if i.satisfaction.is_some() {
-                let mut slim = i.clone();
-                slim.body = String::new();
-                slim.summary = String::new();
-                rated.push(slim);
-            }
-        },
-    )?;
+    let rows = store.rollup_rows()?;
+    let products = rollup::products(&rows, as_of.number());
     let cur = currency.clone().unwrap_or_default();
-    let mut month_bars: Vec<MonthBar> = months
-        .finish()
+    let mut month_bars: Vec<MonthBar> = rollup::groups(&rows, Dimension::Month, as_of.number())
         .into_iter()
         .filter(|g| g.currency == cur)
         .map(|g| MonthBar {
@@ -839,7 +822,7 @@ pub fn dashboard(store: &Store, as_of: Option<Day>) -> Result<Dashboard, StoreEr
                 .collect()
         })
         .unwrap_or_default();
-    let sat = satisfaction::satisfaction(&rated);
+    let sat = satisfaction_as_of(store, &rows, as_of)?;
     let mut sat_months = sat.by_month;
     let skip = sat_months.len().saturating_sub(DASHBOARD_TOP);
     sat_months.drain(..skip);

@@ -49,7 +49,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(key: String, s: &Stats) -> Row {
+    pub fn new(key: String, s: &Stats) -> Row {
         Row {
             key,
             count: s.count,

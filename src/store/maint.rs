@@ -65,7 +65,74 @@ const MIGRATIONS: &[Migration] = &[
         run: v6_to_v7,
         rewrites: false,
     },
+    Migration {
+        from: 7,
+        description: "report rollups per day and per-customer ratings (fast reports)",
+        run: v7_to_v8,
+        rewrites: false,
+    },
 ];
+
+/// Schema 8 keeps the report rollups ([`ROLLUPS`]) and each customer's ratings in summary
+/// ([`RATINGS`]); both are built here from the timeline in one pass.
+fn v7_to_v8(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let (rows, ratings) = {
+        let timeline = txn.open_table(TIMELINE)?;
+        rollups_of(timeline.iter()?)?
+    };
+    let mut table = txn.open_table(ROLLUPS)?;
+    for ((kind, currency, day, value), cell) in &rows {
+        table.insert(
+            (*kind, currency.as_str(), *day, value.as_str()),
+            encode_cell(cell).as_slice(),
+        )?;
+    }
+    let mut table = txn.open_table(RATINGS)?;
+    for (contact, r) in &ratings {
+        table.insert(*contact, encode(r)?.as_slice())?;
+    }
+    Ok(())
+}
+
+type RollupRows = BTreeMap<(u8, String, i32, String), crate::analytics::rollup::Cell>;
+
+/// The rollup rows and rating summaries a timeline gives (decoding errors are the caller's).
+fn rollups_of<'a>(
+    rows: impl Iterator<
+        Item = Result<
+            (
+                redb::AccessGuard<'a, TimelineKey>,
+                redb::AccessGuard<'a, &'static [u8]>,
+            ),
+            redb::StorageError,
+        >,
+    >,
+) -> Result<(RollupRows, BTreeMap<u64, crate::analytics::rollup::Ratings>), StoreError> {
+    let mut builder = crate::analytics::rollup::Builder::default();
+    let mut ratings = BTreeMap::new();
+    for row in rows {
+        let (k, v) = row?;
+        let entry = decode_entry(k.value(), v.value())?;
+        add_rollups(&mut builder, &mut ratings, &entry);
+    }
+    Ok((builder.finish(), ratings))
+}
+
+fn add_rollups(
+    builder: &mut crate::analytics::rollup::Builder,
+    ratings: &mut BTreeMap<u64, crate::analytics::rollup::Ratings>,
+    entry: &Entry,
+) {
+    builder.add(entry);
+    if let Entry::Interaction(i) = entry
+        && i.satisfaction.is_some()
+    {
+        ratings
+            .entry(i.contact)
+            .or_insert_with(|| crate::analytics::rollup::Ratings::new(i.contact))
+            .add(i);
+    }
+}
 
 /// Schema 6 audit entries carry their source; older ones get an empty one ("not recorded").
 fn v5_to_v6(txn: &WriteTransaction) -> Result<(), StoreError> {
@@ -420,6 +487,8 @@ impl Store {
         repack(&txn, AUDIT)?;
         repack(&txn, UNDONE)?;
         repack(&txn, PURCHASE_SUMMARIES)?;
+        repack(&txn, ROLLUPS)?;
+        repack(&txn, RATINGS)?;
         txn.commit()?;
         self.db.compact()
     }
@@ -440,7 +509,7 @@ impl Store {
         let bytes = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
         Ok(BackupReport {
             path: shown,
-            tables: 18,
+            tables: 20,
             rows,
             bytes,
         })
@@ -476,6 +545,8 @@ impl Store {
         rows += copy_table(&src, &dst, AUDIT)?;
         rows += copy_table(&src, &dst, UNDONE)?;
         rows += copy_table(&src, &dst, PURCHASE_SUMMARIES)?;
+        rows += copy_table(&src, &dst, ROLLUPS)?;
+        rows += copy_table(&src, &dst, RATINGS)?;
         dst.commit()?;
         drop(copy);
         Ok(rows)
@@ -671,6 +742,8 @@ impl Store {
         table!(AUDIT);
         table!(UNDONE);
         table!(PURCHASE_SUMMARIES);
+        table!(ROLLUPS);
+        table!(RATINGS);
         txn.abort()?;
         out.sort_by_key(|t| std::cmp::Reverse(t.leaf_pages + t.branch_pages));
         Ok(out)
@@ -711,6 +784,8 @@ impl Store {
         dump!(AUDIT, "audit", hex);
         dump!(UNDONE, "undone", |v: u64| v.to_string());
         dump!(PURCHASE_SUMMARIES, "purchase_summaries", hex);
+        dump!(ROLLUPS, "report_rollups", hex);
+        dump!(RATINGS, "customer_ratings", hex);
         for row in txn.open_multimap_table(TAGS)?.iter()? {
             let (k, values) = row?;
             for v in values {
@@ -940,6 +1015,8 @@ pub(crate) fn consistency(
     let mut due_expected = BTreeSet::new();
     let mut recency: BTreeMap<u64, (i64, Option<i32>)> = BTreeMap::new();
     let mut purchases: BTreeMap<u64, (PurchaseSummary, i32)> = BTreeMap::new();
+    let mut rollups = crate::analytics::rollup::Builder::default();
+    let mut ratings = BTreeMap::new();
     let mut max_entry = 0;
     for row in txn.open_table(TIMELINE)?.iter()? {
         let (k, v) = row?;
@@ -970,6 +1047,7 @@ pub(crate) fn consistency(
         {
             due_expected.insert((f.due.number(), f.id, contact, at));
         }
+        add_rollups(&mut rollups, &mut ratings, &entry);
         if let Entry::Purchase(p) = &entry {
             let day = crate::analytics::summary::utc_day(p.at.millis());
             let (s, last) = purchases
@@ -1066,6 +1144,52 @@ pub(crate) fn consistency(
         report.problem(format!(
             "{bad} purchase summaries disagree with the timeline"
         ));
+    }
+
+    // Report rollups and rating summaries: rebuilt from the timeline, they must equal what is
+    // stored.
+    let expected = rollups.finish();
+    let mut bad = 0;
+    let mut seen = 0;
+    for row in txn.open_table(ROLLUPS)?.iter()? {
+        let (k, v) = row?;
+        let (kind, currency, day, value) = k.value();
+        seen += 1;
+        let stored = decode_cell(v.value());
+        match (
+            expected.get(&(kind, currency.to_string(), day, value.to_string())),
+            stored,
+        ) {
+            (Some(e), Ok(s)) if *e == s => {}
+            _ => bad += 1,
+        }
+    }
+    let missing = expected.len().saturating_sub(seen - bad);
+    if bad > 0 || missing > 0 {
+        report.problem(format!(
+            "report rollups disagree with the timeline: {bad} wrong or stale rows, {missing} missing"
+        ));
+    }
+    let mut stored_ratings = BTreeMap::new();
+    for row in txn.open_table(RATINGS)?.iter()? {
+        let (k, v) = row?;
+        match decode::<crate::analytics::rollup::Ratings>("rating summary", v.value()) {
+            Ok(r) => {
+                stored_ratings.insert(k.value(), r);
+            }
+            Err(e) => report.problem(format!("rating summary {}: {e}", k.value())),
+        }
+    }
+    if stored_ratings != ratings {
+        let bad = ratings
+            .iter()
+            .filter(|(k, r)| stored_ratings.get(*k) != Some(*r))
+            .count()
+            + stored_ratings
+                .keys()
+                .filter(|k| !ratings.contains_key(*k))
+                .count();
+        report.problem(format!("{bad} rating summaries disagree with the timeline"));
     }
 
     let audit = txn.open_table(AUDIT)?;

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::StoreError;
 use super::audit::{Change, Record, TrashBundle};
 use super::deferred::{self, Deferred, Kind};
+use crate::analytics::rollup::{self, Cell, Ratings};
 use crate::analytics::summary::{PurchaseSummary, utc_day};
 use crate::domain::{At, Contact, Day, Deal, Entry, Id, Invalid, Organization, Purchase, text};
 use crate::search::{IndexEntry, SearchDoc};
@@ -56,6 +57,15 @@ pub(crate) const UNDONE: TableDefinition<u64, u64> = TableDefinition::new("undon
 /// analysis reads instead of the timeline.
 pub(crate) const PURCHASE_SUMMARIES: TableDefinition<u64, &[u8]> =
     TableDefinition::new("purchase_summaries");
+/// `(kind, currency, UTC day, value)` → five little-endian `i64` sums
+/// ([`crate::analytics::rollup`]): purchase lines per product, channel and location, ratings per
+/// agent and channel, per day (schema 8). Kept current with every timeline write; what the
+/// profit, performance and satisfaction reports read instead of the timeline.
+pub(crate) const ROLLUPS: TableDefinition<(u8, &str, i32, &str), &[u8]> =
+    TableDefinition::new("report_rollups");
+/// contact → their ratings in summary ([`crate::analytics::rollup::Ratings`], postcard), for
+/// contacts with at least one rated interaction (schema 8).
+pub(crate) const RATINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("customer_ratings");
 
 pub(crate) const NO_CONTACT: i64 = i64::MIN;
 
@@ -300,6 +310,11 @@ pub(crate) struct Tables<'t> {
     /// (`None`: the contact has no purchases left). Without it every purchase line of an
     /// import would read and rewrite its customer's row.
     summary_cache: Option<std::collections::HashMap<Id, Option<PurchaseSummary>>>,
+    pub rollups: Table<'t, (u8, &'static str, i32, &'static str), &'static [u8]>,
+    pub ratings: Table<'t, u64, &'static [u8]>,
+    /// Rollup sums and rating summaries changed in a bulk load, written with the summaries.
+    rollup_cache: Option<RollupCache>,
+    ratings_cache: Option<std::collections::HashMap<Id, Option<Ratings>>>,
     /// Organisation names already read in this transaction (every contact's search record
     /// carries one; an import links thousands of contacts to the same few).
     org_name_cache: std::collections::HashMap<Id, String>,
@@ -342,6 +357,10 @@ impl<'t> Tables<'t> {
             undone: txn.open_table(UNDONE)?,
             summaries: txn.open_table(PURCHASE_SUMMARIES)?,
             summary_cache: None,
+            rollups: txn.open_table(ROLLUPS)?,
+            ratings: txn.open_table(RATINGS)?,
+            rollup_cache: None,
+            ratings_cache: None,
             org_name_cache: std::collections::HashMap::new(),
             org_id_cache: std::collections::HashMap::new(),
             deferred: None,
@@ -364,6 +383,8 @@ impl<'t> Tables<'t> {
         };
         self.deferred = Some(Deferred::with_budget(budget));
         self.summary_cache = Some(std::collections::HashMap::new());
+        self.rollup_cache = Some(RollupCache::default());
+        self.ratings_cache = Some(std::collections::HashMap::new());
         Ok(())
     }
 
@@ -474,10 +495,124 @@ impl<'t> Tables<'t> {
         self.set_purchase_summary(contact, Some(summary))
     }
 
+    /// Adds (`sign` 1) or takes away (−1) what `entry` contributes to the report rollups.
+    fn bump_rollups(&mut self, entry: &Entry, sign: i64) -> Result<(), StoreError> {
+        let contributions = rollup::contributions(entry);
+        if let Some(cache) = &mut self.rollup_cache {
+            for c in &contributions {
+                cache.add(c, sign);
+            }
+            return Ok(());
+        }
+        for c in &contributions {
+            bump_row(
+                &mut self.rollups,
+                (c.kind.code(), c.currency, c.day, c.value),
+                &c.cell,
+                sign,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A contact's rating summary as it stands in this transaction.
+    fn customer_ratings(&self, contact: Id) -> Result<Option<Ratings>, StoreError> {
+        if let Some(cached) = self.ratings_cache.as_ref().and_then(|c| c.get(&contact)) {
+            return Ok(cached.clone());
+        }
+        match self.ratings.get(contact)? {
+            Some(v) => Ok(Some(decode("rating summary", v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn set_customer_ratings(&mut self, contact: Id, r: Option<Ratings>) -> Result<(), StoreError> {
+        let r = r.filter(|r| !r.is_empty());
+        if let Some(cache) = &mut self.ratings_cache {
+            cache.insert(contact, r);
+            return Ok(());
+        }
+        match r {
+            Some(r) => self
+                .ratings
+                .insert(contact, encode(&r)?.as_slice())
+                .map(drop)?,
+            None => self.ratings.remove(contact).map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// Folds a rated interaction just filed into its contact's rating summary.
+    fn add_to_ratings(&mut self, i: &crate::domain::Interaction) -> Result<(), StoreError> {
+        let cached = self
+            .ratings_cache
+            .as_mut()
+            .and_then(|c| c.get_mut(&i.contact))
+            .and_then(Option::take);
+        let mut r = match cached {
+            Some(r) => r,
+            None => self
+                .customer_ratings(i.contact)?
+                .unwrap_or_else(|| Ratings::new(i.contact)),
+        };
+        r.add(i);
+        self.set_customer_ratings(i.contact, Some(r))
+    }
+
+    /// Rebuilds a contact's rating summary from their timeline (after a rating was changed or
+    /// removed).
+    fn recompute_ratings(&mut self, contact: Id) -> Result<(), StoreError> {
+        let mut r = Ratings::new(contact);
+        for e in self.timeline_of(contact)? {
+            if let Entry::Interaction(i) = &e {
+                r.add(i);
+            }
+        }
+        self.set_customer_ratings(contact, Some(r))
+    }
+
+    /// Writes the rollup sums and rating summaries a bulk load changed, in key order.
+    fn flush_rollups(&mut self) -> Result<(), StoreError> {
+        if let Some(cache) = &mut self.rollup_cache {
+            let names = std::mem::take(&mut cache.names);
+            let mut cells: Vec<((u8, u32, i32, u32), Cell)> = cache.cells.drain().collect();
+            cache.names = names;
+            let names = &cache.names;
+            cells.sort_unstable_by(|(a, _), (b, _)| {
+                (a.0, names.text(a.1), a.2, names.text(a.3)).cmp(&(
+                    b.0,
+                    names.text(b.1),
+                    b.2,
+                    names.text(b.3),
+                ))
+            });
+            for ((kind, currency, day, value), delta) in cells {
+                bump_row(
+                    &mut self.rollups,
+                    (kind, names.text(currency), day, names.text(value)),
+                    &delta,
+                    1,
+                )?;
+            }
+        }
+        if let Some(cache) = self.ratings_cache.as_mut() {
+            let mut changed: Vec<(Id, Option<Ratings>)> = cache.drain().collect();
+            changed.sort_unstable_by_key(|(id, _)| *id);
+            for (id, r) in changed {
+                match r {
+                    Some(r) => self.ratings.insert(id, encode(&r)?.as_slice()).map(drop)?,
+                    None => self.ratings.remove(id).map(drop)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the held-back rows, in key order: an empty table is filled through a cursor
     /// (full leaves, no splits), a non-empty one row by row.
     pub fn write_deferred(&mut self) -> Result<(), StoreError> {
         self.flush_summaries()?;
+        self.flush_rollups()?;
         let Some(d) = self.deferred.take() else {
             return Ok(());
         };
@@ -887,8 +1022,11 @@ impl<'t> Tables<'t> {
         let mut touched = Vec::new();
         let purchase_changed =
             matches!(old, Some(Entry::Purchase(_))) || matches!(new, Some(Entry::Purchase(_)));
+        let rated = |e: Option<&Entry>| matches!(e, Some(Entry::Interaction(i)) if i.satisfaction.is_some());
+        let rating_changed = rated(old) || rated(new);
         if let Some(old) = old {
             self.timeline.remove(entry_key(old))?;
+            self.bump_rollups(old, -1)?;
             if let Entry::FollowUp(f) = old
                 && f.is_open()
             {
@@ -902,6 +1040,7 @@ impl<'t> Tables<'t> {
             }
             self.timeline
                 .insert(entry_key(new), encode_entry(new)?.as_slice())?;
+            self.bump_rollups(new, 1)?;
             if let Entry::FollowUp(f) = new
                 && f.is_open()
             {
@@ -913,6 +1052,11 @@ impl<'t> Tables<'t> {
                 if let Entry::Purchase(p) = new {
                     // A purchase moves neither the last interaction nor the next due day.
                     return self.add_to_summary(p);
+                }
+                if let Entry::Interaction(i) = new
+                    && i.satisfaction.is_some()
+                {
+                    self.add_to_ratings(i)?;
                 }
                 let (last, due) = self.recency(new.contact())?;
                 let (new_last, new_due) = match new {
@@ -935,6 +1079,9 @@ impl<'t> Tables<'t> {
             self.recompute_summary(contact)?;
             if purchase_changed {
                 self.recompute_purchase_summary(contact)?;
+            }
+            if rating_changed {
+                self.recompute_ratings(contact)?;
             }
         }
         Ok(())
@@ -1041,6 +1188,96 @@ impl<'t> Tables<'t> {
         }
         Ok(())
     }
+}
+
+/// Rollup sums changed in a bulk load: cells keyed by interned strings, so a purchase line
+/// costs three hash updates and no allocation once its product, channel, location and
+/// currency have been seen.
+#[derive(Default)]
+struct RollupCache {
+    names: Names,
+    cells: std::collections::HashMap<(u8, u32, i32, u32), Cell>,
+}
+
+impl RollupCache {
+    fn add(&mut self, c: &rollup::Contribution<'_>, sign: i64) {
+        let key = (
+            c.kind.code(),
+            self.names.id(c.currency),
+            c.day,
+            self.names.id(c.value),
+        );
+        rollup::apply(self.cells.entry(key).or_default(), &c.cell, sign);
+    }
+}
+
+#[derive(Default)]
+struct Names {
+    ids: std::collections::HashMap<String, u32>,
+    texts: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
+        self.texts.push(text.to_string());
+        self.ids.insert(text.to_string(), id);
+        id
+    }
+
+    fn text(&self, id: u32) -> &str {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.texts.get(i))
+            .map_or("", String::as_str)
+    }
+}
+
+pub(crate) fn encode_cell(cell: &Cell) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    for (chunk, v) in out.chunks_exact_mut(8).zip(cell) {
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+pub(crate) fn decode_cell(bytes: &[u8]) -> Result<Cell, StoreError> {
+    if bytes.len() != 40 {
+        return Err(StoreError::Corrupt(format!(
+            "report rollup row of {} bytes (40 expected)",
+            bytes.len()
+        )));
+    }
+    let mut cell = Cell::default();
+    for (v, chunk) in cell.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        *v = i64::from_le_bytes(b);
+    }
+    Ok(cell)
+}
+
+/// Adds `delta × sign` into one rollup row; a row whose count reaches zero is removed.
+fn bump_row(
+    table: &mut Table<'_, (u8, &'static str, i32, &'static str), &'static [u8]>,
+    key: (u8, &str, i32, &str),
+    delta: &Cell,
+    sign: i64,
+) -> Result<(), StoreError> {
+    let mut cell = match table.get(key)? {
+        Some(v) => decode_cell(v.value())?,
+        None => Cell::default(),
+    };
+    rollup::apply(&mut cell, delta, sign);
+    if cell[0] <= 0 {
+        table.remove(key)?;
+    } else {
+        table.insert(key, encode_cell(&cell).as_slice())?;
+    }
+    Ok(())
 }
 
 /// `(last interaction ms or NO_CONTACT, earliest open due day)` of a timeline, in the

@@ -95,49 +95,52 @@ pub struct Contribution<'a> {
     pub cell: Cell,
 }
 
-/// The rows a timeline entry adds to (none for notes, follow-ups and unrated interactions).
-pub fn contributions(entry: &Entry) -> Vec<Contribution<'_>> {
-    match entry {
+/// The rows a timeline entry adds to (none for notes, follow-ups and unrated interactions):
+/// at most three, without allocating (the store calls this for every line an import files).
+pub fn contributions(entry: &Entry) -> impl Iterator<Item = Contribution<'_>> {
+    let rows: [Option<Contribution<'_>>; 3] = match entry {
         Entry::Purchase(p) => {
             let day = utc_day(p.at.millis());
             let cell = purchase_cell(p);
+            let row = |kind, value| {
+                Some(Contribution {
+                    kind,
+                    currency: p.currency.as_str(),
+                    day,
+                    value,
+                    cell,
+                })
+            };
             [
-                (Kind::Product, p.product.as_str()),
-                (Kind::Channel, p.channel.as_str()),
-                (Kind::Location, p.location.as_str()),
+                row(Kind::Product, p.product.as_str()),
+                row(Kind::Channel, p.channel.as_str()),
+                row(Kind::Location, p.location.as_str()),
             ]
-            .into_iter()
-            .map(|(kind, value)| Contribution {
-                kind,
-                currency: p.currency.as_str(),
-                day,
-                value,
-                cell,
-            })
-            .collect()
         }
         Entry::Interaction(i) => match i.satisfaction {
             Some(score) => {
                 let day = utc_day(i.at.millis());
                 let cell = rating_cell(score);
+                let row = |kind, value| {
+                    Some(Contribution {
+                        kind,
+                        currency: "",
+                        day,
+                        value,
+                        cell,
+                    })
+                };
                 [
-                    (Kind::AgentRatings, i.agent.as_str()),
-                    (Kind::ChannelRatings, i.channel.name()),
+                    row(Kind::AgentRatings, i.agent.as_str()),
+                    row(Kind::ChannelRatings, i.channel.name()),
+                    None,
                 ]
-                .into_iter()
-                .map(|(kind, value)| Contribution {
-                    kind,
-                    currency: "",
-                    day,
-                    value,
-                    cell,
-                })
-                .collect()
             }
-            None => Vec::new(),
+            None => [None, None, None],
         },
-        _ => Vec::new(),
-    }
+        _ => [None, None, None],
+    };
+    rows.into_iter().flatten()
 }
 
 /// Whether an entry counts in the rollups or the per-customer ratings.
@@ -477,7 +480,7 @@ mod tests {
         let a = purchase(1, 10, "A", "web", 500, "EUR");
         let b = purchase(2, 10, "A", "web", 300, "EUR");
         let mut cell = Cell::default();
-        for c in contributions(&a).iter().chain(&contributions(&b)) {
+        for c in contributions(&a).chain(contributions(&b)) {
             if c.kind == Kind::Product {
                 apply(&mut cell, &c.cell, 1);
             }
@@ -489,9 +492,8 @@ mod tests {
             }
         }
         assert_eq!(cell, [1, 2, 300, 100, 200]);
-        assert!(
-            contributions(&Entry::Interaction(Interaction::new(1, Channel::Call, "x"))).is_empty()
-        );
+        let unrated = Entry::Interaction(Interaction::new(1, Channel::Call, "x"));
+        assert_eq!(contributions(&unrated).count(), 0);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! first line. Bad rows are reported as `FILE:LINE: reason` and the rest still imports; the
 //! exit status is then `exit::PARTIAL` (8).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::time::Instant;
@@ -78,7 +80,7 @@ struct Run<'a> {
     label: &'a str,
     create: bool,
     quiet: bool,
-    cache: HashMap<CustomerKey, Id>,
+    cache: FxHashMap<CustomerKey, Id>,
     unknown: BTreeMap<String, usize>,
     report: PurchaseReport,
 }
@@ -209,7 +211,7 @@ impl Run<'_> {
     fn store_line(
         &mut self,
         bulk: &mut Bulk,
-        line: OrderLine,
+        (line, purchase): (OrderLine, Result<Purchase, String>),
         actor: &crate::domain::Actor,
     ) -> Result<(), StoreError> {
         let contact = match self.find(bulk, &line.keys)? {
@@ -231,29 +233,47 @@ impl Run<'_> {
                 return Ok(());
             }
         };
-        let mut purchase = Purchase {
-            id: 0,
-            contact,
-            at: line.at,
-            product: line.product,
-            quantity: line.quantity,
-            amount: line.amount,
-            cost: line.cost,
-            currency: line.currency,
-            channel: line.channel,
-            location: line.location,
+        let mut purchase = match purchase {
+            Ok(p) => p,
+            Err(message) => {
+                self.fail(line.line, message);
+                return Ok(());
+            }
         };
-        if let Err(e) = purchase.clean() {
-            self.fail(line.line, e.to_string());
-            return Ok(());
-        }
+        purchase.contact = contact;
         bulk.add_entry(Entry::Purchase(purchase))?;
         self.report.imported += 1;
         Ok(())
     }
 }
 
-type Parsed = orders::ParsedLine;
+/// A line as the reader thread hands it over: the order line (its customer keys) and its
+/// purchase already cleaned and checked there, off the writing thread — or why the line could
+/// not be read.
+type Parsed = Result<(OrderLine, Result<Purchase, String>), (u64, String)>;
+
+/// The reader thread's part of a line: the purchase it describes, cleaned (customer still 0).
+/// The line keeps its keys and customer name for finding or creating the customer.
+fn prepare(item: orders::ParsedLine) -> Parsed {
+    let mut line = item?;
+    let mut purchase = Purchase {
+        id: 0,
+        contact: 0,
+        at: line.at,
+        product: std::mem::take(&mut line.product),
+        quantity: line.quantity,
+        amount: line.amount,
+        cost: line.cost,
+        currency: std::mem::take(&mut line.currency),
+        channel: std::mem::take(&mut line.channel),
+        location: std::mem::take(&mut line.location),
+    };
+    let checked = purchase
+        .clean()
+        .map(|()| purchase)
+        .map_err(|e| e.to_string());
+    Ok((line, checked))
+}
 
 pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failure> {
     let started = Instant::now();
@@ -286,7 +306,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         label: &label,
         create: args.create_customers,
         quiet: args.json,
-        cache: HashMap::new(),
+        cache: FxHashMap::default(),
         unknown: BTreeMap::new(),
         report: PurchaseReport {
             file: label.clone(),
@@ -313,7 +333,7 @@ pub fn run(ctx: &super::commands::Context, args: ImportArgs) -> Result<(), Failu
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(1024);
             for item in reader {
-                chunk.push(item);
+                chunk.push(prepare(item));
                 if chunk.len() == 1024
                     && sender
                         .send(std::mem::replace(&mut chunk, Vec::with_capacity(1024)))

@@ -623,6 +623,7 @@ impl Store {
                 let summary = format!("{description} ({} records)", bulk.written);
                 append_audit(&mut bulk.t, actor, &summary, Vec::new(), false)?;
             }
+            bulk.t.flush_counters()?;
             result
         };
         if commit {
@@ -767,7 +768,8 @@ impl Bulk<'_> {
     pub fn add_entry(&mut self, mut entry: Entry) -> Result<Id, StoreError> {
         let id = self.t.next("next_entry")?;
         entry.set_id(id);
-        self.apply_all(&[Change::create(Record::Entry(entry))])?;
+        self.t.add_fresh_entry(&entry)?;
+        self.written += 1;
         Ok(id)
     }
 
@@ -901,12 +903,12 @@ impl Bulk<'_> {
 
     /// The current value of an id counter (0 when nothing was ever created).
     pub fn counter(&self, counter: &str) -> Result<u64, StoreError> {
-        Ok(self.t.meta.get(counter)?.map_or(0, |v| v.value()))
+        self.t.counter(counter)
     }
 
     fn bump_counter(&mut self, counter: &str, at_least: u64) -> Result<(), StoreError> {
         if self.counter(counter)? < at_least {
-            self.t.meta.insert(counter, at_least)?;
+            self.t.set_counter(counter, at_least)?;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ use redb::{
     Key, MultimapTable, MultimapTableDefinition, ReadableTable, Table, TableDefinition, TypeName,
     Value, WriteTransaction,
 };
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -309,12 +310,17 @@ pub(crate) struct Tables<'t> {
     /// Purchase summaries changed in a bulk load, written out with the held-back index rows
     /// (`None`: the contact has no purchases left). Without it every purchase line of an
     /// import would read and rewrite its customer's row.
-    summary_cache: Option<std::collections::HashMap<Id, Option<PurchaseSummary>>>,
+    summary_cache: Option<FxHashMap<Id, Option<PurchaseSummary>>>,
     pub rollups: Table<'t, (u8, &'static str, i32, &'static str), &'static [u8]>,
     pub ratings: Table<'t, u64, &'static [u8]>,
     /// Rollup sums and rating summaries changed in a bulk load, written with the summaries.
     rollup_cache: Option<RollupCache>,
-    ratings_cache: Option<std::collections::HashMap<Id, Option<Ratings>>>,
+    ratings_cache: Option<FxHashMap<Id, Option<Ratings>>>,
+    /// Id counters moved in a bulk load, written with the held-back rows ([`Tables::next`]).
+    counter_cache: Vec<(String, u64)>,
+    /// The last contact a timeline write found stored (an import files many lines for one
+    /// customer in a row); forgotten on any contact write.
+    contact_seen: Option<Id>,
     /// Organisation names already read in this transaction (every contact's search record
     /// carries one; an import links thousands of contacts to the same few).
     org_name_cache: std::collections::HashMap<Id, String>,
@@ -361,6 +367,8 @@ impl<'t> Tables<'t> {
             ratings: txn.open_table(RATINGS)?,
             rollup_cache: None,
             ratings_cache: None,
+            counter_cache: Vec::new(),
+            contact_seen: None,
             org_name_cache: std::collections::HashMap::new(),
             org_id_cache: std::collections::HashMap::new(),
             deferred: None,
@@ -382,9 +390,9 @@ impl<'t> Tables<'t> {
             uids: self.uids.first()?.is_some(),
         };
         self.deferred = Some(Deferred::with_budget(budget));
-        self.summary_cache = Some(std::collections::HashMap::new());
+        self.summary_cache = Some(FxHashMap::default());
         self.rollup_cache = Some(RollupCache::default());
-        self.ratings_cache = Some(std::collections::HashMap::new());
+        self.ratings_cache = Some(FxHashMap::default());
         Ok(())
     }
 
@@ -497,14 +505,13 @@ impl<'t> Tables<'t> {
 
     /// Adds (`sign` 1) or takes away (−1) what `entry` contributes to the report rollups.
     fn bump_rollups(&mut self, entry: &Entry, sign: i64) -> Result<(), StoreError> {
-        let contributions = rollup::contributions(entry);
         if let Some(cache) = &mut self.rollup_cache {
-            for c in &contributions {
-                cache.add(c, sign);
+            for c in rollup::contributions(entry) {
+                cache.add(&c, sign);
             }
             return Ok(());
         }
-        for c in &contributions {
+        for c in rollup::contributions(entry) {
             bump_row(
                 &mut self.rollups,
                 (c.kind.code(), c.currency, c.day, c.value),
@@ -613,6 +620,7 @@ impl<'t> Tables<'t> {
     pub fn write_deferred(&mut self) -> Result<(), StoreError> {
         self.flush_summaries()?;
         self.flush_rollups()?;
+        self.flush_counters()?;
         let Some(d) = self.deferred.take() else {
             return Ok(());
         };
@@ -749,10 +757,45 @@ impl<'t> Tables<'t> {
 
     /// The next value of a named counter (ids, audit sequence); counters start at 1.
     pub fn next(&mut self, counter: &str) -> Result<u64, StoreError> {
-        let current = self.meta.get(counter)?.map_or(0, |v| v.value());
-        let next = current + 1;
-        self.meta.insert(counter, next)?;
+        let next = self.counter(counter)? + 1;
+        self.set_counter(counter, next)?;
         Ok(next)
+    }
+
+    /// A named counter's value in this transaction (0 when never moved).
+    pub fn counter(&self, counter: &str) -> Result<u64, StoreError> {
+        if let Some((_, v)) = self.counter_cache.iter().find(|(k, _)| k == counter) {
+            return Ok(*v);
+        }
+        Ok(self.meta.get(counter)?.map_or(0, |v| v.value()))
+    }
+
+    /// Sets a named counter; in a bulk load it is written by [`Tables::flush_counters`] (each
+    /// line of an import would otherwise read and rewrite the same meta row).
+    pub fn set_counter(&mut self, counter: &str, value: u64) -> Result<(), StoreError> {
+        if self.deferred.is_none() {
+            self.meta.insert(counter, value)?;
+            return Ok(());
+        }
+        match self.counter_cache.iter_mut().find(|(k, _)| k == counter) {
+            Some((_, v)) => *v = value,
+            None => self.counter_cache.push((counter.to_string(), value)),
+        }
+        Ok(())
+    }
+
+    /// Writes the counters a bulk load moved; must run before the transaction commits.
+    pub fn flush_counters(&mut self) -> Result<(), StoreError> {
+        for (k, v) in std::mem::take(&mut self.counter_cache) {
+            self.meta.insert(k.as_str(), v)?;
+        }
+        Ok(())
+    }
+
+    /// Files a timeline entry the caller just gave a fresh id (so none can be stored under it):
+    /// [`Tables::apply`] without the look-up of what it replaces.
+    pub fn add_fresh_entry(&mut self, entry: &Entry) -> Result<(), StoreError> {
+        self.put_entry(None, Some(entry))
     }
 
     pub fn contact(&self, id: Id) -> Result<Option<Contact>, StoreError> {
@@ -939,6 +982,7 @@ impl<'t> Tables<'t> {
         old: Option<&Contact>,
         new: Option<&Contact>,
     ) -> Result<(), StoreError> {
+        self.contact_seen = None;
         if let Some(old) = old {
             self.file_contact(old, false)?;
             if new.is_none() {
@@ -1035,8 +1079,11 @@ impl<'t> Tables<'t> {
             touched.push(old.contact());
         }
         if let Some(new) = new {
-            if self.contacts.get(new.contact())?.is_none() {
-                return Err(StoreError::NotFound(format!("contact {}", new.contact())));
+            if self.contact_seen != Some(new.contact()) {
+                if self.contacts.get(new.contact())?.is_none() {
+                    return Err(StoreError::NotFound(format!("contact {}", new.contact())));
+                }
+                self.contact_seen = Some(new.contact());
             }
             self.timeline
                 .insert(entry_key(new), encode_entry(new)?.as_slice())?;
@@ -1196,7 +1243,7 @@ impl<'t> Tables<'t> {
 #[derive(Default)]
 struct RollupCache {
     names: Names,
-    cells: std::collections::HashMap<(u8, u32, i32, u32), Cell>,
+    cells: FxHashMap<(u8, u32, i32, u32), Cell>,
 }
 
 impl RollupCache {
@@ -1213,7 +1260,7 @@ impl RollupCache {
 
 #[derive(Default)]
 struct Names {
-    ids: std::collections::HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     texts: Vec<String>,
 }
 

@@ -736,7 +736,7 @@ fn customer_facts(s: &PurchaseSummary) -> Option<CustomerFacts> {
         last_day: s.last_day,
         orders: s.days,
         spent: main.amount,
-        currency: main.currency.clone(),
+        currency: main.currency.to_string(),
     })
 }
 

@@ -218,7 +218,6 @@ pub fn rfm(store: &Store, options: &RfmOptions) -> Result<RfmReport, StoreError>
 
 pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions) -> RfmReport {
     let (cuts, scored) = rfm_scores(summaries, options.frequency);
-    let by_id: BTreeMap<Id, &PurchaseSummary> = summaries.iter().map(|s| (s.contact, s)).collect();
     let mut grid = [[0_u64; 5]; 5];
     let mut rows: BTreeMap<Segment, SegmentRow> = Segment::ALL
         .iter()
@@ -236,16 +235,26 @@ pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions)
             )
         })
         .collect();
-    for (id, _, score) in &scored {
+    // Money per segment and currency, summed with inline codes (no string per customer).
+    let mut money: BTreeMap<(Segment, super::summary::Code), (i64, i64)> = BTreeMap::new();
+    // `scored` holds the summaries with purchases, in their order.
+    let scored_summaries = summaries.iter().filter(|s| !s.money.is_empty());
+    for ((id, _, score), s) in scored.iter().zip(scored_summaries) {
         grid[5 - usize::from(score.r)][usize::from(score.f) - 1] += 1;
         if let Some(row) = rows.get_mut(&score.segment) {
             row.customers += 1;
-            if let Some(s) = by_id.get(id) {
-                for m in &s.money {
-                    *row.revenue.entry(m.currency.clone()).or_default() += m.amount;
-                    *row.margin.entry(m.currency.clone()).or_default() += m.margin();
-                }
-            }
+        }
+        debug_assert_eq!(*id, s.contact);
+        for m in &s.money {
+            let sums = money.entry((score.segment, m.currency)).or_default();
+            sums.0 += m.amount;
+            sums.1 += m.margin();
+        }
+    }
+    for ((segment, currency), (amount, margin)) in money {
+        if let Some(row) = rows.get_mut(&segment) {
+            row.revenue.insert(currency.to_string(), amount);
+            row.margin.insert(currency.to_string(), margin);
         }
     }
     let n = scored.len() as u64;
@@ -271,7 +280,7 @@ pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions)
                 days_since_last: as_of.number() - v.last_day,
                 purchase_days: v.days,
                 monetary: v.monetary,
-                currency: v.currency.clone(),
+                currency: v.currency.to_string(),
             })
             .collect()
     } else {
@@ -531,7 +540,7 @@ pub fn customer_analytics(
         rfm,
         purchase_days: s.days,
         lines: s.lines,
-        currency: main.map(|m| m.currency.clone()).unwrap_or_default(),
+        currency: main.map(|m| m.currency.to_string()).unwrap_or_default(),
         spent: main.map_or(0, |m| m.amount),
         margin: main.map_or(0, |m| m.margin()),
         other_currencies: s.money.len().saturating_sub(1),

@@ -191,7 +191,7 @@ pub struct RfmValues {
     pub last_day: i32,
     pub days: u32,
     pub monetary: i64,
-    pub currency: String,
+    pub currency: super::summary::Code,
 }
 
 impl RfmValues {
@@ -202,7 +202,7 @@ impl RfmValues {
             last_day: s.last_day,
             days: s.days,
             monetary: main.amount,
-            currency: main.currency.clone(),
+            currency: main.currency,
         })
     }
 }
@@ -245,14 +245,11 @@ impl Cuts {
     ) -> Cuts {
         let mut recency = Vec::new();
         let mut frequency = Vec::new();
-        let mut monetary: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        let mut monetary: BTreeMap<super::summary::Code, Vec<i64>> = BTreeMap::new();
         for c in customers {
             recency.push(i64::from(c.last_day));
             frequency.push(i64::from(c.days));
-            monetary
-                .entry(c.currency.clone())
-                .or_default()
-                .push(c.monetary);
+            monetary.entry(c.currency).or_default().push(c.monetary);
         }
         let frequency_cuts = match rule {
             FrequencyRule::Absolute => ABSOLUTE_FREQUENCY_CUTS,
@@ -265,7 +262,7 @@ impl Cuts {
             frequency_rule: rule,
             monetary: monetary
                 .into_iter()
-                .map(|(k, mut v)| (k, quintile_cuts(&mut v)))
+                .map(|(k, mut v)| (k.to_string(), quintile_cuts(&mut v)))
                 .collect(),
         }
     }
@@ -276,7 +273,7 @@ impl Cuts {
         // A currency the cuts have not seen ranks alone: as its only customer.
         let m = self
             .monetary
-            .get(&v.currency)
+            .get(v.currency.as_str())
             .map_or(1, |cuts| score(v.monetary, cuts));
         RfmScore {
             r,

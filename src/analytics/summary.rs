@@ -7,6 +7,7 @@
 //! (lifetimes' `frequency` with `freq='D'` counts the same thing).
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::domain::{Id, Purchase};
 
@@ -17,10 +18,121 @@ pub fn utc_day(ms: i64) -> i32 {
     i32::try_from(ms.div_euclid(DAY_MS)).unwrap_or(if ms < 0 { i32::MIN } else { i32::MAX })
 }
 
+/// A currency code held inline (rolo's are three upper-case letters; up to 15 bytes are kept),
+/// so a summary holds no heap string: 1M customers' summaries are one flat allocation, and
+/// reading them allocates nothing per customer. Serialised as its text, exactly like the
+/// `String` it replaced, so stored summaries and JSON are unchanged.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Code {
+    len: u8,
+    bytes: [u8; 15],
+}
+
+impl Code {
+    /// The code of `text`, cut at a character boundary when longer than 15 bytes.
+    pub fn new(text: &str) -> Code {
+        let mut end = text.len().min(15);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; 15];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Code {
+            len: u8::try_from(end).unwrap_or(15),
+            bytes,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len).min(15)]).unwrap_or("")
+    }
+}
+
+impl std::ops::Deref for Code {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Code {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialOrd for Code {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Code {
+    /// The codes' text order (what sorting by the `String` gave).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Code {
+    fn from(text: &str) -> Code {
+        Code::new(text)
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Code, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Code;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a currency code of at most 15 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Code, E> {
+                if v.len() > 15 {
+                    return Err(E::invalid_length(v.len(), &self));
+                }
+                Ok(Code::new(v))
+            }
+        }
+        deserializer.deserialize_str(Visit)
+    }
+}
+
 /// Money of one currency a customer spent (minor units; currencies are never added together).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
-    pub currency: String,
+    pub currency: Code,
     pub lines: u64,
     pub amount: i64,
     pub cost: i64,
@@ -47,8 +159,8 @@ pub struct PurchaseSummary {
     pub days: u32,
     /// Purchase lines (records).
     pub lines: u64,
-    /// Per currency, sorted by currency code.
-    pub money: Vec<Money>,
+    /// Per currency, sorted by currency code; inline for the usual one currency.
+    pub money: SmallVec<[Money; 1]>,
 }
 
 impl PurchaseSummary {
@@ -100,7 +212,7 @@ impl PurchaseSummary {
                 self.money.insert(
                     i,
                     Money {
-                        currency: p.currency.clone(),
+                        currency: Code::new(&p.currency),
                         ..Money::default()
                     },
                 );
@@ -229,6 +341,38 @@ mod tests {
         assert_eq!(codes, ["EUR", "USD"]);
         assert_eq!(s.main_currency().map(|m| m.currency.as_str()), Some("EUR"));
         assert_eq!(s.repeat_mean("EUR"), None);
+    }
+
+    #[test]
+    fn codes_store_and_sort_exactly_like_the_strings_they_replace() {
+        for text in ["EUR", "", "X", "ABCDEFGHIJKLMNO"] {
+            let code = Code::new(text);
+            assert_eq!(code.as_str(), text);
+            let bytes = postcard::to_allocvec(&code).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(&text.to_string()).unwrap());
+            assert_eq!(postcard::from_bytes::<Code>(&bytes).unwrap(), code);
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{text}\""));
+        }
+        // Longer than 15 bytes: refused when read, cut at a character boundary when made.
+        let long = postcard::to_allocvec(&"ABCDEFGHIJKLMNOP".to_string()).unwrap();
+        assert!(postcard::from_bytes::<Code>(&long).is_err());
+        assert_eq!(Code::new("ABCDEFGHIJKLMNé").as_str(), "ABCDEFGHIJKLMN");
+        // Text order, not length first.
+        let mut codes = [
+            Code::new("USD"),
+            Code::new("AB"),
+            Code::new("EUR"),
+            Code::new("B"),
+        ];
+        codes.sort();
+        let texts: Vec<&str> = codes.iter().map(Code::as_str).collect();
+        assert_eq!(texts, ["AB", "B", "EUR", "USD"]);
+        // A summary with one currency round-trips through its stored form unchanged.
+        let s = PurchaseSummary::of(7, &[&purchase(1, 3, 0, 250, "CHF")]);
+        let back: PurchaseSummary =
+            postcard::from_bytes(&postcard::to_allocvec(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        assert!(!s.money.spilled());
     }
 
     #[test]

@@ -451,3 +451,29 @@ fn a_schema_7_file_gains_its_report_rollups_on_open() {
     assert_current(&mut store, &ids);
     assert_reports_match_the_lines(&store);
 }
+
+/// 60,000 customers: past the size where the summaries are read in two halves at once; every
+/// one comes back, once, in id order.
+#[test]
+fn a_large_base_reads_every_summary_once_in_id_order() {
+    let store = Store::in_memory().unwrap();
+    let ids: Vec<Id> = store
+        .bulk(&sam(), "load", |b| {
+            let mut ids = Vec::new();
+            for i in 0..60_000_i64 {
+                let draft = ContactDraft {
+                    name: format!("C{i}"),
+                    ..ContactDraft::default()
+                };
+                let id = b.add_contact(draft.into_contact(&sam()).unwrap(), "")?;
+                b.add_entry(purchase(id, i % 90, 9, 100 + i, "EUR"))?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+        .unwrap();
+    let summaries = store.customer_summaries().unwrap();
+    let got: Vec<Id> = summaries.iter().map(|s| s.contact).collect();
+    assert_eq!(got, ids);
+    assert_eq!(summaries.iter().map(|s| s.lines).sum::<u64>(), 60_000);
+}

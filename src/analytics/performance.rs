@@ -151,13 +151,20 @@ pub fn loyalty(summaries: &[PurchaseSummary]) -> Loyalty {
         .collect();
     let customers = summaries.iter().filter(|s| !s.is_empty()).count() as u64;
     let repeat_customers = gaps.len() as u64;
-    gaps.sort_by(f64::total_cmp);
+    // The median by selection (the gaps of 1M customers need no sort).
     let median = (!gaps.is_empty()).then(|| {
         let n = gaps.len();
+        let (below, upper, _) = gaps.select_nth_unstable_by(n / 2, f64::total_cmp);
+        let upper = *upper;
         if n % 2 == 1 {
-            gaps[n / 2]
+            upper
         } else {
-            (gaps[n / 2 - 1] + gaps[n / 2]) / 2.0
+            let lower = below
+                .iter()
+                .copied()
+                .max_by(f64::total_cmp)
+                .unwrap_or(upper);
+            (lower + upper) / 2.0
         }
     });
     Loyalty {
@@ -248,5 +255,23 @@ mod tests {
         assert_eq!(l.mean_days_between, Some(9.5));
         assert_eq!(l.median_days_between, Some(9.5));
         assert_eq!(loyalty(&[]).mean_days_between, None);
+        // Odd and even counts: the middle one, or the mean of the middle two.
+        let gapped = |gaps: &[i32]| -> Vec<PurchaseSummary> {
+            gaps.iter()
+                .enumerate()
+                .map(|(i, g)| {
+                    let mut s = PurchaseSummary::new(i as u64 + 1);
+                    s.add(&p(s.contact, 0, "", 1, "EUR"), true);
+                    s.add(&p(s.contact, i64::from(*g), "", 1, "EUR"), true);
+                    s
+                })
+                .collect()
+        };
+        assert_eq!(loyalty(&gapped(&[9, 1, 5])).median_days_between, Some(5.0));
+        assert_eq!(
+            loyalty(&gapped(&[9, 1, 5, 2])).median_days_between,
+            Some(3.5)
+        );
+        assert_eq!(loyalty(&gapped(&[7])).median_days_between, Some(7.0));
     }
 }

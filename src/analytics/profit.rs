@@ -108,11 +108,40 @@ pub fn profit(
         .into_iter()
         .map(|currency| {
             let mut list = customers.remove(currency).unwrap_or_default();
-            list.sort_by(|a, b| b.margin.cmp(&a.margin).then(a.contact.cmp(&b.contact)));
             let total_margin: i64 = list.iter().map(|c| c.margin).sum();
-            let top_k = list.len().div_ceil(5);
+            // Highest margin first (ties: lower id first). Only the ⌈20 %⌉ at the top and the
+            // `top` at either end need their order: selections, not a sort of everyone.
+            let order = |a: &CustomerProfit, b: &CustomerProfit| {
+                b.margin.cmp(&a.margin).then(a.contact.cmp(&b.contact))
+            };
+            let n = list.len();
+            let top_k = n.div_ceil(5);
+            if top_k > 0 && top_k < n {
+                list.select_nth_unstable_by(top_k - 1, order);
+            }
             let top_margin: i64 = list.iter().take(top_k).map(|c| c.margin).sum();
             let top20_share = (total_margin > 0).then(|| top_margin as f64 / total_margin as f64);
+            let ends = top.min(n);
+            if ends > 0 && ends < n {
+                list.select_nth_unstable_by(ends - 1, order);
+            }
+            list[..ends].sort_by(order);
+            let mut bottom: Vec<CustomerProfit> = list[ends..].to_vec();
+            let from_bottom = top.min(bottom.len());
+            if from_bottom > 0 && from_bottom < bottom.len() {
+                let at = bottom.len() - from_bottom;
+                bottom.select_nth_unstable_by(at, order);
+                bottom.drain(..at);
+            }
+            bottom.sort_by(order);
+            // The bottom list also draws on the top ones when there are fewer than 2·top.
+            let lowest: Vec<CustomerProfit> = list[..ends]
+                .iter()
+                .chain(&bottom)
+                .rev()
+                .take(top)
+                .cloned()
+                .collect();
             let mut product_list: Vec<ProductProfit> = products
                 .get(currency)
                 .map(|m| {
@@ -142,8 +171,8 @@ pub fn profit(
                 currency: currency.to_string(),
                 totals,
                 customers: list.len() as u64,
-                top_customers: list.iter().take(top).cloned().collect(),
-                bottom_customers: list.iter().rev().take(top).cloned().collect(),
+                top_customers: list.iter().take(ends).cloned().collect(),
+                bottom_customers: lowest,
                 top_products: product_list.iter().take(top).cloned().collect(),
                 bottom_products: product_list.iter().rev().take(top).cloned().collect(),
                 top20_share,
@@ -169,6 +198,43 @@ mod tests {
             currency: currency.into(),
             channel: String::new(),
             location: String::new(),
+        }
+    }
+
+    #[test]
+    fn selected_ends_and_share_equal_a_full_sort() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        for n in [0_u64, 1, 2, 3, 5, 9, 10, 11, 19, 20, 21, 57, 400] {
+            for top in [0, 1, 3, 10] {
+                let lines: Vec<Purchase> = (1..=n)
+                    .map(|c| p(c, "A", rng.i64(0..50) * 10, rng.i64(0..300), "EUR"))
+                    .collect();
+                let summaries: Vec<PurchaseSummary> = lines
+                    .iter()
+                    .map(|l| PurchaseSummary::of(l.contact, &[l]))
+                    .collect();
+                let got = profit(&summaries, &products(&lines), top);
+                let mut all: Vec<(i64, Id)> =
+                    lines.iter().map(|l| (l.margin(), l.contact)).collect();
+                all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                let Some(eur) = got.first() else {
+                    assert_eq!(n, 0);
+                    continue;
+                };
+                let ids = |v: &[CustomerProfit]| v.iter().map(|c| c.contact).collect::<Vec<_>>();
+                let want_top: Vec<Id> = all.iter().take(top).map(|x| x.1).collect();
+                let want_bottom: Vec<Id> = all.iter().rev().take(top).map(|x| x.1).collect();
+                assert_eq!(ids(&eur.top_customers), want_top, "n {n} top {top}");
+                assert_eq!(ids(&eur.bottom_customers), want_bottom, "n {n} top {top}");
+                let total: i64 = all.iter().map(|x| x.0).sum();
+                let k = all.len().div_ceil(5);
+                let head: i64 = all.iter().take(k).map(|x| x.0).sum();
+                assert_eq!(
+                    eur.top20_share,
+                    (total > 0).then(|| head as f64 / total as f64),
+                    "n {n}"
+                );
+            }
         }
     }
 

@@ -218,17 +218,21 @@ pub struct Cuts {
     pub monetary: BTreeMap<String, [i64; 4]>,
 }
 
-/// `cutₖ` = the ⌈k·n/5⌉-th smallest of `values` (sorted here), k = 1..4.
+/// `cutₖ` = the ⌈k·n/5⌉-th smallest of `values`, k = 1..4 (`values` is reordered: four
+/// selections, each in the part the previous one left above it — linear, not a sort).
 pub fn quintile_cuts(values: &mut [i64]) -> [i64; 4] {
-    values.sort_unstable();
     let n = values.len();
     let mut out = [i64::MAX; 4];
     if n == 0 {
         return out;
     }
+    let mut below = 0;
     for (k, cut) in out.iter_mut().enumerate() {
-        let rank = ((k + 1) * n).div_ceil(5);
-        *cut = values[rank.max(1) - 1];
+        let rank = ((k + 1) * n).div_ceil(5).max(1) - 1;
+        // Everything before `below` is no larger than anything from it on.
+        let (_, nth, _) = values[below..].select_nth_unstable(rank - below);
+        *cut = *nth;
+        below = rank;
     }
     out
 }
@@ -296,6 +300,23 @@ pub struct RfmScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quintile_cuts_are_the_sorted_ranks_whatever_the_order() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for n in [1_usize, 2, 3, 4, 5, 6, 7, 10, 11, 99, 1000] {
+            for _ in 0..20 {
+                let mut values: Vec<i64> = (0..n).map(|_| rng.i64(0..8)).collect();
+                let mut sorted = values.clone();
+                sorted.sort_unstable();
+                let expected: Vec<i64> = (1..=4)
+                    .map(|k| sorted[(k * n).div_ceil(5).max(1) - 1])
+                    .collect();
+                assert_eq!(quintile_cuts(&mut values).to_vec(), expected, "n {n}");
+            }
+        }
+        assert_eq!(quintile_cuts(&mut []), [i64::MAX; 4]);
+    }
 
     fn v(last_day: i32, days: u32, monetary: i64) -> RfmValues {
         RfmValues {

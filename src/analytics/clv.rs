@@ -316,6 +316,12 @@ impl BgNbd {
     /// parameters that do not grow with `x`. `a = 1` exactly is a removable singularity, taken
     /// as the mean of the values just either side.
     pub fn expected_purchases(&self, t: f64, h: History) -> f64 {
+        self.expected_purchases_alive(t, h, None)
+    }
+
+    /// [`BgNbd::expected_purchases`] with the history's P(alive) when the caller has it (the
+    /// lifetime value asks for twelve horizons of one history).
+    fn expected_purchases_alive(&self, t: f64, h: History, p_alive: Option<f64>) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
@@ -328,7 +334,7 @@ impl BgNbd {
         let z = t / (alpha + h.t + t);
         let f = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
         let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * f;
-        (a + b + x - 1.0) / (a - 1.0) * bracket * self.p_alive(h)
+        (a + b + x - 1.0) / (a - 1.0) * bracket * p_alive.unwrap_or_else(|| self.p_alive(h))
     }
 
     /// Expected purchases in `(0, t]` by a new customer (FHL eq. 9): the conditional form with
@@ -534,8 +540,9 @@ pub fn lifetime_value(
 ) -> f64 {
     let mut total = 0.0;
     let mut previous = 0.0;
+    let alive = Some(model.p_alive(h));
     for i in 1..=periods {
-        let cumulative = model.expected_purchases(period * f64::from(i), h);
+        let cumulative = model.expected_purchases_alive(period * f64::from(i), h, alive);
         total += (cumulative - previous) * spend / (1.0 + discount).powi(i as i32);
         previous = cumulative;
     }

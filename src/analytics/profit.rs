@@ -126,18 +126,19 @@ pub fn profit(
                 list.select_nth_unstable_by(ends - 1, order);
             }
             list[..ends].sort_by(order);
-            let mut bottom: Vec<CustomerProfit> = list[ends..].to_vec();
-            let from_bottom = top.min(bottom.len());
-            if from_bottom > 0 && from_bottom < bottom.len() {
-                let at = bottom.len() - from_bottom;
-                bottom.select_nth_unstable_by(at, order);
-                bottom.drain(..at);
+            // The lowest `top` of the rest, selected in place to its end.
+            let rest = &mut list[ends..];
+            let from_bottom = top.min(rest.len());
+            let at = rest.len() - from_bottom;
+            if from_bottom > 0 && at > 0 {
+                rest.select_nth_unstable_by(at, order);
             }
+            let bottom = &mut rest[at..];
             bottom.sort_by(order);
             // The bottom list also draws on the top ones when there are fewer than 2·top.
             let lowest: Vec<CustomerProfit> = list[..ends]
                 .iter()
-                .chain(&bottom)
+                .chain(&list[n - from_bottom..])
                 .rev()
                 .take(top)
                 .cloned()

@@ -195,18 +195,21 @@ pub fn rfm_scores(
     summaries: &[PurchaseSummary],
     rule: FrequencyRule,
 ) -> (Cuts, Vec<(Id, RfmValues, RfmScore)>) {
-    let values: Vec<(Id, RfmValues)> = summaries
+    // One vector, scored in place once the cuts are known (no second copy of 1M values).
+    let unscored = RfmScore {
+        r: 1,
+        f: 1,
+        m: 1,
+        segment: Segment::of(1, 1),
+    };
+    let mut scored: Vec<(Id, RfmValues, RfmScore)> = summaries
         .iter()
-        .filter_map(|s| RfmValues::of(s).map(|v| (s.contact, v)))
+        .filter_map(|s| RfmValues::of(s).map(|v| (s.contact, v, unscored)))
         .collect();
-    let cuts = Cuts::new(values.iter().map(|(_, v)| v), rule);
-    let scored = values
-        .into_iter()
-        .map(|(id, v)| {
-            let s = cuts.score(&v);
-            (id, v, s)
-        })
-        .collect();
+    let cuts = Cuts::new(scored.iter().map(|(_, v, _)| v), rule);
+    for (_, v, score) in &mut scored {
+        *score = cuts.score(v);
+    }
     (cuts, scored)
 }
 

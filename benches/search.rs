@@ -1,6 +1,7 @@
 //! Search latency, load time and memory on generated contacts, with an fzf comparison.
 //!
-//! `cargo bench --bench search -- --sizes 100000,1000000`
+//! `cargo bench --bench search -- --sizes 100000,1000000`; `--team-only` runs just the team
+//! words phase (with its full-scan reference), for profiling.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -24,13 +25,14 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let team_only = args.iter().any(|a| a == "--team-only");
     let dir = std::env::temp_dir().join(format!("rolo-search-bench-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("cannot create {}: {e}", dir.display());
         return;
     }
     for size in sizes {
-        if let Err(e) = bench_size(size, &dir) {
+        if let Err(e) = bench_size(size, &dir, team_only) {
             eprintln!("size {size}: {e}");
         }
     }
@@ -56,7 +58,7 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
+fn bench_size(size: usize, dir: &Path, team_only: bool) -> std::io::Result<()> {
     println!("== {size} contacts ==");
     let records = dir.join(format!("records-{size}.bin"));
     let lines = dir.join(format!("lines-{size}.txt"));
@@ -81,6 +83,17 @@ fn bench_size(size: usize, dir: &Path) -> std::io::Result<()> {
         index.memory_bytes() as f64 / 1e6
     );
 
+    if team_only {
+        index.set_scan_threads(1);
+        index.set_full_scans_only(true);
+        print!("  [reference: full scans only]");
+        team_keystrokes(&index)?;
+        index.set_full_scans_only(false);
+        team_keystrokes(&index)?;
+        let _ = std::fs::remove_file(&records);
+        let _ = std::fs::remove_file(&lines);
+        return Ok(());
+    }
     let typed = "john smith";
     let mut per_key: Vec<Vec<Duration>> = vec![Vec::new(); typed.len()];
     for _ in 0..REPS {

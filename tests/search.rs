@@ -812,8 +812,9 @@ fn the_anchored_pass_matches_a_full_scan_exactly() {
         }
     }
     reference.set_full_scans_only(true);
-    let index = brute;
+    let mut index = brute;
     let mut checked_fast = 0;
+    let mut edits = 0usize;
     for q in [
         "ana",
         "anas",
@@ -832,6 +833,27 @@ fn the_anchored_pass_matches_a_full_scan_exactly() {
         "ana #vip",
         "berlin ana",
         "ivan -city:lyon",
+        // One and two letters: scanned in order of falling bound, every field pruned early.
+        "o",
+        "ol",
+        "si",
+        "ac",
+        "ly",
+        "mo",
+        "j",
+        "li",
+        "da",
+        "ol #vip",
+        "si -city:lyon",
+        "ac ly",
+        // Three letters whose substring is often outside the name (Berlin, Lee in a city).
+        "ber",
+        "lee",
+        "che",
+        "mor",
+        "berlin",
+        "acm",
+        "li ber",
     ] {
         let query = Query::parse(q).expect("parses");
         for limit in [1, 10, 19, 20, 200, usize::MAX] {
@@ -858,17 +880,38 @@ fn the_anchored_pass_matches_a_full_scan_exactly() {
                 checked_fast += 1;
             }
         }
-        let mut searcher = Searcher::new();
-        let mut typed = String::new();
-        for c in q.chars() {
-            typed.push(c);
-            if let Ok(partial) = Query::parse(&typed) {
-                let narrowed = searcher.search(&index, &partial, OPTS, &|| false);
-                assert_eq!(
-                    narrowed,
-                    Some(reference.search(&partial, OPTS)),
-                    "{typed:?}"
-                );
+        for limit in [1, 20, 200] {
+            let options = SearchOptions {
+                limit,
+                today_day: TODAY,
+            };
+            let mut searcher = Searcher::new();
+            let mut typed = String::new();
+            for c in q.chars() {
+                typed.push(c);
+                if let Ok(partial) = Query::parse(&typed) {
+                    let narrowed = searcher.search(&index, &partial, options, &|| false);
+                    assert_eq!(
+                        narrowed,
+                        Some(reference.search(&partial, options)),
+                        "{typed:?} limit {limit}"
+                    );
+                }
+                if limit == 200 {
+                    // Someone else edits or removes a contact between two keystrokes: its
+                    // slot must be rescanned (an edit puts the typed text first in a name).
+                    edits += 1;
+                    let d = &docs[(edits * 131) % docs.len()];
+                    if edits % 3 == 0 {
+                        index.remove(d.id);
+                        reference.remove(d.id);
+                    } else {
+                        let mut edited = d.clone();
+                        edited.name = format!("{typed} {}", d.name);
+                        index.upsert(&edited);
+                        reference.upsert(&edited);
+                    }
+                }
             }
         }
     }

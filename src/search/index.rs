@@ -469,7 +469,8 @@ pub struct Index {
     /// At most this many threads per scan (0: one per core). A server answering many clients
     /// at once runs each scan on one thread: its parallelism is the clients'.
     scan_threads: usize,
-    /// Off: every search is a full scan (the benchmark's reference for the anchored pass).
+    /// On: every search is a plain full scan (the reference for the shortcuts, see
+    /// [`Index::set_full_scans_only`]).
     full_scans_only: bool,
     /// The slots changed by the last [`TOUCHED`] versions, oldest first: a search narrowed
     /// from an older version rescans them too instead of starting over (in team mode other
@@ -478,6 +479,11 @@ pub struct Index {
     /// Purchase columns and what customers bought (`analytic.rs`).
     analytic: analytic::Columns,
 }
+
+/// Where [`Index::slots_containing`] found a needle in a key: wholly inside the name, and
+/// starting after it (in the other fields, or across two of them).
+const IN_NAME: u8 = 1;
+const AFTER_NAME: u8 = 2;
 
 /// How many recent slot changes the index remembers for narrowing across versions.
 const TOUCHED: usize = 1 << 14;
@@ -536,8 +542,9 @@ impl Index {
         self.scan_threads = threads;
     }
 
-    /// Makes every search a full scan, skipping the anchored substring pass: the reference
-    /// that benchmarks measure the pass against. Results are the same either way.
+    /// Makes every search a plain full scan: no anchored substring pass, contacts scored in
+    /// slot order, every field of a contact scored. The reference that tests and benchmarks
+    /// measure the shortcuts against; results are the same either way.
     pub fn set_full_scans_only(&mut self, on: bool) {
         self.full_scans_only = on;
     }
@@ -725,12 +732,14 @@ impl Index {
 
     /// Live slots whose key contains `needle`, each once, in key order: one SIMD pass over all
     /// key text instead of a look at every entry. A hit may span two fields; scoring decides.
+    /// With each slot, where its occurrences lie ([`IN_NAME`], [`AFTER_NAME`]).
     fn slots_containing(
         &self,
         needle: &str,
         cancelled: &(dyn Fn() -> bool + Sync),
-    ) -> Option<Vec<u32>> {
+    ) -> Option<(Vec<u32>, Vec<u8>)> {
         let mut out = Vec::new();
+        let mut places: Vec<u8> = Vec::new();
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut cursor = 0usize;
         let mut last = u32::MAX;
@@ -747,17 +756,31 @@ impl Index {
             cursor = i;
             let slot = self.by_offset[i];
             let s = slot as usize;
-            if slot == last
-                || !self.live[s]
+            if !self.live[s]
                 || self.starts[s] != self.offsets[i]
                 || at as usize + needle.len() > self.offsets[i] as usize + self.key_len(s)
             {
                 continue;
             }
+            let name_end = self.offsets[i] as usize + usize::from(self.field_lens[s][NAME]);
+            let place = if at as usize + needle.len() <= name_end {
+                IN_NAME
+            } else if at as usize >= name_end {
+                AFTER_NAME
+            } else {
+                0
+            };
+            if slot == last {
+                if let Some(p) = places.last_mut() {
+                    *p |= place;
+                }
+                continue;
+            }
             last = slot;
             out.push(slot);
+            places.push(place);
         }
-        Some(out)
+        Some((out, places))
     }
 
     fn key_len(&self, slot: usize) -> usize {
@@ -1079,32 +1102,51 @@ impl Index {
             return Some(None);
         };
         let term = &query.terms[anchor];
-        let candidates = self.slots_containing(&term.text, cancelled)?;
+        let (candidates, places) = self.slots_containing(&term.text, cancelled)?;
         if candidates.len() < FUZZY_BELOW {
             return Some(None);
         }
         // Kept at least `FUZZY_BELOW` deep, to tell whether that many match.
         let depth = limit.max(FUZZY_BELOW);
-        // Names starting with the term's first letter first: they score highest, so the
-        // heap's bar rises early and the bound prunes most of the rest unscored.
+        // Scored by falling bound, the anchor's bound knowing which fields hold it (a name
+        // with the right initial but the word only in the city cannot score as a name
+        // match), and names starting with the term's first letter first among equals: they
+        // score highest, so the heap's bar rises early and the bound prunes most of the rest
+        // unscored.
         let first = term.text.as_bytes()[0];
-        let (likely, rest): (Vec<u32>, Vec<u32>) = candidates
-            .into_iter()
-            .partition(|&slot| self.name0[slot as usize] == first);
+        let bounds: Vec<Option<i64>> = candidates
+            .iter()
+            .zip(&places)
+            .map(|(&slot, &place)| {
+                let s = slot as usize;
+                query.upper_bound_placed(self.initials[s], self.other_initials[s], anchor, place)
+            })
+            .collect();
+        let keys: Vec<i64> = candidates
+            .iter()
+            .zip(&bounds)
+            .map(|(&slot, bound)| {
+                bound.map_or(i64::MAX, |bound| {
+                    bound
+                        .saturating_mul(2)
+                        .saturating_add(i64::from(self.name0[slot as usize] == first))
+                })
+            })
+            .collect();
+        let order: Vec<u32> = order_by_falling_key(&keys);
         let matcher = SkimMatcherV2::default().respect_case();
         let mut top = TopK::new(depth);
-        for (n, &slot) in likely.iter().chain(&rest).enumerate() {
+        for (n, &at) in order.iter().enumerate() {
             if n % CANCEL_EVERY == 0 && cancelled() {
                 return None;
             }
-            let s = slot as usize;
+            let at = at as usize;
+            let s = candidates[at] as usize;
             if self.masks[s] & query.mask != query.mask || !query.filters_hold(self, s) {
                 continue;
             }
-            if let (Some(worst), Some(bound)) = (
-                top.worst(),
-                query.upper_bound(self.initials[s], self.other_initials[s]),
-            ) && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+            if let (Some(worst), Some(bound)) = (top.worst(), bounds[at])
+                && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
             {
                 continue;
             }
@@ -1151,6 +1193,12 @@ impl Index {
             superset: Vec::new(),
         };
         let matcher = SkimMatcherV2::default().respect_case();
+        // First the cheap tests, keeping each survivor's bound; then scoring in order of
+        // falling bound, so the heap's floor reaches its final height before the many
+        // low-bound contacts come up and they are pruned unscored. Which contacts make the
+        // top-k does not depend on the order (ranks are total: score, recency, id).
+        let mut slots = Vec::new();
+        let mut bounds = Vec::new();
         for (n, i) in range.enumerate() {
             if n % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
                 stop.store(true, AtomicOrdering::Relaxed);
@@ -1165,25 +1213,89 @@ impl Index {
             {
                 continue;
             }
+            slots.push(slot);
+            bounds.push(
+                query
+                    .upper_bound(self.initials[s], self.other_initials[s])
+                    .unwrap_or(i64::MAX),
+            );
+        }
+        // Slots found not to match: left out of the superset.
+        let mut unmatched = vec![false; slots.len()];
+        let order = if self.full_scans_only {
+            (0..slots.len() as u32).collect()
+        } else {
+            order_by_falling_key(&bounds)
+        };
+        for (n, at) in order.into_iter().enumerate() {
+            if n % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
+                stop.store(true, AtomicOrdering::Relaxed);
+                return None;
+            }
+            let at = at as usize;
+            let s = slots[at] as usize;
             if limit > 0
-                && let (Some(worst), Some(bound)) = (
-                    part.top.worst(),
-                    query.upper_bound(self.initials[s], self.other_initials[s]),
-                )
-                && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+                && let Some(worst) = part.top.worst()
+                && Ranked::new(bounds[at], self.recency[s], self.ids[s], 0) <= *worst
             {
                 // Cannot make the top-k; kept as a candidate for narrowing without scoring.
-                part.superset.push(slot);
                 continue;
             }
-            if let Some((score, field)) = query.score(self, s, &matcher) {
-                part.superset.push(slot);
-                part.top
-                    .offer(Ranked::new(score, self.recency[s], self.ids[s], field));
+            match query.score(self, s, &matcher) {
+                Some((score, field)) => {
+                    part.top
+                        .offer(Ranked::new(score, self.recency[s], self.ids[s], field))
+                }
+                None => unmatched[at] = true,
             }
         }
+        part.superset = slots
+            .into_iter()
+            .zip(unmatched)
+            .filter(|&(_, unmatched)| !unmatched)
+            .map(|(slot, _)| slot)
+            .collect();
         Some(part)
     }
+}
+
+/// Positions of `keys` by falling key, equal keys in their original order. Keys are bounds,
+/// which take few distinct values: a counting sort over those, or a plain sort when many.
+fn order_by_falling_key(keys: &[i64]) -> Vec<u32> {
+    const FEW: usize = 64;
+    let mut levels: Vec<i64> = Vec::new();
+    for &key in keys {
+        if levels.len() > FEW {
+            break;
+        }
+        if !levels.contains(&key) {
+            levels.push(key);
+        }
+    }
+    if levels.len() > FEW {
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_by_key(|&at| Reverse(keys[at as usize]));
+        return order;
+    }
+    levels.sort_unstable_by_key(|&key| Reverse(key));
+    let level_of = |key: i64| levels.iter().position(|&l| l == key).unwrap_or(0);
+    let mut starts = vec![0usize; levels.len() + 1];
+    let mut level_at = Vec::with_capacity(keys.len());
+    for &key in keys {
+        let level = level_of(key);
+        level_at.push(level as u8);
+        starts[level + 1] += 1;
+    }
+    for l in 1..starts.len() {
+        starts[l] += starts[l - 1];
+    }
+    let mut order = vec![0u32; keys.len()];
+    for (at, &level) in level_at.iter().enumerate() {
+        let next = &mut starts[usize::from(level)];
+        order[*next] = at as u32;
+        *next += 1;
+    }
+    order
 }
 
 struct Part {
@@ -1506,8 +1618,36 @@ impl Term {
     /// first char that starts no word of a field loses its word-start bonus there (for skim,
     /// its doubled boundary bonus, 2 x 8), and cannot make a whole word either.
     fn upper_bound(&self, name: u32, other: u32) -> Option<i64> {
+        self.upper_bound_placed(name, other, IN_NAME | AFTER_NAME)
+    }
+
+    /// [`Term::upper_bound`] for an anchored term known to be contiguous only where `place`
+    /// says ([`IN_NAME`], [`AFTER_NAME`]): a name without it can only have it scattered
+    /// ([`SCATTERED_PENALTY`] less), and the other fields without it skip it altogether.
+    fn upper_bound_placed(&self, name: u32, other: u32, place: u8) -> Option<i64> {
+        let place = if self.anchored {
+            place
+        } else {
+            IN_NAME | AFTER_NAME
+        };
+        let (in_name, in_other) = self.upper_bound_fields(name, other)?;
+        let in_name = if place & IN_NAME == 0 {
+            in_name - SCATTERED_PENALTY
+        } else {
+            in_name
+        };
+        Some(if place & AFTER_NAME == 0 {
+            in_name
+        } else {
+            in_name.max(in_other)
+        })
+    }
+
+    /// The bounds of [`Term::upper_bound`] in the name and in the other fields.
+    fn upper_bound_fields(&self, name: u32, other: u32) -> Option<(i64, i64)> {
         if self.digits.is_some() {
-            return Some(PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD));
+            let bound = PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD);
+            return Some((bound, bound));
         }
         let (at_start, inside, short_word) = if self.chars > 2 {
             (self.best_skim, self.best_skim - 16, None)
@@ -1536,7 +1676,10 @@ impl Term {
                     at_start
                 }
         };
-        Some(in_field(name, FIELD_WEIGHT[NAME]).max(in_field(other, FIELD_WEIGHT[ORG])))
+        Some((
+            in_field(name, FIELD_WEIGHT[NAME]),
+            in_field(other, FIELD_WEIGHT[ORG]),
+        ))
     }
 
     /// The term's score in one field, the field's weight not included.
@@ -1588,7 +1731,15 @@ impl Term {
             }
         }
         let mut best: Option<(i64, u8)> = None;
+        let field_max = self.field_max().filter(|_| !index.full_scans_only);
         for (field, weight) in FIELD_WEIGHT.iter().enumerate() {
+            // Weights fall field by field: once a field's best cannot beat the best so far,
+            // no later field can (an equal score keeps the earlier field).
+            if let (Some(max), Some((b, _))) = (field_max, best)
+                && weight + max <= b
+            {
+                break;
+            }
             let text = index.field(slot, field);
             // Scattered through an email, a city or tags is noise; only a name may be
             // misremembered that way ("jhn smth").
@@ -1607,6 +1758,18 @@ impl Term {
             }
         }
         best
+    }
+
+    /// The most [`Term::score_field`] can give this term in any field (`None` for a
+    /// phone-like term, whose phone score is of another scale).
+    fn field_max(&self) -> Option<i64> {
+        if self.digits.is_some() {
+            None
+        } else if self.chars <= 2 {
+            Some(SHORT_WORD_START[self.chars] + WHOLE_WORD)
+        } else {
+            Some(self.best_skim + WHOLE_WORD)
+        }
     }
 
     /// The fewest edits between this term and a word of `name`, within the term's tolerance.
@@ -1843,6 +2006,21 @@ impl<'q> Compiled<'q> {
         self.terms.iter().map(|t| t.upper_bound(name, other)).sum()
     }
 
+    /// [`Compiled::upper_bound`] with term `anchor` found contiguously only at `place`.
+    fn upper_bound_placed(&self, name: u32, other: u32, anchor: usize, place: u8) -> Option<i64> {
+        self.terms
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                if n == anchor {
+                    t.upper_bound_placed(name, other, place)
+                } else {
+                    t.upper_bound(name, other)
+                }
+            })
+            .sum()
+    }
+
     /// Sum of each term's best field score, and the field of the first term; `None` if a term
     /// matches in no field.
     fn score(&self, index: &Index, slot: usize, matcher: &SkimMatcherV2) -> Option<(i64, u8)> {
@@ -1989,6 +2167,25 @@ impl Searcher {
 mod tests {
     use super::*;
 
+    /// Scoring order: falling bound, ties in candidate order, with few or many levels.
+    #[test]
+    fn candidates_are_ordered_by_falling_bound() {
+        assert_eq!(
+            order_by_falling_key(&[3, 7, 3, 9, 7, 3]),
+            vec![3, 1, 4, 0, 2, 5]
+        );
+        assert_eq!(order_by_falling_key(&[]), Vec::<u32>::new());
+        let many: Vec<i64> = (0..500).map(|n| (n * 37) % 101).collect();
+        let order = order_by_falling_key(&many);
+        let mut expected: Vec<u32> = (0..500).collect();
+        expected.sort_by_key(|&at| Reverse(many[at as usize]));
+        assert_eq!(order, expected);
+        let few: Vec<i64> = (0..500).map(|n| (n * 7) % 5).collect();
+        let mut expected: Vec<u32> = (0..500).collect();
+        expected.sort_by_key(|&at| Reverse(few[at as usize]));
+        assert_eq!(order_by_falling_key(&few), expected);
+    }
+
     /// Pruning is exact only if no real score exceeds the bound; check it on generated keys.
     #[test]
     fn scores_never_exceed_the_pruning_bound() {
@@ -2025,11 +2222,64 @@ mod tests {
                             index.field(slot, field),
                             score + weight
                         );
+                        // What lets `best_in` skip the fields after a good enough one.
+                        if let Some(max) = term.field_max() {
+                            assert!(
+                                score <= max,
+                                "{pattern:?} in {:?}: {score} > field max {max}",
+                                index.field(slot, field)
+                            );
+                        }
                     }
                 }
             }
         }
         assert!(checked > 1_000);
         assert!(short_whole_words > 0, "no short whole word was checked");
+    }
+
+    /// The anchored pass bounds a term by where its substring search found it: never below
+    /// the contact's real score, and below the placeless bound where it was not in the name.
+    #[test]
+    fn placed_bounds_hold_for_every_contact() {
+        let mut index = Index::new();
+        for doc in crate::search::testgen::contacts(3_000, 12) {
+            index.upsert(&doc);
+        }
+        let matcher = SkimMatcherV2::default().respect_case();
+        let (mut checked, mut tighter) = (0, 0);
+        for pattern in [
+            "joh", "john", "smi", "mar", "ber", "lee", "acm", "ana", "ova", "son", "che",
+        ] {
+            let term = Term::new(pattern);
+            assert!(term.anchored);
+            for slot in 0..index.ids.len() {
+                let key = index.whole_key_str(slot);
+                let name_len = usize::from(index.field_lens[slot][NAME]);
+                let mut place = 0;
+                if key[..name_len].contains(pattern) {
+                    place |= IN_NAME;
+                }
+                if key[name_len..].contains(pattern) {
+                    place |= AFTER_NAME;
+                }
+                let (name, other) = (index.initials[slot], index.other_initials[slot]);
+                let bound = term
+                    .upper_bound_placed(name, other, place)
+                    .unwrap_or(i64::MAX);
+                if let Some((score, _)) = term.best_in(&index, slot, &matcher) {
+                    checked += 1;
+                    assert!(
+                        score <= bound,
+                        "{pattern:?} in {key:?} (place {place}): {score} > {bound}"
+                    );
+                }
+                if bound < term.upper_bound(name, other).unwrap_or(i64::MAX) {
+                    tighter += 1;
+                }
+            }
+        }
+        assert!(checked > 1_000, "{checked}");
+        assert!(tighter > 1_000, "{tighter}");
     }
 }

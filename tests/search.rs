@@ -947,3 +947,53 @@ fn scattered_matches_are_listed_only_when_the_word_is_rare() {
     assert_eq!(many.len(), 38);
     assert!(!ids(&many).contains(&1));
 }
+
+/// Key text of neighbouring contacts lies back to back, and so do a contact's fields: a
+/// needle can occur twice, overlapping, where one contact's text ends and the next begins
+/// ("…han" + "anabel…"), or where the name ends and the email begins ("han" + "anab@…").
+/// The substring pass must find the second occurrence too, not only the first.
+#[test]
+fn overlapping_occurrences_are_all_found() {
+    let mut docs = Vec::new();
+    for n in 0..60u64 {
+        // Enough plain matches for the anchored pass to be used.
+        docs.push(doc(1_000 + n, &format!("Ana Plain{n}")));
+    }
+    for n in 0..20u64 {
+        // Ends in "han"; the next contact's key starts with "ana".
+        docs.push(doc(2 * n, "Bo Han"));
+        docs.push(doc(2 * n + 1, &format!("Anabel Next{n}")));
+    }
+    for n in 0..20u64 {
+        // The name ends in "han", the email starts with "ana".
+        let mut d = doc(500 + n, "Han");
+        d.emails = vec![format!("anab{n}@example.com")];
+        docs.push(d);
+    }
+    let index = index_of(&docs);
+    let mut reference = index_of(&docs);
+    reference.set_full_scans_only(true);
+    for q in ["ana", "anab", "nab"] {
+        let query = Query::parse(q).expect("parses");
+        for limit in [10, 100, usize::MAX] {
+            let options = SearchOptions {
+                limit,
+                today_day: TODAY,
+            };
+            assert_eq!(
+                ids(&index.search(&query, options)),
+                ids(&reference.search(&query, options)),
+                "{q:?} limit {limit}"
+            );
+        }
+    }
+    // Every "Anabel" is found, right after its "Bo Han".
+    let all = index.search(
+        &Query::parse("anabel").expect("parses"),
+        SearchOptions {
+            limit: usize::MAX,
+            today_day: TODAY,
+        },
+    );
+    assert_eq!(all.len(), 20);
+}

@@ -743,7 +743,16 @@ impl Index {
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut cursor = 0usize;
         let mut last = u32::MAX;
-        for (n, at) in finder.find_iter(self.keys.as_bytes()).enumerate() {
+        let hay = self.keys.as_bytes();
+        // Every occurrence, overlapping ones too: keys (and a key's fields) lie back to back,
+        // so the first of two overlapping occurrences may straddle a boundary and the second
+        // be the one that counts ("…han" + "anabel…"). `find_iter` skips overlaps.
+        let mut from = 0usize;
+        let mut n = 0usize;
+        while let Some(found) = hay.get(from..).and_then(|rest| finder.find(rest)) {
+            let at = from + found;
+            from = at + 1;
+            n += 1;
             if n % CANCEL_EVERY == 0 && cancelled() {
                 return None;
             }

@@ -1122,45 +1122,46 @@ impl Index {
         // match), and names starting with the term's first letter first among equals: they
         // score highest, so the heap's bar rises early and the bound prunes most of the rest
         // unscored.
+        // Block by block, as in [`Index::scan_part`]: candidates come in key order, and
+        // reordering all of them at once would wander over the whole key text.
         let first = term.text.as_bytes()[0];
-        let bounds: Vec<Option<i64>> = candidates
-            .iter()
-            .zip(&places)
-            .map(|(&slot, &place)| {
+        let matcher = SkimMatcherV2::default().respect_case();
+        let mut top = TopK::new(depth);
+        let mut bounds: Vec<Option<i64>> = Vec::new();
+        let mut keys: Vec<i64> = Vec::new();
+        let mut seen = 0usize;
+        for (block, block_places) in candidates.chunks(SCAN_BLOCK).zip(places.chunks(SCAN_BLOCK)) {
+            bounds.clear();
+            bounds.extend(block.iter().zip(block_places).map(|(&slot, &place)| {
                 let s = slot as usize;
                 query.upper_bound_placed(self.initials[s], self.other_initials[s], anchor, place)
-            })
-            .collect();
-        let keys: Vec<i64> = candidates
-            .iter()
-            .zip(&bounds)
-            .map(|(&slot, bound)| {
+            }));
+            keys.clear();
+            keys.extend(block.iter().zip(&bounds).map(|(&slot, bound)| {
                 bound.map_or(i64::MAX, |bound| {
                     bound
                         .saturating_mul(2)
                         .saturating_add(i64::from(self.name0[slot as usize] == first))
                 })
-            })
-            .collect();
-        let order: Vec<u32> = order_by_falling_key(&keys);
-        let matcher = SkimMatcherV2::default().respect_case();
-        let mut top = TopK::new(depth);
-        for (n, &at) in order.iter().enumerate() {
-            if n % CANCEL_EVERY == 0 && cancelled() {
-                return None;
-            }
-            let at = at as usize;
-            let s = candidates[at] as usize;
-            if self.masks[s] & query.mask != query.mask || !query.filters_hold(self, s) {
-                continue;
-            }
-            if let (Some(worst), Some(bound)) = (top.worst(), bounds[at])
-                && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
-            {
-                continue;
-            }
-            if let Some((score, field)) = query.score(self, s, &matcher) {
-                top.offer(Ranked::new(score, self.recency[s], self.ids[s], field));
+            }));
+            for at in order_by_falling_key(&keys) {
+                if seen % CANCEL_EVERY == 0 && cancelled() {
+                    return None;
+                }
+                seen += 1;
+                let at = at as usize;
+                let s = block[at] as usize;
+                if self.masks[s] & query.mask != query.mask || !query.filters_hold(self, s) {
+                    continue;
+                }
+                if let (Some(worst), Some(bound)) = (top.worst(), bounds[at])
+                    && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *worst
+                {
+                    continue;
+                }
+                if let Some((score, field)) = query.score(self, s, &matcher) {
+                    top.offer(Ranked::new(score, self.recency[s], self.ids[s], field));
+                }
             }
         }
         // Everyone else either misses a term or has the anchor only scattered (or as a typo,
@@ -1202,71 +1203,87 @@ impl Index {
             superset: Vec::new(),
         };
         let matcher = SkimMatcherV2::default().respect_case();
-        // First the cheap tests, keeping each survivor's bound; then scoring in order of
-        // falling bound, so the heap's floor reaches its final height before the many
-        // low-bound contacts come up and they are pruned unscored. Which contacts make the
-        // top-k does not depend on the order (ranks are total: score, recency, id).
+        // Block by block: first the cheap tests, keeping each survivor's bound; then scoring
+        // in order of falling bound, so the heap's floor reaches its final height before the
+        // many low-bound contacts come up and they are pruned unscored. Which contacts make
+        // the top-k does not depend on the order (ranks are total: score, recency, id). Blocks
+        // keep the reordering within a few MB of key text (one pass over 1M contacts in bound
+        // order would wander over all of it) and its buffers small.
         let mut slots = Vec::new();
         let mut bounds = Vec::new();
-        for (n, i) in range.enumerate() {
-            if n % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
-                stop.store(true, AtomicOrdering::Relaxed);
-                return None;
+        let mut unmatched = Vec::new();
+        let mut seen = 0usize;
+        for block_start in range.clone().step_by(SCAN_BLOCK) {
+            let block = block_start..(block_start + SCAN_BLOCK).min(range.end);
+            slots.clear();
+            bounds.clear();
+            for i in block {
+                if seen % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
+                    stop.store(true, AtomicOrdering::Relaxed);
+                    return None;
+                }
+                seen += 1;
+                let slot = candidates.slot(i);
+                let s = slot as usize;
+                if !self.live[s]
+                    || self.masks[s] & query.mask != query.mask
+                    || !query.filters_hold(self, s)
+                    || !query.anchors_may_match(self, s)
+                {
+                    continue;
+                }
+                slots.push(slot);
+                bounds.push(
+                    query
+                        .upper_bound(self.initials[s], self.other_initials[s])
+                        .unwrap_or(i64::MAX),
+                );
             }
-            let slot = candidates.slot(i);
-            let s = slot as usize;
-            if !self.live[s]
-                || self.masks[s] & query.mask != query.mask
-                || !query.filters_hold(self, s)
-                || !query.anchors_may_match(self, s)
-            {
-                continue;
+            // Slots found not to match: left out of the superset.
+            unmatched.clear();
+            unmatched.resize(slots.len(), false);
+            let order = if self.full_scans_only {
+                (0..slots.len() as u32).collect()
+            } else {
+                order_by_falling_key(&bounds)
+            };
+            for at in order {
+                if seen % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
+                    stop.store(true, AtomicOrdering::Relaxed);
+                    return None;
+                }
+                seen += 1;
+                let at = at as usize;
+                let s = slots[at] as usize;
+                if limit > 0
+                    && let Some(worst) = part.top.worst()
+                    && Ranked::new(bounds[at], self.recency[s], self.ids[s], 0) <= *worst
+                {
+                    // Cannot make the top-k; kept as a candidate for narrowing unscored.
+                    continue;
+                }
+                match query.score(self, s, &matcher) {
+                    Some((score, field)) => {
+                        part.top
+                            .offer(Ranked::new(score, self.recency[s], self.ids[s], field))
+                    }
+                    None => unmatched[at] = true,
+                }
             }
-            slots.push(slot);
-            bounds.push(
-                query
-                    .upper_bound(self.initials[s], self.other_initials[s])
-                    .unwrap_or(i64::MAX),
+            part.superset.extend(
+                slots
+                    .iter()
+                    .zip(&unmatched)
+                    .filter(|&(_, &unmatched)| !unmatched)
+                    .map(|(&slot, _)| slot),
             );
         }
-        // Slots found not to match: left out of the superset.
-        let mut unmatched = vec![false; slots.len()];
-        let order = if self.full_scans_only {
-            (0..slots.len() as u32).collect()
-        } else {
-            order_by_falling_key(&bounds)
-        };
-        for (n, at) in order.into_iter().enumerate() {
-            if n % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
-                stop.store(true, AtomicOrdering::Relaxed);
-                return None;
-            }
-            let at = at as usize;
-            let s = slots[at] as usize;
-            if limit > 0
-                && let Some(worst) = part.top.worst()
-                && Ranked::new(bounds[at], self.recency[s], self.ids[s], 0) <= *worst
-            {
-                // Cannot make the top-k; kept as a candidate for narrowing without scoring.
-                continue;
-            }
-            match query.score(self, s, &matcher) {
-                Some((score, field)) => {
-                    part.top
-                        .offer(Ranked::new(score, self.recency[s], self.ids[s], field))
-                }
-                None => unmatched[at] = true,
-            }
-        }
-        part.superset = slots
-            .into_iter()
-            .zip(unmatched)
-            .filter(|&(_, unmatched)| !unmatched)
-            .map(|(slot, _)| slot)
-            .collect();
         Some(part)
     }
 }
+
+/// Contacts a full scan reorders by bound at a time (see [`Index::scan_part`]).
+const SCAN_BLOCK: usize = 1 << 12;
 
 /// Positions of `keys` by falling key, equal keys in their original order. Keys are bounds,
 /// which take few distinct values: a counting sort over those, or a plain sort when many.
@@ -1287,7 +1304,11 @@ fn order_by_falling_key(keys: &[i64]) -> Vec<u32> {
         return order;
     }
     levels.sort_unstable_by_key(|&key| Reverse(key));
-    let level_of = |key: i64| levels.iter().position(|&l| l == key).unwrap_or(0);
+    let level_of = |key: i64| {
+        levels
+            .binary_search_by_key(&Reverse(key), |&l| Reverse(l))
+            .unwrap_or(0)
+    };
     let mut starts = vec![0usize; levels.len() + 1];
     let mut level_at = Vec::with_capacity(keys.len());
     for &key in keys {

@@ -109,28 +109,51 @@ struct PerX {
     inv_bx1: f64,
 }
 
-/// Rows prepared for fast evaluation: the distinct repeat counts, and per row the index of its
-/// count.
+/// Rows prepared for fast evaluation: the distinct repeat counts and the distinct times, and per
+/// row the index of its count and of its two times. Histories measured in days take a few
+/// thousand distinct times however many customers there are, so `ln(α + t)` is computed once
+/// per time, not twice per row.
 struct Prepared {
     xs: Vec<u32>,
-    rows: Vec<(usize, f64, f64, f64)>, // (index into xs, tx, t, weight), times rescaled
+    times: Vec<f64>,
+    rows: Vec<PreparedRow>,
     total_weight: f64,
+}
+
+#[derive(Clone, Copy)]
+struct PreparedRow {
+    x: u32,
+    tx: u32,
+    t: u32,
+    weight: f64,
 }
 
 fn prepare(data: &Grouped, scale: f64) -> Prepared {
     let mut xs: Vec<u32> = data.rows.iter().map(|(h, _)| h.x).collect();
     xs.sort_unstable();
     xs.dedup();
+    // Distinct times in order of first appearance, found by their bits.
+    let mut times: Vec<f64> = Vec::new();
+    let mut seen: rustc_hash::FxHashMap<u64, u32> = rustc_hash::FxHashMap::default();
+    let mut index_of = |v: f64| {
+        *seen.entry(v.to_bits()).or_insert_with(|| {
+            times.push(v);
+            (times.len() - 1) as u32
+        })
+    };
     let rows = data
         .rows
         .iter()
-        .map(|(h, w)| {
-            let i = xs.binary_search(&h.x).unwrap_or(0);
-            (i, h.tx / scale, h.t / scale, *w)
+        .map(|(h, w)| PreparedRow {
+            x: xs.binary_search(&h.x).unwrap_or(0) as u32,
+            tx: index_of(h.tx / scale),
+            t: index_of(h.t / scale),
+            weight: *w,
         })
         .collect();
     Prepared {
         xs,
+        times,
         rows,
         total_weight: data.customers(),
     }
@@ -139,11 +162,43 @@ fn prepare(data: &Grouped, scale: f64) -> Prepared {
 impl BgNbd {
     /// One customer's log-likelihood.
     pub fn log_likelihood_one(&self, h: History) -> f64 {
+        self.shared_ln(h.x) + self.ln_rest(h)
+    }
+
+    /// The total log-likelihood of grouped data.
+    pub fn log_likelihood(&self, data: &Grouped) -> f64 {
+        parallel_sum(&data.rows, |rows: &[(History, f64)]| {
+            // Grouped rows come sorted by x: the Γ terms, which depend on x only, once per run.
+            let mut memo: Option<(u32, f64)> = None;
+            let mut total = 0.0;
+            for &(h, w) in rows {
+                let shared = match memo {
+                    Some((x, v)) if x == h.x => v,
+                    _ => {
+                        let v = self.shared_ln(h.x);
+                        memo = Some((h.x, v));
+                        v
+                    }
+                };
+                total += w * (shared + self.ln_rest(h));
+            }
+            [total]
+        })[0]
+    }
+
+    /// The part of a history's log-likelihood that depends on `x` only.
+    fn shared_ln(&self, x: u32) -> f64 {
+        let BgNbd { r, a, b, .. } = *self;
+        let x = f64::from(x);
+        ln_gamma(r + x) - ln_gamma(r) + ln_gamma(a + b) + ln_gamma(b + x)
+            - ln_gamma(b)
+            - ln_gamma(a + b + x)
+    }
+
+    /// The rest of it.
+    fn ln_rest(&self, h: History) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let x = f64::from(h.x);
-        let shared = ln_gamma(r + x) - ln_gamma(r) + ln_gamma(a + b) + ln_gamma(b + x)
-            - ln_gamma(b)
-            - ln_gamma(a + b + x);
         let la_tx = (alpha + h.tx).ln();
         let u = (r + x) * (la_tx - (alpha + h.t).ln());
         let tail = if h.x > 0 {
@@ -151,15 +206,7 @@ impl BgNbd {
         } else {
             u
         };
-        shared + r * alpha.ln() - (r + x) * la_tx + tail
-    }
-
-    /// The total log-likelihood of grouped data.
-    pub fn log_likelihood(&self, data: &Grouped) -> f64 {
-        data.rows
-            .iter()
-            .map(|(h, w)| w * self.log_likelihood_one(*h))
-            .sum()
+        r * alpha.ln() - (r + x) * la_tx + tail
     }
 
     /// Mean log-likelihood and its gradient in (ln r, ln α, ln a, ln b), over prepared rows.
@@ -185,16 +232,23 @@ impl BgNbd {
                 .collect();
         let inv_a = 1.0 / a;
         let ln_alpha = alpha.ln();
-        let eval = |rows: &[(usize, f64, f64, f64)]| {
+        // ln(α + t) and 1/(α + t) per distinct time.
+        let at: Vec<(f64, f64)> = p
+            .times
+            .iter()
+            .map(|&t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+            .collect();
+        let eval = |rows: &[PreparedRow]| {
             let mut acc = [0.0_f64; 5];
-            for &(i, tx, t, w) in rows {
-                let px = &per_x[i];
-                let x = f64::from(p.xs[i]);
-                let (at, a_t) = (alpha + tx, alpha + t);
-                let (la_tx, la_t) = (at.ln(), a_t.ln());
+            for row in rows {
+                let w = row.weight;
+                let px = &per_x[row.x as usize];
+                let x = f64::from(p.xs[row.x as usize]);
+                let (la_tx, inv_tx) = at[row.tx as usize];
+                let (la_t, inv_t) = at[row.t as usize];
                 let u = (r + x) * (la_tx - la_t);
                 let du_dr = la_tx - la_t;
-                let du_dalpha = (r + x) * (1.0 / at - 1.0 / a_t);
+                let du_dalpha = (r + x) * (inv_tx - inv_t);
                 let (tail, wu, dv_da, dv_db) = if x > 0.0 {
                     // ln(eᵘ + eᵛ) and eᵘ/(eᵘ + eᵛ) from one exponential.
                     let d = u - px.v;
@@ -211,7 +265,7 @@ impl BgNbd {
                 let wv = 1.0 - wu;
                 let value = px.value + r * ln_alpha - (r + x) * la_tx + tail;
                 let dr = px.dr + ln_alpha - la_tx + wu * du_dr;
-                let dalpha = r / alpha - (r + x) / at + wu * du_dalpha;
+                let dalpha = r / alpha - (r + x) * inv_tx + wu * du_dalpha;
                 let da = px.da + wv * dv_da;
                 let db = px.db + wv * dv_db;
                 acc[0] += w * value;
@@ -280,8 +334,12 @@ impl BgNbd {
         let best = finish_from(warm, &starts, &full)?;
         let mut params = from_log(&best.x);
         params.alpha *= scale;
+        // The objective at the optimum is the mean log-likelihood of the rescaled times: each
+        // customer's differs from the unscaled one by x·ln(scale) (the density of tₓ), so the
+        // total needs no further pass over the rows.
+        let repeats: f64 = data.rows.iter().map(|(h, w)| w * f64::from(h.x)).sum();
         Some(Fit {
-            log_likelihood: params.log_likelihood(data),
+            log_likelihood: -best.value * data.customers() - scale.ln() * repeats,
             params,
             customers: data.customers(),
             rows: data.rows.len(),
@@ -316,25 +374,46 @@ impl BgNbd {
     /// parameters that do not grow with `x`. `a = 1` exactly is a removable singularity, taken
     /// as the mean of the values just either side.
     pub fn expected_purchases(&self, t: f64, h: History) -> f64 {
-        self.expected_purchases_alive(t, h, None)
+        self.expected_if_alive(t, h.x, h.t) * self.p_alive(h)
     }
 
-    /// [`BgNbd::expected_purchases`] with the history's P(alive) when the caller has it (the
-    /// lifetime value asks for twelve horizons of one history).
-    fn expected_purchases_alive(&self, t: f64, h: History, p_alive: Option<f64>) -> f64 {
+    /// Expected purchases in the next `t` of a customer still alive with `x` repeat purchases
+    /// and age `age`: eq. 10 without its P(alive) factor. It does not depend on when the last
+    /// purchase was, so customers of one repeat count and age share it (the CLV report
+    /// computes it once per such group).
+    pub fn expected_if_alive(&self, t: f64, x: u32, age: f64) -> f64 {
         if t <= 0.0 {
             return 0.0;
         }
         if (self.a - 1.0).abs() < 1e-9 {
-            let side = |a: f64| BgNbd { a, ..*self }.expected_purchases(t, h);
+            let side = |a: f64| BgNbd { a, ..*self }.expected_if_alive(t, x, age);
             return 0.5 * (side(1.0 - 1e-6) + side(1.0 + 1e-6));
         }
         let BgNbd { r, alpha, a, b } = *self;
-        let x = f64::from(h.x);
-        let z = t / (alpha + h.t + t);
+        let x = f64::from(x);
+        let z = t / (alpha + age + t);
         let f = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
         let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * f;
-        (a + b + x - 1.0) / (a - 1.0) * bracket * p_alive.unwrap_or_else(|| self.p_alive(h))
+        (a + b + x - 1.0) / (a - 1.0) * bracket
+    }
+
+    /// What a customer alive with `x` repeat purchases at age `age` is expected to do: purchases
+    /// over `horizon`, and lifetime value per unit of spend (see [`lifetime_value`]).
+    /// Multiplied by P(alive) (and the spend) these are the customer's figures.
+    pub fn outlook(&self, x: u32, age: f64, horizon: f64, value: &ValueTerms) -> Outlook {
+        let mut per_spend = 0.0;
+        let mut previous = 0.0;
+        let mut discount = 1.0;
+        for i in 1..=value.periods {
+            let cumulative = self.expected_if_alive(value.period * f64::from(i), x, age);
+            discount *= 1.0 + value.discount;
+            per_spend += (cumulative - previous) / discount;
+            previous = cumulative;
+        }
+        Outlook {
+            purchases: self.expected_if_alive(horizon, x, age),
+            value_per_spend: per_spend,
+        }
     }
 
     /// Expected purchases in `(0, t]` by a new customer (FHL eq. 9): the conditional form with
@@ -360,6 +439,16 @@ pub struct GammaGamma {
     pub gamma: f64,
 }
 
+/// A grouped spend prepared for the fit: its logarithms, which do not change between
+/// evaluations, and its weight.
+#[derive(Clone, Copy)]
+struct SpendRow {
+    spend: Spend,
+    ln_m: f64,
+    ln_x: f64,
+    weight: f64,
+}
+
 /// A repeat customer's spend: `x ≥ 1` repeat transactions with mean value `m > 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Spend {
@@ -369,32 +458,59 @@ pub struct Spend {
 
 impl GammaGamma {
     pub fn log_likelihood_one(&self, s: Spend) -> f64 {
-        let GammaGamma { p, q, gamma } = *self;
-        let (x, m) = (f64::from(s.x), s.m);
-        let px = p * x;
-        ln_gamma(px + q) - ln_gamma(px) - ln_gamma(q)
-            + q * gamma.ln()
-            + (px - 1.0) * m.ln()
-            + px * x.ln()
-            - (px + q) * (gamma + m * x).ln()
+        self.shared_ln(s.x) + self.ln_rest(s)
     }
 
     pub fn log_likelihood(&self, data: &[(Spend, f64)]) -> f64 {
-        data.iter()
-            .map(|(s, w)| w * self.log_likelihood_one(*s))
-            .sum()
+        parallel_sum(data, |rows: &[(Spend, f64)]| {
+            // Grouped rows come sorted by x: the Γ terms once per run of equal x.
+            let mut memo: Option<(u32, f64)> = None;
+            let mut total = 0.0;
+            for &(s, w) in rows {
+                let shared = match memo {
+                    Some((x, v)) if x == s.x => v,
+                    _ => {
+                        let v = self.shared_ln(s.x);
+                        memo = Some((s.x, v));
+                        v
+                    }
+                };
+                total += w * (shared + self.ln_rest(s));
+            }
+            [total]
+        })[0]
+    }
+
+    /// The part of a spend's log-likelihood that depends on `x` only.
+    fn shared_ln(&self, x: u32) -> f64 {
+        let px = self.p * f64::from(x);
+        ln_gamma(px + self.q) - ln_gamma(px) - ln_gamma(self.q)
+    }
+
+    /// The rest of it.
+    fn ln_rest(&self, s: Spend) -> f64 {
+        let GammaGamma { p, q, gamma } = *self;
+        let (x, m) = (f64::from(s.x), s.m);
+        let px = p * x;
+        q * gamma.ln() + (px - 1.0) * m.ln() + px * x.ln() - (px + q) * (gamma + m * x).ln()
     }
 
     /// Mean log-likelihood and its gradient in (ln p, ln q, ln γ); money rescaled by the caller.
-    fn mean_ll_and_gradient(&self, data: &[(Spend, f64)], total: f64) -> (f64, [f64; 3]) {
+    fn mean_ll_and_gradient(&self, data: &[SpendRow], total: f64) -> (f64, [f64; 3]) {
         let GammaGamma { p, q, gamma } = *self;
         let (lg_q, dg_q, ln_gamma_param) = (ln_gamma(q), digamma(q), gamma.ln());
-        let acc = parallel_sum(data, |rows: &[(Spend, f64)]| {
+        let acc = parallel_sum(data, |rows: &[SpendRow]| {
             let mut acc = [0.0_f64; 5];
             // Rows come sorted by x: the Γ and ψ terms, which depend on x only, are computed
             // once per run of equal x.
             let mut memo: Option<(u32, f64, f64, f64)> = None;
-            for &(s, w) in rows {
+            for &SpendRow {
+                spend: s,
+                ln_m,
+                ln_x,
+                weight: w,
+            } in rows
+            {
                 let (x, m) = (f64::from(s.x), s.m);
                 let px = p * x;
                 let (lg_diff, dg_pxq, dg_diff) = match memo {
@@ -410,7 +526,7 @@ impl GammaGamma {
                         terms
                     }
                 };
-                let (ln_m, ln_x, ln_gm) = (m.ln(), x.ln(), (gamma + m * x).ln());
+                let ln_gm = (gamma + m * x).ln();
                 let value = lg_diff - lg_q + q * ln_gamma_param + (px - 1.0) * ln_m + px * ln_x
                     - (px + q) * ln_gm;
                 let dp = x * (dg_diff + ln_m + ln_x - ln_gm);
@@ -435,14 +551,27 @@ impl GammaGamma {
 
     /// Groups spends exactly (equal `x` and `m` bit for bit).
     pub fn group(spends: impl IntoIterator<Item = Spend>) -> Vec<(Spend, f64)> {
-        let mut all: Vec<Spend> = spends.into_iter().collect();
-        all.sort_unstable_by_key(|s| (s.x, s.m.to_bits()));
+        // Sorted as one packed integer each, (x, bits of m): the order of the pair.
+        let mut all: Vec<u128> = spends
+            .into_iter()
+            .map(|s| (u128::from(s.x) << 64) | u128::from(s.m.to_bits()))
+            .collect();
+        all.sort_unstable();
         let mut rows: Vec<(Spend, f64)> = Vec::new();
-        for s in all {
-            match rows.last_mut() {
-                Some((last, w)) if *last == s => *w += 1.0,
-                _ => rows.push((s, 1.0)),
+        let mut last = None;
+        for key in all {
+            if last == Some(key) {
+                if let Some((_, w)) = rows.last_mut() {
+                    *w += 1.0;
+                }
+                continue;
             }
+            last = Some(key);
+            let s = Spend {
+                x: (key >> 64) as u32,
+                m: f64::from_bits(key as u64),
+            };
+            rows.push((s, 1.0));
         }
         rows
     }
@@ -479,6 +608,16 @@ impl GammaGamma {
         };
         let objective_on = |rows: Vec<(Spend, f64)>| {
             let total: f64 = rows.iter().map(|(_, w)| w).sum();
+            // ln m and ln x do not change between evaluations.
+            let rows: Vec<SpendRow> = rows
+                .into_iter()
+                .map(|(spend, weight)| SpendRow {
+                    spend,
+                    ln_m: spend.m.ln(),
+                    ln_x: f64::from(spend.x).ln(),
+                    weight,
+                })
+                .collect();
             move |v: &[f64]| {
                 if v.iter().any(|x| x.abs() > LOG_BOUND) {
                     return (f64::INFINITY, vec![f64::NAN; 3]);
@@ -496,8 +635,10 @@ impl GammaGamma {
         let best = finish_from(warm, &starts, &full)?;
         let mut params = from_log(&best.x);
         params.gamma *= scale;
+        // As for BG/NBD: each customer's log-likelihood in rescaled money differs from the
+        // unscaled one by ln(scale).
         Some(Fit {
-            log_likelihood: params.log_likelihood(&data),
+            log_likelihood: -best.value * total - scale.ln() * total,
             params,
             customers: total,
             rows: data.len(),
@@ -527,6 +668,23 @@ impl GammaGamma {
     }
 }
 
+/// How lifetime value is counted: `periods` periods of `period` time units, discounted by
+/// `discount` per period.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValueTerms {
+    pub period: f64,
+    pub periods: u32,
+    pub discount: f64,
+}
+
+/// [`BgNbd::outlook`]: a live customer's expected purchases over the horizon, and lifetime
+/// value per unit of spend per purchase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outlook {
+    pub purchases: f64,
+    pub value_per_spend: f64,
+}
+
 /// Lifetime value over `periods` periods of `period` time units each, discounted by `discount`
 /// per period: `Σᵢ (E[Y(i·period)] − E[Y((i−1)·period)]) · spend / (1+discount)^i` — the
 /// scheme of lifetimes' `customer_lifetime_value` (there: 12 months of 30 days, 1 %/month).
@@ -538,15 +696,12 @@ pub fn lifetime_value(
     periods: u32,
     discount: f64,
 ) -> f64 {
-    let mut total = 0.0;
-    let mut previous = 0.0;
-    let alive = Some(model.p_alive(h));
-    for i in 1..=periods {
-        let cumulative = model.expected_purchases_alive(period * f64::from(i), h, alive);
-        total += (cumulative - previous) * spend / (1.0 + discount).powi(i as i32);
-        previous = cumulative;
-    }
-    total
+    let terms = ValueTerms {
+        period,
+        periods,
+        discount,
+    };
+    model.outlook(h.x, h.t, 0.0, &terms).value_per_spend * model.p_alive(h) * spend
 }
 
 /// Rows a warm-start fit uses: above this, the fit starts on an evenly spread subsample.
@@ -806,6 +961,13 @@ mod tests {
             "{}",
             fit.log_likelihood
         );
+        // The reported total (from the objective on rescaled times) is the direct sum.
+        let direct = p.log_likelihood(&data);
+        assert!(
+            (fit.log_likelihood - direct).abs() < 1e-9 * direct.abs(),
+            "{} vs {direct}",
+            fit.log_likelihood
+        );
         // lifetimes' unrounded fit (Quickstart): the same maximum to 4–5 digits.
         assert!(within(p.r, 0.242593, 1e-4) && within(p.alpha, 4.413532, 1e-4));
         assert!(within(p.a, 0.792886, 1e-3) && within(p.b, 2.425752, 1e-3));
@@ -973,6 +1135,12 @@ mod tests {
         let ll = at_paper.log_likelihood(&grouped);
         assert!((ll - -4055.92).abs() < 0.01, "{ll}");
         assert!(fit.log_likelihood >= ll);
+        let direct = g.log_likelihood(&grouped);
+        assert!(
+            (fit.log_likelihood - direct).abs() < 1e-9 * direct.abs(),
+            "{} vs {direct}",
+            fit.log_likelihood
+        );
         // Conditional expected spend, first CDNOW ids (research note §2.8, paper params).
         let firsts: Vec<(u32, f64)> = CDNOW_SPEND
             .lines()

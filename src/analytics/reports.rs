@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Models, Spend, lifetime_value};
+use super::clv::{BgNbd, Fit, GammaGamma, Grouped, History, Models, Outlook, Spend, ValueTerms};
 use super::performance::{self, Dimension, Group, Loyalty};
 use super::profit::{self, CurrencyProfit};
 use super::rfm::{Cuts, FrequencyRule, RfmScore, RfmValues, Segment};
@@ -22,6 +22,7 @@ use super::satisfaction::{self, Satisfaction};
 use super::summary::{PurchaseSummary, utc_day};
 use crate::domain::{Day, Entry, Id, Interaction, Purchase};
 use crate::store::{Store, StoreError};
+use rustc_hash::FxHashMap;
 
 /// Today as a UTC day (the analytics' days are UTC days).
 pub fn today() -> Day {
@@ -430,6 +431,49 @@ pub fn history(s: &PurchaseSummary, as_of: Day, unit: TimeUnit) -> History {
     .history(s.repeats(), s.first_day, s.last_day)
 }
 
+/// Every summary's history as of `as_of`, grouped exactly ([`Grouped::new`]): sorted as packed
+/// integers (repeat count, days to the last purchase, days observed), which orders them as
+/// `Grouped::new` does, since the times are those day counts over one unit.
+fn group_histories(summaries: &[PurchaseSummary], as_of: Day, unit: TimeUnit) -> Grouped {
+    const DAY_BITS: u32 = 21;
+    let limit = as_of.number();
+    let days = |s: &PurchaseSummary| {
+        let tx = i64::from(s.last_day) - i64::from(s.first_day);
+        (tx, (i64::from(limit) - i64::from(s.first_day)).max(tx))
+    };
+    let fits = |v: i64, bits: u32| (0..1 << bits).contains(&v);
+    let mut keys: Vec<u64> = Vec::with_capacity(summaries.len());
+    for s in summaries {
+        let (tx, t) = days(s);
+        let x = i64::from(s.repeats());
+        if !(fits(x, 64 - 2 * DAY_BITS) && fits(tx, DAY_BITS) && fits(t, DAY_BITS)) {
+            return Grouped::new(summaries.iter().map(|s| history(s, as_of, unit)));
+        }
+        keys.push(((x as u64) << (2 * DAY_BITS)) | ((tx as u64) << DAY_BITS) | t as u64);
+    }
+    keys.sort_unstable();
+    let mask = (1u64 << DAY_BITS) - 1;
+    let d = unit.days();
+    let mut rows: Vec<(History, f64)> = Vec::new();
+    let mut last = None;
+    for key in keys {
+        if last == Some(key) {
+            if let Some((_, w)) = rows.last_mut() {
+                *w += 1.0;
+            }
+            continue;
+        }
+        last = Some(key);
+        let h = History {
+            x: (key >> (2 * DAY_BITS)) as u32,
+            tx: ((key >> DAY_BITS) & mask) as f64 / d,
+            t: (key & mask) as f64 / d,
+        };
+        rows.push((h, 1.0));
+    }
+    Grouped { rows }
+}
+
 /// The BG/NBD and Gamma-Gamma fits over `summaries` as of `as_of`, in `unit`s; the spend model
 /// in `currency` (default: the most common main currency).
 pub fn fit(
@@ -439,13 +483,27 @@ pub fn fit(
     currency: Option<String>,
 ) -> (Option<Fit<BgNbd>>, Option<Fit<GammaGamma>>, Models) {
     let currency = currency.or_else(|| main_currency(summaries));
-    let histories = summaries.iter().map(|s| history(s, as_of, unit));
-    let bg = BgNbd::fit(&Grouped::new(histories));
-    let gg = currency.as_deref().and_then(|cur| {
-        GammaGamma::fit(&GammaGamma::group(summaries.iter().filter_map(|s| {
-            s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })
-        })))
+    // The two groupings are sorts over every customer: one on each of two threads.
+    let (histories, spends) = std::thread::scope(|scope| {
+        let spends = scope.spawn(|| {
+            currency.as_deref().map(|cur| {
+                GammaGamma::group(
+                    summaries
+                        .iter()
+                        .filter_map(|s| s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })),
+                )
+            })
+        });
+        let histories = group_histories(summaries, as_of, unit);
+        (
+            histories,
+            spends
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
     });
+    let bg = BgNbd::fit(&histories);
+    let gg = spends.and_then(|rows| GammaGamma::fit(&rows));
     let models = Models {
         as_of: as_of.number(),
         unit_days: unit.days(),
@@ -459,10 +517,33 @@ pub fn fit(
 /// One customer's P(alive), expected purchases over `options.horizon`, expected spend and
 /// lifetime value from fitted `models` (the name is left empty).
 pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) -> CustomerClv {
+    customer_clv_shared(s, models, options, &mut Outlooks::default())
+}
+
+/// [`BgNbd::outlook`]s by repeat count and age: customers who share both share it.
+type Outlooks = FxHashMap<(u32, u64), Outlook>;
+
+/// [`customer_clv`], looking up and keeping the customer's outlook in `outlooks`.
+fn customer_clv_shared(
+    s: &PurchaseSummary,
+    models: &Models,
+    options: &ClvOptions,
+    outlooks: &mut Outlooks,
+) -> CustomerClv {
     let h = models.history(s.repeats(), s.first_day, s.last_day);
-    let (p_alive, purchases) = match &models.bg_nbd {
-        Some(bg) => (bg.p_alive(h), bg.expected_purchases(options.horizon, h)),
-        None => (1.0, 0.0),
+    let (p_alive, outlook) = match &models.bg_nbd {
+        Some(bg) => {
+            let terms = ValueTerms {
+                period: 30.0 / models.unit_days,
+                periods: options.months,
+                discount: options.discount,
+            };
+            let outlook = *outlooks
+                .entry((h.x, h.t.to_bits()))
+                .or_insert_with(|| bg.outlook(h.x, h.t, options.horizon, &terms));
+            (bg.p_alive(h), Some(outlook))
+        }
+        None => (1.0, None),
     };
     let single = models
         .currency
@@ -474,16 +555,8 @@ pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) 
         }
         _ => None,
     };
-    let month = 30.0 / models.unit_days;
-    let ltv = match (&models.bg_nbd, spend) {
-        (Some(bg), Some(m)) => Some(lifetime_value(
-            bg,
-            h,
-            m,
-            month,
-            options.months,
-            options.discount,
-        )),
+    let ltv = match (outlook, spend) {
+        (Some(o), Some(m)) => Some(o.value_per_spend * p_alive * m),
         _ => None,
     };
     CustomerClv {
@@ -493,7 +566,7 @@ pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) 
         recency: h.tx,
         age: h.t,
         p_alive,
-        expected_purchases: purchases,
+        expected_purchases: outlook.map_or(0.0, |o| o.purchases * p_alive),
         expected_spend: spend,
         lifetime_value: ltv,
         monetary: s.main_currency().map_or(0, |m| m.amount),
@@ -582,9 +655,32 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // Lowest P(alive) first; ties: bigger spenders first, then by id (a total order, so the
+    // list does not depend on how the chunks fell).
+    let order = |a: &CustomerClv, b: &CustomerClv| {
+        a.p_alive
+            .total_cmp(&b.p_alive)
+            .then(b.monetary.cmp(&a.monetary))
+            .then(a.contact.cmp(&b.contact))
+    };
+    // The `top` first by `order`, in order.
+    let first = |mut v: Vec<CustomerClv>, top: usize| {
+        if top == 0 {
+            return Vec::new();
+        }
+        if top < v.len() {
+            v.select_nth_unstable_by(top - 1, order);
+            v.truncate(top);
+        }
+        v.sort_by(order);
+        v
+    };
+    // Per chunk: its customers (all of them, or only its churn-risk candidates when the
+    // report lists none) and its sums.
     let mut done: Vec<(usize, Vec<CustomerClv>, f64, u64, f64)> = std::thread::scope(|scope| {
         let work = || {
             let mut mine = Vec::new();
+            let mut outlooks = Outlooks::default();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(chunk) = chunks.get(i) else {
@@ -594,14 +690,19 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
                 let scored: Vec<CustomerClv> = chunk
                     .iter()
                     .map(|s| {
-                        let c = customer_clv(s, &models, options);
+                        let c = customer_clv_shared(s, &models, options, &mut outlooks);
                         expected += c.expected_purchases;
                         slipping += u64::from(c.p_alive < 0.3);
                         value += c.lifetime_value.unwrap_or(0.0);
                         c
                     })
                     .collect();
-                mine.push((i, scored, expected, slipping, value));
+                let kept = if options.customers {
+                    scored
+                } else {
+                    first(scored, options.top)
+                };
+                mine.push((i, kept, expected, slipping, value));
             }
         };
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
@@ -612,29 +713,27 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         all
     });
     done.sort_by_key(|d| d.0);
-    let mut all: Vec<CustomerClv> = Vec::with_capacity(summaries.len());
+    let mut all: Vec<CustomerClv> = Vec::new();
     let (mut expected, mut slipping, mut value) = (0.0, 0, 0.0);
-    for (_, scored, e, s, v) in done {
-        all.extend(scored);
+    for (_, kept, e, s, v) in done {
+        all.extend(kept);
         expected += e;
         slipping += s;
         value += v;
     }
     let currency = models.currency;
-    let order = |a: &&CustomerClv, b: &&CustomerClv| {
-        a.p_alive
-            .total_cmp(&b.p_alive)
-            .then(b.monetary.cmp(&a.monetary))
-            .then(a.contact.cmp(&b.contact))
+    let (churn_risk, scores) = if options.customers {
+        let mut risk: Vec<&CustomerClv> = all.iter().collect();
+        let top = options.top.min(risk.len());
+        if top > 0 && top < risk.len() {
+            risk.select_nth_unstable_by(top - 1, |a, b| order(a, b));
+        }
+        risk.truncate(top);
+        risk.sort_by(|a, b| order(a, b));
+        (risk.into_iter().cloned().collect(), all)
+    } else {
+        (first(all, options.top), Vec::new())
     };
-    let mut risk: Vec<&CustomerClv> = all.iter().collect();
-    let top = options.top.min(risk.len());
-    if top > 0 && top < risk.len() {
-        risk.select_nth_unstable_by(top - 1, order);
-    }
-    risk.truncate(top);
-    risk.sort_by(order);
-    let churn_risk = risk.into_iter().cloned().collect();
     ClvReport {
         as_of,
         unit: options.unit,
@@ -650,7 +749,7 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         slipping,
         lifetime_value: value,
         churn_risk,
-        scores: if options.customers { all } else { Vec::new() },
+        scores,
     }
 }
 

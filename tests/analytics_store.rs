@@ -477,3 +477,119 @@ fn a_large_base_reads_every_summary_once_in_id_order() {
     assert_eq!(got, ids);
     assert_eq!(summaries.iter().map(|s| s.lines).sum::<u64>(), 60_000);
 }
+
+/// The CLV report shares each live customer's expectations between customers of one repeat
+/// count and age, and keeps only churn-risk candidates when it lists no one: every figure must
+/// equal the same customer scored alone, and the list and totals must not depend on it.
+#[test]
+fn the_clv_report_scores_every_customer_as_if_alone() {
+    use rolo::analytics::clv::Models;
+    use rolo::analytics::reports::{ClvOptions, clv_from, customer_clv};
+    use rolo::analytics::summary::{Code, Money};
+    let base = 20_000;
+    let as_of = rolo::domain::Day::from_number(base + 400);
+    // 40,000 customers (three of the report's chunks) who buy at their own rate and drop out after a purchase with some
+    // chance (buy-till-you-die): many share a repeat count and age but not the last purchase
+    // (and so not P(alive)), as real bases do.
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let summaries: Vec<PurchaseSummary> = (0..40_000u64)
+        .map(|n| {
+            let first_day = base + (next() % 300) as i32;
+            let mean_gap = 5 + next() % 60;
+            let dropout = 2 + next() % 60;
+            let spend = 500 + (next() % 5_000) as i64;
+            let (mut days, mut last_day, mut day) = (1u32, first_day, first_day);
+            let mut amount = 1_000;
+            loop {
+                day += 1 + (next() % (2 * mean_gap)) as i32;
+                if day > as_of.number() {
+                    break;
+                }
+                days += 1;
+                last_day = day;
+                amount += spend / 2 + (next() % spend as u64) as i64;
+                if next() % 100 < dropout {
+                    break;
+                }
+            }
+            let money = Money {
+                currency: Code::new(if n % 29 == 0 { "USD" } else { "EUR" }),
+                lines: u64::from(days),
+                amount,
+                cost: amount / 2,
+                first_day_amount: 1_000,
+            };
+            PurchaseSummary {
+                contact: n + 1,
+                first_ms: i64::from(first_day) * DAY,
+                last_ms: i64::from(last_day) * DAY,
+                first_day,
+                last_day,
+                days,
+                lines: u64::from(days),
+                money: std::iter::once(money).collect(),
+            }
+        })
+        .collect();
+    let listed = ClvOptions {
+        as_of: Some(as_of),
+        customers: true,
+        top: 25,
+        ..ClvOptions::default()
+    };
+    let report = clv_from(&summaries, as_of, &listed);
+    let models = Models {
+        as_of: as_of.number(),
+        unit_days: 1.0,
+        currency: report.currency.clone(),
+        bg_nbd: report.bg_nbd.as_ref().map(|f| f.params),
+        gamma_gamma: report.gamma_gamma.as_ref().map(|f| f.params),
+    };
+    assert!(models.bg_nbd.is_some() && models.gamma_gamma.is_some());
+    assert!(
+        report.bg_nbd.as_ref().is_some_and(|f| f.converged)
+            && report.gamma_gamma.as_ref().is_some_and(|f| f.converged),
+        "{:?} {:?}",
+        report.bg_nbd,
+        report.gamma_gamma
+    );
+    assert_eq!(report.scores.len(), summaries.len());
+    let mut distinct_p = std::collections::BTreeSet::new();
+    for (s, got) in summaries.iter().zip(&report.scores) {
+        let alone = customer_clv(s, &models, &listed);
+        assert_eq!(*got, alone, "customer {}", s.contact);
+        distinct_p.insert(got.p_alive.to_bits());
+    }
+    assert!(distinct_p.len() > 100, "{}", distinct_p.len());
+    let total: f64 = report.scores.iter().map(|c| c.expected_purchases).sum();
+    assert!((report.expected_purchases - total).abs() < 1e-9 * total);
+    // The list is the same whether or not every customer is kept.
+    let mut by_risk = report.scores.clone();
+    by_risk.sort_by(|a, b| {
+        a.p_alive
+            .total_cmp(&b.p_alive)
+            .then(b.monetary.cmp(&a.monetary))
+            .then(a.contact.cmp(&b.contact))
+    });
+    by_risk.truncate(25);
+    assert_eq!(report.churn_risk, by_risk);
+    let unlisted = clv_from(
+        &summaries,
+        as_of,
+        &ClvOptions {
+            customers: false,
+            ..listed.clone()
+        },
+    );
+    assert_eq!(unlisted.churn_risk, by_risk);
+    assert!(unlisted.scores.is_empty());
+    assert_eq!(unlisted.expected_purchases, report.expected_purchases);
+    assert_eq!(unlisted.lifetime_value, report.lifetime_value);
+    assert_eq!(unlisted.slipping, report.slipping);
+}

@@ -488,9 +488,9 @@ fn the_clv_report_scores_every_customer_as_if_alone() {
     use rolo::analytics::summary::{Code, Money};
     let base = 20_000;
     let as_of = rolo::domain::Day::from_number(base + 400);
-    // 40,000 customers (three of the report's chunks) who buy at their own rate and drop out after a purchase with some
-    // chance (buy-till-you-die): many share a repeat count and age but not the last purchase
-    // (and so not P(alive)), as real bases do.
+    // 40,000 customers (three of the report's chunks) who buy at their own rate and drop
+    // out after a purchase with their own chance (buy-till-you-die): many share a repeat
+    // count and age but not the last purchase (and so not P(alive)), as real bases do.
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     let mut next = move || {
         seed ^= seed << 13;

@@ -354,9 +354,26 @@ impl BgNbd {
         if h.x == 0 {
             return f64::NEG_INFINITY;
         }
-        let x = f64::from(h.x);
-        self.a.ln() - (self.b + x - 1.0).ln()
-            + (self.r + x) * ((self.alpha + h.t).ln() - (self.alpha + h.tx).ln())
+        self.log_odds_dead_from(self.odds_base(h.x), (self.alpha + h.t).ln(), h)
+    }
+
+    /// The terms of [`BgNbd::log_odds_dead`] that depend on `x` alone: `ln a − ln(b+x−1)`.
+    fn odds_base(&self, x: u32) -> f64 {
+        self.a.ln() - (self.b + f64::from(x) - 1.0).ln()
+    }
+
+    /// [`BgNbd::log_odds_dead`] from its parts shared by customers of one repeat count and age
+    /// (the same operations in the same order, so the same value to the bit).
+    fn log_odds_dead_from(&self, base: f64, ln_alpha_t: f64, h: History) -> f64 {
+        if h.x == 0 {
+            return f64::NEG_INFINITY;
+        }
+        base + (self.r + f64::from(h.x)) * (ln_alpha_t - (self.alpha + h.tx).ln())
+    }
+
+    /// [`BgNbd::p_alive`] with the parts its [`Outlook`] holds.
+    pub fn p_alive_in(&self, outlook: &Outlook, h: History) -> f64 {
+        expit(-self.log_odds_dead_from(outlook.odds_base, outlook.ln_alpha_t, h))
     }
 
     /// Probability the customer is still alive at the end of observation (Hardie note 021).
@@ -413,6 +430,8 @@ impl BgNbd {
         Outlook {
             purchases: self.expected_if_alive(horizon, x, age),
             value_per_spend: per_spend,
+            odds_base: self.odds_base(x),
+            ln_alpha_t: (self.alpha + age).ln(),
         }
     }
 
@@ -683,6 +702,9 @@ pub struct ValueTerms {
 pub struct Outlook {
     pub purchases: f64,
     pub value_per_spend: f64,
+    /// The parts of P(alive) that depend on the repeat count and age only.
+    odds_base: f64,
+    ln_alpha_t: f64,
 }
 
 /// Lifetime value over `periods` periods of `period` time units each, discounted by `discount`

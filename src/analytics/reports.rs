@@ -404,14 +404,18 @@ pub struct CustomerClv {
 
 /// The most common main currency across customers (ties: alphabetical).
 pub fn main_currency(summaries: &[PurchaseSummary]) -> Option<String> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    // Counted by inline code (no string per customer), then in the codes' text order.
+    let mut by_code: FxHashMap<super::summary::Code, u64> = FxHashMap::default();
     for s in summaries {
         if let Some(m) = s.main_currency() {
-            *counts.entry(&m.currency).or_default() += 1;
+            *by_code.entry(m.currency).or_default() += 1;
         }
     }
+    let mut counts: Vec<(super::summary::Code, u64)> = by_code.into_iter().collect();
+    counts.sort_unstable_by_key(|c| c.0);
     counts
-        .into_iter()
+        .iter()
+        .map(|(c, n)| (&**c, *n))
         .fold(None, |best: Option<(&str, u64)>, (k, n)| match best {
             Some((_, b)) if b >= n => best,
             _ => Some((k, n)),
@@ -541,7 +545,7 @@ fn customer_clv_shared(
             let outlook = *outlooks
                 .entry((h.x, h.t.to_bits()))
                 .or_insert_with(|| bg.outlook(h.x, h.t, options.horizon, &terms));
-            (bg.p_alive(h), Some(outlook))
+            (bg.p_alive_in(&outlook, h), Some(outlook))
         }
         None => (1.0, None),
     };

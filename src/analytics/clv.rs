@@ -70,6 +70,11 @@ impl Grouped {
     }
 }
 
+/// Above this `a + b` the dropout Beta is taken as the point mass it has become (see
+/// [`BgNbd::expected_if_alive`]); its spread, ~1/(a+b), is then far below what the data can
+/// show.
+const HOMOGENEOUS_FROM: f64 = 1e6;
+
 /// BG/NBD parameters: purchase rate λ ~ Gamma(r, α) (α in the time unit of the data); after
 /// each purchase the customer drops out with probability p ~ Beta(a, b).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -407,11 +412,36 @@ impl BgNbd {
             return 0.5 * (side(1.0 - 1e-6) + side(1.0 + 1e-6));
         }
         let BgNbd { r, alpha, a, b } = *self;
-        let x = f64::from(x);
+        if a + b > HOMOGENEOUS_FROM {
+            return self.expected_if_alive_homogeneous(t, x, age);
+        }
+        let xf = f64::from(x);
         let z = t / (alpha + age + t);
-        let f = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z);
+        let f = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + xf - 1.0, z);
         let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * f;
-        (a + b + x - 1.0) / (a - 1.0) * bracket
+        let value = (a + b + xf - 1.0) / (a - 1.0) * bracket;
+        if value.is_finite() {
+            value
+        } else {
+            // A large a (the series grows like e^(a·z) and overflows): the Beta is all but a
+            // point mass, whose limit follows.
+            self.expected_if_alive_homogeneous(t, x, age)
+        }
+    }
+
+    /// [`BgNbd::expected_if_alive`] in the limit a, b → ∞ with `p = a/(a+b)` held: everyone
+    /// drops out after a purchase with the same chance `p`. Given the rate λ, expected
+    /// purchases in `t` are `(1 − e^(−λpt))/p`; over λ's posterior Gamma(r+x, α+T) that is
+    /// `(1 − ((α+T)/(α+T+pt))^(r+x))/p`. A fit reaches this edge (and reports it has not
+    /// converged) when a base shows no spread in dropout at all.
+    fn expected_if_alive_homogeneous(&self, t: f64, x: u32, age: f64) -> f64 {
+        let p = self.a / (self.a + self.b);
+        let shape = self.r + f64::from(x);
+        if p <= 0.0 {
+            // Nobody drops out: the NBD's (r+x)/(α+T)·t.
+            return shape / (self.alpha + age) * t;
+        }
+        -(-shape * (p * t / (self.alpha + age)).ln_1p()).exp_m1() / p
     }
 
     /// What a customer alive with `x` repeat purchases at age `age` is expected to do: purchases
@@ -1089,6 +1119,43 @@ mod tests {
                     * hyp2f1(r + x, b + x, a + b + x - 1.0, z))
             / (1.0 + a / (b + x - 1.0) * ((alpha + 38.86) / (alpha + 30.43)).powf(r + x));
         assert!((direct - ey).abs() < 1e-12, "{direct} vs {ey}");
+    }
+
+    /// A base with no spread in dropout drives a and b towards infinity: predictions stay
+    /// finite and meet the point-mass limit continuously.
+    #[test]
+    fn a_point_mass_dropout_gives_finite_continuous_predictions() {
+        let h = History {
+            x: 4,
+            tx: 30.0,
+            t: 38.0,
+        };
+        let scaled = |k: f64| BgNbd {
+            a: PAPER.a * k,
+            b: PAPER.b * k,
+            ..PAPER
+        };
+        let limit = scaled(1e12).expected_if_alive_homogeneous(39.0, h.x, h.t);
+        assert!(limit.is_finite() && limit > 0.0, "{limit}");
+        for k in [1e3, 1e5, 1e7, 1e9, 1e12, 1e300] {
+            let m = scaled(k);
+            let e = m.expected_if_alive(39.0, h.x, h.t);
+            assert!(e.is_finite(), "k = {k}: {e}");
+            assert!((e - limit).abs() <= 2e-3 * limit, "k = {k}: {e} vs {limit}");
+            assert!(m.expected_purchases(39.0, h).is_finite());
+            assert!(m.p_alive(h).is_finite());
+        }
+        // Approaching the edge from the series side (k = 100: a + b ≈ 322).
+        let near = scaled(100.0).expected_if_alive(39.0, h.x, h.t);
+        assert!((near - limit).abs() <= 0.02 * limit, "{near} vs {limit}");
+        // Nobody drops out at all: the NBD.
+        let never = BgNbd {
+            a: 0.0,
+            b: 1e7,
+            ..PAPER
+        };
+        let nbd = (PAPER.r + 4.0) / (PAPER.alpha + 38.0) * 39.0;
+        assert!((never.expected_if_alive(39.0, h.x, h.t) - nbd).abs() < 1e-12 * nbd);
     }
 
     #[test]

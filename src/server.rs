@@ -64,6 +64,10 @@ pub struct Service {
     /// Each connection's last search, to narrow the next keystroke's from it.
     searchers: Mutex<std::collections::HashMap<u64, crate::search::Searcher>>,
     subscribers: Mutex<Vec<Subscriber>>,
+    /// The last dashboard computed, with the day it describes and the audit sequence it saw:
+    /// every open dashboard asks again after each commit, and all but the first get it from
+    /// here. Held while one computes, so a burst of asks computes once.
+    dashboard: Mutex<Option<(Day, u64, crate::analytics::reports::Dashboard)>>,
     presence: Mutex<BTreeMap<u64, Presence>>,
     next_conn: AtomicU64,
     /// Whether this service listens on a shared (team) socket.
@@ -93,6 +97,7 @@ impl Service {
             scans: Mutex::new(0),
             scan_done: std::sync::Condvar::new(),
             subscribers: Mutex::new(Vec::new()),
+            dashboard: Mutex::new(None),
             presence: Mutex::new(BTreeMap::new()),
             // Connection ids start somewhere new for every server: a client that reconnects
             // after a restart must never meet its old id on someone else (the interface skips
@@ -607,6 +612,29 @@ impl Service {
         Ok(Some(reports::customer_analytics(
             &summary, scores.rfm, &models,
         )))
+    }
+
+    /// The analytics dashboard as of `as_of` (today by default), computed once per commit: a
+    /// commit writes its audit entry in its own transaction, so an unchanged last audit
+    /// sequence means unchanged data.
+    pub fn dashboard(
+        &self,
+        as_of: Option<Day>,
+    ) -> Result<crate::analytics::reports::Dashboard, StoreError> {
+        let day = as_of.unwrap_or_else(crate::analytics::reports::today);
+        let mut cached = lock(&self.dashboard);
+        // Read before computing: a commit landing meanwhile leaves a newer sequence behind,
+        // and the next ask computes again.
+        let seq = self.store.last_audit_seq()?;
+        if let Some((d, s, dashboard)) = cached.as_ref()
+            && *d == day
+            && *s == seq
+        {
+            return Ok(dashboard.clone());
+        }
+        let dashboard = crate::analytics::reports::dashboard(&self.store, Some(day))?;
+        *cached = Some((day, seq, dashboard.clone()));
+        Ok(dashboard)
     }
 
     /// Waits for a free core to scan on.

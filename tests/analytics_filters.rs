@@ -331,3 +331,53 @@ fn the_index_follows_purchases_deletes_and_restores() {
     assert!(card.p_alive.is_some_and(|p| p > 0.0 && p <= 1.0));
     assert_eq!(db.customer_analytics(999).expect("request"), None);
 }
+
+/// The server computes the dashboard once per commit and hands the same figures to every
+/// screen that asks again: a purchase, a deletion and its undoing each show at once.
+#[test]
+fn the_dashboard_is_shared_between_commits_and_follows_every_one() {
+    let db = Db::local(
+        Store::in_memory().expect("store"),
+        Caller::local(Actor::new("sam"), Source::Cli),
+    );
+    let now = At::now().millis();
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let c = db
+            .add_contact(ContactDraft {
+                name: format!("Buyer {n}"),
+                ..ContactDraft::default()
+            })
+            .expect("contact");
+        db.add_entry(purchase(
+            c.id,
+            At::from_millis(now - n * 86_400_000),
+            "Team plan",
+            1000,
+        ))
+        .expect("purchase");
+        ids.push(c.id);
+    }
+    let first = db.dashboard(None).expect("dashboard");
+    assert_eq!(first.customers, 4);
+    assert_eq!(db.dashboard(None).expect("dashboard"), first);
+    let month_total =
+        |d: &rolo::analytics::reports::Dashboard| d.months.iter().map(|m| m.amount).sum::<i64>();
+    db.add_entry(purchase(ids[0], At::now(), "Pro plan", 5000))
+        .expect("purchase");
+    let after = db.dashboard(None).expect("dashboard");
+    assert_eq!(month_total(&after), month_total(&first) + 5000);
+    let newcomer = db
+        .add_contact(ContactDraft {
+            name: "Newcomer".into(),
+            ..ContactDraft::default()
+        })
+        .expect("contact");
+    db.add_entry(purchase(newcomer.id, At::now(), "Team plan", 700))
+        .expect("purchase");
+    assert_eq!(db.dashboard(None).expect("dashboard").customers, 5);
+    db.delete_contact(newcomer.id).expect("delete");
+    assert_eq!(db.dashboard(None).expect("dashboard").customers, 4);
+    db.restore_contact(newcomer.id).expect("restore");
+    assert_eq!(db.dashboard(None).expect("dashboard").customers, 5);
+}

@@ -648,7 +648,64 @@ pub fn clv(store: &Store, options: &ClvOptions) -> Result<ClvReport, StoreError>
 /// Customers per unit of work when scoring for the CLV report.
 const CLV_CHUNK: usize = 16_384;
 
+/// Churn-risk order: lowest P(alive) first; ties: bigger spenders first, then by id (a total
+/// order, so a list does not depend on how the chunks fell).
+fn risk_order(a: &CustomerClv, b: &CustomerClv) -> std::cmp::Ordering {
+    a.p_alive
+        .total_cmp(&b.p_alive)
+        .then(b.monetary.cmp(&a.monetary))
+        .then(a.contact.cmp(&b.contact))
+}
+
+/// The first `top` of `v` by `order`, in order (a selection, then a sort of those only).
+fn first_by(
+    mut v: Vec<CustomerClv>,
+    top: usize,
+    order: impl Fn(&CustomerClv, &CustomerClv) -> std::cmp::Ordering + Copy,
+) -> Vec<CustomerClv> {
+    if top == 0 {
+        return Vec::new();
+    }
+    if top < v.len() {
+        v.select_nth_unstable_by(top - 1, order);
+        v.truncate(top);
+    }
+    v.sort_by(order);
+    v
+}
+
 pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions) -> ClvReport {
+    let top = options.top;
+    if options.customers {
+        let mut report = clv_keeping(summaries, as_of, options, &|scored| scored);
+        let mut risk: Vec<&CustomerClv> = report.scores.iter().collect();
+        let top = top.min(risk.len());
+        if top > 0 && top < risk.len() {
+            risk.select_nth_unstable_by(top - 1, |a, b| risk_order(a, b));
+        }
+        risk.truncate(top);
+        risk.sort_by(|a, b| risk_order(a, b));
+        report.churn_risk = risk.into_iter().cloned().collect();
+        report
+    } else {
+        // Each chunk keeps only its own churn-risk candidates: the first `top` of all
+        // customers are among the chunks' first `top`.
+        let mut report = clv_keeping(summaries, as_of, options, &|scored| {
+            first_by(scored, top, risk_order)
+        });
+        report.churn_risk = first_by(std::mem::take(&mut report.scores), top, risk_order);
+        report
+    }
+}
+
+/// The CLV report with, in `scores`, only what `keep` returns of each chunk of customers (in
+/// id order); `churn_risk` is left empty. Totals count everyone.
+pub fn clv_keeping(
+    summaries: &[PurchaseSummary],
+    as_of: Day,
+    options: &ClvOptions,
+    keep: &(dyn Fn(Vec<CustomerClv>) -> Vec<CustomerClv> + Sync),
+) -> ClvReport {
     let started = Instant::now();
     let (bg, gg, models) = fit(summaries, as_of, options.unit, options.currency.clone());
     let fit_seconds = started.elapsed().as_secs_f64();
@@ -659,28 +716,7 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    // Lowest P(alive) first; ties: bigger spenders first, then by id (a total order, so the
-    // list does not depend on how the chunks fell).
-    let order = |a: &CustomerClv, b: &CustomerClv| {
-        a.p_alive
-            .total_cmp(&b.p_alive)
-            .then(b.monetary.cmp(&a.monetary))
-            .then(a.contact.cmp(&b.contact))
-    };
-    // The `top` first by `order`, in order.
-    let first = |mut v: Vec<CustomerClv>, top: usize| {
-        if top == 0 {
-            return Vec::new();
-        }
-        if top < v.len() {
-            v.select_nth_unstable_by(top - 1, order);
-            v.truncate(top);
-        }
-        v.sort_by(order);
-        v
-    };
-    // Per chunk: its customers (all of them, or only its churn-risk candidates when the
-    // report lists none) and its sums.
+    // Per chunk: what it keeps of its customers, and its sums.
     let mut done: Vec<(usize, Vec<CustomerClv>, f64, u64, f64)> = std::thread::scope(|scope| {
         let work = || {
             let mut mine = Vec::new();
@@ -701,12 +737,7 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
                         c
                     })
                     .collect();
-                let kept = if options.customers {
-                    scored
-                } else {
-                    first(scored, options.top)
-                };
-                mine.push((i, kept, expected, slipping, value));
+                mine.push((i, keep(scored), expected, slipping, value));
             }
         };
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
@@ -717,32 +748,19 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         all
     });
     done.sort_by_key(|d| d.0);
-    let mut all: Vec<CustomerClv> = Vec::new();
+    let mut scores: Vec<CustomerClv> = Vec::new();
     let (mut expected, mut slipping, mut value) = (0.0, 0, 0.0);
     for (_, kept, e, s, v) in done {
-        all.extend(kept);
+        scores.extend(kept);
         expected += e;
         slipping += s;
         value += v;
     }
-    let currency = models.currency;
-    let (churn_risk, scores) = if options.customers {
-        let mut risk: Vec<&CustomerClv> = all.iter().collect();
-        let top = options.top.min(risk.len());
-        if top > 0 && top < risk.len() {
-            risk.select_nth_unstable_by(top - 1, |a, b| order(a, b));
-        }
-        risk.truncate(top);
-        risk.sort_by(|a, b| order(a, b));
-        (risk.into_iter().cloned().collect(), all)
-    } else {
-        (first(all, options.top), Vec::new())
-    };
     ClvReport {
         as_of,
         unit: options.unit,
         horizon: options.horizon,
-        currency,
+        currency: models.currency,
         months: options.months,
         discount: options.discount,
         customers: summaries.len() as u64,
@@ -752,7 +770,7 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
         expected_purchases: expected,
         slipping,
         lifetime_value: value,
-        churn_risk,
+        churn_risk: Vec::new(),
         scores,
     }
 }
@@ -986,17 +1004,17 @@ pub fn dashboard(store: &Store, as_of: Option<Day>) -> Result<Dashboard, StoreEr
     let mut sat_months = sat.by_month;
     let skip = sat_months.len().saturating_sub(DASHBOARD_TOP);
     sat_months.drain(..skip);
-    let clv = clv_from(
-        &summaries,
-        as_of,
-        &ClvOptions {
-            customers: true,
-            ..ClvOptions::default()
-        },
-    );
-    let mut risk: Vec<CustomerClv> = clv.scores.into_iter().filter(|c| c.p_alive < 0.5).collect();
-    risk.sort_by(|a, b| b.monetary.cmp(&a.monetary).then(a.contact.cmp(&b.contact)));
-    risk.truncate(DASHBOARD_TOP);
+    // Slipping away (P(alive) < 0.5), biggest spenders first: each chunk keeps its own first
+    // few, so no row per customer is held.
+    let by_spend = |a: &CustomerClv, b: &CustomerClv| {
+        b.monetary.cmp(&a.monetary).then(a.contact.cmp(&b.contact))
+    };
+    let slipping_first = |scored: Vec<CustomerClv>| {
+        let slipping: Vec<CustomerClv> = scored.into_iter().filter(|c| c.p_alive < 0.5).collect();
+        first_by(slipping, DASHBOARD_TOP, by_spend)
+    };
+    let clv = clv_keeping(&summaries, as_of, &ClvOptions::default(), &slipping_first);
+    let mut risk = first_by(clv.scores, DASHBOARD_TOP, by_spend);
     for c in &mut risk {
         c.name = name_of(store, c.contact)?;
     }

@@ -367,6 +367,25 @@ fn run(customers: u64, dir: &Path, with_lifetimes: bool) -> Result<(), Box<dyn s
         )
     })?;
     println!("peak RSS {:.0} MB", peak_rss_mb());
+    drop(summaries);
+    time("dashboard aggregates, computed (store)", || {
+        reports::dashboard(&store, Some(as_of))
+    })?;
+    // What a TUI's dashboard asks the server for: computed on the first ask after a commit,
+    // then shared by every screen until the next commit.
+    let service = rolo::server::Service::new(store, false);
+    time("dashboard through the server, first ask", || {
+        service.dashboard(Some(as_of))
+    })?;
+    let started = Instant::now();
+    for _ in 0..10 {
+        std::hint::black_box(service.dashboard(Some(as_of))?);
+    }
+    println!(
+        "{:<52} {:>9.3} ms",
+        "dashboard through the server, later asks (mean of 10)",
+        started.elapsed().as_secs_f64() * 100.0
+    );
 
     if with_lifetimes {
         lifetimes(dir, &histories, &grouped, &fit.params, fit.log_likelihood)?;

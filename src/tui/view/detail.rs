@@ -164,15 +164,17 @@ fn paragraph(
                 &a.first_purchase.to_string(),
             ),
         ));
-        if let (Some(p), Some(expected)) = (a.p_alive, a.expected_purchases) {
+        // A prediction that is not a number is left out, never shown as "NaN" or 0.
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
+        if let (Some(p), Some(expected)) = (finite(a.p_alive), finite(a.expected_purchases)) {
             lines.push(field(
                 strings::LABEL_OUTLOOK,
                 strings::outlook_line(p, expected),
             ));
         }
         if let (Some(value), Some(spend), Some(currency)) = (
-            a.lifetime_value,
-            a.expected_spend,
+            finite(a.lifetime_value),
+            finite(a.expected_spend),
             a.value_currency.as_deref(),
         ) {
             lines.push(field(

@@ -20,6 +20,7 @@ pub mod reports;
 pub mod rfm;
 pub mod rollup;
 pub mod satisfaction;
+pub mod sort;
 pub mod special;
 pub mod summary;
 

@@ -605,7 +605,7 @@ impl GammaGamma {
             .into_iter()
             .map(|s| (u128::from(s.x) << 64) | u128::from(s.m.to_bits()))
             .collect();
-        all.sort_unstable();
+        super::sort::radix_sort(&mut all);
         let mut rows: Vec<(Spend, f64)> = Vec::new();
         let mut last = None;
         for key in all {

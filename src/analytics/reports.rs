@@ -455,7 +455,7 @@ fn group_histories(summaries: &[PurchaseSummary], as_of: Day, unit: TimeUnit) ->
         }
         keys.push(((x as u64) << (2 * DAY_BITS)) | ((tx as u64) << DAY_BITS) | t as u64);
     }
-    keys.sort_unstable();
+    super::sort::radix_sort(&mut keys);
     let mask = (1u64 << DAY_BITS) - 1;
     let d = unit.days();
     let mut rows: Vec<(History, f64)> = Vec::new();

@@ -13,6 +13,7 @@ pub mod domain;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod interop;
+pub mod memory;
 pub mod search;
 pub mod server;
 pub mod store;

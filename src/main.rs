@@ -12,7 +12,16 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Returns what mimalloc holds freed to the operating system ([`rolo::memory`]).
+#[allow(unsafe_code)]
+fn release_free_memory() {
+    // SAFETY: `mi_collect` has no preconditions: it frees pages and segments mimalloc holds
+    // unused, and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
 fn main() -> ExitCode {
+    rolo::memory::set_release(release_free_memory);
     let cli = match rolo::cli::Cli::try_parse() {
         Ok(cli) => cli,
         // Usage errors quote the arguments as typed: shown through `visible` so an argument

@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::analytics::reports::{self, CustomerAnalytics};
-use crate::analytics::summary::{PurchaseSummary, utc_day};
+use crate::analytics::summary::{ValueRow, utc_day};
 use crate::api::{
     self, Access, Caller, Event, Job, JobOutput, Presence, PresenceMode, Request, Response,
     SearchHit, ServerStatus,
@@ -141,14 +141,19 @@ impl Service {
                 "bulk commands (import, export, backup, demo, doctor) are not available in a restricted (SSH) session".into(),
             ));
         }
-        crate::store::with_source(caller.source.name(), || match request.access() {
+        let started = std::time::Instant::now();
+        let result = crate::store::with_source(caller.source.name(), || match request.access() {
             Access::Write => {
                 let result = api::dispatch(self, caller, request);
                 self.published(caller.conn);
                 result
             }
             Access::Read | Access::Session => api::dispatch(self, caller, request),
-        })
+        });
+        // A report, a job or a first search leaves transient memory behind; an idle server
+        // would keep it.
+        crate::memory::release_after(started);
+        result
     }
 
     /// After a write by `origin`: broadcast it now, or hand it to the publisher thread.
@@ -412,9 +417,9 @@ impl Service {
         if let Ok(mut index) = self.store.load_search_index() {
             index.set_scan_threads(1);
             if self.customers_wanted.load(Ordering::Relaxed)
-                && let Ok((customers, models)) = self.customer_columns()
+                && let Ok((rows, models)) = self.customer_columns()
             {
-                index.load_customers(customers, models);
+                index.load_customers(facts_of(&rows), models);
             }
             if self.bought_wanted.load(Ordering::Relaxed)
                 && let Ok(lines) = self.purchase_lines()
@@ -444,7 +449,12 @@ impl Service {
                 .iter()
                 .map(|&id| {
                     let summary = self.store.customer_summary(id).ok().flatten();
-                    (id, summary.as_ref().and_then(customer_facts))
+                    (
+                        id,
+                        summary
+                            .as_ref()
+                            .and_then(|s| customer_facts(&ValueRow::of(s))),
+                    )
                 })
                 .collect()
         } else {
@@ -512,9 +522,9 @@ impl Service {
         // meanwhile are applied after, on top.
         let _broadcasting = lock(&self.written);
         self.customers_wanted.store(true, Ordering::Relaxed);
-        let (customers, models) = self.customer_columns()?;
+        let (rows, models) = self.customer_columns()?;
         if let Some(index) = write(&self.index).as_mut() {
-            index.load_customers(customers, models);
+            index.load_customers(facts_of(&rows), models);
         }
         Ok(())
     }
@@ -542,17 +552,14 @@ impl Service {
 
     /// Every customer's purchase columns and the models fitted over them, as of today — the
     /// summaries `rolo report` reads, so the index's segments and P(alive) are the reports'.
+    /// (The columns are made from the rows as the index takes them: see [`facts_of`].)
     fn customer_columns(
         &self,
-    ) -> Result<(Vec<(Id, CustomerFacts)>, crate::analytics::clv::Models), StoreError> {
+    ) -> Result<(Vec<ValueRow>, crate::analytics::clv::Models), StoreError> {
         let today = self.analytics_today();
-        let summaries = reports::summaries_as_of(&self.store, today)?;
-        let (_, _, models) = reports::fit(&summaries, today, reports::TimeUnit::Day, None);
-        let customers = summaries
-            .iter()
-            .filter_map(|s| customer_facts(s).map(|f| (s.contact, f)))
-            .collect();
-        Ok((customers, models))
+        let rows = reports::value_rows_as_of(&self.store, today)?;
+        let (_, _, models) = reports::fit(&rows, today, reports::TimeUnit::Day, None);
+        Ok((rows, models))
     }
 
     /// Every purchase line as `(contact, UTC day, product)`.
@@ -757,15 +764,22 @@ impl Service {
 
 /// What the index keeps of a customer: the RFM values of [`crate::analytics::rfm::RfmValues`]
 /// (main currency) and the first purchase day; `None` without purchases.
-fn customer_facts(s: &PurchaseSummary) -> Option<CustomerFacts> {
-    let main = s.main_currency()?;
+fn customer_facts(s: &ValueRow) -> Option<CustomerFacts> {
+    let currency = s.main_currency()?;
     Some(CustomerFacts {
         first_day: s.first_day,
         last_day: s.last_day,
         orders: s.days,
-        spent: main.amount,
-        currency: main.currency.to_string(),
+        spent: s.spent,
+        currency: currency.to_string(),
     })
+}
+
+/// Every customer's [`CustomerFacts`], made one at a time as the index takes them (collected,
+/// their strings were 70 MB at 1M customers).
+fn facts_of(rows: &[ValueRow]) -> impl Iterator<Item = (Id, CustomerFacts)> + '_ {
+    rows.iter()
+        .filter_map(|r| customer_facts(r).map(|f| (r.contact, f)))
 }
 
 struct ScanPermit<'a>(&'a Service);

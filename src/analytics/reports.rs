@@ -19,7 +19,7 @@ use super::profit::{self, CurrencyProfit};
 use super::rfm::{Cuts, FrequencyRule, RfmScore, RfmValues, Segment};
 use super::rollup;
 use super::satisfaction::{self, Satisfaction};
-use super::summary::{PurchaseSummary, utc_day};
+use super::summary::{Customer, PurchaseSummary, ValueRow, utc_day};
 use crate::domain::{Day, Entry, Id, Interaction, Purchase};
 use crate::store::{Store, StoreError};
 use rustc_hash::FxHashMap;
@@ -60,6 +60,20 @@ pub fn summaries_as_of(store: &Store, as_of: Day) -> Result<Vec<PurchaseSummary>
         true
     })?;
     Ok(out)
+}
+
+/// [`summaries_as_of`] as [`ValueRow`]s: read so from the store, without the whole summaries
+/// ever being held, when nothing was bought after `as_of`.
+pub fn value_rows_as_of(store: &Store, as_of: Day) -> Result<Vec<ValueRow>, StoreError> {
+    let stored = store.customer_summaries_as(|s| ValueRow::of(&s))?;
+    if stored.iter().all(|s| s.last_day <= as_of.number()) {
+        return Ok(stored);
+    }
+    drop(stored);
+    Ok(summaries_as_of(store, as_of)?
+        .iter()
+        .map(ValueRow::of)
+        .collect())
 }
 
 /// Calls `purchases` and `interactions` for every entry up to the end of `as_of`.
@@ -221,7 +235,12 @@ pub fn rfm(store: &Store, options: &RfmOptions) -> Result<RfmReport, StoreError>
 }
 
 pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions) -> RfmReport {
-    let (cuts, scored) = rfm_scores(summaries, options.frequency);
+    // The cuts from every customer's values as they are made, then each customer scored
+    // and counted in turn: no row per customer is held unless the report lists them.
+    let cuts = Cuts::new(
+        summaries.iter().filter_map(RfmValues::of),
+        options.frequency,
+    );
     let mut grid = [[0_u64; 5]; 5];
     let mut rows: BTreeMap<Segment, SegmentRow> = Segment::ALL
         .iter()
@@ -241,14 +260,29 @@ pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions)
         .collect();
     // Money per segment and currency, summed with inline codes (no string per customer).
     let mut money: BTreeMap<(Segment, super::summary::Code), (i64, i64)> = BTreeMap::new();
-    // `scored` holds the summaries with purchases, in their order.
-    let scored_summaries = summaries.iter().filter(|s| !s.money.is_empty());
-    for ((id, _, score), s) in scored.iter().zip(scored_summaries) {
+    let mut n = 0_u64;
+    let mut scores = Vec::new();
+    for (s, v) in summaries
+        .iter()
+        .filter_map(|s| RfmValues::of(s).map(|v| (s, v)))
+    {
+        let score = cuts.score(&v);
+        n += 1;
         grid[5 - usize::from(score.r)][usize::from(score.f) - 1] += 1;
         if let Some(row) = rows.get_mut(&score.segment) {
             row.customers += 1;
         }
-        debug_assert_eq!(*id, s.contact);
+        if options.customers {
+            scores.push(CustomerRfm {
+                contact: s.contact,
+                score,
+                last_purchase: Day::from_number(v.last_day),
+                days_since_last: as_of.number() - v.last_day,
+                purchase_days: v.days,
+                monetary: v.monetary,
+                currency: v.currency.to_string(),
+            });
+        }
         for m in &s.money {
             let sums = money.entry((score.segment, m.currency)).or_default();
             sums.0 += m.amount;
@@ -261,7 +295,6 @@ pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions)
             row.margin.insert(currency.to_string(), margin);
         }
     }
-    let n = scored.len() as u64;
     let segments = Segment::ALL
         .iter()
         .filter_map(|s| rows.remove(s))
@@ -274,22 +307,6 @@ pub fn rfm_from(summaries: &[PurchaseSummary], as_of: Day, options: &RfmOptions)
             r
         })
         .collect();
-    let scores = if options.customers {
-        scored
-            .iter()
-            .map(|(id, v, s)| CustomerRfm {
-                contact: *id,
-                score: *s,
-                last_purchase: Day::from_number(v.last_day),
-                days_since_last: as_of.number() - v.last_day,
-                purchase_days: v.days,
-                monetary: v.monetary,
-                currency: v.currency.to_string(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     RfmReport {
         as_of,
         customers: n,
@@ -403,12 +420,12 @@ pub struct CustomerClv {
 }
 
 /// The most common main currency across customers (ties: alphabetical).
-pub fn main_currency(summaries: &[PurchaseSummary]) -> Option<String> {
+pub fn main_currency<C: Customer>(customers: &[C]) -> Option<String> {
     // Counted by inline code (no string per customer), then in the codes' text order.
     let mut by_code: FxHashMap<super::summary::Code, u64> = FxHashMap::default();
-    for s in summaries {
-        if let Some(m) = s.main_currency() {
-            *by_code.entry(m.currency).or_default() += 1;
+    for c in customers {
+        if let Some(code) = c.value_row().main_currency() {
+            *by_code.entry(*code).or_default() += 1;
         }
     }
     let mut counts: Vec<(super::summary::Code, u64)> = by_code.into_iter().collect();
@@ -438,27 +455,40 @@ pub fn history(s: &PurchaseSummary, as_of: Day, unit: TimeUnit) -> History {
 /// Every summary's history as of `as_of`, grouped exactly ([`Grouped::new`]): sorted as packed
 /// integers (repeat count, days to the last purchase, days observed), which orders them as
 /// `Grouped::new` does, since the times are those day counts over one unit.
-fn group_histories(summaries: &[PurchaseSummary], as_of: Day, unit: TimeUnit) -> Grouped {
+fn group_histories<C: Customer>(customers: &[C], as_of: Day, unit: TimeUnit) -> Grouped {
     const DAY_BITS: u32 = 21;
     let limit = as_of.number();
-    let days = |s: &PurchaseSummary| {
+    let days = |s: &ValueRow| {
         let tx = i64::from(s.last_day) - i64::from(s.first_day);
         (tx, (i64::from(limit) - i64::from(s.first_day)).max(tx))
     };
     let fits = |v: i64, bits: u32| (0..1 << bits).contains(&v);
-    let mut keys: Vec<u64> = Vec::with_capacity(summaries.len());
-    for s in summaries {
-        let (tx, t) = days(s);
+    let models = Models {
+        as_of: limit,
+        unit_days: unit.days(),
+        currency: None,
+        bg_nbd: None,
+        gamma_gamma: None,
+    };
+    let mut keys: Vec<u64> = Vec::with_capacity(customers.len());
+    for c in customers {
+        let s = c.value_row();
+        let (tx, t) = days(&s);
         let x = i64::from(s.repeats());
         if !(fits(x, 64 - 2 * DAY_BITS) && fits(tx, DAY_BITS) && fits(t, DAY_BITS)) {
-            return Grouped::new(summaries.iter().map(|s| history(s, as_of, unit)));
+            return Grouped::new(customers.iter().map(|c| {
+                let s = c.value_row();
+                models.history(s.repeats(), s.first_day, s.last_day)
+            }));
         }
         keys.push(((x as u64) << (2 * DAY_BITS)) | ((tx as u64) << DAY_BITS) | t as u64);
     }
     super::sort::radix_sort(&mut keys);
     let mask = (1u64 << DAY_BITS) - 1;
     let d = unit.days();
-    let mut rows: Vec<(History, f64)> = Vec::new();
+    // Reserved for every customer (pages never written are never resident), so the rows do
+    // not move while they grow.
+    let mut rows: Vec<(History, f64)> = Vec::with_capacity(keys.len());
     let mut last = None;
     for key in keys {
         if last == Some(key) {
@@ -480,8 +510,8 @@ fn group_histories(summaries: &[PurchaseSummary], as_of: Day, unit: TimeUnit) ->
 
 /// The BG/NBD and Gamma-Gamma fits over `summaries` as of `as_of`, in `unit`s; the spend model
 /// in `currency` (default: the most common main currency).
-pub fn fit(
-    summaries: &[PurchaseSummary],
+pub fn fit<C: Customer>(
+    summaries: &[C],
     as_of: Day,
     unit: TimeUnit,
     currency: Option<String>,
@@ -491,11 +521,10 @@ pub fn fit(
     let (histories, spends) = std::thread::scope(|scope| {
         let spends = scope.spawn(|| {
             currency.as_deref().map(|cur| {
-                GammaGamma::group(
-                    summaries
-                        .iter()
-                        .filter_map(|s| s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })),
-                )
+                GammaGamma::group(summaries.iter().filter_map(|c| {
+                    let s = c.value_row();
+                    s.repeat_mean(cur).map(|m| Spend { x: s.repeats(), m })
+                }))
             })
         });
         let histories = group_histories(summaries, as_of, unit);
@@ -507,6 +536,7 @@ pub fn fit(
         )
     });
     let bg = BgNbd::fit(&histories);
+    drop(histories);
     let gg = spends.and_then(|rows| GammaGamma::fit(&rows));
     let models = Models {
         as_of: as_of.number(),
@@ -521,7 +551,7 @@ pub fn fit(
 /// One customer's P(alive), expected purchases over `options.horizon`, expected spend and
 /// lifetime value from fitted `models` (the name is left empty).
 pub fn customer_clv(s: &PurchaseSummary, models: &Models, options: &ClvOptions) -> CustomerClv {
-    customer_clv_shared(s, models, options, &mut Outlooks::default())
+    customer_clv_shared(&ValueRow::of(s), models, options, &mut Outlooks::default())
 }
 
 /// [`BgNbd::outlook`]s by repeat count and age: customers who share both share it.
@@ -529,7 +559,7 @@ type Outlooks = FxHashMap<(u32, u64), Outlook>;
 
 /// [`customer_clv`], looking up and keeping the customer's outlook in `outlooks`.
 fn customer_clv_shared(
-    s: &PurchaseSummary,
+    s: &ValueRow,
     models: &Models,
     options: &ClvOptions,
     outlooks: &mut Outlooks,
@@ -552,7 +582,7 @@ fn customer_clv_shared(
     let single = models
         .currency
         .as_deref()
-        .filter(|c| s.money.len() == 1 && s.money[0].currency == *c);
+        .filter(|c| s.single && s.currency == **c);
     let spend = match (&models.gamma_gamma, single) {
         (Some(g), Some(cur)) => {
             Some(g.expected_spend(s.repeats(), s.repeat_mean(cur).unwrap_or(0.0)))
@@ -573,7 +603,7 @@ fn customer_clv_shared(
         expected_purchases: outlook.map_or(0.0, |o| o.purchases * p_alive),
         expected_spend: spend,
         lifetime_value: ltv,
-        monetary: s.main_currency().map_or(0, |m| m.amount),
+        monetary: s.spent,
     }
 }
 
@@ -637,7 +667,7 @@ pub fn customer_analytics(
 
 pub fn clv(store: &Store, options: &ClvOptions) -> Result<ClvReport, StoreError> {
     let as_of = options.as_of.unwrap_or_else(today);
-    let summaries = summaries_as_of(store, as_of)?;
+    let summaries = value_rows_as_of(store, as_of)?;
     let mut report = clv_from(&summaries, as_of, options);
     for c in report.churn_risk.iter_mut().chain(report.scores.iter_mut()) {
         c.name = name_of(store, c.contact)?;
@@ -669,12 +699,15 @@ fn first_by(
     if top < v.len() {
         v.select_nth_unstable_by(top - 1, order);
         v.truncate(top);
+        // A chunk's few are kept while the others are scored: not with the whole chunk's
+        // capacity (that was 110 MB over 1M customers).
+        v.shrink_to_fit();
     }
     v.sort_by(order);
     v
 }
 
-pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions) -> ClvReport {
+pub fn clv_from<C: Customer>(summaries: &[C], as_of: Day, options: &ClvOptions) -> ClvReport {
     let top = options.top;
     if options.customers {
         let mut report = clv_keeping(summaries, as_of, options, &|scored| scored);
@@ -700,8 +733,8 @@ pub fn clv_from(summaries: &[PurchaseSummary], as_of: Day, options: &ClvOptions)
 
 /// The CLV report with, in `scores`, only what `keep` returns of each chunk of customers (in
 /// id order); `churn_risk` is left empty. Totals count everyone.
-pub fn clv_keeping(
-    summaries: &[PurchaseSummary],
+pub fn clv_keeping<C: Customer>(
+    summaries: &[C],
     as_of: Day,
     options: &ClvOptions,
     keep: &(dyn Fn(Vec<CustomerClv>) -> Vec<CustomerClv> + Sync),
@@ -711,7 +744,7 @@ pub fn clv_keeping(
     let fit_seconds = started.elapsed().as_secs_f64();
     // Customers are scored in fixed chunks spread over the cores; the chunks' sums are added
     // in order, so the totals do not depend on how many cores there are.
-    let chunks: Vec<&[PurchaseSummary]> = summaries.chunks(CLV_CHUNK).collect();
+    let chunks: Vec<&[C]> = summaries.chunks(CLV_CHUNK).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .clamp(1, 4);
@@ -730,7 +763,8 @@ pub fn clv_keeping(
                 let scored: Vec<CustomerClv> = chunk
                     .iter()
                     .map(|s| {
-                        let c = customer_clv_shared(s, &models, options, &mut outlooks);
+                        let c =
+                            customer_clv_shared(&s.value_row(), &models, options, &mut outlooks);
                         expected += c.expected_purchases;
                         slipping += u64::from(c.p_alive < 0.3);
                         value += c.lifetime_value.unwrap_or(0.0);

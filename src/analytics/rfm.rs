@@ -243,14 +243,15 @@ pub fn score(value: i64, cuts: &[i64; 4]) -> u8 {
 }
 
 impl Cuts {
-    pub fn new<'a>(
-        customers: impl IntoIterator<Item = &'a RfmValues>,
+    pub fn new(
+        customers: impl IntoIterator<Item = impl std::borrow::Borrow<RfmValues>>,
         rule: FrequencyRule,
     ) -> Cuts {
         let mut recency = Vec::new();
         let mut frequency = Vec::new();
         let mut monetary: BTreeMap<super::summary::Code, Vec<i64>> = BTreeMap::new();
         for c in customers {
+            let c = c.borrow();
             recency.push(i64::from(c.last_day));
             frequency.push(i64::from(c.days));
             monetary.entry(c.currency).or_default().push(c.monetary);

@@ -114,7 +114,12 @@ pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
         let service = Arc::clone(&service);
         std::thread::spawn(move || {
             let _ = service.ensure_index();
+            // The load's transient memory, not the index, would otherwise stay resident
+            // while the purchase columns are read.
+            crate::memory::release();
             let _ = service.ensure_customers();
+            // The load's transient memory, not the index, would otherwise stay resident.
+            crate::memory::release();
         });
     }
     let stop = Arc::new(AtomicBool::new(false));

@@ -85,21 +85,46 @@ pub fn profit(
     products: &BTreeMap<String, HashMap<String, Totals>>,
     top: usize,
 ) -> Vec<CurrencyProfit> {
-    let mut customers: BTreeMap<&str, Vec<CustomerProfit>> = BTreeMap::new();
-    for s in summaries {
-        for m in &s.money {
-            customers
-                .entry(&m.currency)
-                .or_default()
-                .push(CustomerProfit {
-                    contact: s.contact,
-                    lines: m.lines,
-                    amount: m.amount,
-                    cost: m.cost,
+    // Each customer ranked by margin and id, pointing back at their money: 24 bytes, where a
+    // full row is 40 and only the few listed are made.
+    #[derive(Clone, Copy)]
+    struct Ranked {
+        margin: i64,
+        contact: Id,
+        summary: u32,
+        money: u32,
+    }
+    // Counted first, so each currency's list is made at its size and never moves.
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in summaries.iter().flat_map(|s| &s.money) {
+        *counts.entry(&m.currency).or_default() += 1;
+    }
+    let mut customers: BTreeMap<&str, Vec<Ranked>> = counts
+        .into_iter()
+        .map(|(currency, n)| (currency, Vec::with_capacity(n)))
+        .collect();
+    for (i, s) in summaries.iter().enumerate() {
+        for (j, m) in s.money.iter().enumerate() {
+            if let Some(list) = customers.get_mut(m.currency.as_str()) {
+                list.push(Ranked {
                     margin: m.margin(),
+                    contact: s.contact,
+                    summary: u32::try_from(i).unwrap_or(u32::MAX),
+                    money: u32::try_from(j).unwrap_or(u32::MAX),
                 });
+            }
         }
     }
+    let full = |c: &Ranked| {
+        let m = &summaries[c.summary as usize].money[c.money as usize];
+        CustomerProfit {
+            contact: c.contact,
+            lines: m.lines,
+            amount: m.amount,
+            cost: m.cost,
+            margin: c.margin,
+        }
+    };
     let mut currencies: Vec<&str> = customers.keys().copied().collect();
     currencies.extend(products.keys().map(String::as_str));
     currencies.sort_unstable();
@@ -111,9 +136,8 @@ pub fn profit(
             let total_margin: i64 = list.iter().map(|c| c.margin).sum();
             // Highest margin first (ties: lower id first). Only the ⌈20 %⌉ at the top and the
             // `top` at either end need their order: selections, not a sort of everyone.
-            let order = |a: &CustomerProfit, b: &CustomerProfit| {
-                b.margin.cmp(&a.margin).then(a.contact.cmp(&b.contact))
-            };
+            let order =
+                |a: &Ranked, b: &Ranked| b.margin.cmp(&a.margin).then(a.contact.cmp(&b.contact));
             let n = list.len();
             let top_k = n.div_ceil(5);
             if top_k > 0 && top_k < n {
@@ -141,7 +165,7 @@ pub fn profit(
                 .chain(&list[n - from_bottom..])
                 .rev()
                 .take(top)
-                .cloned()
+                .map(full)
                 .collect();
             let mut product_list: Vec<ProductProfit> = products
                 .get(currency)
@@ -172,7 +196,7 @@ pub fn profit(
                 currency: currency.to_string(),
                 totals,
                 customers: list.len() as u64,
-                top_customers: list.iter().take(ends).cloned().collect(),
+                top_customers: list.iter().take(ends).map(full).collect(),
                 bottom_customers: lowest,
                 top_products: product_list.iter().take(top).cloned().collect(),
                 bottom_products: product_list.iter().rev().take(top).cloned().collect(),

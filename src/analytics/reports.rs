@@ -535,8 +535,12 @@ pub fn fit<C: Customer>(
                 .unwrap_or_else(|e| std::panic::resume_unwind(e)),
         )
     });
+    // The groupings' sort keys and scratch were freed, partly on the thread that exits
+    // above: handed back before the fits build their own rows, so they do not add up.
+    crate::memory::release();
     let bg = BgNbd::fit(&histories);
     drop(histories);
+    crate::memory::release();
     let gg = spends.and_then(|rows| GammaGamma::fit(&rows));
     let models = Models {
         as_of: as_of.number(),

@@ -520,12 +520,16 @@ impl Service {
         }
         // No commit reaches the index while the columns are read and put in: the ones made
         // meanwhile are applied after, on top.
-        let _broadcasting = lock(&self.written);
+        let broadcasting = lock(&self.written);
         self.customers_wanted.store(true, Ordering::Relaxed);
         let (rows, models) = self.customer_columns()?;
         if let Some(index) = write(&self.index).as_mut() {
             index.load_customers(facts_of(&rows), models);
         }
+        drop(rows);
+        // Rows a screen read while the columns loaded have no RFM; every score may have moved
+        // (a refit): every screen reads its rows again.
+        self.send_all(&Event::Resync { seq: *broadcasting });
         Ok(())
     }
 
@@ -838,6 +842,38 @@ mod tests {
         })
         .unwrap_or_else(|e| panic!("{e}"));
         (service, db)
+    }
+
+    /// A screen that read its rows before the purchase columns were in (a server just
+    /// started on a large base) is told to read them again once they are.
+    #[test]
+    fn loading_the_purchase_columns_resyncs_every_screen() {
+        let (service, db) = service_with_one_contact();
+        db.add_entry(Entry::Purchase(crate::domain::Purchase {
+            id: 0,
+            contact: 1,
+            at: crate::domain::At::now(),
+            product: "Team".into(),
+            quantity: 1,
+            amount: 9900,
+            cost: 2500,
+            currency: "EUR".into(),
+            channel: "web".into(),
+            location: String::new(),
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let screen = service.subscribe(7);
+        let before: Vec<Event> = screen.try_iter().collect();
+        assert!(before.is_empty(), "{before:?}");
+        service.ensure_customers().unwrap_or_else(|e| panic!("{e}"));
+        let after: Vec<Event> = screen.try_iter().collect();
+        assert!(
+            matches!(after.as_slice(), [Event::Resync { .. }]),
+            "{after:?}"
+        );
+        // Loaded and current: asking again changes nothing and says nothing.
+        service.ensure_customers().unwrap_or_else(|e| panic!("{e}"));
+        assert!(screen.try_iter().next().is_none());
     }
 
     #[test]

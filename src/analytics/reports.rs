@@ -205,7 +205,8 @@ pub struct CustomerRfm {
     pub currency: String,
 }
 
-/// Scores from summaries (shared with the dashboard and the query filters).
+/// Every customer's values and scores at once (the benchmark's "RFM for everyone"; the RFM
+/// report scores as it goes, and the search index keeps its own columns).
 pub fn rfm_scores(
     summaries: &[PurchaseSummary],
     rule: FrequencyRule,
@@ -440,8 +441,9 @@ pub fn main_currency<C: Customer>(customers: &[C]) -> Option<String> {
         .map(|(k, _)| k.to_string())
 }
 
-/// A summary's history in `unit`s as of `as_of`.
-pub fn history(s: &PurchaseSummary, as_of: Day, unit: TimeUnit) -> History {
+/// A customer's history in `unit`s as of `as_of`.
+pub fn history<C: Customer>(c: &C, as_of: Day, unit: TimeUnit) -> History {
+    let s = c.value_row();
     Models {
         as_of: as_of.number(),
         unit_days: unit.days(),
@@ -463,23 +465,13 @@ fn group_histories<C: Customer>(customers: &[C], as_of: Day, unit: TimeUnit) -> 
         (tx, (i64::from(limit) - i64::from(s.first_day)).max(tx))
     };
     let fits = |v: i64, bits: u32| (0..1 << bits).contains(&v);
-    let models = Models {
-        as_of: limit,
-        unit_days: unit.days(),
-        currency: None,
-        bg_nbd: None,
-        gamma_gamma: None,
-    };
     let mut keys: Vec<u64> = Vec::with_capacity(customers.len());
     for c in customers {
         let s = c.value_row();
         let (tx, t) = days(&s);
         let x = i64::from(s.repeats());
         if !(fits(x, 64 - 2 * DAY_BITS) && fits(tx, DAY_BITS) && fits(t, DAY_BITS)) {
-            return Grouped::new(customers.iter().map(|c| {
-                let s = c.value_row();
-                models.history(s.repeats(), s.first_day, s.last_day)
-            }));
+            return Grouped::new(customers.iter().map(|c| history(c, as_of, unit)));
         }
         keys.push(((x as u64) << (2 * DAY_BITS)) | ((tx as u64) << DAY_BITS) | t as u64);
     }

@@ -817,6 +817,31 @@ fn enter_in_a_burst_opens_the_result_of_the_query_as_typed_not_a_stale_one() {
 }
 
 #[test]
+fn moves_in_a_burst_act_on_the_results_of_the_query_as_typed() {
+    let names = ["Marina Costa", "Mario Rossi", "Maria Bianchi", "Ana Perić"];
+    // Typed one key at a time, each answered: the second match of `mari` is opened.
+    let mut calm = driver(&names);
+    calm.keys("/");
+    calm.type_text("mari");
+    calm.keys("down");
+    calm.keys("enter");
+    let second = selected_name(&calm);
+    assert_ne!(second, "Ana Perić");
+    // The same keys in one burst, the results of `mar` shown and `mari` not yet answered:
+    // the move waits for `mari`'s results instead of moving through `mar`'s.
+    let mut d = slow_search_driver(&names);
+    d.keys("/");
+    d.type_text("mar");
+    d.answer_searches();
+    d.type_text("i");
+    d.keys("down");
+    d.keys("enter");
+    d.answer_searches();
+    assert!(d.state.overlay.is_none(), "{:?}", d.state.overlay);
+    assert_eq!(selected_name(&d), second);
+}
+
+#[test]
 fn enter_on_a_fresh_query_is_not_swallowed_and_says_when_nothing_matches() {
     let mut d = slow_search_driver(&["Ana Perić", "Björn Müller"]);
     d.keys("/");

@@ -193,7 +193,12 @@ pub struct SearchState {
     /// `open` was pressed before the results of the query as typed arrived: it acts on them
     /// when they do (a paste or keys coalesced over SSH must not open a stale result).
     pub pending_open: bool,
-    /// Keys pressed after a pending `open`, replayed in order once it has acted.
+    /// A move through the results was pressed before the results of the query as typed
+    /// arrived: it and the keys after it wait for them (else the move acts on the stale
+    /// results and is undone when the new ones come: `/mari` ↓ enter in one burst opened
+    /// the first match).
+    pub pending_move: bool,
+    /// Keys pressed after a pending `open` or move, replayed in order once it has acted.
     pub queued: Vec<Key>,
 }
 

@@ -31,17 +31,24 @@ pub fn on_key(state: &mut State, keymap: &Keymap, key: Key) -> Vec<Effect> {
     // Keys after an `open` that waits for the results of the query as typed wait too, so they
     // act in the order they were pressed (`l` after `enter` logs with the contact opened).
     // The quit key still quits (results that never come must not trap anyone).
-    if let Some(Overlay::Search(search)) = &mut state.overlay
-        && search.pending_open
-    {
+    if let Some(Overlay::Search(search)) = &mut state.overlay {
         let contexts = [Context::Search, Context::Global];
-        if search.queued.is_empty()
-            && keymap.resolve(&contexts, &[], key) == Resolution::Command(Command::Quit)
-        {
-            return update(state, Msg::Command(Command::Quit));
+        let resolved = keymap.resolve(&contexts, &[], key);
+        if search.pending_open || search.pending_move {
+            if search.queued.is_empty() && resolved == Resolution::Command(Command::Quit) {
+                return update(state, Msg::Command(Command::Quit));
+            }
+            search.queued.push(key);
+            return Vec::new();
         }
-        search.queued.push(key);
-        return Vec::new();
+        // A move through results that answer an older query waits for the query as typed.
+        if search.answered != search.generation
+            && matches!(resolved, Resolution::Command(c) if is_motion(c))
+        {
+            search.pending_move = true;
+            search.queued.push(key);
+            return Vec::new();
+        }
     }
     // A message stays until the next key press, so it never describes an older state.
     state.status = None;
@@ -186,7 +193,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if search.pending_open {
                     return pending_open(state);
                 }
-                return preview_hit(state);
+                let mut effects = preview_hit(state);
+                if let Some(Overlay::Search(search)) = &mut state.overlay
+                    && std::mem::take(&mut search.pending_move)
+                {
+                    effects.push(Effect::Replay(std::mem::take(&mut search.queued)));
+                }
+                return effects;
             }
             Vec::new()
         }

@@ -15,8 +15,8 @@ mod worker;
 
 pub use fold::{fold, fold_with_map, highlight};
 pub use index::{
-    CustomerFacts, CustomerScores, DecodeError, Index, IndexEntry, SearchOptions, Searcher,
-    matched_value,
+    BoughtBuilder, CustomerFacts, CustomerScores, DecodeError, Index, IndexEntry, SearchOptions,
+    Searcher, matched_value,
 };
 pub use query::{Comparison, DueWindow, Filter, FilterKind, Measure, Query, QueryError, ScoreAxis};
 pub use worker::{SearchResponse, SearchWorker};

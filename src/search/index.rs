@@ -20,7 +20,7 @@ use super::query::{FilterKind, Query};
 use super::{Hit, MatchField, SearchDoc};
 
 mod analytic;
-pub use analytic::{CustomerFacts, CustomerScores};
+pub use analytic::{BoughtBuilder, CustomerFacts, CustomerScores};
 
 /// Fields in key order, which is also the priority order for equal scores.
 const FIELDS: [MatchField; 6] = [

@@ -175,6 +175,65 @@ impl Bought {
     }
 }
 
+/// Product names remembered as written ([`BoughtBuilder`]), beyond which each is folded anew.
+const RAW_NAMES: usize = 1 << 16;
+
+/// Builds the table of what customers bought one purchase line at a time, holding only the
+/// table and the current contact's labels: the server streams the timeline (10M lines at 1M
+/// customers) into it instead of collecting the lines first. Lines may come in any order; in
+/// contact order (the timeline's) each contact's labels are written once.
+#[derive(Debug, Default)]
+pub struct BoughtBuilder {
+    bought: Bought,
+    /// Product names as the lines spell them → label: most lines repeat a few names, which
+    /// are then neither folded nor copied again.
+    raw: HashMap<String, u32, FastHash>,
+    current: Option<u64>,
+    labels: Vec<u32>,
+}
+
+impl BoughtBuilder {
+    /// One purchase line: `contact` bought `product` on UTC `day`.
+    pub fn line(&mut self, contact: u64, day: i32, product: &str) {
+        if self.current != Some(contact) {
+            self.flush();
+            self.current = Some(contact);
+        }
+        let label = match self.raw.get(product) {
+            Some(&label) => label,
+            None => {
+                let label = self.bought.product(product);
+                if self.raw.len() < RAW_NAMES {
+                    self.raw.insert(product.to_owned(), label);
+                }
+                label
+            }
+        };
+        self.labels.push(month_label(day));
+        self.labels.push(label);
+    }
+
+    /// Writes the current contact's labels, joined with any it already had (lines out of
+    /// contact order).
+    fn flush(&mut self) {
+        let Some(id) = self.current.take() else {
+            return;
+        };
+        let mut labels = std::mem::take(&mut self.labels);
+        if let Some(&(start, len)) = self.bought.by_contact.get(&id) {
+            labels.extend_from_slice(&self.bought.runs[start as usize..(start + len) as usize]);
+        }
+        self.bought.set(id, labels);
+    }
+
+    fn finish(mut self) -> Bought {
+        self.flush();
+        self.bought.runs.shrink_to_fit();
+        self.bought.by_contact.shrink_to_fit();
+        self.bought
+    }
+}
+
 fn month_label(day: i32) -> u32 {
     let (year, month) = crate::analytics::month_of_day(day);
     MONTH_BIT | (year.clamp(0, 99_999) as u32 * 12 + u32::from(month) - 1)
@@ -341,22 +400,18 @@ impl Index {
     }
 
     /// Builds the table of what customers bought from every purchase line `(contact, UTC day,
-    /// product)`, in any order.
+    /// product)`, in any order (see [`BoughtBuilder`] to stream them).
     pub fn load_bought(&mut self, lines: impl IntoIterator<Item = (u64, i32, String)>) {
-        let mut bought = Bought::default();
-        let mut per_contact: HashMap<u64, Vec<u32>, FastHash> = HashMap::default();
+        let mut builder = BoughtBuilder::default();
         for (id, day, product) in lines {
-            let labels = bought.labels([(day, product)]);
-            per_contact.entry(id).or_default().extend(labels);
+            builder.line(id, day, &product);
         }
-        let mut ids: Vec<u64> = per_contact.keys().copied().collect();
-        ids.sort_unstable();
-        for id in ids {
-            if let Some(labels) = per_contact.remove(&id) {
-                bought.set(id, labels);
-            }
-        }
-        self.analytic.bought = Some(bought);
+        self.set_bought_table(builder);
+    }
+
+    /// Installs the table a [`BoughtBuilder`] made.
+    pub fn set_bought_table(&mut self, builder: BoughtBuilder) {
+        self.analytic.bought = Some(builder.finish());
         self.forget_narrowing();
     }
 
@@ -728,6 +783,25 @@ mod tests {
         assert_eq!(ids(&index, "bought:team"), [1, 3]);
         index.set_bought(1, []);
         assert_eq!(ids(&index, "bought:team"), [3]);
+    }
+
+    #[test]
+    fn a_contact_whose_lines_come_apart_keeps_them_all() {
+        // The timeline gives each contact's lines together; the builder must not rely on it.
+        let mut index = index(3);
+        index.load_bought([
+            (1, 20_089, "Team plan".to_string()),   // 2025-01
+            (2, 20_120, "Pro plan".to_string()),    // 2025-02
+            (1, 20_150, " TEAM PLAN ".to_string()), // 2025-03, spelt otherwise
+            (3, 20_180, "Onboarding".to_string()),  // 2025-04
+            (1, 20_180, "Onboarding".to_string()),
+        ]);
+        assert_eq!(ids(&index, "month:2025-01"), [1]);
+        assert_eq!(ids(&index, "month:2025-03"), [1]);
+        assert_eq!(ids(&index, "month:2025-04"), [1, 3]);
+        assert_eq!(ids(&index, "bought:onboarding"), [1, 3]);
+        assert_eq!(ids(&index, "bought:\"team plan\""), [1]);
+        assert_eq!(ids(&index, "bought:plan"), [1, 2]);
     }
 
     #[test]

@@ -37,6 +37,14 @@ struct Subscriber {
     lagging: bool,
 }
 
+/// See [`Service::dashboard`].
+struct CachedDashboard {
+    day: Day,
+    seq: u64,
+    started: std::time::Instant,
+    dashboard: crate::analytics::reports::Dashboard,
+}
+
 pub struct Service {
     pub(crate) store: Store,
     /// The one search index; `None` until loaded.
@@ -64,10 +72,11 @@ pub struct Service {
     /// Each connection's last search, to narrow the next keystroke's from it.
     searchers: Mutex<std::collections::HashMap<u64, crate::search::Searcher>>,
     subscribers: Mutex<Vec<Subscriber>>,
-    /// The last dashboard computed, with the day it describes and the audit sequence it saw:
-    /// every open dashboard asks again after each commit, and all but the first get it from
-    /// here. Held while one computes, so a burst of asks computes once.
-    dashboard: Mutex<Option<(Day, u64, crate::analytics::reports::Dashboard)>>,
+    /// The last dashboard computed, with the day it describes, the audit sequence it saw and
+    /// when its computing started: open dashboards ask again after commits (at most once
+    /// per [`crate::api::DASHBOARD_FRESH`] each), and all asks within that time of a
+    /// computation get it from here. Held while one computes, so a burst of asks computes once.
+    dashboard: Mutex<Option<CachedDashboard>>,
     presence: Mutex<BTreeMap<u64, Presence>>,
     next_conn: AtomicU64,
     /// Whether this service listens on a shared (team) socket.
@@ -630,6 +639,12 @@ impl Service {
     /// The analytics dashboard as of `as_of` (today by default), computed once per commit: a
     /// commit writes its audit entry in its own transaction, so an unchanged last audit
     /// sequence means unchanged data.
+    ///
+    /// While commits keep coming (a team at work), one computed less than
+    /// [`crate::api::DASHBOARD_FRESH`] ago is answered as it is: at 1M customers computing
+    /// takes half a second, and every viewer asking after every commit would keep a core busy
+    /// with nothing else. (A client that saw a commit within that time before asking asks
+    /// again later, so the last commit always shows.)
     pub fn dashboard(
         &self,
         as_of: Option<Day>,
@@ -638,15 +653,21 @@ impl Service {
         let mut cached = lock(&self.dashboard);
         // Read before computing: a commit landing meanwhile leaves a newer sequence behind,
         // and the next ask computes again.
+        let started = std::time::Instant::now();
         let seq = self.store.last_audit_seq()?;
-        if let Some((d, s, dashboard)) = cached.as_ref()
-            && *d == day
-            && *s == seq
+        if let Some(c) = cached.as_ref()
+            && c.day == day
+            && (c.seq == seq || c.started.elapsed() < crate::api::DASHBOARD_FRESH)
         {
-            return Ok(dashboard.clone());
+            return Ok(c.dashboard.clone());
         }
         let dashboard = crate::analytics::reports::dashboard(&self.store, Some(day))?;
-        *cached = Some((day, seq, dashboard.clone()));
+        *cached = Some(CachedDashboard {
+            day,
+            seq,
+            started,
+            dashboard: dashboard.clone(),
+        });
         Ok(dashboard)
     }
 

@@ -1692,3 +1692,58 @@ fn purchase_filters_in_the_search_box_follow_another_agents_sale() {
     let text = terminal.backend().to_string();
     assert!(text.contains("rfm:nope is not a segment"), "{text}");
 }
+
+/// The dashboard on screen follows other agents' sales: a commit marks it stale, and the read
+/// the event loop then asks for (at most once per `DASHBOARD_FRESH`) shows the sale. It used
+/// to stay as first read until it was closed and opened again.
+#[test]
+fn the_dashboard_on_screen_follows_another_agents_sale() {
+    let mut d = driver(&["Ana Perić", "Björn Müller", "Chiara Bianchi"]);
+    let ids = d.state.list.ids.clone();
+    let sale = |contact: u64, product: &str| {
+        Entry::Purchase(rolo::domain::Purchase {
+            id: 0,
+            contact,
+            at: At::now(),
+            product: product.into(),
+            quantity: 1,
+            amount: 9_900,
+            cost: 3_000,
+            currency: "EUR".into(),
+            channel: String::new(),
+            location: String::new(),
+        })
+    };
+    let kim = d.other_agent("kim");
+    kim.add_entry(sale(ids[0], "Team plan")).expect("sale");
+    d.pump();
+    d.keys("A");
+    assert_eq!(d.state.screen, Screen::Dashboard);
+    let products = |d: &Driver| -> Vec<String> {
+        let dashboard = d.state.dashboard.as_ref().expect("the dashboard is read");
+        dashboard
+            .top_products
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect()
+    };
+    assert_eq!(products(&d), ["Team plan"]);
+    assert!(!d.state.dashboard_stale);
+    kim.add_entry(sale(ids[1], "Pro plan")).expect("sale");
+    d.pump();
+    assert!(d.state.dashboard_stale, "kim's sale makes it stale");
+    assert_eq!(products(&d), ["Team plan"], "not read again at once");
+    // What the event loop sends once the server's answer can no longer predate the sale.
+    std::thread::sleep(rolo::api::DASHBOARD_FRESH);
+    d.send(Msg::RefreshDashboard);
+    assert!(!d.state.dashboard_stale);
+    assert_eq!(d.state.screen, Screen::Dashboard, "still on the dashboard");
+    let mut now = products(&d);
+    now.sort();
+    assert_eq!(now, ["Pro plan", "Team plan"]);
+    // Away from the dashboard, commits do not mark it or read it.
+    d.keys("esc");
+    kim.add_entry(sale(ids[2], "Kit")).expect("sale");
+    d.pump();
+    assert!(!d.state.dashboard_stale);
+}

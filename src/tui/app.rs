@@ -1,11 +1,14 @@
 //! The event loop on a real terminal: reads crossterm events, feeds `update`, runs effects
-//! (store calls inline, id loading and search on worker threads, the editor with the terminal
-//! suspended) and redraws when something changed. Treats a terminal read error as quit.
+//! (store calls inline; id loading, the dashboard and search on worker threads; the editor with
+//! the terminal suspended) and redraws when something changed. Treats a terminal read error as
+//! quit.
 
 use std::collections::VecDeque;
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{self, Event, KeyEventKind};
 use jiff::tz::TimeZone;
@@ -46,6 +49,22 @@ struct App {
     dirty: bool,
     /// crossterm may hold more parsed events than the tty has bytes: take them all first.
     draining: bool,
+    dashboard: DashboardReads,
+}
+
+/// When the dashboard was read: it is computed on a worker thread (half a second at 1M
+/// customers, too long to freeze the screen), and read again after others' commits at most
+/// once per [`api::DASHBOARD_FRESH`].
+#[derive(Default)]
+struct DashboardReads {
+    /// When the read in flight was asked for.
+    asked: Option<Instant>,
+    /// Set while a worker reads.
+    busy: Arc<AtomicBool>,
+    /// When the last read ended.
+    done: Option<Instant>,
+    /// When the last commit, resync or reconnection was pushed.
+    last_change: Option<Instant>,
 }
 
 pub fn run(store: Db, options: TuiOptions) -> Result<(), TuiError> {
@@ -80,6 +99,7 @@ pub fn run(store: Db, options: TuiOptions) -> Result<(), TuiError> {
         inbox,
         dirty: true,
         draining: false,
+        dashboard: DashboardReads::default(),
     };
     app.run_effects(&mut term, vec![Effect::Start]);
     let result = app.event_loop(&mut term);
@@ -104,11 +124,20 @@ impl App {
                     self.state.conn = self.store.conn_id();
                     self.presence = None;
                 }
+                if matches!(
+                    event,
+                    api::Event::Committed { .. }
+                        | api::Event::Resync { .. }
+                        | api::Event::Reconnected { .. }
+                ) {
+                    self.dashboard.last_change = Some(Instant::now());
+                }
                 let effects = update(&mut self.state, Msg::Remote(event));
                 self.run_effects(term, effects);
                 self.dirty = true;
             }
             self.tell_presence();
+            self.refresh_dashboard(term);
             if self.state.quit || terminal::hung_up() {
                 return Ok(());
             }
@@ -157,6 +186,35 @@ impl App {
         }
     }
 
+    /// Reads the dashboard on screen again when others committed since it was read, the last
+    /// read ended [`api::DASHBOARD_FRESH`] ago and none is in flight. The server may answer
+    /// with one computed up to that long before the ask, so a change pushed within that time
+    /// before it leaves the dashboard stale, to be read once more.
+    fn refresh_dashboard(&mut self, term: &mut Term) {
+        let reads = &mut self.dashboard;
+        if let Some(asked) = reads.asked
+            && !reads.busy.load(Ordering::Acquire)
+        {
+            reads.asked = None;
+            reads.done = Some(Instant::now());
+            if reads
+                .last_change
+                .is_some_and(|t| t + api::DASHBOARD_FRESH > asked)
+            {
+                self.state.dashboard_stale = true;
+            }
+        }
+        let due = reads.asked.is_none()
+            && reads
+                .done
+                .is_none_or(|t| t.elapsed() >= api::DASHBOARD_FRESH);
+        if self.state.dashboard_stale && due {
+            let effects = update(&mut self.state, Msg::RefreshDashboard);
+            self.run_effects(term, effects);
+            self.dirty = true;
+        }
+    }
+
     fn run_effects(&mut self, term: &mut Term, effects: Vec<Effect>) {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
@@ -167,6 +225,20 @@ impl App {
                 }
                 // The server keeps the one search index current.
                 Effect::IndexSearch | Effect::IndexContact(_) => continue,
+                effect @ Effect::LoadDashboard(_) => {
+                    let store = self.store.clone();
+                    let results = self.results.clone();
+                    let busy = self.dashboard.busy.clone();
+                    busy.store(true, Ordering::Release);
+                    self.dashboard.asked = Some(Instant::now());
+                    std::thread::spawn(move || {
+                        for msg in run_store_effect(&store, effect) {
+                            let _ = results.send(msg);
+                        }
+                        busy.store(false, Ordering::Release);
+                    });
+                    continue;
+                }
                 effect @ Effect::LoadAllIds { .. } => {
                     let store = self.store.clone();
                     let results = self.results.clone();

@@ -50,6 +50,9 @@ pub enum Msg {
     },
     DueLoaded(Vec<DueItem>),
     DashboardLoaded(Box<crate::analytics::reports::Dashboard>),
+    /// Time to read the dashboard on screen again: others committed since it was read (sent
+    /// by the event loop, at most once per [`crate::api::DASHBOARD_FRESH`]).
+    RefreshDashboard,
     /// The contacts `query` matches, best first (a dashboard drill-down).
     Filtered {
         query: String,

@@ -618,6 +618,9 @@ pub struct State {
     /// The dashboard's figures once loaded (`None` while loading).
     pub dashboard: Option<Box<crate::analytics::reports::Dashboard>>,
     pub dashboard_focus: DashboardFocus,
+    /// Others committed since the dashboard on screen was read: the event loop asks for a
+    /// [`Msg::RefreshDashboard`](crate::tui::msg::Msg::RefreshDashboard) when it is time.
+    pub dashboard_stale: bool,
     pub status: Option<StatusMessage>,
     pub busy: Option<String>,
     /// Keys of a sequence in progress (`g` of `g g`) and where they can lead (which-key).
@@ -683,6 +686,7 @@ impl State {
             today_view: TodayState::default(),
             dashboard: None,
             dashboard_focus: DashboardFocus::default(),
+            dashboard_stale: false,
             status: None,
             busy: None,
             pending: Vec::new(),

@@ -216,6 +216,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             dashboard::clamp(state);
             Vec::new()
         }
+        Msg::RefreshDashboard => {
+            state.dashboard_stale = false;
+            if state.screen == Screen::Dashboard {
+                vec![Effect::LoadDashboard(state.today)]
+            } else {
+                Vec::new()
+            }
+        }
         Msg::Filtered { query, ids } => dashboard::filtered(state, query, ids),
         Msg::FilterRefreshed { query, ids } => remote::filter_refreshed(state, &query, ids),
         Msg::DueLoaded(items) => {
@@ -745,6 +753,7 @@ fn command_effects(state: &mut State, command: Command) -> Vec<Effect> {
             state.overlay = None;
             state.screen = Screen::Dashboard;
             state.dashboard = None;
+            state.dashboard_stale = false;
             vec![Effect::LoadDashboard(state.today)]
         }
         Command::Today => {

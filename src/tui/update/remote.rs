@@ -24,6 +24,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
             if origin != 0 && origin == state.conn {
                 return Vec::new();
             }
+            dashboard_is_stale(state);
             if let Some(open) = state.detail.as_ref().map(|d| d.contact.id)
                 && (everything || contacts.contains(&open))
             {
@@ -76,6 +77,7 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
             Vec::new()
         }
         Event::Resync { .. } => {
+            dashboard_is_stale(state);
             let mut effects = refresh(state, None);
             effects.extend(rerun_search(state));
             effects.extend(refresh_filter(state));
@@ -93,11 +95,20 @@ pub fn on_event(state: &mut State, event: Event) -> Vec<Effect> {
                 state.busy = None;
             }
             // Whatever was missed was replayed; reading the screen afresh is the simple truth.
+            dashboard_is_stale(state);
             let mut effects = refresh(state, None);
             effects.extend(rerun_search(state));
             effects.extend(refresh_filter(state));
             effects
         }
+    }
+}
+
+/// The dashboard on screen is read again once the event loop says it is time (not at once:
+/// under a team's commits that would be several times a second).
+fn dashboard_is_stale(state: &mut State) {
+    if state.screen == Screen::Dashboard {
+        state.dashboard_stale = true;
     }
 }
 

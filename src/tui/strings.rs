@@ -64,8 +64,13 @@ pub fn dashboard_no_match(query: &str) -> String {
     format!("No contacts match {query}")
 }
 
-pub fn dashboard_grid_title(customers: u64, as_of: &str) -> String {
-    format!("Segments · {customers} customers · {as_of}")
+pub const DASHBOARD_GRID: &str = "Segments";
+
+pub fn dashboard_grid_title(customers: u64, as_of: Option<&str>) -> String {
+    match as_of {
+        Some(day) => format!("{DASHBOARD_GRID} · {customers} customers · {day}"),
+        None => format!("{DASHBOARD_GRID} · {customers} customers"),
+    }
 }
 
 pub fn dashboard_months_title(currency: &str) -> String {

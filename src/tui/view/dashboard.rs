@@ -241,7 +241,15 @@ fn grid(
     focus: DashboardFocus,
     theme: &Theme,
 ) {
-    let title = strings::dashboard_grid_title(d.customers, &d.as_of.to_string());
+    // The date goes first when the pane is narrow (80 columns), then the count.
+    let room = usize::from(area.width.saturating_sub(6));
+    let title = [
+        strings::dashboard_grid_title(d.customers, Some(&d.as_of.to_string())),
+        strings::dashboard_grid_title(d.customers, None),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= room)
+    .unwrap_or_else(|| strings::DASHBOARD_GRID.to_string());
     let here = matches!(focus.panel, DashboardPanel::Grid | DashboardPanel::Segments);
     let block = pane_block(&title, here, theme);
     let inner = block.inner(area);

@@ -191,7 +191,15 @@ fn team_keystrokes(index: &Index) -> std::io::Result<()> {
     let mut times = Vec::new();
     let mut worst = (Duration::ZERO, String::new());
     let mut by_query = Vec::new();
-    for word in testgen::TEAM_WORDS {
+    // `ROLO_BENCH_WORDS=si,nguyen` types those instead (for profiling one case).
+    let chosen: Option<Vec<String>> = std::env::var("ROLO_BENCH_WORDS")
+        .ok()
+        .map(|w| w.split(',').map(str::to_owned).collect());
+    let words: Vec<&str> = match &chosen {
+        Some(words) => words.iter().map(String::as_str).collect(),
+        None => testgen::TEAM_WORDS.to_vec(),
+    };
+    for word in words {
         let mut searcher = Searcher::new();
         for end in word.char_indices().map(|(i, c)| i + c.len_utf8()) {
             let query = Query::parse(&word[..end]).map_err(std::io::Error::other)?;
@@ -209,6 +217,11 @@ fn team_keystrokes(index: &Index) -> std::io::Result<()> {
             }
             by_query.push((elapsed, word[..end].to_owned()));
             times.push(elapsed);
+        }
+    }
+    if std::env::var_os("ROLO_BENCH_VERBOSE").is_some() {
+        for (d, q) in &by_query {
+            println!("    {q:?} {:.1}", ms(*d));
         }
     }
     let mut slowest = by_query.clone();

@@ -541,6 +541,48 @@ fn narrowing_across_other_peoples_edits_matches_a_fresh_search() {
     }
 }
 
+/// Typing on in a word looks for it only among the contacts that held its start (and those
+/// changed since): with other agents' edits between keystrokes, the results are a fresh
+/// search's, for words common enough to be settled by the substring pass.
+#[test]
+fn typing_on_in_a_word_matches_a_fresh_search_across_edits() {
+    let docs: Vec<SearchDoc> = testgen::contacts(20_000, 11).collect();
+    let mut index = index_of(&docs);
+    let mut next_id = 2_000_000;
+    let mut checked = 0;
+    for word in ["martin", "nguyen", "garcia", "john smith", "horvat"] {
+        let mut searcher = Searcher::new();
+        for (n, end) in word
+            .char_indices()
+            .map(|(i, c)| i + c.len_utf8())
+            .enumerate()
+        {
+            let typed = &word[..end];
+            if n > 0 {
+                // Someone renames a contact into a match, removes one that matched, adds one.
+                let renamed = docs[(n * 7919 + end) % docs.len()].id;
+                index.upsert(&doc(renamed, &format!("{word} Renamed {n}")));
+                if let Some(hit) = index
+                    .search(&Query::parse(typed).expect("parses"), OPTS)
+                    .get(3)
+                {
+                    index.remove(hit.id);
+                }
+                next_id += 1;
+                index.upsert(&doc(next_id, &format!("Zed {word}")));
+            }
+            let query = Query::parse(typed).expect("parses");
+            let narrowed = searcher
+                .search(&index, &query, OPTS, &|| false)
+                .expect("not cancelled");
+            let fresh = index.search(&query, OPTS);
+            assert_eq!(narrowed, fresh, "after typing {typed:?}");
+            checked += usize::from(fresh.len() == OPTS.limit);
+        }
+    }
+    assert!(checked > 10, "{checked} keystrokes had a full page");
+}
+
 // ---- cancellation and the worker -----------------------------------------------------------
 
 #[test]

@@ -484,6 +484,11 @@ pub struct Index {
 /// starting after it (in the other fields, or across two of them).
 const IN_NAME: u8 = 1;
 const AFTER_NAME: u8 = 2;
+/// With [`WHOLE_KNOWN`]: which of those occurrences are a whole word of their field (the
+/// [`WHOLE_WORD`] bonus needs one); without it, nothing is known of whole words.
+const WHOLE_IN_NAME: u8 = 4;
+const WHOLE_AFTER_NAME: u8 = 8;
+const WHOLE_KNOWN: u8 = 16;
 
 /// How many recent slot changes the index remembers for narrowing across versions.
 const TOUCHED: usize = 1 << 14;
@@ -771,14 +776,9 @@ impl Index {
             {
                 continue;
             }
-            let name_end = self.offsets[i] as usize + usize::from(self.field_lens[s][NAME]);
-            let place = if at as usize + needle.len() <= name_end {
-                IN_NAME
-            } else if at as usize >= name_end {
-                AFTER_NAME
-            } else {
-                0
-            };
+            let key_start = self.offsets[i] as usize;
+            let key = &hay[key_start..key_start + self.key_len(s)];
+            let place = self.occurrence_place(s, key, at as usize - key_start, needle.len());
             if slot == last {
                 if let Some(p) = places.last_mut() {
                     *p |= place;
@@ -790,6 +790,77 @@ impl Index {
             places.push(place);
         }
         Some((out, places))
+    }
+
+    /// [`Index::slots_containing`] among `within` (ascending slots) alone: each one's key
+    /// searched on its own, for a term that extends one whose contacts are known.
+    fn slots_containing_within(
+        &self,
+        needle: &str,
+        within: &[u32],
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Option<(Vec<u32>, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut places: Vec<u8> = Vec::new();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        for (n, &slot) in within.iter().enumerate() {
+            if n % CANCEL_EVERY == 0 && cancelled() {
+                return None;
+            }
+            let s = slot as usize;
+            if s >= self.ids.len() || !self.live[s] {
+                continue;
+            }
+            let key = self.whole_key(s);
+            let mut place = 0u8;
+            let mut from = 0usize;
+            while let Some(found) = key.get(from..).and_then(|rest| finder.find(rest)) {
+                let at = from + found;
+                from = at + 1;
+                place |= self.occurrence_place(s, key, at, needle.len());
+            }
+            if place != 0 {
+                out.push(slot);
+                places.push(place);
+            }
+        }
+        Some((out, places))
+    }
+
+    /// Where an occurrence at `at..at + len` of `slot`'s `key` lies ([`IN_NAME`],
+    /// [`AFTER_NAME`]) and whether it is a whole word of its field ([`WHOLE_KNOWN`] always).
+    fn occurrence_place(&self, slot: usize, key: &[u8], at: usize, len: usize) -> u8 {
+        let end = at + len;
+        let name_end = usize::from(self.field_lens[slot][NAME]);
+        let mut place = WHOLE_KNOWN
+            | if end <= name_end {
+                IN_NAME
+            } else if at >= name_end {
+                AFTER_NAME
+            } else {
+                0
+            };
+        // A whole word of the field it lies in: a word boundary (a space or the field's edge)
+        // on both sides.
+        let mut field_start = 0;
+        for (field, &field_len) in self.field_lens[slot].iter().enumerate() {
+            let field_end = field_start + usize::from(field_len);
+            if at < field_end {
+                let whole = end <= field_end
+                    && (at == field_start || key[at - 1] == b' ')
+                    && (end == field_end || key[end] == b' ');
+                if whole {
+                    place |= if field == NAME {
+                        WHOLE_IN_NAME
+                    } else {
+                        WHOLE_AFTER_NAME
+                    };
+                }
+                break;
+            }
+            field_start = field_end;
+        }
+        place
     }
 
     fn key_len(&self, slot: usize) -> usize {
@@ -913,7 +984,10 @@ impl Index {
     /// A fresh (non-narrowed, uncancellable) search.
     pub fn search(&self, query: &Query, options: SearchOptions) -> Vec<Hit> {
         let compiled = Compiled::new(self, query, options.today_day);
-        if let Some(Some(hits)) = self.anchored_scan(&compiled, options.limit, &|| false) {
+        if let Anchored::Found {
+            hits: Some(hits), ..
+        } = self.anchored_scan(&compiled, options.limit, None, &|| false)
+        {
             return hits;
         }
         self.scan(
@@ -1101,19 +1175,32 @@ impl Index {
     ///
     /// Whether fuzzy matches are listed depends only on the data, never on `limit`, so a
     /// top-k is always the head of the complete ranking.
+    ///
+    /// The contacts holding the anchor are looked for among `within` alone when given (a
+    /// superset of them: see [`Searcher`]), and returned for the next keystroke to narrow from.
     fn anchored_scan(
         &self,
         query: &Compiled,
         limit: usize,
+        within: Option<&[u32]>,
         cancelled: &(dyn Fn() -> bool + Sync),
-    ) -> Option<Option<Vec<Hit>>> {
+    ) -> Anchored {
         let Some(anchor) = query.anchor().filter(|_| !self.full_scans_only) else {
-            return Some(None);
+            return Anchored::NoAnchor;
         };
         let term = &query.terms[anchor];
-        let (candidates, places) = self.slots_containing(&term.text, cancelled)?;
+        let found = match within {
+            Some(slots) => self.slots_containing_within(&term.text, slots, cancelled),
+            None => self.slots_containing(&term.text, cancelled),
+        };
+        let Some((candidates, places)) = found else {
+            return Anchored::Cancelled;
+        };
         if candidates.len() < FUZZY_BELOW {
-            return Some(None);
+            return Anchored::Found {
+                hits: None,
+                candidates,
+            };
         }
         // Kept at least `FUZZY_BELOW` deep, to tell whether that many match.
         let depth = limit.max(FUZZY_BELOW);
@@ -1146,7 +1233,7 @@ impl Index {
             }));
             for at in order_by_falling_key(&keys) {
                 if seen % CANCEL_EVERY == 0 && cancelled() {
-                    return None;
+                    return Anchored::Cancelled;
                 }
                 seen += 1;
                 let at = at as usize;
@@ -1171,22 +1258,27 @@ impl Index {
         let outside = query.outside();
         let contiguous = top.heap.iter().filter(|r| r.0.score > outside).count();
         if contiguous < FUZZY_BELOW {
-            return Some(None);
+            return Anchored::Found {
+                hits: None,
+                candidates,
+            };
         }
         let mut ranked = top.heap.into_vec();
         ranked.sort_unstable();
-        Some(Some(
-            ranked
-                .into_iter()
-                .take_while(|r| r.0.score > outside)
-                .take(limit)
-                .map(|Reverse(r)| Hit {
-                    id: r.id,
-                    score: r.score,
-                    field: FIELDS[usize::from(r.field)],
-                })
-                .collect(),
-        ))
+        let hits = ranked
+            .into_iter()
+            .take_while(|r| r.0.score > outside)
+            .take(limit)
+            .map(|Reverse(r)| Hit {
+                id: r.id,
+                score: r.score,
+                field: FIELDS[usize::from(r.field)],
+            })
+            .collect();
+        Anchored::Found {
+            hits: Some(hits),
+            candidates,
+        }
     }
 
     fn scan_part(
@@ -1280,6 +1372,19 @@ impl Index {
         }
         Some(part)
     }
+}
+
+/// What [`Index::anchored_scan`] came to.
+enum Anchored {
+    Cancelled,
+    /// The query has no anchored term (or every search is a full scan).
+    NoAnchor,
+    /// The contacts holding the anchor (ascending slots), and the results when they settle
+    /// it (`None`: a full scan must rank the fuzzy matches too).
+    Found {
+        hits: Option<Vec<Hit>>,
+        candidates: Vec<u32>,
+    },
 }
 
 /// Contacts a full scan reorders by bound at a time (see [`Index::scan_part`]).
@@ -1660,7 +1765,12 @@ impl Term {
         } else {
             IN_NAME | AFTER_NAME
         };
-        let (in_name, in_other) = self.upper_bound_fields(name, other)?;
+        let whole = if self.anchored && place & WHOLE_KNOWN != 0 {
+            (place & WHOLE_IN_NAME != 0, place & WHOLE_AFTER_NAME != 0)
+        } else {
+            (true, true)
+        };
+        let (in_name, in_other) = self.upper_bound_fields(name, other, whole)?;
         let in_name = if place & IN_NAME == 0 {
             in_name - SCATTERED_PENALTY
         } else {
@@ -1673,8 +1783,9 @@ impl Term {
         })
     }
 
-    /// The bounds of [`Term::upper_bound`] in the name and in the other fields.
-    fn upper_bound_fields(&self, name: u32, other: u32) -> Option<(i64, i64)> {
+    /// The bounds of [`Term::upper_bound`] in the name and in the other fields; `whole` says
+    /// whether each may hold the term as a whole word.
+    fn upper_bound_fields(&self, name: u32, other: u32, whole: (bool, bool)) -> Option<(i64, i64)> {
         if self.digits.is_some() {
             let bound = PHONE_MAX.max(FIELD_WEIGHT[NAME] + self.best_skim + WHOLE_WORD);
             return Some((bound, bound));
@@ -1696,19 +1807,19 @@ impl Term {
         };
         // A whole word is a word start too, so only `at_start` can gain its bonus; a one- or
         // two-char term only where the field has a word that short.
-        let in_field = |initials: u32, weight: i64| {
+        let in_field = |initials: u32, weight: i64, whole: bool| {
             weight
                 + if initials & self.first_initial == 0 {
                     inside
-                } else if short_word.is_none_or(|bit| initials & bit != 0) {
+                } else if whole && short_word.is_none_or(|bit| initials & bit != 0) {
                     at_start + WHOLE_WORD
                 } else {
                     at_start
                 }
         };
         Some((
-            in_field(name, FIELD_WEIGHT[NAME]),
-            in_field(other, FIELD_WEIGHT[ORG]),
+            in_field(name, FIELD_WEIGHT[NAME], whole.0),
+            in_field(other, FIELD_WEIGHT[ORG], whole.1),
         ))
     }
 
@@ -2121,6 +2232,20 @@ fn word_prefix(text: &str, value: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct Searcher {
     previous: Option<Previous>,
+    /// The contacts the last anchored term was found in, for the next keystroke's.
+    anchored: Option<AnchoredPrevious>,
+}
+
+/// A superset of the live slots, at `version`, whose key contains every one of `terms`: a
+/// query whose every such term lies within one of its own anchored terms finds its anchor
+/// among these alone (and those changed since), instead of in all key text. Typing on in a
+/// word costs a look at its contacts' keys, not a pass over 100 MB.
+#[derive(Debug)]
+struct AnchoredPrevious {
+    terms: Vec<String>,
+    version: u64,
+    epoch: u64,
+    candidates: SlotSet,
 }
 
 #[derive(Debug)]
@@ -2197,10 +2322,51 @@ impl Searcher {
         let compiled = Compiled::new(index, query, options.today_day);
         // A substring pass that settles it needs no narrowing, and leaves the previous full
         // scan in place to narrow from later (typing on may make the term rare).
-        match index.anchored_scan(&compiled, options.limit, cancelled) {
-            None => return None,
-            Some(Some(hits)) => return Some(hits),
-            Some(None) => {}
+        let anchored_terms: Vec<&str> = compiled
+            .terms
+            .iter()
+            .filter(|t| t.anchored)
+            .map(|t| t.text.as_str())
+            .collect();
+        let within: Option<(Vec<u32>, Vec<String>)> = self
+            .anchored
+            .take()
+            .filter(|p| {
+                p.terms
+                    .iter()
+                    .all(|t| anchored_terms.iter().any(|a| a.contains(t.as_str())))
+            })
+            .and_then(|p| {
+                let changed = index.touched_since(p.epoch, p.version)?;
+                let mut slots = p.candidates.into_vec();
+                if !changed.is_empty() {
+                    slots.extend(changed);
+                    slots.sort_unstable();
+                    slots.dedup();
+                }
+                Some((slots, p.terms))
+            });
+        let within_slots = within.as_ref().map(|(slots, _)| slots.as_slice());
+        match index.anchored_scan(&compiled, options.limit, within_slots, cancelled) {
+            Anchored::Cancelled => return None,
+            Anchored::NoAnchor => {}
+            Anchored::Found { hits, candidates } => {
+                if let Some(anchor) = compiled.anchor() {
+                    let text = &compiled.terms[anchor].text;
+                    let mut terms = within.map(|(_, terms)| terms).unwrap_or_default();
+                    terms.retain(|t| !text.contains(t.as_str()));
+                    terms.push(text.clone());
+                    self.anchored = Some(AnchoredPrevious {
+                        terms,
+                        version: index.version,
+                        epoch: index.epoch,
+                        candidates: SlotSet::new(candidates, index.ids.len()),
+                    });
+                }
+                if let Some(hits) = hits {
+                    return Some(hits);
+                }
+            }
         }
         // Narrowing: the previous candidates, plus whatever changed in the index since.
         // Taken out: a cancelled scan leaves nothing half-narrowed behind.
@@ -2237,6 +2403,7 @@ impl Searcher {
     /// Forgets the previous search (e.g. when the index was swapped).
     pub fn reset(&mut self) {
         self.previous = None;
+        self.anchored = None;
     }
 }
 
@@ -2351,22 +2518,21 @@ mod tests {
             index.upsert(&doc);
         }
         let matcher = SkimMatcherV2::default().respect_case();
-        let (mut checked, mut tighter) = (0, 0);
+        let (mut checked, mut tighter, mut not_whole) = (0, 0, 0);
         for pattern in [
-            "joh", "john", "smi", "mar", "ber", "lee", "acm", "ana", "ova", "son", "che",
+            "joh", "john", "smi", "mar", "ber", "lee", "acm", "ana", "ova", "son", "che", "chen",
+            "kim", "silva",
         ] {
             let term = Term::new(pattern);
             assert!(term.anchored);
-            for slot in 0..index.ids.len() {
+            // Where the anchored scan finds it (a contact it does not find holds it nowhere).
+            let (slots, places) = index.slots_containing(pattern, &|| false).expect("scan");
+            let mut place_of = vec![WHOLE_KNOWN; index.ids.len()];
+            for (&slot, &place) in slots.iter().zip(&places) {
+                place_of[slot as usize] = place;
+            }
+            for (slot, &place) in place_of.iter().enumerate() {
                 let key = index.whole_key_str(slot);
-                let name_len = usize::from(index.field_lens[slot][NAME]);
-                let mut place = 0;
-                if key[..name_len].contains(pattern) {
-                    place |= IN_NAME;
-                }
-                if key[name_len..].contains(pattern) {
-                    place |= AFTER_NAME;
-                }
                 let (name, other) = (index.initials[slot], index.other_initials[slot]);
                 let bound = term
                     .upper_bound_placed(name, other, place)
@@ -2378,11 +2544,23 @@ mod tests {
                         "{pattern:?} in {key:?} (place {place}): {score} > {bound}"
                     );
                 }
-                if bound < term.upper_bound(name, other).unwrap_or(i64::MAX) {
+                let loose = term.upper_bound(name, other).unwrap_or(i64::MAX);
+                if bound < loose {
                     tighter += 1;
+                }
+                let unknown = place & !(WHOLE_KNOWN | WHOLE_IN_NAME | WHOLE_AFTER_NAME);
+                if place & IN_NAME != 0
+                    && bound
+                        < term
+                            .upper_bound_placed(name, other, unknown)
+                            .unwrap_or(i64::MAX)
+                {
+                    not_whole += 1;
                 }
             }
         }
+        // The whole-word knowledge tightens bounds where the term is only part of a word.
+        assert!(not_whole > 300, "{not_whole}");
         assert!(checked > 1_000, "{checked}");
         assert!(tighter > 1_000, "{tighter}");
     }

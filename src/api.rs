@@ -389,7 +389,7 @@ api! {
     112 EditInteraction edit_interaction(original: Interaction, edited: Interaction) -> Interaction, Write => |s, c| s.store.edit_interaction(&c.actor(), &original, edited)?;
     113 DeleteInteraction delete_interaction(original: Interaction) -> (), Write => |s, c| s.store.delete_interaction(&c.actor(), &original)?;
     /// The analytics dashboard's aggregates as of a day (today by default).
-    31 Dashboard dashboard(as_of: Option<Day>) -> crate::analytics::reports::Dashboard, Read => |s, c| s.dashboard(as_of)?;
+    31 Dashboard dashboard(as_of: Option<Day>) -> crate::analytics::reports::Dashboard, Read => |s, c| s.dashboard(as_of, matches!(c.source, Source::Tui | Source::Ssh))?;
     /// The ids matching a query, best first, from the server's index (a list filter).
     32 SearchIds search_ids(query: String, limit: usize) -> Vec<Id>, Read => |s, c| s.search_ids(c.conn, &query, limit)?;
     /// One customer's RFM scores, purchase figures and churn/value predictions (`None`

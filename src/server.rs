@@ -74,7 +74,7 @@ pub struct Service {
     subscribers: Mutex<Vec<Subscriber>>,
     /// The last dashboard computed, with the day it describes, the audit sequence it saw and
     /// when its computing started: open dashboards ask again after commits (at most once
-    /// per [`crate::api::DASHBOARD_FRESH`] each), and all asks within that time of a
+    /// per [`crate::api::DASHBOARD_FRESH`] each), and screens asking within that time of a
     /// computation get it from here. Held while one computes, so a burst of asks computes once.
     dashboard: Mutex<Option<CachedDashboard>>,
     presence: Mutex<BTreeMap<u64, Presence>>,
@@ -640,14 +640,16 @@ impl Service {
     /// commit writes its audit entry in its own transaction, so an unchanged last audit
     /// sequence means unchanged data.
     ///
-    /// While commits keep coming (a team at work), one computed less than
-    /// [`crate::api::DASHBOARD_FRESH`] ago is answered as it is: at 1M customers computing
-    /// takes half a second, and every viewer asking after every commit would keep a core busy
-    /// with nothing else. (A client that saw a commit within that time before asking asks
-    /// again later, so the last commit always shows.)
+    /// A `screen` (the TUI, whose open dashboard asks again while commits keep coming) is
+    /// answered with one computed less than [`crate::api::DASHBOARD_FRESH`] ago as it is: at
+    /// 1M customers computing takes half a second, and every viewer asking after every commit
+    /// would keep a core busy with nothing else. (A screen that saw a commit within that time
+    /// before asking asks again later, so the last commit always shows.) Anyone else — a
+    /// script — gets the figures of the last commit.
     pub fn dashboard(
         &self,
         as_of: Option<Day>,
+        screen: bool,
     ) -> Result<crate::analytics::reports::Dashboard, StoreError> {
         let day = as_of.unwrap_or_else(crate::analytics::reports::today);
         let mut cached = lock(&self.dashboard);
@@ -657,7 +659,7 @@ impl Service {
         let seq = self.store.last_audit_seq()?;
         if let Some(c) = cached.as_ref()
             && c.day == day
-            && (c.seq == seq || c.started.elapsed() < crate::api::DASHBOARD_FRESH)
+            && (c.seq == seq || (screen && c.started.elapsed() < crate::api::DASHBOARD_FRESH))
         {
             return Ok(c.dashboard.clone());
         }

@@ -1008,7 +1008,7 @@ impl Index {
         candidates: Candidates<'_>,
         limit: usize,
         cancelled: &(dyn Fn() -> bool + Sync),
-    ) -> Option<(Vec<Hit>, Vec<u32>)> {
+    ) -> Option<(Vec<Hit>, SlotSet)> {
         let requested = limit;
         // Deep enough to tell whether the anchored terms have `FUZZY_BELOW` contiguous
         // matches, which leaves the fuzzy ones out (see `anchored_scan`).
@@ -1045,10 +1045,10 @@ impl Index {
             })
         };
         let mut heap = TopK::new(limit);
-        let mut superset = Vec::new();
+        let mut superset = SlotSetBuilder::new(self.ids.len());
         for part in parts {
             let part = part?;
-            superset.extend_from_slice(&part.superset);
+            superset.append(part.superset);
             for Reverse(ranked) in part.top.heap {
                 heap.offer(ranked);
             }
@@ -1080,7 +1080,7 @@ impl Index {
             }
         }
         hits.truncate(requested);
-        Some((hits, superset))
+        Some((hits, superset.finish()))
     }
 
     /// Contacts found only when a term is read with a typo in a name word (`gomes` → Gomez),
@@ -1292,7 +1292,7 @@ impl Index {
     ) -> Option<Part> {
         let mut part = Part {
             top: TopK::new(limit),
-            superset: Vec::new(),
+            superset: SlotSetBuilder::new(self.ids.len()),
         };
         let matcher = SkimMatcherV2::default().respect_case();
         // Block by block: first the cheap tests, keeping each survivor's bound; then scoring
@@ -1315,7 +1315,9 @@ impl Index {
                     return None;
                 }
                 seen += 1;
-                let slot = candidates.slot(i);
+                let Some(slot) = candidates.slot(i) else {
+                    continue;
+                };
                 let s = slot as usize;
                 if !self.live[s]
                     || self.masks[s] & query.mask != query.mask
@@ -1362,13 +1364,9 @@ impl Index {
                     None => unmatched[at] = true,
                 }
             }
-            part.superset.extend(
-                slots
-                    .iter()
-                    .zip(&unmatched)
-                    .filter(|&(_, &unmatched)| !unmatched)
-                    .map(|(&slot, _)| slot),
-            );
+            for (&slot, _) in slots.iter().zip(&unmatched).filter(|&(_, &u)| !u) {
+                part.superset.push(slot);
+            }
         }
         Some(part)
     }
@@ -1435,27 +1433,35 @@ fn order_by_falling_key(keys: &[i64]) -> Vec<u32> {
 
 struct Part {
     top: TopK,
-    superset: Vec<u32>,
+    superset: SlotSetBuilder,
 }
 
 #[derive(Clone, Copy)]
 enum Candidates<'a> {
     All(usize),
     Slots(&'a [u32]),
+    /// Slot `i` is a candidate when bit `i` is set; positions are slots, below the count.
+    Bits(&'a [u64], usize),
 }
 
 impl Candidates<'_> {
+    /// Positions to look at (see [`Candidates::slot`]).
     fn len(&self) -> usize {
         match self {
             Candidates::All(n) => *n,
             Candidates::Slots(s) => s.len(),
+            Candidates::Bits(words, n) => (words.len() * 64).min(*n),
         }
     }
 
-    fn slot(&self, i: usize) -> u32 {
+    /// The slot at position `i`, if it is a candidate.
+    fn slot(&self, i: usize) -> Option<u32> {
         match self {
-            Candidates::All(_) => i as u32,
-            Candidates::Slots(s) => s[i],
+            Candidates::All(_) => Some(i as u32),
+            Candidates::Slots(s) => Some(s[i]),
+            Candidates::Bits(words, _) => {
+                (words[i / 64] & (1 << (i % 64)) != 0).then_some(i as u32)
+            }
         }
     }
 }
@@ -2284,6 +2290,31 @@ impl SlotSet {
         }
     }
 
+    /// The set with `changed` slots added (a list stays ascending and without repeats).
+    fn with(self, changed: Vec<u32>) -> SlotSet {
+        if changed.is_empty() {
+            return self;
+        }
+        match self {
+            SlotSet::List(mut slots) => {
+                slots.extend(changed);
+                slots.sort_unstable();
+                slots.dedup();
+                SlotSet::List(slots)
+            }
+            SlotSet::Bits(mut words) => {
+                for slot in changed {
+                    let word = slot as usize / 64;
+                    if words.len() <= word {
+                        words.resize(word + 1, 0);
+                    }
+                    words[word] |= 1 << (slot % 64);
+                }
+                SlotSet::Bits(words)
+            }
+        }
+    }
+
     /// The slots, ascending.
     fn into_vec(self) -> Vec<u32> {
         match self {
@@ -2300,6 +2331,78 @@ impl SlotSet {
                 }
                 slots
             }
+        }
+    }
+}
+
+/// Gathers ascending slots into a [`SlotSet`] without ever holding a long list: past the size
+/// where bits are smaller it switches to them. (A one-letter search at 1M contacts keeps some
+/// 900k slots: collected as a list first, that was 3.6 MB per keystroke, which every server
+/// thread's allocator then held on to.)
+#[derive(Debug)]
+struct SlotSetBuilder {
+    universe: usize,
+    set: SlotSet,
+}
+
+impl SlotSetBuilder {
+    fn new(universe: usize) -> SlotSetBuilder {
+        SlotSetBuilder {
+            universe,
+            set: SlotSet::List(Vec::new()),
+        }
+    }
+
+    /// Adds `slot`, above every slot added so far.
+    fn push(&mut self, slot: u32) {
+        match &mut self.set {
+            SlotSet::List(slots) => {
+                slots.push(slot);
+                if slots.len() > self.universe / 32 {
+                    let slots = std::mem::take(slots);
+                    self.set = SlotSet::new(slots, self.universe);
+                }
+            }
+            SlotSet::Bits(words) => {
+                if let Some(word) = words.get_mut(slot as usize / 64) {
+                    *word |= 1 << (slot % 64);
+                }
+            }
+        }
+    }
+
+    /// Adds every slot of `other`, all above this one's.
+    fn append(&mut self, other: SlotSetBuilder) {
+        match other.set {
+            SlotSet::List(slots) => {
+                for slot in slots {
+                    self.push(slot);
+                }
+            }
+            SlotSet::Bits(words) => {
+                if let SlotSet::List(slots) = &mut self.set {
+                    let slots = std::mem::take(slots);
+                    self.set = SlotSet::Bits(vec![0; self.universe.div_ceil(64)]);
+                    for slot in slots {
+                        self.push(slot);
+                    }
+                }
+                if let SlotSet::Bits(mine) = &mut self.set {
+                    for (mine, theirs) in mine.iter_mut().zip(words) {
+                        *mine |= theirs;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(self) -> SlotSet {
+        match self.set {
+            SlotSet::List(mut slots) => {
+                slots.shrink_to_fit();
+                SlotSet::List(slots)
+            }
+            bits => bits,
         }
     }
 }
@@ -2370,24 +2473,19 @@ impl Searcher {
         }
         // Narrowing: the previous candidates, plus whatever changed in the index since.
         // Taken out: a cancelled scan leaves nothing half-narrowed behind.
-        let narrowed: Option<Vec<u32>> = self
+        let narrowed: Option<SlotSet> = self
             .previous
             .take()
             .filter(|p| p.today_day == options.today_day && query.narrows(&p.query))
             .and_then(|p| {
                 let changed = index.touched_since(p.epoch, p.version)?;
-                let mut slots = p.candidates.into_vec();
-                if !changed.is_empty() {
-                    slots.extend(changed);
-                    slots.sort_unstable();
-                    slots.dedup();
-                }
-                slots.retain(|&slot| (slot as usize) < index.ids.len());
-                Some(slots)
+                Some(p.candidates.with(changed))
             });
+        let count = index.ids.len();
         let candidates = match &narrowed {
-            Some(slots) => Candidates::Slots(slots),
-            None => Candidates::All(index.ids.len()),
+            Some(SlotSet::List(slots)) => Candidates::Slots(slots),
+            Some(SlotSet::Bits(words)) => Candidates::Bits(words, count),
+            None => Candidates::All(count),
         };
         let (hits, superset) = index.scan(&compiled, candidates, options.limit, cancelled)?;
         self.previous = Some(Previous {
@@ -2395,7 +2493,7 @@ impl Searcher {
             version: index.version,
             epoch: index.epoch,
             today_day: options.today_day,
-            candidates: SlotSet::new(superset, index.ids.len()),
+            candidates: superset,
         });
         Some(hits)
     }
@@ -2412,6 +2510,38 @@ mod tests {
     use super::*;
 
     /// Kept candidates come back as they went in, as a list or as a bitmap.
+    #[test]
+    fn a_slot_set_gathered_in_parts_is_the_one_made_at_once() {
+        let universe = 10_000;
+        for every in [1, 7, 400] {
+            let slots: Vec<u32> = (0..universe as u32).step_by(every).collect();
+            let (low, high) = slots.split_at(slots.len() / 3);
+            let mut gathered = SlotSetBuilder::new(universe);
+            for &slot in low {
+                gathered.push(slot);
+            }
+            let mut rest = SlotSetBuilder::new(universe);
+            for &slot in high {
+                rest.push(slot);
+            }
+            gathered.append(rest);
+            let gathered = gathered.finish();
+            assert_eq!(
+                gathered,
+                SlotSet::new(slots.clone(), universe),
+                "every {every}"
+            );
+            assert_eq!(gathered.into_vec(), slots, "every {every}");
+        }
+        // Slots added to a set of either form come back in order, once.
+        let list = SlotSet::new(vec![3, 9], 10_000).with(vec![9, 1, 20]);
+        assert_eq!(list.into_vec(), [1, 3, 9, 20]);
+        let bits = SlotSet::new((0..1_000).collect(), 1_000).with(vec![5, 1_100]);
+        let mut expected: Vec<u32> = (0..1_000).collect();
+        expected.push(1_100);
+        assert_eq!(bits.into_vec(), expected);
+    }
+
     #[test]
     fn slot_sets_give_back_their_slots_in_order() {
         let universe = 1000;

@@ -375,11 +375,11 @@ fn run(customers: u64, dir: &Path, with_lifetimes: bool) -> Result<(), Box<dyn s
     // then shared by every screen until the next commit.
     let service = rolo::server::Service::new(store, false);
     time("dashboard through the server, first ask", || {
-        service.dashboard(Some(as_of))
+        service.dashboard(Some(as_of), false)
     })?;
     let started = Instant::now();
     for _ in 0..10 {
-        std::hint::black_box(service.dashboard(Some(as_of))?);
+        std::hint::black_box(service.dashboard(Some(as_of), false)?);
     }
     println!(
         "{:<52} {:>9.3} ms",

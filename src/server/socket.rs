@@ -95,6 +95,7 @@ enum Out {
 /// Opens the database and serves it on `options.socket` until stopped (SIGTERM/SIGINT, idle
 /// exit, or a shutdown request). Prints nothing once serving; errors before that are returned.
 pub fn serve(db_path: &Path, options: &ServeOptions) -> Result<(), StoreError> {
+    crate::memory::serving();
     let store = Store::open(db_path)?;
     let listener = bind(&options.socket, options.shared)?;
     // Non-blocking, and polled with a short tick: the loop notices a stop flag, an idle exit

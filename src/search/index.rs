@@ -1301,14 +1301,24 @@ impl Index {
         // the top-k does not depend on the order (ranks are total: score, recency, id). Blocks
         // keep the reordering within a few MB of key text (one pass over 1M contacts in bound
         // order would wander over all of it) and its buffers small.
+        // Once the heap is full, a contact whose bound cannot beat its floor (as it stood when
+        // the block began: it only rises) is kept for narrowing there and then, never ordered
+        // or looked at again: for a one-letter query, nearly everyone after the first blocks.
         let mut slots = Vec::new();
+        let mut ranked_at: Vec<u32> = Vec::new();
         let mut bounds = Vec::new();
         let mut unmatched = Vec::new();
         let mut seen = 0usize;
         for block_start in range.clone().step_by(SCAN_BLOCK) {
             let block = block_start..(block_start + SCAN_BLOCK).min(range.end);
             slots.clear();
+            ranked_at.clear();
             bounds.clear();
+            let floor = if limit > 0 && !self.full_scans_only {
+                part.top.worst().copied()
+            } else {
+                None
+            };
             for i in block {
                 if seen % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
                     stop.store(true, AtomicOrdering::Relaxed);
@@ -1326,32 +1336,41 @@ impl Index {
                 {
                     continue;
                 }
+                let bound = query
+                    .upper_bound(self.initials[s], self.other_initials[s])
+                    .unwrap_or(i64::MAX);
+                let at = slots.len() as u32;
                 slots.push(slot);
-                bounds.push(
-                    query
-                        .upper_bound(self.initials[s], self.other_initials[s])
-                        .unwrap_or(i64::MAX),
-                );
+                if let Some(floor) = &floor
+                    && (bound < floor.score
+                        || (bound == floor.score
+                            && Ranked::new(bound, self.recency[s], self.ids[s], 0) <= *floor))
+                {
+                    continue;
+                }
+                ranked_at.push(at);
+                bounds.push(bound);
             }
             // Slots found not to match: left out of the superset.
             unmatched.clear();
             unmatched.resize(slots.len(), false);
             let order = if self.full_scans_only {
-                (0..slots.len() as u32).collect()
+                (0..bounds.len() as u32).collect()
             } else {
                 order_by_falling_key(&bounds)
             };
-            for at in order {
+            for o in order {
                 if seen % CANCEL_EVERY == 0 && (stop.load(AtomicOrdering::Relaxed) || cancelled()) {
                     stop.store(true, AtomicOrdering::Relaxed);
                     return None;
                 }
                 seen += 1;
-                let at = at as usize;
+                let o = o as usize;
+                let at = ranked_at[o] as usize;
                 let s = slots[at] as usize;
                 if limit > 0
                     && let Some(worst) = part.top.worst()
-                    && Ranked::new(bounds[at], self.recency[s], self.ids[s], 0) <= *worst
+                    && Ranked::new(bounds[o], self.recency[s], self.ids[s], 0) <= *worst
                 {
                     // Cannot make the top-k; kept as a candidate for narrowing unscored.
                     continue;

@@ -489,6 +489,11 @@ const AFTER_NAME: u8 = 2;
 const WHOLE_IN_NAME: u8 = 4;
 const WHOLE_AFTER_NAME: u8 = 8;
 const WHOLE_KNOWN: u8 = 16;
+/// With [`WHOLE_KNOWN`]: a field after the name holding an occurrence has a word (a skim
+/// boundary, see [`name_initials`]) starting with the term's first letter. Without it, no
+/// field but the name can give the term its word-start score: the other fields' initials
+/// together say nothing (every email has a `c` word, `.com`).
+const FIRST_AFTER_NAME: u8 = 32;
 
 /// How many recent slot changes the index remembers for narrowing across versions.
 const TOUCHED: usize = 1 << 14;
@@ -855,6 +860,13 @@ impl Index {
                     } else {
                         WHOLE_AFTER_NAME
                     };
+                }
+                if field != NAME
+                    && end <= field_end
+                    && std::str::from_utf8(&key[field_start..field_end])
+                        .map_or(true, |text| name_initials(text) & initial_bit(key[at]) != 0)
+                {
+                    place |= FIRST_AFTER_NAME;
                 }
                 break;
             }
@@ -1790,10 +1802,16 @@ impl Term {
         } else {
             IN_NAME | AFTER_NAME
         };
-        let whole = if self.anchored && place & WHOLE_KNOWN != 0 {
+        let known = self.anchored && place & WHOLE_KNOWN != 0;
+        let whole = if known {
             (place & WHOLE_IN_NAME != 0, place & WHOLE_AFTER_NAME != 0)
         } else {
             (true, true)
+        };
+        let other = if known && place & FIRST_AFTER_NAME == 0 {
+            other & !self.first_initial
+        } else {
+            other
         };
         let (in_name, in_other) = self.upper_bound_fields(name, other, whole)?;
         let in_name = if place & IN_NAME == 0 {
@@ -2697,7 +2715,8 @@ mod tests {
                 if bound < loose {
                     tighter += 1;
                 }
-                let unknown = place & !(WHOLE_KNOWN | WHOLE_IN_NAME | WHOLE_AFTER_NAME);
+                let unknown =
+                    place & !(WHOLE_KNOWN | WHOLE_IN_NAME | WHOLE_AFTER_NAME | FIRST_AFTER_NAME);
                 if place & IN_NAME != 0
                     && bound
                         < term

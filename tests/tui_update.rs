@@ -1624,24 +1624,26 @@ fn someone_logging_on_the_contact_you_are_logging_on_is_said_before_you_save() {
     assert_eq!(timeline_summaries(&d).len(), 2, "both calls are kept");
 }
 
+/// A sale of `product` to `contact` now: 99.00 EUR, costing 30.00.
+fn sale(contact: u64, product: &str) -> Entry {
+    Entry::Purchase(rolo::domain::Purchase {
+        id: 0,
+        contact,
+        at: At::now(),
+        product: product.into(),
+        quantity: 1,
+        amount: 9_900,
+        cost: 3_000,
+        currency: "EUR".into(),
+        channel: String::new(),
+        location: String::new(),
+    })
+}
+
 #[test]
 fn purchase_filters_in_the_search_box_follow_another_agents_sale() {
     let mut d = driver(&["Ana Perić", "Björn Müller", "Chiara Bianchi"]);
     let ids = d.state.list.ids.clone();
-    let sale = |contact: u64, product: &str| {
-        Entry::Purchase(rolo::domain::Purchase {
-            id: 0,
-            contact,
-            at: At::now(),
-            product: product.into(),
-            quantity: 1,
-            amount: 9_900,
-            cost: 3_000,
-            currency: "EUR".into(),
-            channel: String::new(),
-            location: String::new(),
-        })
-    };
     let other = d.other_agent("kim");
     other.add_entry(sale(ids[0], "Team plan")).expect("sale");
     other.add_entry(sale(ids[1], "Team plan")).expect("sale");
@@ -1700,20 +1702,6 @@ fn purchase_filters_in_the_search_box_follow_another_agents_sale() {
 fn the_dashboard_on_screen_follows_another_agents_sale() {
     let mut d = driver(&["Ana Perić", "Björn Müller", "Chiara Bianchi"]);
     let ids = d.state.list.ids.clone();
-    let sale = |contact: u64, product: &str| {
-        Entry::Purchase(rolo::domain::Purchase {
-            id: 0,
-            contact,
-            at: At::now(),
-            product: product.into(),
-            quantity: 1,
-            amount: 9_900,
-            cost: 3_000,
-            currency: "EUR".into(),
-            channel: String::new(),
-            location: String::new(),
-        })
-    };
     let kim = d.other_agent("kim");
     kim.add_entry(sale(ids[0], "Team plan")).expect("sale");
     d.pump();

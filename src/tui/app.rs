@@ -215,6 +215,19 @@ impl App {
         }
     }
 
+    /// Runs a store effect on a worker thread; its messages come back through the inbox,
+    /// then `done` runs.
+    fn in_background(&self, effect: Effect, done: impl FnOnce() + Send + 'static) {
+        let store = self.store.clone();
+        let results = self.results.clone();
+        std::thread::spawn(move || {
+            for msg in run_store_effect(&store, effect) {
+                let _ = results.send(msg);
+            }
+            done();
+        });
+    }
+
     fn run_effects(&mut self, term: &mut Term, effects: Vec<Effect>) {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
@@ -226,27 +239,14 @@ impl App {
                 // The server keeps the one search index current.
                 Effect::IndexSearch | Effect::IndexContact(_) => continue,
                 effect @ Effect::LoadDashboard(_) => {
-                    let store = self.store.clone();
-                    let results = self.results.clone();
-                    let busy = self.dashboard.busy.clone();
+                    let busy = Arc::clone(&self.dashboard.busy);
                     busy.store(true, Ordering::Release);
                     self.dashboard.asked = Some(Instant::now());
-                    std::thread::spawn(move || {
-                        for msg in run_store_effect(&store, effect) {
-                            let _ = results.send(msg);
-                        }
-                        busy.store(false, Ordering::Release);
-                    });
+                    self.in_background(effect, move || busy.store(false, Ordering::Release));
                     continue;
                 }
                 effect @ Effect::LoadAllIds { .. } => {
-                    let store = self.store.clone();
-                    let results = self.results.clone();
-                    std::thread::spawn(move || {
-                        for msg in run_store_effect(&store, effect) {
-                            let _ = results.send(msg);
-                        }
-                    });
+                    self.in_background(effect, || {});
                     continue;
                 }
                 Effect::OpenEditor(_) | Effect::Suspend if self.state.restricted => {
